@@ -1,0 +1,145 @@
+// libnetring, the C++ API an application links.
+//
+//   auto p = netring::port::open("netmap:pipeA{1");          // regif: region + rings mapped
+//   if (!p) { puts(p.err().describe().c_str()); return 1; }
+//   nr_ring *tx = p->tx_ring(0);
+//   ... fill slots [tx->head, tx->tail), advance head and cur ...
+//   p->txsync();                                              // publish; no syscall on the fast path
+//   p->wait(netring::wait_rx, -1);                            // spin briefly, then sleep in poll()
+//
+// Rings, slots and buffers are the netmap ones (layout.h): nr_txring/nr_rxring/nr_buf work on
+// p->nifp() as NETMAP_TXRING/NETMAP_RXRING/NETMAP_BUF do. One port is one connection to netringd;
+// closing the port (or the process dying) unregisters it and returns its buffers.
+// The socket path comes from open_options, else $NETRING_SOCKET, else default_socket_path.
+// Not thread-safe: use a port from one thread at a time (several ports in several threads is fine).
+#pragma once
+
+#include <netring/error.hpp>
+#include <netring/layout.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace netring {
+
+inline constexpr const char *default_socket_path = "/run/netring/netringd.sock";
+
+enum class sync_mode : uint8_t {
+    shm,    // the fast path: shared-memory sync blocks, eventfd only to wake a sleeper
+    socket, // every txsync/rxsync is a TXSYNC/RXSYNC round trip to the daemon
+};
+
+struct open_options {
+    uint32_t tx_rings = 0; // 0: the port's default
+    uint32_t rx_rings = 0;
+    uint32_t tx_slots = 0; // 0: the daemon's default; else a power of two
+    uint32_t rx_slots = 0;
+    uint32_t extra_bufs = 0;
+    uint32_t flags = 0; // proto::regif_* (name suffixes set them too)
+    sync_mode sync = sync_mode::shm;
+    uint32_t spin_before_sleep = 1000; // empty checks wait() makes before arming and sleeping
+    std::string socket_path;           // empty: $NETRING_SOCKET or default_socket_path
+};
+
+inline constexpr unsigned wait_rx = 1; // an rx ring has packets
+inline constexpr unsigned wait_tx = 2; // a tx ring has free slots
+
+// Resolves the socket path as open() does.
+std::string resolve_socket_path(const std::string &explicit_path);
+
+class port {
+public:
+    static result<port> open(std::string_view name, const open_options &opts = {});
+
+    port(port &&) noexcept;
+    port &operator=(port &&) noexcept;
+    ~port();
+
+    nr_if *nifp() const;
+    uint32_t tx_rings() const;
+    uint32_t rx_rings() const;
+    nr_ring *tx_ring(uint32_t i) const;
+    nr_ring *rx_ring(uint32_t i) const;
+    char *buffer(uint32_t buf_idx) const; // base of buffer buf_idx
+    uint32_t buf_size() const;
+    uint32_t extra_bufs() const; // linked from nifp()->ni_bufs_head
+    const std::string &name() const;
+    sync_mode mode() const;
+
+    // Publish head/cur of one tx ring (or all: ring = all_rings) and collect its new tail.
+    // Returns errc::ok, or an error: ring_reset (the ring was reset; message in last_error()),
+    // peer_gone, daemon_gone. Never blocks on the shm path.
+    std::error_code txsync(uint32_t ring = all_rings);
+    std::error_code rxsync(uint32_t ring = all_rings);
+
+    // Waits until `events` (wait_rx | wait_tx) are ready on any ring: spins spin_before_sleep
+    // times, then arms the rings' wait flags and sleeps in poll() on their notify eventfds and the
+    // control socket. Returns >0 when ready (after syncing), 0 on timeout, or -1 with `ec` set
+    // (peer_gone, daemon_gone). timeout_ms < 0 waits forever.
+    int wait(unsigned events, int timeout_ms, std::error_code &ec);
+
+    // For an application's own event loop: the fds to poll for POLLIN. Arm first with arm_wait();
+    // if it returns false, work is already there and the caller must not sleep.
+    std::vector<int> poll_fds(unsigned events) const;
+    bool arm_wait(unsigned events);
+    void disarm_wait();
+
+    int control_fd() const;
+    const std::string &last_error() const; // the sentence for the last failed call
+
+    static constexpr uint32_t all_rings = 0xffffffffu;
+
+private:
+    struct impl;
+    explicit port(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+// ---- daemon information (netring-ctl) ----
+struct region_stats {
+    std::string name;
+    uint64_t size = 0;
+    uint32_t buf_size = 0;
+    uint32_t buffers_total = 0;
+    uint32_t buffers_free = 0;
+    uint32_t users = 0;
+};
+
+struct ring_stats {
+    uint32_t registration = 0; // index into daemon_stats::registrations
+    uint16_t dir = 0;
+    uint16_t ringid = 0;
+    uint32_t num_slots = 0;
+    uint32_t status = 0;
+    uint64_t packets = 0, bytes = 0, drops = 0, kicks = 0, errors = 0;
+};
+
+struct registration_stats {
+    std::string port_name;
+    uint32_t reg_id = 0, uid = 0, gid = 0, pid = 0, tx_rings = 0, rx_rings = 0;
+};
+
+struct daemon_stats {
+    uint32_t version = 0;
+    uint32_t clients = 0;
+    uint64_t uptime_ms = 0;
+    std::vector<region_stats> regions;
+    std::vector<registration_stats> registrations;
+    std::vector<ring_stats> rings;
+};
+
+struct port_details {
+    uint32_t port_kind = 0, tx_rings = 0, rx_rings = 0, tx_slots = 0, rx_slots = 0, buf_size = 0;
+    uint32_t clients = 0;
+    bool exclusive = false;
+    std::string region_name;
+};
+
+result<daemon_stats> query_stats(const std::string &socket_path = {});
+result<port_details> query_port_info(std::string_view name, const std::string &socket_path = {});
+
+} // namespace netring

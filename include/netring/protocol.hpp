@@ -1,0 +1,259 @@
+// The control protocol between libnetring and netringd, in one header.
+//
+// A Unix stream socket carries messages: a 16-byte header, then `length` bytes of payload. Every
+// request type has one fixed-size payload struct; replies start with reply_status (error code and
+// a sentence). Only STATS replies have a variable tail (records, bounded by max_reply_payload).
+// File descriptors (region memfd, eventfds) ride on the REGIF reply with SCM_RIGHTS.
+// Integers are host-endian: both ends run on one machine. Strings are NUL-terminated inside their
+// fixed arrays; a string without a NUL is a malformed message.
+//
+// Session lifecycle (enforced by the daemon, see session_transition):
+//   awaiting_hello --HELLO--> ready --(REGIF|UNREGIF|TXSYNC|RXSYNC|PORT_INFO|STATS)--> ready
+//   awaiting_hello --anything else--> error reply "HELLO first", stays awaiting_hello
+//   ready --HELLO--> error reply "HELLO twice", stays ready
+//   any --malformed header (magic, version, length)--> closed (the stream cannot be re-synchronised)
+#pragma once
+
+#include <netring/error.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <variant>
+
+namespace netring::proto {
+
+inline constexpr uint32_t magic = 0x4d43524eu; // "NRCM"
+inline constexpr uint16_t version = 1;
+inline constexpr uint16_t min_version = 1;
+inline constexpr size_t max_request_payload = 256;
+inline constexpr size_t max_reply_payload = 1u << 20;
+inline constexpr size_t port_name_max = 64; // including the NUL
+inline constexpr size_t message_text_max = 124;
+inline constexpr uint32_t all_rings = 0xffffffffu;
+inline constexpr size_t max_fds = 250; // SCM_MAX_FD is 253
+
+enum class msg_type : uint16_t {
+    hello = 1,
+    hello_reply = 2,
+    regif = 3,
+    regif_reply = 4,
+    unregif = 5,
+    unregif_reply = 6,
+    txsync = 7,
+    rxsync = 8,
+    sync_reply = 9,
+    port_info = 10,
+    port_info_reply = 11,
+    stats = 12,
+    stats_reply = 13,
+    error_reply = 14, // sent when the request could not be decoded into a type
+};
+
+struct header {
+    uint32_t magic;
+    uint16_t version;
+    uint16_t type;   // msg_type
+    uint32_t length; // payload bytes after this header
+    uint32_t seq;    // echoed in the reply
+};
+static_assert(sizeof(header) == 16);
+
+struct reply_status {
+    int32_t error; // netring::errc
+    char message[message_text_max];
+};
+static_assert(sizeof(reply_status) == 128);
+
+// ---- requests ----
+struct hello {
+    uint16_t min_version;
+    uint16_t max_version;
+    uint32_t reserved;
+    char client_name[32];
+};
+static_assert(sizeof(hello) == 40);
+
+// regif flags
+inline constexpr uint32_t regif_exclusive = 1u << 0; // also set by the "/x" name suffix
+inline constexpr uint32_t regif_tx_only = 1u << 1;   // "/T"
+inline constexpr uint32_t regif_rx_only = 1u << 2;   // "/R"
+
+struct regif {
+    char port_name[port_name_max];
+    uint32_t flags;      // regif_*
+    uint32_t tx_rings;   // 0: the port's default
+    uint32_t rx_rings;   // 0: the port's default
+    uint32_t tx_slots;   // 0: default; otherwise a power of two within the configured limit
+    uint32_t rx_slots;   // 0: default
+    uint32_t extra_bufs; // extra buffers linked from ni_bufs_head, returned on close
+    uint32_t reserved[2];
+};
+static_assert(sizeof(regif) == 96);
+
+struct unregif {
+    uint32_t reg_id;
+    uint32_t reserved;
+};
+static_assert(sizeof(unregif) == 8);
+
+struct sync_request { // TXSYNC and RXSYNC
+    uint32_t reg_id;
+    uint32_t ring; // index among the registration's tx (or rx) rings, or all_rings
+};
+static_assert(sizeof(sync_request) == 8);
+
+struct port_info {
+    char port_name[port_name_max];
+};
+static_assert(sizeof(port_info) == 64);
+
+struct stats {
+    uint32_t flags; // reserved, 0
+    uint32_t reserved;
+};
+static_assert(sizeof(stats) == 8);
+
+// ---- replies ----
+struct hello_reply {
+    reply_status status;
+    uint16_t version; // the version this session speaks
+    uint16_t reserved;
+    uint32_t uid; // the credentials the daemon saw (SO_PEERCRED)
+    uint32_t gid;
+    uint32_t pid;
+    char daemon_version[32];
+};
+static_assert(sizeof(hello_reply) == 176);
+
+struct regif_reply {
+    reply_status status;
+    uint64_t region_size; // bytes to mmap from the region fd
+    uint64_t if_offset;   // the nr_if block of this registration
+    uint32_t reg_id;
+    uint32_t port_kind; // NR_PORT_KIND_*
+    uint32_t tx_rings;
+    uint32_t rx_rings;
+    uint32_t tx_slots;
+    uint32_t rx_slots;
+    uint32_t buf_size;
+    uint32_t extra_bufs; // how many were linked from ni_bufs_head
+    uint32_t num_fds;    // 1 + 2 per ring: region, then (kick, notify) for tx rings then rx rings
+    uint32_t reserved;
+};
+static_assert(sizeof(regif_reply) == 184);
+
+struct unregif_reply {
+    reply_status status;
+};
+
+struct sync_reply {
+    reply_status status;
+    uint32_t tail; // the ring's new tail (single ring), else 0
+    uint32_t reserved;
+};
+static_assert(sizeof(sync_reply) == 136);
+
+struct port_info_reply {
+    reply_status status;
+    uint32_t port_kind;
+    uint32_t tx_rings;
+    uint32_t rx_rings;
+    uint32_t tx_slots;
+    uint32_t rx_slots;
+    uint32_t buf_size;
+    uint32_t clients;   // registrations currently open on the port
+    uint32_t exclusive; // 1 when held with /x
+    char region_name[port_name_max];
+};
+static_assert(sizeof(port_info_reply) == 224);
+
+// STATS reply: stats_reply, then n_regions stats_region, n_regs stats_registration,
+// n_rings stats_ring (each ring names its registration by index in that array).
+struct stats_reply {
+    reply_status status;
+    uint32_t version;
+    uint32_t n_regions;
+    uint32_t n_regs;
+    uint32_t n_rings;
+    uint32_t n_clients;
+    uint32_t reserved;
+    uint64_t uptime_ms;
+};
+static_assert(sizeof(stats_reply) == 160);
+
+struct stats_region {
+    char name[port_name_max];
+    uint64_t size;
+    uint32_t buf_size;
+    uint32_t buffers_total; // allocatable buffers (reserved ones excluded)
+    uint32_t buffers_free;
+    uint32_t users; // registrations mapping it
+};
+static_assert(sizeof(stats_region) == 88);
+
+struct stats_registration {
+    char port_name[port_name_max];
+    uint32_t reg_id;
+    uint32_t uid;
+    uint32_t gid;
+    uint32_t pid;
+    uint32_t tx_rings;
+    uint32_t rx_rings;
+};
+static_assert(sizeof(stats_registration) == 88);
+
+struct stats_ring {
+    uint32_t registration; // index into the stats_registration array
+    uint16_t dir;          // NR_RING_DIR_*
+    uint16_t ringid;
+    uint32_t num_slots;
+    uint32_t status; // NR_SYNC_*
+    uint64_t packets;
+    uint64_t bytes;
+    uint64_t drops;
+    uint64_t kicks;
+    uint64_t errors;
+};
+static_assert(sizeof(stats_ring) == 56);
+
+// ---- codec ----
+using request = std::variant<hello, regif, unregif, sync_request /*tx*/, port_info, stats>;
+
+struct decoded_request {
+    msg_type type;
+    uint32_t seq;
+    request body; // for txsync and rxsync both, a sync_request; `type` tells which
+};
+
+// Validates a header: magic, version in [min_version, version], length bounds.
+// On error the stream cannot be trusted any more and the connection should close.
+status check_request_header(const header &h);
+
+// Decodes a request payload for a header that passed check_request_header. Checks the exact size
+// for the type and that every string is NUL-terminated. Never reads outside `payload`.
+result<decoded_request> decode_request(const header &h, std::span<const std::byte> payload);
+
+// Fills a header for a message of `type` with `length` payload bytes.
+header make_header(msg_type type, uint32_t length, uint32_t seq);
+
+// Copies `text` into the fixed array, truncating, always NUL-terminating.
+void set_text(char *dst, size_t cap, std::string_view text);
+void set_status(reply_status &st, const error &e);
+void set_ok(reply_status &st);
+
+// The string in a fixed array, if it is NUL-terminated inside it.
+std::optional<std::string_view> fixed_string(const char *src, size_t cap);
+
+// Session states and the transition table (see the top of this file).
+enum class session_state : uint8_t { awaiting_hello, ready, closed };
+struct transition {
+    session_state next;
+    errc refusal; // errc::ok when the message is allowed in this state
+};
+transition session_transition(session_state s, msg_type t);
+
+} // namespace netring::proto

@@ -1,0 +1,56 @@
+#include "arena.hpp"
+
+namespace netring::rings {
+
+arena::arena(uint64_t offset, uint64_t size)
+{
+    const uint64_t start = round_up(offset);
+    if (offset + size > start)
+        free_.emplace(start, (offset + size - start) & ~(alignment - 1));
+}
+
+std::optional<uint64_t> arena::reserve(uint64_t size)
+{
+    size = round_up(size == 0 ? 1 : size);
+    for (auto it = free_.begin(); it != free_.end(); ++it) {
+        if (it->second < size)
+            continue;
+        const uint64_t off = it->first;
+        const uint64_t left = it->second - size;
+        free_.erase(it);
+        if (left)
+            free_.emplace(off + size, left);
+        return off;
+    }
+    return std::nullopt;
+}
+
+void arena::release(uint64_t offset, uint64_t size)
+{
+    size = round_up(size == 0 ? 1 : size);
+    auto [it, inserted] = free_.emplace(offset, size);
+    if (!inserted)
+        return; // double release: ignore rather than corrupt the map
+    auto next = std::next(it);
+    if (next != free_.end() && it->first + it->second == next->first) {
+        it->second += next->second;
+        free_.erase(next);
+    }
+    if (it != free_.begin()) {
+        auto prev = std::prev(it);
+        if (prev->first + prev->second == it->first) {
+            prev->second += it->second;
+            free_.erase(it);
+        }
+    }
+}
+
+uint64_t arena::free_bytes() const
+{
+    uint64_t total = 0;
+    for (const auto &[off, size] : free_)
+        total += size;
+    return total;
+}
+
+} // namespace netring::rings

@@ -1,0 +1,248 @@
+#include "pipe_sync.hpp"
+
+#include <cstdio>
+
+namespace netring::rings {
+namespace {
+
+sync_outcome fault(sync_fault f, uint32_t value, uint32_t lo, uint32_t hi)
+{
+    sync_outcome o;
+    o.fault = f;
+    o.value = value;
+    o.lo = lo;
+    o.hi = hi;
+    return o;
+}
+
+uint32_t prev_index(uint32_t i, uint32_t n) { return i == 0 ? n - 1 : i - 1; }
+
+// Both sides' stores must be visible before the other side's flag is read (and vice versa in
+// pipe_arm_wait): a store-load order only a full fence gives.
+inline void full_fence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
+
+// After publishing, wake the other side if it armed its wait flag; clearing the flag first means a
+// burst of syncs costs one eventfd write, and a waiter that re-arms finds the eventfd counted.
+inline bool take_need_kick(nr_sync &other)
+{
+    full_fence();
+    if (load_relaxed(other.flags.appl_need_kick) == 0)
+        return false;
+    store_relaxed(other.flags.appl_need_kick, 0u);
+    return true;
+}
+
+bool peer_gone(const ring_ref &r) { return load_acquire(r.sync->flags.status) == NR_SYNC_PEER_GONE; }
+
+} // namespace
+
+void pipe_pair_init(const ring_ref &tx, const ring_ref &rx)
+{
+    const uint32_t n = tx.num_slots;
+    tx.ring->head = tx.ring->cur = 0;
+    tx.ring->tail = n - 1;
+    tx.sync->app.head = tx.sync->app.cur = 0;
+    tx.sync->kern.hwcur = 0;
+    tx.sync->kern.hwtail = n - 1;
+    rx.ring->head = rx.ring->cur = rx.ring->tail = 0;
+    rx.sync->app.head = rx.sync->app.cur = 0;
+    rx.sync->kern.hwcur = 0;
+    rx.sync->kern.hwtail = 0;
+    tx.sync->flags.status = rx.sync->flags.status = NR_SYNC_OK;
+}
+
+void ring_reset(const ring_ref &r, uint32_t hwcur, uint32_t hwtail, const buffer_limits &lim)
+{
+    for (uint32_t i = 0; i < r.num_slots; i++) {
+        if (!slot_valid(slot_snapshot(r.ring->slot[i]), lim))
+            slot_repair(r.ring->slot[i]);
+    }
+    store_relaxed(r.ring->head, hwcur);
+    store_relaxed(r.ring->cur, hwcur);
+    store_relaxed(r.ring->tail, hwtail);
+    r.sync->kern.errors++;
+}
+
+void mark_peer_gone(const ring_ref &r)
+{
+    store_release(r.sync->flags.status, NR_SYNC_PEER_GONE);
+}
+
+sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buffer_limits &lim)
+{
+    const uint32_t n = tx.num_slots;
+    if (peer_gone(tx))
+        return fault(sync_fault::peer_gone, 0, 0, 0);
+    // Our own kernel-side state lives in shared memory too, so it is checked like the rest.
+    const uint32_t hwcur = load_relaxed(tx.sync->kern.hwcur);
+    const uint32_t hwtail = load_relaxed(tx.sync->kern.hwtail);
+    if (hwcur >= n || hwtail >= n) {
+        ring_reset(tx, 0, 0, lim);
+        return fault(sync_fault::hw_index, hwcur >= n ? hwcur : hwtail, 0, n - 1);
+    }
+    const uint32_t head = load_relaxed(tx.ring->head);
+    const uint32_t cur = load_relaxed(tx.ring->cur);
+    if (!indices_valid(head, cur, hwcur, hwtail, n)) {
+        ring_reset(tx, hwcur, hwtail, lim);
+        return in_window(head, hwcur, hwtail, n) ? fault(sync_fault::cur, cur, head, hwtail)
+                                                 : fault(sync_fault::head, head, hwcur, hwtail);
+    }
+
+    sync_outcome out;
+    uint64_t bytes = 0;
+    uint32_t i = hwcur;
+    for (; i != head; i = next_index(i, n)) {
+        nr_slot &ts = tx.ring->slot[i];
+        nr_slot &rs = peer_rx.ring->slot[i];
+        const nr_slot s = slot_snapshot(ts);
+        const uint32_t spare = load_relaxed(rs.buf_idx); // released by the peer (or its swap)
+        if (!slot_valid(s, lim)) {
+            out = s.buf_idx < lim.num_buffers ? fault(sync_fault::slot_len, s.len, 0, lim.buf_size)
+                                              : fault(sync_fault::slot_buf, s.buf_idx, 0, lim.num_buffers - 1);
+            break;
+        }
+        store_relaxed(rs.ptr, s.ptr);
+        store_relaxed(rs.len, s.len);
+        store_relaxed(rs.flags, static_cast<uint16_t>(s.flags | NS_BUF_CHANGED));
+        store_relaxed(rs.buf_idx, s.buf_idx);
+        // A bad index from the peer is never handed to our application: it gets the dummy.
+        store_relaxed(ts.buf_idx, spare < lim.num_buffers ? spare : NR_DUMMY_BUFFER);
+        store_relaxed(ts.flags, uint16_t{0});
+        bytes += s.len;
+        out.moved++;
+    }
+
+    if (out.moved) {
+        tx.sync->kern.packets += out.moved;
+        tx.sync->kern.bytes += bytes;
+        peer_rx.sync->kern.packets += out.moved;
+        peer_rx.sync->kern.bytes += bytes;
+        store_relaxed(tx.sync->kern.hwcur, i);
+        store_release(peer_rx.sync->kern.hwtail, i); // partner of the load_acquire in pipe_rxsync
+    }
+    // Refill: the peer has released everything before its published head.
+    const uint32_t peer_head = load_acquire(peer_rx.sync->app.head); // partner: store_release in rxsync
+    const uint32_t new_tail = peer_head < n ? prev_index(peer_head, n) : hwtail;
+    store_relaxed(tx.sync->kern.hwtail, new_tail);
+    store_relaxed(tx.ring->tail, new_tail);
+
+    if (!out.ok()) {
+        ring_reset(tx, i, new_tail, lim);
+        out.kick = out.moved && take_need_kick(*peer_rx.sync);
+        return out;
+    }
+    if (out.moved && take_need_kick(*peer_rx.sync)) {
+        out.kick = true;
+        tx.sync->kern.kicks++;
+    }
+    return out;
+}
+
+sync_outcome pipe_rxsync(const ring_ref &rx, const ring_ref &peer_tx, const buffer_limits &lim)
+{
+    const uint32_t n = rx.num_slots;
+    // For a pipe rx ring, hwcur is simply the head we published last.
+    const uint32_t hwcur = load_relaxed(rx.sync->app.head);
+    const uint32_t hwtail = load_acquire(rx.sync->kern.hwtail); // partner: store_release in txsync
+    const uint32_t seen = load_relaxed(rx.ring->tail);
+    if (hwcur >= n || hwtail >= n) {
+        ring_reset(rx, 0, 0, lim);
+        return fault(sync_fault::hw_index, hwcur >= n ? hwcur : hwtail, 0, n - 1);
+    }
+    const uint32_t head = load_relaxed(rx.ring->head);
+    const uint32_t cur = load_relaxed(rx.ring->cur);
+    if (!indices_valid(head, cur, hwcur, hwtail, n)) {
+        const uint32_t keep = in_window(seen, hwcur, hwtail, n) ? seen : hwcur;
+        ring_reset(rx, hwcur, keep, lim);
+        return in_window(head, hwcur, hwtail, n) ? fault(sync_fault::cur, cur, head, hwtail)
+                                                 : fault(sync_fault::head, head, hwcur, hwtail);
+    }
+
+    // Check what the peer handed over since the application last looked.
+    sync_outcome out;
+    uint32_t j = in_window(seen, head, hwtail, n) ? seen : head;
+    for (; j != hwtail; j = next_index(j, n)) {
+        if (!slot_valid(slot_snapshot(rx.ring->slot[j]), lim)) {
+            slot_repair(rx.ring->slot[j]);
+            rx.sync->kern.errors++;
+            out.fault = sync_fault::slot_buf;
+        }
+        out.moved++;
+    }
+    store_relaxed(rx.ring->tail, hwtail);
+
+    if (head != hwcur) {
+        store_relaxed(rx.sync->app.cur, cur);
+        store_release(rx.sync->app.head, head); // partner: load_acquire of the peer head in txsync
+        out.kick = take_need_kick(*peer_tx.sync);
+    }
+    if (out.ok() && hwtail == head && peer_gone(rx))
+        out.fault = sync_fault::peer_gone;
+    return out;
+}
+
+bool pipe_arm_wait(const ring_ref &r, const ring_ref &partner, bool want_rx)
+{
+    store_relaxed(r.sync->flags.appl_need_kick, 1u);
+    full_fence(); // partner: the fence in take_need_kick on the other side
+    if (load_relaxed(r.sync->flags.status) != NR_SYNC_OK)
+        return false;
+    const uint32_t n = r.num_slots;
+    const uint32_t seen = load_relaxed(r.ring->tail);
+    if (want_rx)
+        return load_acquire(r.sync->kern.hwtail) == seen && load_relaxed(r.ring->cur) == seen;
+    const uint32_t peer_head = load_acquire(partner.sync->app.head);
+    return peer_head >= n || prev_index(peer_head, n) == seen;
+}
+
+void disarm_wait(const ring_ref &r)
+{
+    store_relaxed(r.sync->flags.appl_need_kick, 0u);
+}
+
+errc fault_errc(sync_fault f)
+{
+    switch (f) {
+    case sync_fault::none:
+        return errc::ok;
+    case sync_fault::peer_gone:
+        return errc::peer_gone;
+    default:
+        return errc::ring_reset;
+    }
+}
+
+std::string describe(const sync_outcome &o, const char *ring_name)
+{
+    char text[160];
+    switch (o.fault) {
+    case sync_fault::none:
+        return "ok";
+    case sync_fault::hw_index:
+        std::snprintf(text, sizeof text, "%s: kernel index %u is not a slot (0..%u); ring reset", ring_name,
+                      o.value, o.hi);
+        break;
+    case sync_fault::head:
+        std::snprintf(text, sizeof text, "%s: head %u outside [hwcur %u, hwtail %u]; ring reset", ring_name,
+                      o.value, o.lo, o.hi);
+        break;
+    case sync_fault::cur:
+        std::snprintf(text, sizeof text, "%s: cur %u outside [head %u, hwtail %u]; ring reset", ring_name,
+                      o.value, o.lo, o.hi);
+        break;
+    case sync_fault::slot_buf:
+        std::snprintf(text, sizeof text, "%s: slot buf_idx %u outside the region (0..%u); ring reset",
+                      ring_name, o.value, o.hi);
+        break;
+    case sync_fault::slot_len:
+        std::snprintf(text, sizeof text, "%s: slot len %u + offset exceeds the %u-byte buffer; ring reset",
+                      ring_name, o.value, o.hi);
+        break;
+    case sync_fault::peer_gone:
+        std::snprintf(text, sizeof text, "%s: the other end of the pipe closed", ring_name);
+        break;
+    }
+    return text;
+}
+
+} // namespace netring::rings

@@ -1,0 +1,83 @@
+// Ring index arithmetic and the checks every sync runs on client-written indices and slots.
+// Pure code: no syscalls, no allocation. Shared-memory fields are accessed through
+// std::atomic_ref so each is read exactly once into a local before it is checked and used.
+#pragma once
+
+#include <netring/layout.h>
+
+#include <atomic>
+#include <cstdint>
+
+namespace netring::rings {
+
+// A ring as one side sees it: pointers into its own mapping, and the slot count from a trusted copy
+// (the daemon's record, or the client's copy taken at open), never re-read from shared memory.
+struct ring_ref {
+    nr_ring *ring = nullptr;
+    nr_sync *sync = nullptr;
+    uint32_t num_slots = 0;
+};
+
+// What a slot may point at in this region.
+struct buffer_limits {
+    uint32_t num_buffers = 0; // buffer indices are < num_buffers
+    uint32_t buf_size = 0;
+    uint64_t offset_mask = 0; // bits of slot.ptr that carry a data offset
+};
+
+template <class T>
+inline T load_relaxed(T &field) { return std::atomic_ref<T>(field).load(std::memory_order_relaxed); }
+template <class T>
+inline T load_acquire(T &field) { return std::atomic_ref<T>(field).load(std::memory_order_acquire); }
+template <class T>
+inline void store_relaxed(T &field, T v) { std::atomic_ref<T>(field).store(v, std::memory_order_relaxed); }
+template <class T>
+inline void store_release(T &field, T v) { std::atomic_ref<T>(field).store(v, std::memory_order_release); }
+
+inline uint32_t next_index(uint32_t i, uint32_t n) { return i + 1 == n ? 0 : i + 1; }
+
+// i - j on a ring of n slots.
+inline uint32_t distance(uint32_t from, uint32_t to, uint32_t n)
+{
+    return to >= from ? to - from : to + n - from;
+}
+
+// x inside the circular window [lo, hi] (both ends included) of a ring of n slots.
+inline bool in_window(uint32_t x, uint32_t lo, uint32_t hi, uint32_t n)
+{
+    return x < n && distance(lo, x, n) <= distance(lo, hi, n);
+}
+
+// netmap's sync prologue: the application may only have moved head and cur forward inside what it
+// owns: hwcur <= head <= cur <= hwtail, circularly.
+inline bool indices_valid(uint32_t head, uint32_t cur, uint32_t hwcur, uint32_t hwtail, uint32_t n)
+{
+    return in_window(head, hwcur, hwtail, n) && in_window(cur, head, hwtail, n);
+}
+
+inline bool slot_valid(const nr_slot &s, const buffer_limits &lim)
+{
+    const uint64_t offset = s.ptr & lim.offset_mask;
+    return s.buf_idx < lim.num_buffers && offset + s.len <= lim.buf_size;
+}
+
+// The slot as it is now, read once: a copy, so later checks and uses see the same values.
+inline nr_slot slot_snapshot(nr_slot &s)
+{
+    nr_slot copy;
+    copy.buf_idx = load_relaxed(s.buf_idx);
+    copy.len = load_relaxed(s.len);
+    copy.flags = load_relaxed(s.flags);
+    copy.ptr = load_relaxed(s.ptr);
+    return copy;
+}
+
+// Points a slot that failed slot_valid at the dummy buffer with no data: harmless to both sides.
+inline void slot_repair(nr_slot &s)
+{
+    store_relaxed(s.buf_idx, NR_DUMMY_BUFFER);
+    store_relaxed(s.len, uint16_t{0});
+    store_relaxed(s.ptr, uint64_t{0});
+}
+
+} // namespace netring::rings
