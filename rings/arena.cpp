@@ -1,5 +1,7 @@
 #include "arena.hpp"
 
+#include <iterator>
+
 namespace netring::rings {
 
 arena::arena(uint64_t offset, uint64_t size)
@@ -28,9 +30,14 @@ std::optional<uint64_t> arena::reserve(uint64_t size)
 void arena::release(uint64_t offset, uint64_t size)
 {
     size = round_up(size == 0 ? 1 : size);
-    auto [it, inserted] = free_.emplace(offset, size);
-    if (!inserted)
-        return; // double release: ignore rather than corrupt the map
+    // A range overlapping a free one is a double release (possibly after coalescing): ignore it
+    // rather than let the map hand the same bytes out twice.
+    auto after = free_.lower_bound(offset);
+    if (after != free_.end() && after->first < offset + size)
+        return;
+    if (after != free_.begin() && std::prev(after)->first + std::prev(after)->second > offset)
+        return;
+    auto it = free_.emplace_hint(after, offset, size);
     auto next = std::next(it);
     if (next != free_.end() && it->first + it->second == next->first) {
         it->second += next->second;

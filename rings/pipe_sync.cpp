@@ -97,8 +97,11 @@ sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buff
         const nr_slot s = slot_snapshot(ts);
         const uint32_t spare = load_relaxed(rs.buf_idx); // released by the peer (or its swap)
         if (!slot_valid(s, lim)) {
+            // Keep the count: the slots before this one were swapped and must still be published.
+            const uint32_t moved = out.moved;
             out = s.buf_idx < lim.num_buffers ? fault(sync_fault::slot_len, s.len, 0, lim.buf_size)
                                               : fault(sync_fault::slot_buf, s.buf_idx, 0, lim.num_buffers - 1);
+            out.moved = moved;
             break;
         }
         store_relaxed(rs.ptr, s.ptr);
@@ -191,6 +194,8 @@ bool pipe_arm_wait(const ring_ref &r, const ring_ref &partner, bool want_rx)
     const uint32_t seen = load_relaxed(r.ring->tail);
     if (want_rx)
         return load_acquire(r.sync->kern.hwtail) == seen && load_relaxed(r.ring->cur) == seen;
+    if (load_relaxed(r.ring->cur) != seen)
+        return false; // free slots the application has not used yet: nothing to wait for
     const uint32_t peer_head = load_acquire(partner.sync->app.head);
     return peer_head >= n || prev_index(peer_head, n) == seen;
 }

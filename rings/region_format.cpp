@@ -127,7 +127,9 @@ std::string check_if_block(const uint8_t *base, const region_geometry &g, uint64
 {
     const uint64_t meta_end = g.meta_offset + g.meta_size;
     auto inside = [&](uint64_t off, uint64_t len) { return off >= g.meta_offset && off <= meta_end && len <= meta_end - off; };
-    if (!inside(if_off, sizeof(nr_if)))
+    // Misaligned offsets are refused before anything is read through them: the structures
+    // carry alignment (nr_ring and nr_sync 128 bytes), and the daemon's arena keeps it.
+    if (if_off % alignof(nr_if) != 0 || !inside(if_off, sizeof(nr_if)))
         return "if block outside the metadata area";
     nr_if nif;
     std::memcpy(&nif, base + if_off, sizeof nif);
@@ -140,21 +142,25 @@ std::string check_if_block(const uint8_t *base, const region_geometry &g, uint64
         return "if block extension missing";
     auto check_ring = [&](int64_t rel) -> bool {
         const uint64_t off = if_off + static_cast<uint64_t>(rel);
-        if (!inside(off, sizeof(nr_ring)))
+        if (off % alignof(nr_ring) != 0 || !inside(off, sizeof(nr_ring)))
             return false;
         const auto *r = reinterpret_cast<const nr_ring *>(base + off);
         return r->num_slots >= 2 && inside(off, nr_ring_block_size(r->num_slots)) && r->nr_buf_size == g.buf_size &&
                static_cast<int64_t>(off) + r->buf_ofs == static_cast<int64_t>(g.buffers_offset);
     };
+    auto sync_inside = [&](int64_t rel) {
+        const uint64_t off = if_off + static_cast<uint64_t>(rel);
+        return off % alignof(nr_sync) == 0 && inside(off, sizeof(nr_sync));
+    };
     for (uint32_t i = 0; i < total; i++) {
         const nr_ring_ext *re = nr_get_ring_ext(nifp, i);
         if (!check_ring(nifp->ring_ofs[i]))
             return "ring " + std::to_string(i) + " outside the region or inconsistent";
-        if (!inside(if_off + static_cast<uint64_t>(re->sync_ofs), sizeof(nr_sync)))
+        if (!sync_inside(re->sync_ofs))
             return "sync block of ring " + std::to_string(i) + " outside the region";
         if (re->partner_ring_ofs != 0 &&
             (!check_ring(re->partner_ring_ofs) ||
-             !inside(if_off + static_cast<uint64_t>(re->partner_sync_ofs), sizeof(nr_sync))))
+             !sync_inside(re->partner_sync_ofs)))
             return "partner of ring " + std::to_string(i) + " outside the region";
     }
     return {};

@@ -1,0 +1,199 @@
+#include "config.hpp"
+
+#include <rings/region_format.hpp>
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+
+namespace netring::netringd {
+namespace {
+
+bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+std::vector<std::string_view> split_words(std::string_view line)
+{
+    std::vector<std::string_view> words;
+    size_t i = 0;
+    while (i < line.size()) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+            i++;
+        const size_t start = i;
+        while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+            i++;
+        if (i > start)
+            words.push_back(line.substr(start, i - start));
+    }
+    return words;
+}
+
+class line_parser {
+public:
+    line_parser(unsigned line, std::vector<std::string_view> words) : line_(line), words_(std::move(words)) {}
+
+    [[noreturn]] void fail(const std::string &what) const
+    {
+        throw config_error("config line " + std::to_string(line_) + ": " + what);
+    }
+
+    void want_args(size_t n) const
+    {
+        if (words_.size() - 1 != n)
+            fail("'" + std::string(words_[0]) + "' takes " + std::to_string(n) + " argument" + (n == 1 ? "" : "s") +
+                 ", got " + std::to_string(words_.size() - 1));
+    }
+
+    uint64_t number(size_t at, uint64_t lo, uint64_t hi) const
+    {
+        const std::string_view w = words_[at];
+        uint64_t v = 0;
+        auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v);
+        if (ec != std::errc() || end != w.data() + w.size())
+            fail("'" + std::string(words_[0]) + "' wants a number, got '" + std::string(w) + "'");
+        if (v < lo || v > hi)
+            fail(std::string(words_[0]) + " " + std::to_string(v) + " outside " + std::to_string(lo) + ".." +
+                 std::to_string(hi));
+        return v;
+    }
+
+    uint32_t pow2(size_t at, uint32_t lo, uint32_t hi) const
+    {
+        const auto v = static_cast<uint32_t>(number(at, lo, hi));
+        if (!is_pow2(v))
+            fail(std::string(words_[0]) + " " + std::to_string(v) + " is not a power of two");
+        return v;
+    }
+
+    bool on_off(size_t at) const
+    {
+        if (words_[at] == "on")
+            return true;
+        if (words_[at] == "off")
+            return false;
+        fail("'" + std::string(words_[0]) + "' wants on or off, got '" + std::string(words_[at]) + "'");
+    }
+
+    subject who(size_t at) const
+    {
+        const std::string_view w = words_[at];
+        subject s;
+        if (w == "*")
+            return s;
+        std::string_view digits;
+        if (w.starts_with("uid=")) {
+            s.what = subject::kind::uid;
+            digits = w.substr(4);
+        } else if (w.starts_with("gid=")) {
+            s.what = subject::kind::gid;
+            digits = w.substr(4);
+        } else {
+            fail("expected '*', uid=N or gid=N, got '" + std::string(w) + "'");
+        }
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), s.id);
+        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size())
+            fail("bad id in '" + std::string(w) + "'");
+        return s;
+    }
+
+    std::string_view word(size_t at) const { return words_[at]; }
+    unsigned line() const { return line_; }
+
+private:
+    unsigned line_;
+    std::vector<std::string_view> words_;
+};
+
+void apply(config &c, const line_parser &p, std::string_view directive)
+{
+    if (directive == "buf_size") {
+        p.want_args(1);
+        c.buf_size = p.pow2(1, 512, 65536);
+    } else if (directive == "region_buffers") {
+        p.want_args(1);
+        c.region_buffers = static_cast<uint32_t>(p.number(1, NR_RESERVED_BUFFERS + 2, 1u << 24));
+    } else if (directive == "region_meta_bytes") {
+        p.want_args(1);
+        c.region_meta_bytes = p.number(1, 4096, 1ull << 32);
+    } else if (directive == "default_slots") {
+        p.want_args(1);
+        c.default_slots = p.pow2(1, 2, 1u << 20);
+    } else if (directive == "max_slots") {
+        p.want_args(1);
+        c.max_slots = p.pow2(1, 2, 1u << 20);
+    } else if (directive == "max_rings") {
+        p.want_args(1);
+        c.max_rings = static_cast<uint32_t>(p.number(1, 1, max_rings_limit));
+    } else if (directive == "max_extra_bufs") {
+        p.want_args(1);
+        c.max_extra_bufs = static_cast<uint32_t>(p.number(1, 0, 1u << 24));
+    } else if (directive == "hugepages") {
+        p.want_args(1);
+        c.hugepages = p.on_off(1);
+    } else if (directive == "allow" || directive == "deny") {
+        p.want_args(2);
+        c.rules.push_back(policy_rule{directive == "allow", p.who(1), std::string(p.word(2)), p.line()});
+    } else if (directive == "admin") {
+        p.want_args(1);
+        c.admins.push_back(p.who(1));
+    } else {
+        p.fail("unknown directive '" + std::string(directive) + "'");
+    }
+}
+
+// Checks between directives: each value was fine alone, the combination must be too.
+void check_whole(const config &c, std::string_view origin)
+{
+    const std::string where = "config " + std::string(origin) + ": ";
+    if (c.default_slots > c.max_slots)
+        throw config_error(where + "default_slots " + std::to_string(c.default_slots) + " exceeds max_slots " +
+                           std::to_string(c.max_slots));
+    if (!rings::plan_region(c.buf_size, c.region_buffers, c.region_meta_bytes))
+        throw config_error(where + "region geometry does not fit (buf_size " + std::to_string(c.buf_size) +
+                           ", region_buffers " + std::to_string(c.region_buffers) + ")");
+}
+
+} // namespace
+
+std::string subject::str() const
+{
+    switch (what) {
+    case kind::any: return "*";
+    case kind::uid: return "uid=" + std::to_string(id);
+    case kind::gid: return "gid=" + std::to_string(id);
+    }
+    return "?";
+}
+
+config parse_config(std::string_view text, std::string_view origin)
+{
+    config c;
+    c.origin = std::string(origin);
+    unsigned line_no = 0;
+    while (!text.empty()) {
+        line_no++;
+        const size_t nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        if (const size_t hash = line.find('#'); hash != std::string_view::npos)
+            line = line.substr(0, hash);
+        auto words = split_words(line);
+        if (words.empty())
+            continue;
+        const std::string_view directive = words[0];
+        apply(c, line_parser(line_no, std::move(words)), directive);
+    }
+    check_whole(c, origin);
+    return c;
+}
+
+config load_config(const std::string &path)
+{
+    std::ifstream in(path);
+    if (!in)
+        throw config_error("cannot read config file " + path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_config(text.str(), path);
+}
+
+} // namespace netring::netringd

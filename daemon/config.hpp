@@ -1,0 +1,62 @@
+// netringd's configuration: region geometry, ring limits and the access policy rules.
+//
+//   config c = load_config("/etc/netring/netringd.conf");   // throws config_error
+//   config d = parse_config(text, "test");                    // same, from a string
+//
+// One directive per line, `#` starts a comment. Errors name the line ("config line 7: unknown
+// directive 'foo'"). Exceptions are used here only: the config is read once, at startup, and a
+// bad file ends the daemon with exit code 2. Defaults hold when there is no file at all.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netring::netringd {
+
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Who a rule is about: anyone, one uid, or one gid (primary or supplementary).
+struct subject {
+    enum class kind : uint8_t { any, uid, gid };
+    kind what = kind::any;
+    uint32_t id = 0;
+
+    std::string str() const; // "*", "uid=65534", "gid=100"
+};
+
+struct policy_rule {
+    bool allow = false;
+    subject who;
+    std::string pattern; // fnmatch(3) over the canonical port name without flags
+    unsigned line = 0;   // where it came from, for the reasons the policy gives
+};
+
+struct config {
+    uint32_t buf_size = 2048;             // power of two, 512..65536
+    uint32_t region_buffers = 65536;      // per region, the 2 reserved ones included
+    uint64_t region_meta_bytes = 8u << 20; // if blocks, rings and sync blocks
+    uint32_t default_slots = 1024;        // slots per ring when REGIF asks 0
+    uint32_t max_slots = 16384;           // power of two
+    uint32_t max_rings = 8;               // per direction per registration
+    uint32_t max_extra_bufs = 4096;       // per registration
+    bool hugepages = false;               // try MFD_HUGETLB for regions
+    std::vector<policy_rule> rules;       // first match wins
+    std::vector<subject> admins;          // may administer switches
+    std::string origin = "defaults";      // the file the values came from
+};
+
+// A ring count this large would need more fds than one message may carry (1 + 4R <= 250).
+inline constexpr uint32_t max_rings_limit = 62;
+
+config parse_config(std::string_view text, std::string_view origin);
+config load_config(const std::string &path);
+
+} // namespace netring::netringd

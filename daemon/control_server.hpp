@@ -1,0 +1,59 @@
+// The control server: a Unix stream socket acceptor and its sessions, on one Boost.Asio thread.
+//
+//   control_server server(io, reg, log);
+//   if (auto s = server.listen("/run/netring/netringd.sock"); !s) ...
+//   io.run();                      // until stop() leaves nothing to do
+//   server.stop();                 // stop accepting, close sessions, remove the socket file
+//
+// The socket is mode 0666: who may open what is the policy's decision (SO_PEERCRED at accept),
+// not the file's. A stale socket file is replaced; a live one (another daemon answers) is not.
+#pragma once
+
+#include "log.hpp"
+#include "registry.hpp"
+#include "session.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+
+namespace netring::netringd {
+
+class control_server {
+public:
+    control_server(boost::asio::io_context &io, registry &reg, logger log);
+    ~control_server();
+    control_server(const control_server &) = delete;
+    control_server &operator=(const control_server &) = delete;
+
+    status listen(const std::string &path);
+    // Partner of listen(). Unregisters everything; safe to call twice.
+    void stop();
+
+    registry &reg() { return reg_; }
+    const logger &log() const { return log_; }
+    uint64_t uptime_ms() const;
+    uint32_t session_count() const { return static_cast<uint32_t>(sessions_.size()); }
+    // Called by a session as it closes.
+    void session_closed(uint64_t id) { sessions_.erase(id); }
+
+private:
+    void accept_next();
+
+    registry &reg_;
+    logger log_;
+    boost::asio::local::stream_protocol::acceptor acceptor_;
+    boost::asio::steady_timer retry_; // accept errors (EMFILE) back off instead of spinning
+    std::map<uint64_t, std::shared_ptr<session>> sessions_;
+    uint64_t next_id_ = 1;
+    std::string path_;
+    bool listening_ = false;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+} // namespace netring::netringd

@@ -1,0 +1,23 @@
+#include "port.hpp"
+#include "ports/pipe.hpp"
+
+namespace netring::netringd {
+
+result<std::unique_ptr<port>> create_port(const port_name &name, const config &cfg)
+{
+    switch (name.role) {
+    case port_role::pipe_master:
+    case port_role::pipe_slave:
+        return std::unique_ptr<port>(std::make_unique<pipe_port>(name, cfg));
+    case port_role::nic_all:
+    case port_role::nic_ring:
+    case port_role::host:
+    case port_role::nic_host:
+        return error::from(errc::not_supported, "NIC ports are not available yet: " + name.str());
+    case port_role::switch_port:
+        return error::from(errc::not_supported, "switch ports are not available yet: " + name.str());
+    }
+    return error::from(errc::not_supported, "unknown port kind: " + name.str());
+}
+
+} // namespace netring::netringd

@@ -1,0 +1,415 @@
+#include "pipe.hpp"
+
+#include <rings/region_format.hpp>
+
+#include <sys/eventfd.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace netring::netringd {
+namespace {
+
+uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+bool is_pow2(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+error limit(const std::string &what) { return error::from(errc::limit_exceeded, what); }
+
+// Wakes whoever sleeps on `fd`. A full counter (EAGAIN) already means "wake up", so it is fine.
+void notify(const unique_fd &fd)
+{
+    if (fd.valid())
+        (void)::eventfd_write(fd.get(), 1);
+}
+
+uint32_t prev_slot(uint32_t i, uint32_t n) { return i == 0 ? n - 1 : i - 1; }
+
+// After a hw_index fault the ring's own kernel-side indices are garbage, and rings::pipe_txsync
+// reset the ring to 0. The pipe invariants (A.tx.hwcur == B.rx.hwtail, A.tx.hwtail ==
+// B.rx.head - 1) give them back from the partner, so later syncs succeed again. A partner index
+// that is itself out of range is replaced by a safe one: the pair may lose packets, nothing more.
+void restore_tx_indices(const rings::ring_ref &tx, const rings::ring_ref &peer_rx, const rings::buffer_limits &lim)
+{
+    const uint32_t n = tx.num_slots;
+    uint32_t hwcur = rings::load_relaxed(peer_rx.sync->kern.hwtail);
+    if (hwcur >= n) {
+        hwcur = 0;
+        rings::store_relaxed(peer_rx.sync->kern.hwtail, hwcur);
+    }
+    const uint32_t peer_head = rings::load_relaxed(peer_rx.sync->app.head);
+    const uint32_t hwtail = peer_head < n ? prev_slot(peer_head, n) : hwcur;
+    rings::store_relaxed(tx.sync->kern.hwcur, hwcur);
+    rings::store_relaxed(tx.sync->kern.hwtail, hwtail);
+    rings::ring_reset(tx, hwcur, hwtail, lim);
+}
+
+void restore_rx_indices(const rings::ring_ref &rx, const rings::ring_ref &peer_tx, const rings::buffer_limits &lim)
+{
+    const uint32_t n = rx.num_slots;
+    uint32_t hwtail = rings::load_relaxed(peer_tx.sync->kern.hwcur);
+    if (hwtail >= n)
+        hwtail = 0;
+    uint32_t hwcur = rings::load_relaxed(rx.sync->app.head);
+    if (hwcur >= n)
+        hwcur = hwtail;
+    rings::store_relaxed(rx.sync->kern.hwtail, hwtail);
+    rings::store_relaxed(rx.sync->app.cur, hwcur);
+    rings::store_relaxed(rx.sync->app.head, hwcur);
+    rings::ring_reset(rx, hwcur, hwtail, lim);
+}
+
+} // namespace
+
+pipe_port::pipe_port(const port_name &name, const config &cfg)
+    : cfg_(cfg), parent_("pipe:" + name.base), key_(name.port_key())
+{
+    ends_[0].name = "netmap:" + name.base + "{" + name.port;
+    ends_[1].name = "netmap:" + name.base + "}" + name.port;
+}
+
+pipe_port::~pipe_port() { release_all(); }
+
+pipe_port::end_rec *pipe_port::find_end(uint32_t reg_id)
+{
+    for (end_rec &e : ends_)
+        if (e.open && e.reg_id == reg_id)
+            return &e;
+    return nullptr;
+}
+
+const pipe_port::end_rec *pipe_port::find_end(uint32_t reg_id) const
+{
+    return const_cast<pipe_port *>(this)->find_end(reg_id);
+}
+
+rings::ring_ref pipe_port::ref(const ring_rec &r) const
+{
+    uint8_t *base = mem_->base();
+    return {reinterpret_cast<nr_ring *>(base + r.ring_off), reinterpret_cast<nr_sync *>(base + r.sync_off),
+            r.num_slots};
+}
+
+status pipe_port::check_request(const port_name &name, const proto::regif &req) const
+{
+    if (name.tx_only || name.rx_only || (req.flags & (proto::regif_tx_only | proto::regif_rx_only)))
+        return error::from(errc::not_supported, "pipes carry both directions: /T and /R are not supported (" +
+                                                    name.str() + ")");
+    const struct {
+        const char *what;
+        uint32_t v;
+    } ring_counts[] = {{"tx_rings", req.tx_rings}, {"rx_rings", req.rx_rings}},
+      slot_counts[] = {{"tx_slots", req.tx_slots}, {"rx_slots", req.rx_slots}};
+    for (const auto &c : ring_counts)
+        if (c.v > cfg_.max_rings)
+            return limit(std::string(c.what) + " " + std::to_string(c.v) + " exceeds max_rings " +
+                         std::to_string(cfg_.max_rings));
+    for (const auto &c : slot_counts) {
+        if (c.v == 0)
+            continue;
+        if (c.v > cfg_.max_slots)
+            return limit(std::string(c.what) + " " + std::to_string(c.v) + " exceeds max_slots " +
+                         std::to_string(cfg_.max_slots));
+        if (c.v < 2 || !is_pow2(c.v))
+            return limit(std::string(c.what) + " " + std::to_string(c.v) + " is not a power of two in 2.." +
+                         std::to_string(cfg_.max_slots));
+    }
+    if (req.extra_bufs > cfg_.max_extra_bufs)
+        return limit("extra_bufs " + std::to_string(req.extra_bufs) + " exceeds max_extra_bufs " +
+                     std::to_string(cfg_.max_extra_bufs));
+    return ok_status();
+}
+
+status pipe_port::reserve_ring(ring_rec &r, uint32_t slots)
+{
+    const uint64_t ring_bytes = round_up(nr_ring_block_size(slots), rings::arena::alignment);
+    const uint64_t bytes = ring_bytes + sizeof(nr_sync);
+    const auto off = mem_->meta().reserve(bytes);
+    if (!off)
+        return error::from(errc::out_of_buffers, "region " + parent_ + " metadata area has " +
+                                                     std::to_string(mem_->meta().free_bytes()) +
+                                                     " bytes free, too few for this pipe; raise region_meta_bytes");
+    r.ring_off = *off;
+    r.sync_off = *off + ring_bytes;
+    r.meta_bytes = bytes;
+    r.num_slots = slots;
+    return ok_status();
+}
+
+// Allocates everything the pipe needs, all or nothing: on failure release_all() undoes the part
+// that was done, and the caller destroys the pipe.
+status pipe_port::create(const reg_context &ctx, int creator, const proto::regif &req)
+{
+    dirs_[creator] = {std::max(1u, req.tx_rings), req.tx_slots ? req.tx_slots : cfg_.default_slots};
+    dirs_[1 - creator] = {std::max(1u, req.rx_rings), req.rx_slots ? req.rx_slots : cfg_.default_slots};
+    auto mem = ctx.open_region(parent_);
+    if (!mem)
+        return mem.err();
+    mem_ = std::move(mem.value());
+
+    uint64_t needed = 0;
+    for (const direction &d : dirs_)
+        needed += 2ull * d.rings * d.slots;
+    if (needed > mem_->pool().available())
+        return error::from(errc::out_of_buffers, "region " + parent_ + " has " +
+                                                     std::to_string(mem_->pool().available()) +
+                                                     " free buffers, this pipe needs " + std::to_string(needed) +
+                                                     "; raise region_buffers");
+
+    // A end: tx is direction 0, rx direction 1; B end the other way round.
+    for (int e = 0; e < 2; e++) {
+        ends_[e].tx.resize(dirs_[e].rings);
+        ends_[e].rx.resize(dirs_[1 - e].rings);
+    }
+    for (int ei = 0; ei < 2; ei++) {
+        end_rec &e = ends_[ei];
+        for (auto *group : {&e.tx, &e.rx}) {
+            const uint32_t slots = group == &e.tx ? dirs_[ei].slots : dirs_[1 - ei].slots;
+            for (ring_rec &r : *group) {
+                if (auto s = reserve_ring(r, slots); !s)
+                    return s;
+                r.notify.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+                if (!r.notify.valid())
+                    return error::from_errno(errno, "eventfd for " + e.name);
+            }
+        }
+        e.if_bytes = nr_if_block_size(static_cast<uint32_t>(e.tx.size() + e.rx.size()));
+        const auto off = mem_->meta().reserve(e.if_bytes);
+        if (!off) {
+            e.if_bytes = 0;
+            return error::from(errc::out_of_buffers, "region " + parent_ + " metadata area is full; raise region_meta_bytes");
+        }
+        e.if_off = *off;
+    }
+    if (!mem_->pool().take(static_cast<uint32_t>(needed), bufs_))
+        return error::from(errc::out_of_buffers, "region " + parent_ + " ran out of buffers");
+
+    // Format: each ring with its own buffers, then the pairs, then the if blocks.
+    uint8_t *base = mem_->base();
+    const auto &g = mem_->geometry();
+    size_t next_buf = 0;
+    for (end_rec &e : ends_) {
+        for (auto *group : {&e.tx, &e.rx}) {
+            const uint16_t dir = group == &e.tx ? NR_RING_DIR_TX : NR_RING_DIR_RX;
+            for (size_t i = 0; i < group->size(); i++) {
+                ring_rec &r = (*group)[i];
+                rings::init_ring(base, r.ring_off, g, r.num_slots, static_cast<uint16_t>(i), dir,
+                                 std::span<const uint32_t>(bufs_).subspan(next_buf, r.num_slots));
+                rings::init_sync(base, r.sync_off);
+                next_buf += r.num_slots;
+            }
+        }
+    }
+    for (int e = 0; e < 2; e++) {
+        for (size_t i = 0; i < ends_[e].tx.size(); i++)
+            rings::pipe_pair_init(ref(ends_[e].tx[i]), ref(ends_[1 - e].rx[i]));
+    }
+    for (int e = 0; e < 2; e++) {
+        const end_rec &me = ends_[e];
+        const end_rec &peer = ends_[1 - e];
+        std::vector<rings::if_ring_entry> entries;
+        for (size_t i = 0; i < me.tx.size(); i++)
+            entries.push_back({me.tx[i].ring_off, me.tx[i].sync_off, peer.rx[i].ring_off, peer.rx[i].sync_off});
+        for (size_t i = 0; i < me.rx.size(); i++)
+            entries.push_back({me.rx[i].ring_off, me.rx[i].sync_off, peer.tx[i].ring_off, peer.tx[i].sync_off});
+        rings::init_if(base, me.if_off, std::string_view(me.name).substr(7), static_cast<uint32_t>(me.tx.size()),
+                       static_cast<uint32_t>(me.rx.size()), NR_PORT_KIND_PIPE, entries, 0);
+    }
+    return ok_status();
+}
+
+void pipe_port::release_all()
+{
+    if (!mem_)
+        return;
+    for (end_rec &e : ends_) {
+        for (auto *group : {&e.tx, &e.rx}) {
+            for (ring_rec &r : *group)
+                if (r.meta_bytes)
+                    mem_->meta().release(r.ring_off, r.meta_bytes);
+            group->clear(); // closes the eventfds
+        }
+        if (e.if_bytes)
+            mem_->meta().release(e.if_off, e.if_bytes);
+        e.if_bytes = 0;
+    }
+    mem_->pool().give(bufs_);
+    bufs_.clear();
+    mem_.reset();
+}
+
+result<attach_result> pipe_port::attach(const reg_context &ctx, const port_name &name, const proto::regif &req)
+{
+    const int e = end_of(name);
+    end_rec &me = ends_[e];
+    if (auto s = check_request(name, req); !s)
+        return s.err();
+    if (me.open)
+        return error::from(errc::port_busy, me.name + " is already open (pid " + std::to_string(me.pid) + ")");
+    if (broken_)
+        return error::from(errc::port_busy, "pipe is closing: the other end is still open");
+    if (!mem_) {
+        if (auto s = create(ctx, e, req); !s) {
+            release_all();
+            return s.err();
+        }
+    }
+
+    uint32_t head = 0;
+    if (req.extra_bufs) {
+        const size_t before = bufs_.size();
+        if (!mem_->pool().take(req.extra_bufs, bufs_))
+            return error::from(errc::out_of_buffers, "region " + parent_ + " has " +
+                                                         std::to_string(mem_->pool().available()) +
+                                                         " free buffers, this registration needs " +
+                                                         std::to_string(req.extra_bufs) +
+                                                         " extra buffers; raise region_buffers");
+        head = rings::link_buffers(mem_->base(), mem_->geometry(), std::span<const uint32_t>(bufs_).subspan(before));
+    }
+    rings::store_relaxed(reinterpret_cast<nr_if *>(mem_->base() + me.if_off)->ni_bufs_head, head);
+
+    me.open = true;
+    me.reg_id = ctx.reg_id;
+    me.pid = ctx.pid;
+    me.exclusive = name.exclusive || (req.flags & proto::regif_exclusive);
+    me.extra_bufs = req.extra_bufs;
+    mem_->add_user(); // partner: drop_user in detach
+
+    const end_rec &peer = ends_[1 - e];
+    attach_result a;
+    a.mem = mem_.get();
+    a.if_offset = me.if_off;
+    a.port_kind = NR_PORT_KIND_PIPE;
+    a.tx_rings = static_cast<uint32_t>(me.tx.size());
+    a.rx_rings = static_cast<uint32_t>(me.rx.size());
+    a.tx_slots = dirs_[e].slots;
+    a.rx_slots = dirs_[1 - e].slots;
+    a.extra_bufs = req.extra_bufs;
+    a.fds.push_back(mem_->fd());
+    // A ring's kick eventfd is its partner's notify eventfd: the peer process sleeps on it.
+    for (size_t i = 0; i < me.tx.size(); i++) {
+        a.fds.push_back(peer.rx[i].notify.get());
+        a.fds.push_back(me.tx[i].notify.get());
+    }
+    for (size_t i = 0; i < me.rx.size(); i++) {
+        a.fds.push_back(peer.tx[i].notify.get());
+        a.fds.push_back(me.rx[i].notify.get());
+    }
+    return a;
+}
+
+bool pipe_port::detach(uint32_t reg_id)
+{
+    end_rec *me = find_end(reg_id);
+    if (me) {
+        me->open = false;
+        mem_->drop_user();
+        end_rec &peer = ends_[me == &ends_[0] ? 1 : 0];
+        if (peer.open) {
+            broken_ = true;
+            for (auto *group : {&peer.tx, &peer.rx}) {
+                for (const ring_rec &r : *group) {
+                    rings::mark_peer_gone(ref(r));
+                    notify(r.notify); // a peer asleep in poll() wakes and sees peer_gone
+                }
+            }
+        }
+    }
+    return !ends_[0].open && !ends_[1].open;
+}
+
+sync_result pipe_port::sync_one(end_rec &e, bool tx, uint32_t ring)
+{
+    end_rec &peer = ends_[&e == &ends_[0] ? 1 : 0];
+    std::vector<ring_rec> &own = tx ? e.tx : e.rx;
+    std::vector<ring_rec> &partners = tx ? peer.rx : peer.tx;
+    const rings::buffer_limits lim = mem_->limits();
+    const char *dir = tx ? "tx" : "rx";
+    if (ring != proto::all_rings && ring >= own.size()) {
+        return {errc::bad_ring,
+                e.name + " has " + std::to_string(own.size()) + " " + dir + " ring" + (own.size() == 1 ? "" : "s") +
+                    "; ring " + std::to_string(ring) + " does not exist",
+                0};
+    }
+    const size_t first = ring == proto::all_rings ? 0 : ring;
+    const size_t last = ring == proto::all_rings ? own.size() : ring + 1;
+    sync_result res;
+    for (size_t i = first; i < last; i++) {
+        const rings::ring_ref me = ref(own[i]);
+        const rings::ring_ref other = ref(partners[i]);
+        const rings::sync_outcome o = tx ? rings::pipe_txsync(me, other, lim) : rings::pipe_rxsync(me, other, lim);
+        if (o.kick)
+            notify(partners[i].notify); // this ring's kick eventfd
+        if (o.fault == rings::sync_fault::hw_index)
+            tx ? restore_tx_indices(me, other, lim) : restore_rx_indices(me, other, lim);
+        if (!o.ok() && res.ok()) {
+            res.code = rings::fault_errc(o.fault);
+            const std::string ring_name = e.name + " " + dir + " ring " + std::to_string(i);
+            res.message = rings::describe(o, ring_name.c_str());
+        }
+        if (ring != proto::all_rings)
+            res.tail = rings::load_relaxed(me.ring->tail);
+    }
+    return res;
+}
+
+sync_result pipe_port::txsync(uint32_t reg_id, uint32_t ring)
+{
+    end_rec *e = find_end(reg_id);
+    if (!e)
+        return {errc::not_registered, "registration " + std::to_string(reg_id) + " is not on " + key_, 0};
+    return sync_one(*e, true, ring);
+}
+
+sync_result pipe_port::rxsync(uint32_t reg_id, uint32_t ring)
+{
+    end_rec *e = find_end(reg_id);
+    if (!e)
+        return {errc::not_registered, "registration " + std::to_string(reg_id) + " is not on " + key_, 0};
+    return sync_one(*e, false, ring);
+}
+
+port_details pipe_port::info(const port_name &name) const
+{
+    const int e = end_of(name);
+    port_details d;
+    d.port_kind = NR_PORT_KIND_PIPE;
+    d.region_name = parent_;
+    d.buf_size = mem_ ? mem_->geometry().buf_size : cfg_.buf_size;
+    if (mem_) {
+        d.tx_rings = static_cast<uint32_t>(ends_[e].tx.size());
+        d.rx_rings = static_cast<uint32_t>(ends_[e].rx.size());
+        d.tx_slots = dirs_[e].slots;
+        d.rx_slots = dirs_[1 - e].slots;
+    } else { // not created yet: what a default REGIF would get
+        d.tx_rings = d.rx_rings = 1;
+        d.tx_slots = d.rx_slots = cfg_.default_slots;
+    }
+    d.clients = static_cast<uint32_t>(ends_[0].open) + static_cast<uint32_t>(ends_[1].open);
+    d.exclusive = ends_[e].open && ends_[e].exclusive;
+    return d;
+}
+
+void pipe_port::collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const
+{
+    const end_rec *e = find_end(reg_id);
+    if (!e)
+        return;
+    for (const auto *group : {&e->tx, &e->rx}) {
+        for (size_t i = 0; i < group->size(); i++) {
+            const rings::ring_ref r = ref((*group)[i]);
+            proto::stats_ring s{};
+            s.dir = group == &e->tx ? NR_RING_DIR_TX : NR_RING_DIR_RX;
+            s.ringid = static_cast<uint16_t>(i);
+            s.num_slots = r.num_slots;
+            s.status = rings::load_relaxed(r.sync->flags.status);
+            s.packets = rings::load_relaxed(r.sync->kern.packets);
+            s.bytes = rings::load_relaxed(r.sync->kern.bytes);
+            s.drops = rings::load_relaxed(r.sync->kern.drops);
+            s.kicks = rings::load_relaxed(r.sync->kern.kicks);
+            s.errors = rings::load_relaxed(r.sync->kern.errors);
+            out.push_back(s);
+        }
+    }
+}
+
+} // namespace netring::netringd

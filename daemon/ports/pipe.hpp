@@ -1,0 +1,88 @@
+// The pipe port: netmap:NAME{ID (end A) and netmap:NAME}ID (end B), zero-copy by buffer swaps.
+//
+// One pipe_port per pipe (port_key "pipe:NAME{ID}"). The first attach of either end allocates, in
+// the region "pipe:NAME" shared by every pipe of that parent, four groups of rings (A.tx, A.rx,
+// B.tx, B.rx) with their sync blocks and buffers, one if block per end and one notify eventfd per
+// ring. A.tx[i] pairs with B.rx[i] and B.tx[i] with A.rx[i]; a ring's kick eventfd is its
+// partner's notify eventfd, so the two clients wake each other without the daemon.
+//
+// Each end admits one registration at a time. Closing one end breaks the pipe: the peer's rings
+// get NR_SYNC_PEER_GONE and a notify. The pipe is destroyed when both ends are closed; only then
+// do its metadata and every buffer it took (recorded here, never read back from slots) return to
+// the region. Socket-path syncs run rings::pipe_txsync/pipe_rxsync on the daemon's own mapping.
+#pragma once
+
+#include "../port.hpp"
+
+#include <netring/unique_fd.hpp>
+#include <rings/pipe_sync.hpp>
+
+#include <array>
+
+namespace netring::netringd {
+
+class pipe_port final : public port {
+public:
+    pipe_port(const port_name &name, const config &cfg);
+    ~pipe_port() override;
+    pipe_port(const pipe_port &) = delete;
+    pipe_port &operator=(const pipe_port &) = delete;
+
+    result<attach_result> attach(const reg_context &ctx, const port_name &name, const proto::regif &req) override;
+    bool detach(uint32_t reg_id) override;
+    sync_result txsync(uint32_t reg_id, uint32_t ring) override;
+    sync_result rxsync(uint32_t reg_id, uint32_t ring) override;
+    port_details info(const port_name &name) const override;
+    void collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const override;
+
+private:
+    // One ring, as the daemon recorded it: offsets and size come from here, never from the region.
+    struct ring_rec {
+        uint64_t ring_off = 0;
+        uint64_t sync_off = 0;
+        uint64_t meta_bytes = 0; // the arena range at ring_off: ring block and sync block
+        uint32_t num_slots = 0;
+        unique_fd notify; // written to wake the client that owns this ring
+    };
+
+    struct end_rec {
+        std::string name; // "netmap:pipeA{1", for messages
+        std::vector<ring_rec> tx;
+        std::vector<ring_rec> rx;
+        uint64_t if_off = 0;
+        uint64_t if_bytes = 0;
+        bool open = false;
+        bool exclusive = false;
+        uint32_t reg_id = 0;
+        pid_t pid = 0;
+        uint32_t extra_bufs = 0;
+    };
+
+    // Geometry of one direction: A->B is A.tx/B.rx, B->A is B.tx/A.rx.
+    struct direction {
+        uint32_t rings = 0;
+        uint32_t slots = 0;
+    };
+
+    static int end_of(const port_name &name) { return name.role == port_role::pipe_master ? 0 : 1; }
+    end_rec *find_end(uint32_t reg_id);
+    const end_rec *find_end(uint32_t reg_id) const;
+
+    status check_request(const port_name &name, const proto::regif &req) const;
+    status create(const reg_context &ctx, int creator, const proto::regif &req);
+    status reserve_ring(ring_rec &r, uint32_t slots);
+    void release_all();
+    rings::ring_ref ref(const ring_rec &r) const;
+    sync_result sync_one(end_rec &e, bool tx, uint32_t ring);
+
+    const config &cfg_;
+    std::string parent_;     // region name, "pipe:NAME"
+    std::string key_;        // "pipe:NAME{ID}"
+    std::shared_ptr<region> mem_; // set once created; held until the pipe is destroyed
+    std::array<direction, 2> dirs_{}; // [0] A->B, [1] B->A
+    std::array<end_rec, 2> ends_;     // [0] A ('{'), [1] B ('}')
+    std::vector<uint32_t> bufs_;      // every buffer this pipe took: rings and extras of both ends
+    bool broken_ = false;             // one end closed while the other was open
+};
+
+} // namespace netring::netringd

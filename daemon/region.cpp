@@ -1,0 +1,72 @@
+#include "region.hpp"
+
+#include <fcntl.h>
+#include <linux/memfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace netring::netringd {
+namespace {
+
+constexpr uint64_t huge_page = 2u << 20;
+
+// A memfd of exactly `size` bytes, sealed so nobody can resize it any more.
+result<unique_fd> make_memfd(const std::string &name, uint64_t size, bool huge)
+{
+    const unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | (huge ? MFD_HUGETLB : 0u);
+    unique_fd fd(::memfd_create(("netring:" + name).c_str(), flags));
+    if (!fd.valid())
+        return error::from_errno(errno, "memfd_create for region " + name);
+    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
+        return error::from_errno(errno, "sizing region " + name);
+    // F_SEAL_SEAL last: after it nobody, the daemon included, can change the seals.
+    if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
+        return error::from_errno(errno, "sealing region " + name);
+    return fd;
+}
+
+} // namespace
+
+region::region(std::string name, const rings::region_geometry &g, unique_fd fd, mapped_region map, bool huge)
+    : name_(std::move(name)), geometry_(g), fd_(std::move(fd)), map_(std::move(map)),
+      pool_(NR_RESERVED_BUFFERS, g.num_buffers - NR_RESERVED_BUFFERS), meta_(g.meta_offset, g.meta_size),
+      hugepages_(huge) {}
+
+result<std::unique_ptr<region>> region::create(std::string name, const region_options &opt,
+                                               const std::function<void(const std::string &)> &log)
+{
+    const auto g = rings::plan_region(opt.buf_size, opt.num_buffers, opt.meta_bytes);
+    if (!g)
+        return error::from(errc::internal, "region " + name + ": geometry does not fit (buf_size " +
+                                               std::to_string(opt.buf_size) + ", " + std::to_string(opt.num_buffers) +
+                                               " buffers)");
+    bool huge = false;
+    result<unique_fd> fd = error::from(errc::internal, "");
+    if (opt.hugepages) {
+        // Hugetlb mappings round lengths up to the huge page, and clients unmap region_size bytes:
+        // only a region that is a whole number of huge pages can use them safely.
+        if (g->region_size % huge_page != 0) {
+            if (log)
+                log("region " + name + ": size " + std::to_string(g->region_size) +
+                    " is not a multiple of 2 MiB; using 4 KiB pages");
+        } else {
+            fd = make_memfd(name, g->region_size, true);
+            huge = fd.ok();
+            if (!huge && log)
+                log("region " + name + ": hugepages unavailable (" + fd.err().message + "); using 4 KiB pages");
+        }
+    }
+    if (!huge)
+        fd = make_memfd(name, g->region_size, false);
+    if (!fd)
+        return fd.err();
+    auto map = mapped_region::map(fd->get(), g->region_size);
+    if (!map)
+        return map.err();
+    rings::write_region_header(map->base(), *g);
+    return std::unique_ptr<region>(new region(std::move(name), *g, std::move(fd.value()), std::move(map.value()), huge));
+}
+
+} // namespace netring::netringd

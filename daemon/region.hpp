@@ -1,0 +1,76 @@
+// One shared-memory region: a sealed memfd, the daemon's mapping of it, and the daemon-memory
+// allocators for its buffers (rings::buffer_pool) and metadata area (rings::arena).
+//
+//   auto r = region::create("pipe:pipeA", region_options::from(cfg));
+//   if (!r) ... r.err() ...
+//   (*r)->pool().take(n, bufs);  (*r)->meta().reserve(bytes);  (*r)->fd() goes to clients
+//
+// The memfd is sealed against shrinking and growing once sized: a client holding the fd cannot
+// truncate it under the daemon (which would turn the daemon's next access into SIGBUS).
+// Nothing a client writes into the region can change the pool or the arena: they live here.
+#pragma once
+
+#include "config.hpp"
+
+#include <netring/error.hpp>
+#include <netring/unique_fd.hpp>
+#include <rings/arena.hpp>
+#include <rings/buffer_pool.hpp>
+#include <rings/ring_ops.hpp>
+#include <rings/region_format.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace netring::netringd {
+
+struct region_options {
+    uint32_t buf_size = 2048;
+    uint32_t num_buffers = 65536;
+    uint64_t meta_bytes = 8u << 20;
+    bool hugepages = false;
+
+    static region_options from(const config &c)
+    {
+        return {c.buf_size, c.region_buffers, c.region_meta_bytes, c.hugepages};
+    }
+};
+
+class region {
+public:
+    // `log` hears about a hugepage fallback; may be empty.
+    static result<std::unique_ptr<region>> create(std::string name, const region_options &opt,
+                                                  const std::function<void(const std::string &)> &log = {});
+
+    const std::string &name() const { return name_; }
+    int fd() const { return fd_.get(); }
+    uint8_t *base() const { return map_.base(); }
+    uint64_t size() const { return geometry_.region_size; }
+    const rings::region_geometry &geometry() const { return geometry_; }
+    rings::buffer_limits limits() const { return {geometry_.num_buffers, geometry_.buf_size, 0}; }
+    bool hugepages() const { return hugepages_; }
+
+    rings::buffer_pool &pool() { return pool_; }
+    const rings::buffer_pool &pool() const { return pool_; }
+    rings::arena &meta() { return meta_; }
+
+    // Registrations currently mapping this region (for STATS and for knowing when it may go).
+    uint32_t users() const { return users_; }
+    void add_user() { users_++; }
+    void drop_user() { users_--; } // partner of add_user
+
+private:
+    region(std::string name, const rings::region_geometry &g, unique_fd fd, mapped_region map, bool huge);
+
+    std::string name_;
+    rings::region_geometry geometry_;
+    unique_fd fd_;       // declared before the mapping: unmapped first, closed last
+    mapped_region map_;
+    rings::buffer_pool pool_;
+    rings::arena meta_;
+    bool hugepages_;
+    uint32_t users_ = 0;
+};
+
+} // namespace netring::netringd

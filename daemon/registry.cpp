@@ -1,0 +1,233 @@
+#include "registry.hpp"
+
+#include <netring/port_name.hpp>
+
+namespace netring::netringd {
+
+registry::registry(const config &cfg, const policy &pol, log_fn log)
+    : cfg_(cfg), policy_(pol), log_(std::move(log)) {}
+
+registry::~registry() { unregister_all(); }
+
+std::shared_ptr<region> registry::find_region(const std::string &name) const
+{
+    auto it = regions_.find(name);
+    return it == regions_.end() ? nullptr : it->second;
+}
+
+result<std::shared_ptr<region>> registry::open_region(const std::string &name)
+{
+    if (auto it = regions_.find(name); it != regions_.end())
+        return it->second;
+    auto r = region::create(name, region_options::from(cfg_), log_);
+    if (!r)
+        return r.err();
+    std::shared_ptr<region> shared(std::move(r.value()));
+    regions_.emplace(name, shared);
+    if (log_)
+        log_("region " + name + " created: " + std::to_string(shared->size()) + " bytes, " +
+             std::to_string(shared->pool().total()) + " buffers of " + std::to_string(shared->geometry().buf_size) +
+             (shared->hugepages() ? ", hugepages" : ""));
+    return shared;
+}
+
+// A region nobody but this table holds has no port and no registration left.
+void registry::prune_regions()
+{
+    for (auto it = regions_.begin(); it != regions_.end();) {
+        if (it->second.use_count() == 1) {
+            if (log_)
+                log_("region " + it->first + " destroyed");
+            it = regions_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+}
+
+uint32_t registry::next_reg_id()
+{
+    do {
+        last_id_++;
+    } while (last_id_ == 0 || regs_.count(last_id_));
+    return last_id_;
+}
+
+result<registered> registry::register_port(const client_info &who, const proto::regif &req)
+{
+    const auto text = proto::fixed_string(req.port_name, sizeof req.port_name);
+    if (!text)
+        return error::from(errc::bad_message, "REGIF port_name is not NUL-terminated");
+    auto name = parse_port_name(*text); // the daemon trusts only its own parse
+    if (!name)
+        return name.err();
+    const std::string canonical = name->str();
+    const decision d = policy_.check({who.uid, who.gid, {}}, policy_name(canonical));
+    if (!d.allowed)
+        return error::from(errc::access_denied, d.reason);
+
+    const std::string key = name->port_key();
+    std::shared_ptr<port> p;
+    bool fresh = false;
+    if (auto it = ports_.find(key); it != ports_.end()) {
+        p = it->second;
+    } else {
+        auto made = create_port(*name, cfg_);
+        if (!made)
+            return made.err();
+        p = std::shared_ptr<port>(std::move(made.value()));
+        fresh = true;
+    }
+
+    reg_context ctx;
+    ctx.reg_id = next_reg_id();
+    ctx.pid = who.pid;
+    ctx.open_region = [this](const std::string &n) { return open_region(n); };
+    auto a = p->attach(ctx, *name, req);
+    if (!a) {
+        p.reset(); // a port made for this attempt goes now, and its region with it
+        prune_regions();
+        return a.err();
+    }
+    if (fresh)
+        ports_.emplace(key, p);
+    registration r;
+    r.session = who.session;
+    r.owner = p;
+    r.key = key;
+    r.name = canonical;
+    r.uid = who.uid;
+    r.gid = who.gid;
+    r.pid = who.pid;
+    r.tx_rings = a->tx_rings;
+    r.rx_rings = a->rx_rings;
+    regs_.emplace(ctx.reg_id, std::move(r));
+    return registered{ctx.reg_id, canonical, std::move(a.value())};
+}
+
+void registry::drop(reg_map::iterator it)
+{
+    const std::string key = it->second.key;
+    const bool empty = it->second.owner->detach(it->first);
+    regs_.erase(it);
+    if (empty)
+        ports_.erase(key);
+    prune_regions();
+}
+
+status registry::unregister(uint64_t session, uint32_t reg_id)
+{
+    auto it = regs_.find(reg_id);
+    if (it == regs_.end() || it->second.session != session)
+        return error::from(errc::not_registered, "no registration " + std::to_string(reg_id) + " on this connection");
+    drop(it);
+    return ok_status();
+}
+
+size_t registry::unregister_session(uint64_t session)
+{
+    size_t n = 0;
+    for (auto it = regs_.begin(); it != regs_.end();) {
+        auto next = std::next(it);
+        if (it->second.session == session) {
+            drop(it);
+            n++;
+        }
+        it = next;
+    }
+    return n;
+}
+
+void registry::unregister_all()
+{
+    while (!regs_.empty())
+        drop(regs_.begin());
+}
+
+sync_result registry::sync(uint64_t session, uint32_t reg_id, uint32_t ring, bool tx)
+{
+    auto it = regs_.find(reg_id);
+    if (it == regs_.end() || it->second.session != session)
+        return {errc::not_registered, "no registration " + std::to_string(reg_id) + " on this connection", 0};
+    port &p = *it->second.owner;
+    return tx ? p.txsync(reg_id, ring) : p.rxsync(reg_id, ring);
+}
+
+result<port_details> registry::port_info(const client_info &who, std::string_view text)
+{
+    auto name = parse_port_name(text);
+    if (!name)
+        return name.err();
+    const decision d = policy_.check({who.uid, who.gid, {}}, policy_name(name->str()));
+    if (!d.allowed)
+        return error::from(errc::access_denied, d.reason);
+    if (auto it = ports_.find(name->port_key()); it != ports_.end())
+        return it->second->info(*name);
+    // Not open yet: a port object holds no resources until attach, so ask a fresh one.
+    auto made = create_port(*name, cfg_);
+    if (!made)
+        return made.err();
+    return (*made)->info(*name);
+}
+
+std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clients) const
+{
+    std::vector<proto::stats_region> regions;
+    for (const auto &[name, r] : regions_) {
+        proto::stats_region s{};
+        proto::set_text(s.name, sizeof s.name, name);
+        s.size = r->size();
+        s.buf_size = r->geometry().buf_size;
+        s.buffers_total = r->pool().total();
+        s.buffers_free = r->pool().available();
+        s.users = r->users();
+        regions.push_back(s);
+    }
+    std::vector<proto::stats_registration> regs;
+    std::vector<proto::stats_ring> rings;
+    for (const auto &[id, r] : regs_) {
+        proto::stats_registration s{};
+        proto::set_text(s.port_name, sizeof s.port_name, r.name);
+        s.reg_id = id;
+        s.uid = r.uid;
+        s.gid = r.gid;
+        s.pid = static_cast<uint32_t>(r.pid);
+        s.tx_rings = r.tx_rings;
+        s.rx_rings = r.rx_rings;
+        const size_t before = rings.size();
+        r.owner->collect_stats(id, rings);
+        for (size_t i = before; i < rings.size(); i++)
+            rings[i].registration = static_cast<uint32_t>(regs.size());
+        regs.push_back(s);
+    }
+
+    // The reply is bounded: with absurdly many registrations the tail of the ring list goes.
+    const size_t fixed = sizeof(proto::stats_reply) + regions.size() * sizeof(proto::stats_region) +
+                         regs.size() * sizeof(proto::stats_registration);
+    if (fixed > proto::max_reply_payload)
+        rings.clear();
+    else if (fixed + rings.size() * sizeof(proto::stats_ring) > proto::max_reply_payload)
+        rings.resize((proto::max_reply_payload - fixed) / sizeof(proto::stats_ring));
+
+    proto::stats_reply head{};
+    proto::set_ok(head.status);
+    head.version = proto::version;
+    head.n_regions = static_cast<uint32_t>(regions.size());
+    head.n_regs = static_cast<uint32_t>(regs.size());
+    head.n_rings = static_cast<uint32_t>(rings.size());
+    head.n_clients = n_clients;
+    head.uptime_ms = uptime_ms;
+
+    std::vector<std::byte> out;
+    auto append = [&out](const auto *data, size_t count) {
+        const auto *p = reinterpret_cast<const std::byte *>(data);
+        out.insert(out.end(), p, p + count * sizeof(*data));
+    };
+    append(&head, 1);
+    append(regions.data(), regions.size());
+    append(regs.data(), regs.size());
+    append(rings.data(), rings.size());
+    return out;
+}
+
+} // namespace netring::netringd

@@ -1,0 +1,100 @@
+// What netringd holds: regions by name, ports by port_key, registrations by id.
+//
+//   registry reg(cfg, pol);
+//   auto r = reg.register_port({session, uid, gid, pid}, regif);   // parse, policy, port, attach
+//   reg.sync(session, r->reg_id, 0, true);                         // socket-path TXSYNC
+//   reg.unregister(session, r->reg_id);                            // partner of register_port
+//   reg.unregister_session(session);                               // the connection went away
+//
+// A registration belongs to the session that made it; other sessions cannot name it. A port lives
+// while it has registrations, a region while some port uses it. Control thread only: no locks.
+#pragma once
+
+#include "config.hpp"
+#include "policy.hpp"
+#include "port.hpp"
+#include "region.hpp"
+
+#include <netring/error.hpp>
+#include <netring/protocol.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netring::netringd {
+
+struct client_info {
+    uint64_t session = 0;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    pid_t pid = 0;
+};
+
+struct registered {
+    uint32_t reg_id = 0;
+    std::string name; // canonical port name
+    attach_result a;
+};
+
+using log_fn = std::function<void(const std::string &)>;
+
+class registry {
+public:
+    registry(const config &cfg, const policy &pol, log_fn log = {});
+    ~registry();
+    registry(const registry &) = delete;
+    registry &operator=(const registry &) = delete;
+
+    result<registered> register_port(const client_info &who, const proto::regif &req);
+    // Partner of register_port. errc::not_registered unless `session` made `reg_id`.
+    status unregister(uint64_t session, uint32_t reg_id);
+    // Everything `session` registered; returns how many.
+    size_t unregister_session(uint64_t session);
+    void unregister_all();
+
+    sync_result sync(uint64_t session, uint32_t reg_id, uint32_t ring, bool tx);
+    result<port_details> port_info(const client_info &who, std::string_view name);
+
+    // The STATS reply payload: stats_reply, then regions, registrations and rings.
+    std::vector<std::byte> build_stats(uint64_t uptime_ms, uint32_t n_clients) const;
+
+    size_t registrations() const { return regs_.size(); }
+    size_t ports() const { return ports_.size(); }
+    size_t regions() const { return regions_.size(); }
+    std::shared_ptr<region> find_region(const std::string &name) const;
+
+private:
+    struct registration {
+        uint64_t session = 0;
+        std::shared_ptr<port> owner;
+        std::string key;  // port_key
+        std::string name; // canonical
+        uid_t uid = 0;
+        gid_t gid = 0;
+        pid_t pid = 0;
+        uint32_t tx_rings = 0;
+        uint32_t rx_rings = 0;
+    };
+    using reg_map = std::map<uint32_t, registration>;
+
+    result<std::shared_ptr<region>> open_region(const std::string &name);
+    void drop(reg_map::iterator it);
+    void prune_regions();
+    uint32_t next_reg_id();
+
+    const config &cfg_;
+    const policy &policy_;
+    log_fn log_;
+    // Declared in dependency order: registrations go first, then ports, then regions.
+    std::map<std::string, std::shared_ptr<region>> regions_;
+    std::map<std::string, std::shared_ptr<port>> ports_;
+    reg_map regs_;
+    uint32_t last_id_ = 0;
+};
+
+} // namespace netring::netringd

@@ -1,0 +1,85 @@
+#include "connection.hpp"
+
+#include "reply_codec.hpp"
+
+#include <netring/netring.hpp>
+
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace netring {
+
+std::string resolve_socket_path(const std::string &explicit_path)
+{
+    if (!explicit_path.empty())
+        return explicit_path;
+    if (const char *env = std::getenv("NETRING_SOCKET"); env && *env)
+        return env;
+    return default_socket_path;
+}
+
+namespace detail {
+
+error as_daemon_gone(const error &e)
+{
+    if (e.code.category() == error_category())
+        return e;
+    return error{make_error_code(errc::daemon_gone), e.message};
+}
+
+result<connection> connection::open(const std::string &socket_path)
+{
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (socket_path.empty() || socket_path.size() >= sizeof addr.sun_path)
+        return error::from(errc::daemon_gone, "socket path '" + socket_path + "' is empty or too long");
+    std::memcpy(addr.sun_path, socket_path.data(), socket_path.size());
+
+    unique_fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid())
+        return error::from_errno(errno, "socket");
+    int rc;
+    do {
+        rc = ::connect(fd.get(), reinterpret_cast<const sockaddr *>(&addr), sizeof addr);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0)
+        return error{make_error_code(errc::daemon_gone),
+                     "cannot reach netringd at '" + socket_path + "': " + std::strerror(errno)};
+
+    connection c(std::move(fd));
+    proto::hello h{};
+    h.min_version = proto::min_version;
+    h.max_version = proto::version;
+    proto::set_text(h.client_name, sizeof h.client_name, "libnetring");
+    auto reply = c.call_struct(proto::msg_type::hello, h, proto::msg_type::hello_reply);
+    if (!reply)
+        return reply.err();
+    auto hr = proto::decode_reply<proto::hello_reply>(reply->hdr, reply->payload);
+    if (!hr)
+        return hr.err();
+    if (hr->version < proto::min_version || hr->version > proto::version)
+        return error::from(errc::unsupported_version,
+                           "netringd chose protocol version " + std::to_string(hr->version));
+    return c;
+}
+
+result<received_message> connection::call(proto::msg_type req, std::span<const std::byte> payload,
+                                          proto::msg_type reply)
+{
+    const uint32_t seq = next_seq();
+    if (auto s = send_message(fd_.get(), req, seq, payload); !s)
+        return as_daemon_gone(s.err());
+    auto m = recv_message(fd_.get(), proto::max_reply_payload);
+    if (!m)
+        return as_daemon_gone(m.err());
+    if (auto s = proto::check_reply_header(m->hdr, reply, seq); !s)
+        return s.err();
+    return m;
+}
+
+} // namespace detail
+} // namespace netring

@@ -1,0 +1,200 @@
+// port::open: connect, HELLO, REGIF, then map the region and check every offset the daemon gave
+// before following it. Also the accessors and the destructor.
+#include "port_impl.hpp"
+
+#include "reply_codec.hpp"
+
+#include <netring/port_name.hpp>
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace netring {
+namespace {
+
+error inconsistent(const std::string &what)
+{
+    return error::from(errc::bad_message, "netringd's registration is inconsistent: " + what);
+}
+
+template <class T>
+T *at(nr_if *nifp, int64_t rel)
+{
+    return reinterpret_cast<T *>(reinterpret_cast<char *>(nifp) + rel);
+}
+
+bool aligned(const void *p, size_t a) { return reinterpret_cast<uintptr_t>(p) % a == 0; }
+
+// Fills the ring_ref of ring position `pos` (tx rings first) after check_if_block vouched for the
+// offsets; adds the checks it does not make (alignment, equal sizes, pipe partners present).
+result<ring_state> make_ring(nr_if *nifp, uint32_t pos, uint32_t port_kind, uint32_t index, bool tx,
+                             uint32_t want_slots)
+{
+    ring_state r;
+    r.index = index;
+    r.tx = tx;
+    r.label = std::string(tx ? "tx" : "rx") + " ring " + std::to_string(index);
+    const nr_ring_ext *ext = nr_get_ring_ext(nifp, pos);
+    r.own.ring = at<nr_ring>(nifp, nifp->ring_ofs[pos]);
+    r.own.sync = at<nr_sync>(nifp, ext->sync_ofs);
+    r.own.num_slots = r.own.ring->num_slots; // the trusted copy: never re-read from the region
+    if (!aligned(r.own.ring, alignof(nr_ring)) || !aligned(r.own.sync, alignof(nr_sync)))
+        return inconsistent(r.label + " is misaligned");
+    if (r.own.num_slots != want_slots)
+        return inconsistent(r.label + " has " + std::to_string(r.own.num_slots) + " slots, the reply said " +
+                            std::to_string(want_slots));
+    if (r.own.ring->dir != (tx ? NR_RING_DIR_TX : NR_RING_DIR_RX))
+        return inconsistent(r.label + " has the wrong direction");
+    if (port_kind == NR_PORT_KIND_PIPE) {
+        if (ext->partner_ring_ofs == 0 || ext->partner_sync_ofs == 0)
+            return inconsistent(r.label + " of a pipe has no partner");
+        r.partner.ring = at<nr_ring>(nifp, ext->partner_ring_ofs);
+        r.partner.sync = at<nr_sync>(nifp, ext->partner_sync_ofs);
+        r.partner.num_slots = r.partner.ring->num_slots;
+        if (!aligned(r.partner.ring, alignof(nr_ring)) || !aligned(r.partner.sync, alignof(nr_sync)))
+            return inconsistent("partner of " + r.label + " is misaligned");
+        // The handoff walks both rings with one index: equal sizes keep it inside both.
+        if (r.partner.num_slots != r.own.num_slots)
+            return inconsistent("partner of " + r.label + " has a different size");
+    }
+    return r;
+}
+
+} // namespace
+
+// The mapping and ring checks of open(), on a reply the caller already decoded.
+status port::impl::attach(const proto::regif_reply &rep, std::vector<unique_fd> fds)
+{
+    impl &p = *this;
+    const uint64_t rings_total = uint64_t{rep.tx_rings} + rep.rx_rings;
+    if (rings_total == 0 || rings_total > 1024)
+        return inconsistent(std::to_string(rings_total) + " rings");
+    if (rep.num_fds != 1 + 2 * rings_total || fds.size() != rep.num_fds)
+        return inconsistent("expected " + std::to_string(1 + 2 * rings_total) + " descriptors, the reply said " +
+                            std::to_string(rep.num_fds) + " and carried " + std::to_string(fds.size()));
+    if (rep.port_kind != NR_PORT_KIND_PIPE && rep.port_kind != NR_PORT_KIND_DAEMON)
+        return inconsistent("unknown port kind " + std::to_string(rep.port_kind));
+
+    // mmap past the end of the file would map pages whose access raises SIGBUS.
+    struct stat st;
+    if (::fstat(fds[0].get(), &st) < 0)
+        return error::from_errno(errno, "fstat of the region");
+    if (rep.region_size == 0 || static_cast<uint64_t>(st.st_size) < rep.region_size)
+        return inconsistent("region size " + std::to_string(rep.region_size) + " beyond the memfd's " +
+                            std::to_string(st.st_size) + " bytes");
+    auto region = mapped_region::map(fds[0].get(), rep.region_size);
+    if (!region)
+        return region.err();
+    p.region = std::move(region.value());
+
+    std::string why;
+    auto geo = rings::read_region_header(p.region.base(), p.region.size(), &why);
+    if (!geo)
+        return inconsistent(why);
+    p.geo = *geo;
+    if (geo->buf_size != rep.buf_size)
+        return inconsistent("buffer size differs from the region header");
+    if (rep.if_offset % alignof(nr_if) != 0)
+        return inconsistent("misaligned if block");
+    if (auto bad = rings::check_if_block(p.region.base(), p.geo, rep.if_offset); !bad.empty())
+        return inconsistent(bad);
+    p.nifp = reinterpret_cast<nr_if *>(p.region.base() + rep.if_offset);
+    const nr_if *nifp = p.nifp;
+    if (nifp->ni_tx_rings + nifp->ni_host_tx_rings != rep.tx_rings ||
+        nifp->ni_rx_rings + nifp->ni_host_rx_rings != rep.rx_rings)
+        return inconsistent("ring counts differ between the reply and the if block");
+    if (nr_get_if_ext(p.nifp)->port_kind != rep.port_kind)
+        return inconsistent("port kind differs between the reply and the if block");
+
+    p.reg_id = rep.reg_id;
+    p.port_kind = rep.port_kind;
+    p.extra_bufs = rep.extra_bufs;
+    p.lim.num_buffers = p.geo.num_buffers;
+    p.lim.buf_size = p.geo.buf_size;
+    for (uint32_t pos = 0; pos < rings_total; pos++) {
+        const bool tx = pos < rep.tx_rings;
+        const uint32_t index = tx ? pos : pos - rep.tx_rings;
+        auto r = make_ring(p.nifp, pos, rep.port_kind, index, tx, tx ? rep.tx_slots : rep.rx_slots);
+        if (!r)
+            return r.err();
+        r->kick_fd = fds[1 + 2 * pos].get();
+        r->notify_fd = fds[2 + 2 * pos].get();
+        (tx ? p.tx : p.rx).push_back(std::move(r.value()));
+    }
+    // One offset mask for the whole port: the slot checks use it for every ring.
+    p.lim.offset_mask = p.tx.empty() ? p.rx[0].own.ring->offset_mask : p.tx[0].own.ring->offset_mask;
+    for (const auto *dir : {&p.tx, &p.rx})
+        for (const ring_state &r : *dir)
+            if (r.own.ring->offset_mask != p.lim.offset_mask)
+                return inconsistent("rings disagree on the slot offset mask");
+    fds.erase(fds.begin()); // the region stays mapped without its fd
+    p.ring_fds = std::move(fds);
+    return ok_status();
+}
+
+result<port> port::open(std::string_view name, const open_options &opts)
+{
+    auto parsed = parse_port_name(name);
+    if (!parsed)
+        return parsed.err();
+    auto p = std::make_unique<impl>();
+    p->name = std::string(name);
+    p->opts = opts;
+    p->opts.socket_path = resolve_socket_path(opts.socket_path);
+
+    auto conn = detail::connection::open(p->opts.socket_path);
+    if (!conn)
+        return conn.err();
+
+    proto::regif req{};
+    proto::set_text(req.port_name, sizeof req.port_name, name);
+    req.flags = opts.flags | (parsed->exclusive ? proto::regif_exclusive : 0) |
+                (parsed->tx_only ? proto::regif_tx_only : 0) | (parsed->rx_only ? proto::regif_rx_only : 0);
+    req.tx_rings = opts.tx_rings;
+    req.rx_rings = opts.rx_rings;
+    req.tx_slots = opts.tx_slots;
+    req.rx_slots = opts.rx_slots;
+    req.extra_bufs = opts.extra_bufs;
+    auto reply = conn->call_struct(proto::msg_type::regif, req, proto::msg_type::regif_reply);
+    if (!reply)
+        return reply.err();
+    auto rep = proto::decode_reply<proto::regif_reply>(reply->hdr, reply->payload);
+    if (!rep)
+        return rep.err();
+    if (auto s = p->attach(rep.value(), std::move(reply->fds)); !s)
+        return s.err(); // p's destructor closes every fd and unmaps; the socket close unregisters
+    p->seq = conn->seq();
+    p->sock = conn->release_fd();
+    return port(std::move(p));
+}
+
+port::port(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+port::port(port &&) noexcept = default;
+port &port::operator=(port &&) noexcept = default;
+// Closing the control socket is the unregister: the daemon then frees the rings and buffers.
+port::~port() = default;
+
+nr_if *port::nifp() const { return impl_->nifp; }
+uint32_t port::tx_rings() const { return static_cast<uint32_t>(impl_->tx.size()); }
+uint32_t port::rx_rings() const { return static_cast<uint32_t>(impl_->rx.size()); }
+nr_ring *port::tx_ring(uint32_t i) const { return i < impl_->tx.size() ? impl_->tx[i].own.ring : nullptr; }
+nr_ring *port::rx_ring(uint32_t i) const { return i < impl_->rx.size() ? impl_->rx[i].own.ring : nullptr; }
+
+char *port::buffer(uint32_t buf_idx) const
+{
+    if (buf_idx >= impl_->geo.num_buffers)
+        return nullptr;
+    return reinterpret_cast<char *>(impl_->region.base() + impl_->geo.buffers_offset) +
+           uint64_t{buf_idx} * impl_->geo.buf_size;
+}
+
+uint32_t port::buf_size() const { return impl_->geo.buf_size; }
+uint32_t port::extra_bufs() const { return impl_->extra_bufs; }
+const std::string &port::name() const { return impl_->name; }
+sync_mode port::mode() const { return impl_->opts.sync; }
+int port::control_fd() const { return impl_->sock.get(); }
+const std::string &port::last_error() const { return impl_->last_error; }
+
+} // namespace netring

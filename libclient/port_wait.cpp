@@ -1,0 +1,185 @@
+// Waiting for packets or space: spin briefly, then arm the rings' wait flags and sleep in poll().
+// The order inside arm() (flag, full fence, re-check) is what closes the lost-wakeup race; the
+// other side publishes, fences, then reads the flag (rings::pipe_txsync / the daemon worker).
+#include "port_impl.hpp"
+
+#include <poll.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <limits>
+
+namespace netring {
+namespace {
+
+inline void cpu_relax()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+bool wants(unsigned events, const ring_state &r) { return r.tx ? (events & wait_tx) : (events & wait_rx); }
+
+// Arm for a daemon-served ring: the flag tells the worker to write our notify eventfd.
+bool daemon_arm(const ring_state &r)
+{
+    nr_sync *s = r.own.sync;
+    rings::store_relaxed(s->flags.appl_need_kick, 1u);
+    // Store the flag, then load hwtail: a store-load order. Partner: the worker's fence between
+    // publishing hwtail and reading appl_need_kick.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (rings::load_relaxed(s->flags.status) != NR_SYNC_OK)
+        return false;
+    const uint32_t seen = rings::load_relaxed(r.own.ring->tail);
+    return rings::load_acquire(s->kern.hwtail) == seen && nr_ring_space(r.own.ring) == 0;
+}
+
+// Reads the eventfds among `fds` that have a count, without blocking on the others.
+void drain_ready(std::vector<pollfd> &fds)
+{
+    if (fds.empty())
+        return;
+    int n;
+    do {
+        n = ::poll(fds.data(), fds.size(), 0);
+    } while (n < 0 && errno == EINTR);
+    for (const pollfd &p : fds)
+        if (n > 0 && (p.revents & POLLIN))
+            eventfd_drain(p.fd);
+}
+
+} // namespace
+
+uint32_t port::impl::ready_rings(unsigned events) const
+{
+    uint32_t n = 0;
+    for (const auto *dir : {&tx, &rx})
+        for (const ring_state &r : *dir)
+            if (wants(events, r) && nr_ring_space(r.own.ring) > 0)
+                n++;
+    return n;
+}
+
+bool port::impl::arm(unsigned events)
+{
+    for (const auto *dir : {&tx, &rx}) {
+        for (const ring_state &r : *dir) {
+            if (!wants(events, r))
+                continue;
+            const bool may_sleep =
+                port_kind == NR_PORT_KIND_PIPE ? rings::pipe_arm_wait(r.own, r.partner, !r.tx) : daemon_arm(r);
+            if (!may_sleep) {
+                disarm(events);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+void port::impl::disarm(unsigned events)
+{
+    for (const auto *dir : {&tx, &rx})
+        for (const ring_state &r : *dir)
+            if (wants(events, r))
+                rings::disarm_wait(r.own); // partner of arm()
+}
+
+int port::wait(unsigned events, int timeout_ms, std::error_code &ec)
+{
+    impl &p = *impl_;
+    ec.clear();
+    events &= wait_rx | wait_tx;
+    if (events == 0) {
+        ec = std::make_error_code(std::errc::invalid_argument);
+        return -1;
+    }
+    using clock = std::chrono::steady_clock;
+    const auto deadline = timeout_ms < 0 ? clock::time_point::max()
+                                         : clock::now() + std::chrono::milliseconds(timeout_ms);
+    // A socket-mode sync is a round trip to the daemon: spinning on it would flood the daemon.
+    const uint32_t spin_budget = p.opts.sync == sync_mode::shm ? p.opts.spin_before_sleep : 0;
+    uint32_t spins = spin_budget;
+    std::vector<pollfd> fds;
+
+    for (;;) {
+        if (events & wait_rx)
+            if (auto e = p.sync(false, all_rings)) {
+                ec = e;
+                return -1;
+            }
+        if (events & wait_tx)
+            if (auto e = p.sync(true, all_rings)) {
+                ec = e;
+                return -1;
+            }
+        if (const uint32_t n = p.ready_rings(events))
+            return static_cast<int>(n);
+        if (timeout_ms == 0)
+            return 0;
+        if (spins > 0) {
+            spins--;
+            cpu_relax();
+            continue;
+        }
+        if (!p.arm(events))
+            continue; // work arrived between the check and arming: sync again
+
+        int ms = -1;
+        if (timeout_ms > 0) {
+            const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
+            ms = left <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left, std::numeric_limits<int>::max()));
+        }
+        fds.clear();
+        for (int fd : poll_fds(events))
+            fds.push_back({fd, POLLIN, 0});
+        const int rc = ::poll(fds.data(), fds.size(), ms);
+        const int poll_errno = errno;
+        p.disarm(events);
+        if (rc < 0) {
+            if (poll_errno == EINTR)
+                continue;
+            ec = std::error_code(poll_errno, std::system_category());
+            return -1;
+        }
+        for (size_t i = 0; i + 1 < fds.size(); i++)
+            if (fds[i].revents & POLLIN)
+                eventfd_drain(fds[i].fd);
+        // The daemon sends nothing unsolicited: a readable control socket is EOF or an error.
+        if (fds.back().revents) {
+            p.last_error = "netringd closed the connection";
+            ec = make_error_code(errc::daemon_gone);
+            return -1;
+        }
+        if (rc == 0 && clock::now() >= deadline)
+            return 0;
+        spins = spin_budget; // woken: spin again before the next sleep
+    }
+}
+
+std::vector<int> port::poll_fds(unsigned events) const
+{
+    std::vector<int> out;
+    for (const auto *dir : {&impl_->tx, &impl_->rx})
+        for (const ring_state &r : *dir)
+            if (wants(events, r))
+                out.push_back(r.notify_fd);
+    out.push_back(impl_->sock.get()); // last: readable means the daemon closed the connection
+    return out;
+}
+
+bool port::arm_wait(unsigned events) { return impl_->arm(events); }
+
+void port::disarm_wait()
+{
+    impl_->disarm(wait_rx | wait_tx);
+    std::vector<pollfd> fds;
+    for (const auto *dir : {&impl_->tx, &impl_->rx})
+        for (const ring_state &r : *dir)
+            fds.push_back({r.notify_fd, POLLIN, 0});
+    drain_ready(fds);
+}
+
+} // namespace netring

@@ -1,0 +1,142 @@
+#include "reply_codec.hpp"
+
+#include <string>
+
+namespace netring::proto {
+namespace {
+
+template <class T>
+T read_at(std::span<const std::byte> payload, size_t off)
+{
+    T v;
+    std::memcpy(&v, payload.data() + off, sizeof(T));
+    return v;
+}
+
+error malformed(std::string what) { return error::from(errc::bad_message, "STATS reply: " + std::move(what)); }
+
+} // namespace
+
+status check_reply_header(const header &h, msg_type expected, uint32_t seq)
+{
+    if (h.magic != magic)
+        return error::from(errc::bad_message, "reply with a bad magic");
+    if (h.version < min_version || h.version > version)
+        return error::from(errc::unsupported_version, "reply in protocol version " + std::to_string(h.version));
+    if (h.length > max_reply_payload)
+        return error::from(errc::bad_message, "reply of " + std::to_string(h.length) + " bytes exceeds the limit");
+    const auto t = static_cast<msg_type>(h.type);
+    if (t != expected && t != msg_type::error_reply)
+        return error::from(errc::bad_message, "reply type " + std::to_string(h.type) + ", expected " +
+                                                  std::to_string(static_cast<unsigned>(expected)));
+    if (h.seq != seq)
+        return error::from(errc::bad_message,
+                           "reply to request " + std::to_string(h.seq) + ", expected " + std::to_string(seq));
+    return ok_status();
+}
+
+status status_error(const reply_status &st)
+{
+    auto text = fixed_string(st.message, sizeof st.message);
+    if (!text)
+        return error::from(errc::bad_message, "reply message is not NUL-terminated");
+    if (st.error == 0)
+        return ok_status();
+    return error{make_error_code(static_cast<errc>(st.error)), std::string(*text)};
+}
+
+status reply_failure(const header &h, std::span<const std::byte> payload)
+{
+    const bool is_error_reply = static_cast<msg_type>(h.type) == msg_type::error_reply;
+    if (payload.size() < sizeof(reply_status)) {
+        if (is_error_reply)
+            return error::from(errc::bad_message, "error reply shorter than its status");
+        return ok_status(); // the size check of the caller reports it
+    }
+    const auto st = read_at<reply_status>(payload, 0);
+    if (is_error_reply && payload.size() != sizeof(reply_status))
+        return error::from(errc::bad_message, "error reply of " + std::to_string(payload.size()) + " bytes");
+    return status_error(st);
+}
+
+result<daemon_stats> decode_stats_reply(const header &h, std::span<const std::byte> payload)
+{
+    if (auto f = reply_failure(h, payload); !f)
+        return f.err();
+    if (static_cast<msg_type>(h.type) != msg_type::stats_reply)
+        return malformed("wrong type");
+    if (payload.size() < sizeof(stats_reply) || payload.size() > max_reply_payload)
+        return malformed(std::to_string(payload.size()) + " bytes");
+    const auto top = read_at<stats_reply>(payload, 0);
+    // 64-bit sums: three 32-bit counts times record sizes cannot overflow them.
+    const uint64_t want = sizeof(stats_reply) + uint64_t{top.n_regions} * sizeof(stats_region) +
+                          uint64_t{top.n_regs} * sizeof(stats_registration) +
+                          uint64_t{top.n_rings} * sizeof(stats_ring);
+    if (want != payload.size())
+        return malformed("records need " + std::to_string(want) + " bytes, got " + std::to_string(payload.size()));
+
+    daemon_stats out;
+    out.version = top.version;
+    out.clients = top.n_clients;
+    out.uptime_ms = top.uptime_ms;
+    size_t off = sizeof(stats_reply);
+    out.regions.reserve(top.n_regions);
+    for (uint32_t i = 0; i < top.n_regions; i++, off += sizeof(stats_region)) {
+        const auto r = read_at<stats_region>(payload, off);
+        auto name = fixed_string(r.name, sizeof r.name);
+        if (!name)
+            return malformed("region " + std::to_string(i) + " name not terminated");
+        out.regions.push_back({std::string(*name), r.size, r.buf_size, r.buffers_total, r.buffers_free, r.users});
+    }
+    out.registrations.reserve(top.n_regs);
+    for (uint32_t i = 0; i < top.n_regs; i++, off += sizeof(stats_registration)) {
+        const auto r = read_at<stats_registration>(payload, off);
+        auto name = fixed_string(r.port_name, sizeof r.port_name);
+        if (!name)
+            return malformed("registration " + std::to_string(i) + " name not terminated");
+        out.registrations.push_back({std::string(*name), r.reg_id, r.uid, r.gid, r.pid, r.tx_rings, r.rx_rings});
+    }
+    out.rings.reserve(top.n_rings);
+    for (uint32_t i = 0; i < top.n_rings; i++, off += sizeof(stats_ring)) {
+        const auto r = read_at<stats_ring>(payload, off);
+        if (r.registration >= top.n_regs)
+            return malformed("ring " + std::to_string(i) + " names registration " + std::to_string(r.registration) +
+                             " of " + std::to_string(top.n_regs));
+        ring_stats rs;
+        rs.registration = r.registration;
+        rs.dir = r.dir;
+        rs.ringid = r.ringid;
+        rs.num_slots = r.num_slots;
+        rs.status = r.status;
+        rs.packets = r.packets;
+        rs.bytes = r.bytes;
+        rs.drops = r.drops;
+        rs.kicks = r.kicks;
+        rs.errors = r.errors;
+        out.rings.push_back(rs);
+    }
+    return out;
+}
+
+result<port_details> decode_port_info_reply(const header &h, std::span<const std::byte> payload)
+{
+    auto r = decode_reply<port_info_reply>(h, payload);
+    if (!r)
+        return r.err();
+    auto region = fixed_string(r->region_name, sizeof r->region_name);
+    if (!region)
+        return error::from(errc::bad_message, "PORT_INFO reply: region name not terminated");
+    port_details d;
+    d.port_kind = r->port_kind;
+    d.tx_rings = r->tx_rings;
+    d.rx_rings = r->rx_rings;
+    d.tx_slots = r->tx_slots;
+    d.rx_slots = r->rx_slots;
+    d.buf_size = r->buf_size;
+    d.clients = r->clients;
+    d.exclusive = r->exclusive != 0;
+    d.region_name = std::string(*region);
+    return d;
+}
+
+} // namespace netring::proto

@@ -1,0 +1,37 @@
+// Daemon information for tools: STATS and PORT_INFO over a short-lived connection of their own.
+#include "connection.hpp"
+#include "reply_codec.hpp"
+
+#include <netring/netring.hpp>
+#include <netring/port_name.hpp>
+
+namespace netring {
+
+result<daemon_stats> query_stats(const std::string &socket_path)
+{
+    auto conn = detail::connection::open(resolve_socket_path(socket_path));
+    if (!conn)
+        return conn.err();
+    const proto::stats req{};
+    auto reply = conn->call_struct(proto::msg_type::stats, req, proto::msg_type::stats_reply);
+    if (!reply)
+        return reply.err();
+    return proto::decode_stats_reply(reply->hdr, reply->payload);
+}
+
+result<port_details> query_port_info(std::string_view name, const std::string &socket_path)
+{
+    if (auto parsed = parse_port_name(name); !parsed)
+        return parsed.err();
+    auto conn = detail::connection::open(resolve_socket_path(socket_path));
+    if (!conn)
+        return conn.err();
+    proto::port_info req{};
+    proto::set_text(req.port_name, sizeof req.port_name, name);
+    auto reply = conn->call_struct(proto::msg_type::port_info, req, proto::msg_type::port_info_reply);
+    if (!reply)
+        return reply.err();
+    return proto::decode_port_info_reply(reply->hdr, reply->payload);
+}
+
+} // namespace netring

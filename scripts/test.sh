@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The test command: everything CI runs, from a fresh Debian 12, as root.
+#
+#   1. deps       install missing packages (scripts/deps.sh)
+#   2. build      build/ (RelWithDebInfo, -Werror)
+#   3. test       ctest in build/: unit tests, then integration tests that start a real netringd
+#                 and run clients as uid/gid 65534 with setpriv (hence root)
+#   4. asan       build-asan/ with AddressSanitizer + UBSan, and ctest there: the integration tests
+#                 use the build tree, so the daemon and the tools they start are sanitized too
+#   5. fuzz       build-fuzz/ with clang-14 and libFuzzer (fuzz targets only), each fuzzer run
+#                 for FUZZ_SECONDS, seeded from tests/fuzz/corpus/<fuzzer>/ when present
+#
+# Knobs: SKIP_ASAN=1, SKIP_FUZZ=1, FUZZ_SECONDS (default 60), CTEST_JOBS (default 1),
+#        CTEST_ARGS (extra ctest arguments, e.g. "-L unit" or "-R PipeSync").
+# Exit status: 0 when every step passed; the summary at the end names the failed steps.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+fuzz_seconds=${FUZZ_SECONDS:-60}
+ctest_jobs=${CTEST_JOBS:-1}
+read -r -a ctest_extra <<<"${CTEST_ARGS:-}"
+failed=()
+started=$SECONDS
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "test.sh must run as root: the integration tests start netringd and run its clients as" >&2
+    echo "uid/gid 65534 with setpriv, which needs root. Run: sudo $0" >&2
+    exit 1
+fi
+
+# step NAME FUNCTION: runs FUNCTION in a subshell with errexit in force, prints a header and the
+# time taken, records a failure, and leaves the exit status in $last. It must not be called from
+# an `if`, `&&` or `||`: bash turns errexit off for everything under a condition, subshells included.
+last=0
+step()
+{
+    local name=$1 fn=$2 t0=$SECONDS
+    printf '\n==== %s ====\n' "$name"
+    set +e
+    (
+        set -e
+        "$fn"
+    )
+    last=$?
+    set -e
+    if ((last == 0)); then
+        printf '==== %s: ok (%d s)\n' "$name" $((SECONDS - t0))
+    else
+        printf '==== %s: FAILED, exit %d (%d s)\n' "$name" "$last" $((SECONDS - t0))
+        failed+=("$name")
+    fi
+}
+
+run_ctest()
+{
+    # Tests set their own TIMEOUT; --timeout is the default for any that do not.
+    ctest --test-dir "$1" --output-on-failure --timeout 600 -j"$ctest_jobs" "${ctest_extra[@]}"
+}
+
+do_deps() { "$root/scripts/deps.sh"; }
+do_build() { SKIP_DEPS=1 "$root/scripts/build.sh" "$root/build"; }
+do_test() { run_ctest "$root/build"; }
+
+do_asan_build() { SKIP_DEPS=1 "$root/scripts/build.sh" "$root/build-asan" -DNETRING_SANITIZE=ON; }
+do_asan_test()
+{
+    # Leaks fail the test; UB is fatal (the build also has -fno-sanitize-recover=undefined).
+    export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1
+    export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    run_ctest "$root/build-asan"
+}
+
+fuzz_dir=$root/build-fuzz
+do_fuzz_build()
+{
+    # Fuzzers are instrumented with ASan/UBSan as well; clang's warnings are not made errors here
+    # (the -Werror gate is the g++ build above).
+    cmake -S "$root" -B "$fuzz_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
+        -DNETRING_FUZZ=ON -DNETRING_TESTS=ON -DNETRING_SANITIZE=ON -DNETRING_WERROR=OFF
+    # Building in the fuzz folder of the tree builds its targets and what they link, nothing else.
+    make -C "$fuzz_dir/tests/fuzz" -j"$(nproc)"
+}
+
+fuzzers()
+{
+    find "$fuzz_dir/tests/fuzz" -maxdepth 1 -type f -executable | sort
+}
+
+do_fuzz_run()
+{
+    local list fz name seeds n=0 bad=0
+    list=$(fuzzers)
+    if [[ -z $list ]]; then
+        echo "no fuzz targets were built in $fuzz_dir/tests/fuzz" >&2
+        return 1
+    fi
+    work=$(mktemp -d) # not local: the EXIT trap of this step's subshell still needs it
+    trap 'rm -rf "$work"' EXIT
+    for fz in $list; do
+        name=$(basename "$fz")
+        n=$((n + 1))
+        # New inputs go to a scratch corpus; the checked-in seeds are read only.
+        mkdir -p "$work/$name"
+        seeds=()
+        for d in "tests/fuzz/corpus/$name" "tests/fuzz/corpus/${name#fuzz_}"; do
+            if [[ -d $d ]]; then
+                seeds=("$root/$d")
+                break
+            fi
+        done
+        echo "-- $name: ${fuzz_seconds} s, seeds: ${seeds[*]:-none}"
+        if ! "$fz" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+            -artifact_prefix="$work/$name-" "$work/$name" "${seeds[@]}" >"$work/$name.log" 2>&1; then
+            bad=$((bad + 1))
+            echo "-- $name FAILED; last lines of its log:"
+            tail -n 60 "$work/$name.log"
+            mkdir -p "$root/build-fuzz/artifacts"
+            cp "$work/$name"-* "$root/build-fuzz/artifacts/" 2>/dev/null || true
+            echo "-- crashing inputs (if any) copied to build-fuzz/artifacts/"
+        else
+            grep -E '^stat::number_of_executed_units|^Done ' "$work/$name.log" | sed "s/^/   $name: /" || true
+        fi
+    done
+    echo "$n fuzzers run, $bad failed"
+    ((bad == 0))
+}
+
+step deps do_deps
+step build do_build
+if ((last == 0)); then
+    step test do_test
+fi
+if [[ ${SKIP_ASAN:-0} != 1 ]]; then
+    step asan-build do_asan_build
+    if ((last == 0)); then
+        step asan-test do_asan_test
+    fi
+else
+    echo "==== asan: skipped (SKIP_ASAN=1)"
+fi
+if [[ ${SKIP_FUZZ:-0} != 1 ]]; then
+    step fuzz-build do_fuzz_build
+    if ((last == 0)); then
+        step fuzz-run do_fuzz_run
+    fi
+else
+    echo "==== fuzz: skipped (SKIP_FUZZ=1)"
+fi
+
+printf '\n==== total %d s\n' $((SECONDS - started))
+if ((${#failed[@]})); then
+    echo "FAILED steps: ${failed[*]}"
+    exit 1
+fi
+echo "all steps passed"

@@ -1,0 +1,117 @@
+// config.hpp: every directive, the defaults, and errors that name their line.
+#include "config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace netring::netringd {
+namespace {
+
+std::string error_of(const std::string &text)
+{
+    try {
+        parse_config(text, "test");
+    } catch (const config_error &e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(config_test, defaults_without_a_file)
+{
+    const config c = parse_config("", "empty");
+    EXPECT_EQ(c.buf_size, 2048u);
+    EXPECT_EQ(c.region_buffers, 65536u);
+    EXPECT_EQ(c.region_meta_bytes, 8388608u);
+    EXPECT_EQ(c.default_slots, 1024u);
+    EXPECT_EQ(c.max_slots, 16384u);
+    EXPECT_EQ(c.max_rings, 8u);
+    EXPECT_EQ(c.max_extra_bufs, 4096u);
+    EXPECT_FALSE(c.hugepages);
+    EXPECT_TRUE(c.rules.empty());
+    EXPECT_TRUE(c.admins.empty());
+}
+
+TEST(config_test, every_directive)
+{
+    const config c = parse_config("# netringd test config\n"
+                                  "buf_size 4096            # bigger buffers\n"
+                                  "region_buffers 1000\n"
+                                  "\n"
+                                  "region_meta_bytes 65536\n"
+                                  "default_slots 256\n"
+                                  "max_slots 2048\n"
+                                  "max_rings 4\n"
+                                  "max_extra_bufs 10\n"
+                                  "hugepages on\n"
+                                  "  allow uid=65534 netmap:pipe*\n"
+                                  "allow\tgid=100 *\n"
+                                  "deny uid=1000 netmap:secret*\n"
+                                  "allow * netmap:pipe*\n"
+                                  "admin gid=0\n"
+                                  "admin uid=12\n",
+                                  "test");
+    EXPECT_EQ(c.buf_size, 4096u);
+    EXPECT_EQ(c.region_buffers, 1000u);
+    EXPECT_EQ(c.region_meta_bytes, 65536u);
+    EXPECT_EQ(c.default_slots, 256u);
+    EXPECT_EQ(c.max_slots, 2048u);
+    EXPECT_EQ(c.max_rings, 4u);
+    EXPECT_EQ(c.max_extra_bufs, 10u);
+    EXPECT_TRUE(c.hugepages);
+    ASSERT_EQ(c.rules.size(), 4u);
+    EXPECT_TRUE(c.rules[0].allow);
+    EXPECT_EQ(c.rules[0].who.str(), "uid=65534");
+    EXPECT_EQ(c.rules[0].pattern, "netmap:pipe*");
+    EXPECT_EQ(c.rules[0].line, 11u);
+    EXPECT_EQ(c.rules[1].who.str(), "gid=100");
+    EXPECT_EQ(c.rules[1].pattern, "*");
+    EXPECT_FALSE(c.rules[2].allow);
+    EXPECT_EQ(c.rules[2].line, 13u);
+    EXPECT_EQ(c.rules[3].who.str(), "*");
+    ASSERT_EQ(c.admins.size(), 2u);
+    EXPECT_EQ(c.admins[0].str(), "gid=0");
+    EXPECT_EQ(c.admins[1].str(), "uid=12");
+}
+
+TEST(config_test, errors_name_the_line)
+{
+    EXPECT_EQ(error_of("buf_size 2048\n\n\n\n\n\nfoo 1\n"), "config line 7: unknown directive 'foo'");
+    EXPECT_EQ(error_of("buf_size 3000\n"), "config line 1: buf_size 3000 is not a power of two");
+    EXPECT_EQ(error_of("buf_size 256\n"), "config line 1: buf_size 256 outside 512..65536");
+    EXPECT_EQ(error_of("#\nmax_slots 1000\n"), "config line 2: max_slots 1000 is not a power of two");
+    EXPECT_EQ(error_of("max_rings 0\n"), "config line 1: max_rings 0 outside 1..62");
+    EXPECT_EQ(error_of("max_rings 8 9\n"), "config line 1: 'max_rings' takes 1 argument, got 2");
+    EXPECT_EQ(error_of("region_buffers lots\n"), "config line 1: 'region_buffers' wants a number, got 'lots'");
+    EXPECT_EQ(error_of("hugepages maybe\n"), "config line 1: 'hugepages' wants on or off, got 'maybe'");
+    EXPECT_EQ(error_of("\nallow bob netmap:*\n"), "config line 2: expected '*', uid=N or gid=N, got 'bob'");
+    EXPECT_EQ(error_of("allow uid=x netmap:*\n"), "config line 1: bad id in 'uid=x'");
+    EXPECT_EQ(error_of("deny uid=3\n"), "config line 1: 'deny' takes 2 arguments, got 1");
+    EXPECT_EQ(error_of("admin\n"), "config line 1: 'admin' takes 1 argument, got 0");
+    EXPECT_EQ(error_of("default_slots 4096\nmax_slots 2048\n"),
+              "config test: default_slots 4096 exceeds max_slots 2048");
+}
+
+TEST(config_test, load_reads_a_file_and_reports_a_missing_one)
+{
+    char path[] = "/tmp/netringd-config-XXXXXX";
+    const int fd = ::mkstemp(path);
+    ASSERT_GE(fd, 0);
+    ::close(fd);
+    {
+        std::ofstream out(path);
+        out << "max_rings 2\nallow * netmap:p*\n";
+    }
+    const config c = load_config(path);
+    EXPECT_EQ(c.max_rings, 2u);
+    EXPECT_EQ(c.rules.size(), 1u);
+    EXPECT_EQ(c.origin, path);
+    std::remove(path);
+    EXPECT_THROW(load_config(path), config_error);
+}
+
+} // namespace
+} // namespace netring::netringd

@@ -1,0 +1,165 @@
+// tools/pktgen/frame.hpp: frames written by tx pass rx's checks, and every kind of damage is
+// caught and named; the sequence tracker counts gaps and repeats.
+#include "frame.hpp"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <vector>
+
+using namespace netring::pktgen;
+
+namespace {
+
+std::vector<unsigned char> make_frame(uint16_t len, uint64_t seq, payload_kind kind)
+{
+    std::vector<unsigned char> buf(2048, 0xee);
+    frame_template(broadcast_mac, default_src_mac, len, kind).write(buf.data(), seq);
+    return buf;
+}
+
+} // namespace
+
+TEST(Frame, HeaderLayout)
+{
+    const auto f = make_frame(60, 0x1122334455667788ull, payload_kind::full);
+    for (int i = 0; i < 6; i++)
+        EXPECT_EQ(f[i], 0xff);
+    EXPECT_EQ(f[6], 0x02);
+    EXPECT_EQ(f[11], 0x01);
+    EXPECT_EQ(f[12], 0x88);
+    EXPECT_EQ(f[13], 0xb5);
+    EXPECT_EQ(load_le<uint32_t>(f.data() + off_magic), frame_magic);
+    EXPECT_EQ(load_le<uint64_t>(f.data() + off_seq), 0x1122334455667788ull);
+    EXPECT_EQ(load_le<uint16_t>(f.data() + off_len), 60);
+    EXPECT_EQ(load_le<uint32_t>(f.data() + off_check), frame_check(0x1122334455667788ull, 60));
+}
+
+TEST(Frame, RoundTripAllLengths)
+{
+    for (uint16_t len = min_frame_len; len <= 200; len++) {
+        for (const payload_kind kind : {payload_kind::full, payload_kind::header}) {
+            const auto f = make_frame(len, len * 7u, kind);
+            const frame_verdict v = frame_inspect(f.data(), len, kind);
+            ASSERT_EQ(v.fault, frame_fault::none) << "len " << len;
+            EXPECT_EQ(v.seq, len * 7u);
+        }
+    }
+    const auto big = make_frame(2048, 99, payload_kind::full);
+    EXPECT_EQ(frame_inspect(big.data(), 2048, payload_kind::full).fault, frame_fault::none);
+}
+
+TEST(Frame, FullModeWritesEveryPayloadByteAndNothingBeyond)
+{
+    const auto f = make_frame(61, 5, payload_kind::full);
+    // 29 payload bytes: 3 whole words and 5 bytes of the fourth, then untouched memory.
+    EXPECT_TRUE(pattern_check(f.data() + header_bytes, 29, 5));
+    EXPECT_FALSE(pattern_check(f.data() + header_bytes, 29, 6));
+    EXPECT_EQ(f[61], 0xee);
+}
+
+TEST(Frame, HeaderModeLeavesPayloadAlone)
+{
+    const auto f = make_frame(100, 5, payload_kind::header);
+    for (size_t i = header_bytes; i < 100; i++)
+        ASSERT_EQ(f[i], 0xee) << i;
+    // A header-mode reader accepts it; a full-mode reader sees the payload is not the pattern.
+    EXPECT_EQ(frame_inspect(f.data(), 100, payload_kind::header).fault, frame_fault::none);
+    EXPECT_EQ(frame_inspect(f.data(), 100, payload_kind::full).fault, frame_fault::payload);
+}
+
+TEST(Frame, EveryPayloadByteIsChecked)
+{
+    const uint16_t len = 75; // a partial last word
+    for (size_t pos = header_bytes; pos < len; pos++) {
+        auto f = make_frame(len, 42, payload_kind::full);
+        f[pos] ^= 0x10;
+        EXPECT_EQ(frame_inspect(f.data(), len, payload_kind::full).fault, frame_fault::payload) << pos;
+    }
+}
+
+TEST(Frame, DamageIsNamed)
+{
+    const uint16_t len = 64;
+    auto check = [&](size_t pos, frame_fault want) {
+        auto f = make_frame(len, 1000, payload_kind::full);
+        f[pos] ^= 0x01;
+        EXPECT_EQ(frame_inspect(f.data(), len, payload_kind::full).fault, want) << "byte " << pos;
+    };
+    check(off_ethertype + 1, frame_fault::ethertype);
+    check(off_magic, frame_fault::magic);
+    check(off_seq, frame_fault::check); // a changed seq no longer matches the check word
+    check(off_seq + 7, frame_fault::check);
+    check(off_len, frame_fault::length);
+    check(off_check + 3, frame_fault::check);
+
+    const auto f = make_frame(len, 1000, payload_kind::full);
+    EXPECT_EQ(frame_inspect(f.data(), len - 1, payload_kind::full).fault, frame_fault::length);
+    EXPECT_EQ(frame_inspect(f.data(), header_bytes - 1, payload_kind::full).fault, frame_fault::too_short);
+}
+
+TEST(Frame, MacAddressesDoNotMatterToTheChecker)
+{
+    std::vector<unsigned char> f(128);
+    mac_addr a, b;
+    ASSERT_TRUE(parse_mac("0a:0b:0c:0d:0e:0f", a));
+    ASSERT_TRUE(parse_mac("1:2:3:4:5:6", b));
+    frame_template(a, b, 128, payload_kind::full).write(f.data(), 3);
+    EXPECT_EQ(f[0], 0x0a);
+    EXPECT_EQ(f[11], 0x06);
+    EXPECT_EQ(frame_inspect(f.data(), 128, payload_kind::full).fault, frame_fault::none);
+}
+
+TEST(Frame, PingFramesKeepTheirTimestampWord)
+{
+    std::vector<unsigned char> f(60);
+    frame_template(broadcast_mac, default_src_mac, 60, payload_kind::full).write(f.data(), 9, 1);
+    store_le<uint64_t>(f.data() + header_bytes, 0xdeadbeefcafef00dull);
+    EXPECT_EQ(frame_inspect(f.data(), 60, payload_kind::full, 1).fault, frame_fault::none);
+    EXPECT_EQ(frame_inspect(f.data(), 60, payload_kind::full, 0).fault, frame_fault::payload);
+}
+
+TEST(Frame, CheckWordDependsOnSeqAndLen)
+{
+    EXPECT_NE(frame_check(1, 60), frame_check(2, 60));
+    EXPECT_NE(frame_check(1, 60), frame_check(1, 61));
+    EXPECT_NE(frame_check(0, 60), frame_check(uint64_t{1} << 63, 60));
+}
+
+TEST(Mac, ParseAndFormat)
+{
+    mac_addr m;
+    EXPECT_TRUE(parse_mac("02:00:00:00:00:01", m));
+    EXPECT_EQ(m, default_src_mac);
+    EXPECT_EQ(format_mac(m), "02:00:00:00:00:01");
+    EXPECT_TRUE(parse_mac("FF:ff:Ff:fF:ff:ff", m));
+    EXPECT_EQ(m, broadcast_mac);
+    for (const char *bad : {"", "02:00:00:00:00", "02:00:00:00:00:01:", "02:00:00:00:00:001", "02-00-00-00-00-01",
+                            "g2:00:00:00:00:01", "02::00:00:00:01"})
+        EXPECT_FALSE(parse_mac(bad, m)) << bad;
+}
+
+TEST(SeqTracker, InOrderGapsAndRepeats)
+{
+    seq_tracker t;
+    for (uint64_t s = 0; s < 10; s++)
+        t.observe(s);
+    EXPECT_EQ(t.lost, 0u);
+    EXPECT_EQ(t.duplicate, 0u);
+    t.observe(15); // 10..14 missing
+    EXPECT_EQ(t.lost, 5u);
+    EXPECT_EQ(t.expected, 16u);
+    t.observe(15); // the same again
+    t.observe(3);  // long past
+    EXPECT_EQ(t.duplicate, 2u);
+    t.observe(16);
+    EXPECT_EQ(t.lost, 5u);
+    EXPECT_EQ(t.expected, 17u);
+}
+
+TEST(SeqTracker, LateStartCountsTheMissedBeginning)
+{
+    seq_tracker t;
+    t.observe(100);
+    EXPECT_EQ(t.lost, 100u);
+}

@@ -1,0 +1,107 @@
+// tools/common/json_writer.hpp and netring-ctl's formatting: strings are escaped, commas and
+// nesting come out right, and the status object has the documented shape.
+#include "ctl_format.hpp"
+#include "tools/common/json_writer.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace netring;
+using netring::tools::json_escape;
+using netring::tools::json_writer;
+
+TEST(Json, Escape)
+{
+    EXPECT_EQ(json_escape("plain"), "plain");
+    EXPECT_EQ(json_escape("a\"b\\c"), "a\\\"b\\\\c");
+    EXPECT_EQ(json_escape("l1\nl2\t\r"), "l1\\nl2\\t\\r");
+    EXPECT_EQ(json_escape(std::string_view("\x01\x1f\x7f", 3)), "\\u0001\\u001f\\u007f");
+    EXPECT_EQ(json_escape(std::string_view("a\0b", 3)), "a\\u0000b");
+    EXPECT_EQ(json_escape("caf\xc3\xa9"), "caf\xc3\xa9"); // UTF-8 passes through
+    EXPECT_EQ(json_escape("netmap:pipeA{1}"), "netmap:pipeA{1}");
+}
+
+TEST(Json, Nesting)
+{
+    json_writer j;
+    j.begin_object();
+    j.field("a", 1);
+    j.key("list");
+    j.begin_array();
+    j.value(uint64_t{2});
+    j.begin_object();
+    j.field("s", "x\"y");
+    j.end_object();
+    j.begin_array();
+    j.end_array();
+    j.end_array();
+    j.field("b", true);
+    j.field("d", 1.0 / 3, 3);
+    j.field("neg", int64_t{-4});
+    j.end_object();
+    EXPECT_EQ(j.str(), R"({"a":1,"list":[2,{"s":"x\"y"},[]],"b":true,"d":0.333,"neg":-4})");
+}
+
+TEST(CtlFormat, StatsJsonShape)
+{
+    daemon_stats s;
+    s.version = 1;
+    s.uptime_ms = 1234;
+    s.clients = 2;
+    s.regions.push_back({"pipe:pipeA", 1 << 20, 2048, 500, 100, 2});
+    registration_stats a;
+    a.port_name = "netmap:pipeA{1";
+    a.reg_id = 7;
+    a.uid = 65534;
+    a.gid = 65534;
+    a.pid = 42;
+    a.tx_rings = a.rx_rings = 1;
+    registration_stats b = a;
+    b.port_name = "netmap:pipeA}1";
+    b.reg_id = 8;
+    s.registrations = {a, b};
+    ring_stats r;
+    r.registration = 1;
+    r.dir = NR_RING_DIR_TX;
+    r.num_slots = 1024;
+    r.status = NR_SYNC_PEER_GONE;
+    r.packets = 10;
+    r.bytes = 640;
+    s.rings.push_back(r);
+
+    const std::string j = ctl::stats_json(s);
+    EXPECT_EQ(j, "{\"version\":1,\"uptime_ms\":1234,\"clients\":2,"
+                 "\"regions\":[{\"name\":\"pipe:pipeA\",\"size\":1048576,\"buf_size\":2048,\"buffers_total\":500,"
+                 "\"buffers_free\":100,\"users\":2}],"
+                 "\"registrations\":["
+                 "{\"port\":\"netmap:pipeA{1\",\"reg_id\":7,\"uid\":65534,\"gid\":65534,\"pid\":42,\"rings\":[]},"
+                 "{\"port\":\"netmap:pipeA}1\",\"reg_id\":8,\"uid\":65534,\"gid\":65534,\"pid\":42,\"rings\":["
+                 "{\"dir\":\"tx\",\"id\":0,\"slots\":1024,\"status\":\"peer_gone\",\"packets\":10,\"bytes\":640,"
+                 "\"drops\":0,\"kicks\":0,\"errors\":0}]}]}");
+
+    const std::string t = ctl::stats_text(s);
+    EXPECT_NE(t.find("netmap:pipeA}1  reg_id 8"), std::string::npos) << t;
+    EXPECT_NE(t.find("peer_gone"), std::string::npos) << t;
+}
+
+TEST(CtlFormat, PortInfo)
+{
+    port_details d;
+    d.port_kind = NR_PORT_KIND_PIPE;
+    d.tx_rings = d.rx_rings = 1;
+    d.tx_slots = d.rx_slots = 1024;
+    d.buf_size = 2048;
+    d.clients = 1;
+    d.region_name = "pipe:\"q\"";
+    EXPECT_EQ(ctl::port_info_json("netmap:pipeA{1", d),
+              "{\"port\":\"netmap:pipeA{1\",\"kind\":\"pipe\",\"tx_rings\":1,\"rx_rings\":1,\"tx_slots\":1024,"
+              "\"rx_slots\":1024,\"buf_size\":2048,\"clients\":1,\"exclusive\":false,\"region\":\"pipe:\\\"q\\\"\"}");
+    EXPECT_NE(ctl::port_info_text("netmap:pipeA{1", d).find("pipe port"), std::string::npos);
+}
+
+TEST(CtlFormat, Names)
+{
+    EXPECT_STREQ(ctl::ring_dir_name(NR_RING_DIR_RX), "rx");
+    EXPECT_STREQ(ctl::ring_status_name(NR_SYNC_RESET), "reset");
+    EXPECT_STREQ(ctl::ring_status_name(99), "unknown");
+    EXPECT_STREQ(ctl::port_kind_name(NR_PORT_KIND_DAEMON), "daemon");
+}

@@ -1,0 +1,185 @@
+#include "ctl_format.hpp"
+
+#include "tools/common/json_writer.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace netring::ctl {
+
+namespace {
+
+// printf into a std::string, for table rows.
+template <class... Args>
+void append(std::string &out, const char *fmt, Args... args)
+{
+    char buf[512];
+    const int n = std::snprintf(buf, sizeof buf, fmt, args...);
+    if (n > 0)
+        out.append(buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
+}
+
+std::string human_bytes(uint64_t v)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double d = static_cast<double>(v);
+    int u = 0;
+    while (d >= 1024 && u < 4) {
+        d /= 1024;
+        u++;
+    }
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u ? "%.1f %s" : "%.0f %s", d, units[u]);
+    return buf;
+}
+
+} // namespace
+
+const char *ring_dir_name(uint16_t dir) { return dir == NR_RING_DIR_TX ? "tx" : dir == NR_RING_DIR_RX ? "rx" : "?"; }
+
+const char *ring_status_name(uint32_t st)
+{
+    switch (st) {
+    case NR_SYNC_OK:
+        return "ok";
+    case NR_SYNC_RESET:
+        return "reset";
+    case NR_SYNC_PEER_GONE:
+        return "peer_gone";
+    default:
+        return "unknown";
+    }
+}
+
+const char *port_kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case NR_PORT_KIND_PIPE:
+        return "pipe";
+    case NR_PORT_KIND_DAEMON:
+        return "daemon";
+    default:
+        return "unknown";
+    }
+}
+
+std::string stats_text(const daemon_stats &s)
+{
+    std::string out;
+    append(out, "netringd: protocol version %u, up %" PRIu64 ".%03" PRIu64 " s, %u client%s\n", s.version,
+           s.uptime_ms / 1000, s.uptime_ms % 1000, s.clients, s.clients == 1 ? "" : "s");
+
+    append(out, "\nregions: %zu\n", s.regions.size());
+    if (!s.regions.empty())
+        append(out, "  %-24s %12s %8s %10s %10s %6s\n", "name", "size", "buf_size", "buffers", "free", "users");
+    for (const region_stats &r : s.regions)
+        append(out, "  %-24s %12s %8u %10u %10u %6u\n", r.name.c_str(), human_bytes(r.size).c_str(), r.buf_size,
+               r.buffers_total, r.buffers_free, r.users);
+
+    append(out, "\nregistrations: %zu\n", s.registrations.size());
+    for (size_t i = 0; i < s.registrations.size(); i++) {
+        const registration_stats &g = s.registrations[i];
+        append(out, "  %s  reg_id %u  uid %u gid %u pid %u  (%u tx, %u rx rings)\n", g.port_name.c_str(), g.reg_id,
+               g.uid, g.gid, g.pid, g.tx_rings, g.rx_rings);
+        bool header = false;
+        for (const ring_stats &r : s.rings) {
+            if (r.registration != i)
+                continue;
+            if (!header) {
+                append(out, "    %-3s %3s %6s %-9s %14s %16s %10s %10s %8s\n", "dir", "id", "slots", "status",
+                       "packets", "bytes", "drops", "kicks", "errors");
+                header = true;
+            }
+            append(out, "    %-3s %3u %6u %-9s %14" PRIu64 " %16" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 "\n",
+                   ring_dir_name(r.dir), unsigned{r.ringid}, r.num_slots, ring_status_name(r.status), r.packets,
+                   r.bytes, r.drops, r.kicks, r.errors);
+        }
+    }
+    return out;
+}
+
+std::string stats_json(const daemon_stats &s)
+{
+    tools::json_writer j;
+    j.begin_object();
+    j.field("version", s.version);
+    j.field("uptime_ms", s.uptime_ms);
+    j.field("clients", s.clients);
+    j.key("regions");
+    j.begin_array();
+    for (const region_stats &r : s.regions) {
+        j.begin_object();
+        j.field("name", r.name);
+        j.field("size", r.size);
+        j.field("buf_size", r.buf_size);
+        j.field("buffers_total", r.buffers_total);
+        j.field("buffers_free", r.buffers_free);
+        j.field("users", r.users);
+        j.end_object();
+    }
+    j.end_array();
+    j.key("registrations");
+    j.begin_array();
+    for (size_t i = 0; i < s.registrations.size(); i++) {
+        const registration_stats &g = s.registrations[i];
+        j.begin_object();
+        j.field("port", g.port_name);
+        j.field("reg_id", g.reg_id);
+        j.field("uid", g.uid);
+        j.field("gid", g.gid);
+        j.field("pid", g.pid);
+        j.key("rings");
+        j.begin_array();
+        for (const ring_stats &r : s.rings) {
+            if (r.registration != i)
+                continue;
+            j.begin_object();
+            j.field("dir", ring_dir_name(r.dir));
+            j.field("id", uint32_t{r.ringid});
+            j.field("slots", r.num_slots);
+            j.field("status", ring_status_name(r.status));
+            j.field("packets", r.packets);
+            j.field("bytes", r.bytes);
+            j.field("drops", r.drops);
+            j.field("kicks", r.kicks);
+            j.field("errors", r.errors);
+            j.end_object();
+        }
+        j.end_array();
+        j.end_object();
+    }
+    j.end_array();
+    j.end_object();
+    return j.str();
+}
+
+std::string port_info_text(std::string_view name, const port_details &d)
+{
+    std::string out;
+    const std::string n(name);
+    append(out, "%s: %s port, region %s\n", n.c_str(), port_kind_name(d.port_kind), d.region_name.c_str());
+    append(out, "  rings: %u tx x %u slots, %u rx x %u slots; buffers of %u bytes\n", d.tx_rings, d.tx_slots,
+           d.rx_rings, d.rx_slots, d.buf_size);
+    append(out, "  clients: %u%s\n", d.clients, d.exclusive ? " (held exclusively)" : "");
+    return out;
+}
+
+std::string port_info_json(std::string_view name, const port_details &d)
+{
+    tools::json_writer j;
+    j.begin_object();
+    j.field("port", name);
+    j.field("kind", port_kind_name(d.port_kind));
+    j.field("tx_rings", d.tx_rings);
+    j.field("rx_rings", d.rx_rings);
+    j.field("tx_slots", d.tx_slots);
+    j.field("rx_slots", d.rx_slots);
+    j.field("buf_size", d.buf_size);
+    j.field("clients", d.clients);
+    j.field("exclusive", d.exclusive);
+    j.field("region", d.region_name);
+    j.end_object();
+    return j.str();
+}
+
+} // namespace netring::ctl

@@ -1,0 +1,202 @@
+// netring-pktgen's test frames: building them on tx and checking them on rx, with no I/O, so the
+// per-packet code is small, inlined into the loops, and unit-tested without a daemon.
+//
+// Frame layout (len bytes, no FCS):
+//   0  dst MAC (6)   6  src MAC (6)   12  ethertype 0x88b5, big-endian (IEEE local experimental)
+//   14 magic u32     18 seq u64       26  len u16     28  check u32        (little-endian)
+//   32 payload: 64-bit pattern words derived from seq (the last word cut to fit)
+// `check` hashes magic, seq and len, so a frame whose header bytes were mixed with another's fails.
+// payload_kind::header writes and checks only bytes [0, 32): "only headers are touched".
+// Ping frames carry the send time in payload word 0 and the pattern from word 1 on.
+#pragma once
+
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace netring::pktgen {
+
+inline constexpr uint16_t test_ethertype = 0x88b5;
+inline constexpr uint32_t frame_magic = 0x4750524eu; // "NRPG" in memory order
+inline constexpr size_t off_ethertype = 12;
+inline constexpr size_t off_magic = 14;
+inline constexpr size_t off_seq = 18;
+inline constexpr size_t off_len = 26;
+inline constexpr size_t off_check = 28;
+inline constexpr size_t header_bytes = 32;
+inline constexpr uint32_t min_frame_len = 60; // the Ethernet minimum without FCS; holds the header
+inline constexpr uint32_t default_frame_len = 60;
+
+enum class payload_kind : uint8_t { full, header };
+
+struct mac_addr {
+    uint8_t b[6] = {};
+    bool operator==(const mac_addr &) const = default;
+};
+
+inline constexpr mac_addr broadcast_mac{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+inline constexpr mac_addr default_src_mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};
+
+// "aa:bb:cc:dd:ee:ff" (hex digits, either case, one or two per byte).
+bool parse_mac(std::string_view text, mac_addr &out);
+std::string format_mac(const mac_addr &m);
+
+// ---- little-endian loads and stores at any alignment (memcpy compiles to one mov) ----
+template <class T>
+inline void store_le(unsigned char *p, T v)
+{
+    if constexpr (std::endian::native == std::endian::big)
+        v = static_cast<T>(__builtin_bswap64(static_cast<uint64_t>(v)) >> (64 - 8 * sizeof(T)));
+    std::memcpy(p, &v, sizeof v);
+}
+
+template <class T>
+inline T load_le(const unsigned char *p)
+{
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    if constexpr (std::endian::native == std::endian::big)
+        v = static_cast<T>(__builtin_bswap64(static_cast<uint64_t>(v)) >> (64 - 8 * sizeof(T)));
+    return v;
+}
+
+// The check word: a 64-bit finaliser (murmur3's fmix64) over the header fields, folded to 32 bits.
+inline uint32_t frame_check(uint64_t seq, uint16_t len)
+{
+    uint64_t h = seq ^ (uint64_t{len} << 48) ^ (uint64_t{frame_magic} << 16) ^ 0x9e3779b97f4a7c15ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+// Payload word i of frame `seq`: base + i * step, a sequence that changes every byte of every word
+// from one frame to the next and from one word to the next.
+inline constexpr uint64_t pattern_step = 0x0123456789abcdefull;
+inline uint64_t pattern_base(uint64_t seq) { return seq * 0x9e3779b97f4a7c15ull + 0x6a09e667f3bcc909ull; }
+
+// Writes the pattern into payload bytes [8 * first_word, n).
+inline void pattern_fill(unsigned char *payload, size_t n, uint64_t seq, size_t first_word = 0)
+{
+    const uint64_t base = pattern_base(seq);
+    const size_t words = n / 8;
+    size_t i = first_word;
+    for (; i < words; i++)
+        store_le<uint64_t>(payload + 8 * i, base + i * pattern_step);
+    if (const size_t rest = n % 8; rest && i == words) {
+        unsigned char tmp[8];
+        store_le<uint64_t>(tmp, base + words * pattern_step);
+        std::memcpy(payload + 8 * words, tmp, rest);
+    }
+}
+
+// True when payload bytes [8 * first_word, n) hold frame `seq`'s pattern. No early exit: the
+// differences are or-ed so the loop vectorises.
+inline bool pattern_check(const unsigned char *payload, size_t n, uint64_t seq, size_t first_word = 0)
+{
+    const uint64_t base = pattern_base(seq);
+    const size_t words = n / 8;
+    uint64_t diff = 0;
+    size_t i = first_word;
+    for (; i < words; i++)
+        diff |= load_le<uint64_t>(payload + 8 * i) ^ (base + i * pattern_step);
+    if (const size_t rest = n % 8; rest && i == words) {
+        unsigned char want[8];
+        store_le<uint64_t>(want, base + words * pattern_step);
+        diff |= static_cast<uint64_t>(std::memcmp(payload + 8 * words, want, rest) != 0);
+    }
+    return diff == 0;
+}
+
+// The constant part of every frame, prepared once; write() stamps seq (and the payload).
+class frame_template {
+public:
+    frame_template(const mac_addr &dst, const mac_addr &src, uint16_t len, payload_kind kind);
+
+    uint16_t len() const { return len_; }
+    payload_kind kind() const { return kind_; }
+
+    // Writes a whole frame of len() bytes for `seq` into buf. Ping frames skip payload word 0,
+    // which the caller fills with its timestamp.
+    void write(unsigned char *buf, uint64_t seq, size_t first_word = 0) const
+    {
+        std::memcpy(buf, head_, header_bytes);
+        store_le<uint64_t>(buf + off_seq, seq);
+        store_le<uint32_t>(buf + off_check, frame_check(seq, len_));
+        if (kind_ == payload_kind::full)
+            pattern_fill(buf + header_bytes, len_ - header_bytes, seq, first_word);
+    }
+
+private:
+    alignas(32) unsigned char head_[header_bytes] = {};
+    uint16_t len_;
+    payload_kind kind_;
+};
+
+enum class frame_fault : uint8_t { none, too_short, ethertype, magic, length, check, payload };
+const char *frame_fault_name(frame_fault f);
+
+struct frame_verdict {
+    frame_fault fault = frame_fault::none;
+    uint64_t seq = 0; // meaningful when fault is none (or payload: the header itself was sound)
+};
+
+// Checks a received frame of slot length `len` (any MAC addresses are accepted).
+inline frame_verdict frame_inspect(const unsigned char *p, uint32_t len, payload_kind kind,
+                                   size_t first_word = 0)
+{
+    frame_verdict v;
+    if (len < header_bytes) {
+        v.fault = frame_fault::too_short;
+        return v;
+    }
+    if (p[off_ethertype] != (test_ethertype >> 8) || p[off_ethertype + 1] != (test_ethertype & 0xff)) {
+        v.fault = frame_fault::ethertype;
+        return v;
+    }
+    if (load_le<uint32_t>(p + off_magic) != frame_magic) {
+        v.fault = frame_fault::magic;
+        return v;
+    }
+    const uint16_t flen = load_le<uint16_t>(p + off_len);
+    v.seq = load_le<uint64_t>(p + off_seq);
+    if (flen != len) {
+        v.fault = frame_fault::length;
+        return v;
+    }
+    if (load_le<uint32_t>(p + off_check) != frame_check(v.seq, flen)) {
+        v.fault = frame_fault::check;
+        return v;
+    }
+    if (kind == payload_kind::full && !pattern_check(p + header_bytes, len - header_bytes, v.seq, first_word))
+        v.fault = frame_fault::payload;
+    return v;
+}
+
+// Sequence accounting on rx: the next frame should carry last + 1. A jump forward counts the
+// skipped numbers as lost; a number already passed counts as a duplicate (a reordered frame
+// lands here too: pipes never reorder, so either way something is wrong).
+struct seq_tracker {
+    uint64_t expected = 0;
+    uint64_t lost = 0;
+    uint64_t duplicate = 0;
+
+    void observe(uint64_t seq)
+    {
+        if (seq == expected) [[likely]] {
+            expected++;
+        } else if (seq > expected) {
+            lost += seq - expected;
+            expected = seq + 1;
+        } else {
+            duplicate++;
+        }
+    }
+};
+
+} // namespace netring::pktgen

@@ -1,0 +1,53 @@
+// netring-pktgen's command line, parsed into pktgen_options by a pure function (tested without a
+// daemon). Usage text in usage_text(); docs/TOOLS.md explains every option.
+#pragma once
+
+#include "frame.hpp"
+
+#include <netring/netring.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace netring::pktgen {
+
+enum class run_mode : uint8_t { tx, rx, ping, pong };
+enum class wait_kind : uint8_t { poll, busy };
+
+inline constexpr uint32_t default_batch = 512;
+inline constexpr uint64_t default_ping_count = 100000;
+
+struct pktgen_options {
+    std::string port;
+    run_mode mode = run_mode::rx;
+    uint32_t len = default_frame_len;
+    uint64_t count = 0; // 0: no limit
+    uint32_t batch = default_batch;
+    double seconds = 0; // 0: no limit
+    uint64_t rate = 0;  // packets per second, 0: as fast as possible
+    mac_addr src = default_src_mac;
+    mac_addr dst = broadcast_mac;
+    sync_mode sync = sync_mode::shm;
+    wait_kind wait = wait_kind::poll;
+    payload_kind payload = payload_kind::full;
+    uint32_t slots = 0; // 0: the daemon's default
+    bool json = false;
+    std::string socket_path;
+};
+
+struct parse_outcome {
+    pktgen_options opts;
+    bool help = false;  // -h/--help: print usage_text() and exit 0
+    std::string error;  // non-empty: usage error, exit 2
+};
+
+// args excludes the program name.
+parse_outcome parse_options(const std::vector<std::string> &args);
+std::string usage_text();
+
+const char *mode_name(run_mode m);
+const char *sync_name(sync_mode s);
+const char *wait_name(wait_kind w);
+
+} // namespace netring::pktgen

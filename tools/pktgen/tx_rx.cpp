@@ -1,0 +1,232 @@
+// tx: fill free slots with test frames, publish, repeat. rx: collect, verify, release, repeat.
+// One sync per batch; the per-packet work is frame_template::write / frame_inspect (frame.hpp).
+#include "run.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <thread>
+
+namespace netring::pktgen {
+
+namespace {
+
+constexpr int max_corrupt_reports = 3;
+
+// nr_slot_data with the ring's constant fields read once per batch: frame stores go through
+// unsigned char pointers, which may alias the ring, so the compiler would reload them per packet.
+struct buffer_view {
+    unsigned char *base;
+    uint64_t buf_size;
+    uint64_t offset_mask;
+
+    explicit buffer_view(nr_ring *ring)
+        : base(reinterpret_cast<unsigned char *>(nr_buf(ring, 0))), buf_size(ring->nr_buf_size),
+          offset_mask(ring->offset_mask)
+    {}
+    unsigned char *data(const nr_slot *slot) const
+    {
+        return base + slot->buf_idx * buf_size + (slot->ptr & offset_mask);
+    }
+};
+
+// While paced and out of tokens: sleep when the next token is far, spin when it is close.
+void pace_idle(uint64_t ns_until_token, wait_kind wait)
+{
+    if (wait == wait_kind::poll && ns_until_token > 60000)
+        std::this_thread::sleep_for(std::chrono::nanoseconds(ns_until_token - 50000));
+    else
+        cpu_relax();
+}
+
+// Fills up to `want` free slots of `ring` with frames seq, seq+1, ...; returns how many.
+// The buffer index is read from the slot every time: a pipe's txsync swaps it for another.
+uint32_t fill_ring(nr_ring *ring, const frame_template &tmpl, uint64_t seq, uint32_t want)
+{
+    const uint32_t n = std::min(nr_ring_space(ring), want);
+    const uint16_t len = tmpl.len();
+    const buffer_view bufs(ring);
+    const uint32_t num_slots = ring->num_slots;
+    uint32_t cur = ring->cur;
+    for (uint32_t k = 0; k < n; k++) {
+        nr_slot *slot = &ring->slot[cur];
+        slot->ptr = 0; // frames start at the buffer: len <= buf_size is then always in bounds
+        tmpl.write(bufs.data(slot), seq + k);
+        slot->len = len;
+        cur = cur + 1 == num_slots ? 0 : cur + 1;
+    }
+    ring->head = ring->cur = cur;
+    return n;
+}
+
+bool tx_ring_drained(const nr_ring *ring) { return nr_ring_space(ring) + 1 == ring->num_slots; }
+
+// After the last packet: sync until every tx ring is empty again (the peer took everything),
+// the peer leaves, or the deadline passes.
+void drain_tx(run_context &ctx, const std::vector<nr_ring *> &rings, run_outcome &out)
+{
+    for (;;) {
+        const std::error_code ec = ctx.p.txsync();
+        if (ec == errc::peer_gone)
+            return;
+        if (ec) {
+            ctx.report_error("txsync", ec);
+            out.failed = true;
+            return;
+        }
+        if (std::all_of(rings.begin(), rings.end(), tx_ring_drained))
+            return;
+        const uint64_t now = now_ns();
+        ctx.tick(now, out.result);
+        if (ctx.should_stop(now))
+            return;
+        if (ctx.o.wait == wait_kind::busy)
+            cpu_relax();
+        else
+            std::this_thread::sleep_for(std::chrono::microseconds(20));
+    }
+}
+
+} // namespace
+
+run_outcome run_tx(run_context &ctx)
+{
+    run_outcome out;
+    run_result &r = out.result;
+    const pktgen_options &o = ctx.o;
+    const frame_template tmpl(o.dst, o.src, static_cast<uint16_t>(o.len), o.payload);
+    const std::vector<nr_ring *> rings = tx_rings_of(ctx.p);
+    const uint64_t limit = o.count ? o.count : UINT64_MAX;
+    const uint32_t batch = o.rate ? paced_burst(o.rate, o.batch) : o.batch;
+    token_bucket bucket(o.rate, batch, ctx.start_ns);
+    uint64_t seq = 0;
+    bool peer_gone = false;
+
+    while (seq < limit) {
+        const uint64_t now = now_ns();
+        ctx.tick(now, r);
+        if (ctx.should_stop(now))
+            break;
+        uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(batch, limit - seq));
+        if (o.rate) {
+            want = bucket.available(now, want);
+            if (want == 0) {
+                pace_idle(bucket.ns_until_token(), o.wait);
+                continue;
+            }
+        }
+        uint32_t sent = 0;
+        for (nr_ring *ring : rings) {
+            sent += fill_ring(ring, tmpl, seq + sent, want - sent);
+            if (sent == want)
+                break;
+        }
+        seq += sent;
+        std::error_code ec = ctx.p.txsync();
+        if (sent) {
+            if (r.packets == 0)
+                r.first_ns = now;
+            r.packets += sent;
+            r.bytes += uint64_t{sent} * o.len;
+            r.last_ns = now_ns();
+            bucket.consume(sent);
+        }
+        if (!ec && sent == 0 && !ctx.idle(wait_tx, ec) && ec == errc::peer_gone)
+            ec = ctx.p.txsync(); // the wait saw it first; the sync says it the same way
+        if (ec == errc::peer_gone) {
+            peer_gone = true;
+            break;
+        }
+        if (ec) {
+            ctx.report_error("txsync", ec);
+            out.failed = true;
+            break;
+        }
+    }
+    if (o.count && seq >= limit && !peer_gone && !out.failed)
+        drain_tx(ctx, rings, out);
+    out.complete = !o.count || seq >= limit;
+    return out;
+}
+
+run_outcome run_rx(run_context &ctx)
+{
+    run_outcome out;
+    run_result &r = out.result;
+    const pktgen_options &o = ctx.o;
+    const std::vector<nr_ring *> rings = rx_rings_of(ctx.p);
+    const uint64_t limit = o.count ? o.count : UINT64_MAX;
+    const payload_kind kind = o.payload;
+    seq_tracker track;
+    int reported = 0;
+    bool gone_hint = false; // a wait reported peer_gone: stop at the next empty sync
+
+    while (r.packets < limit) {
+        const uint64_t now = now_ns();
+        ctx.tick(now, r);
+        if (ctx.should_stop(now))
+            break;
+        std::error_code ec = ctx.p.rxsync(); // releases what the last pass consumed
+        if (ec == errc::peer_gone)
+            break; // reported only once the ring is empty
+        if (ec) {
+            ctx.report_error("rxsync", ec);
+            out.failed = true;
+            break;
+        }
+        const uint32_t room = static_cast<uint32_t>(std::min<uint64_t>(o.batch, limit - r.packets));
+        uint32_t got = 0;
+        uint32_t good_len = 0;
+        uint64_t bytes = 0;
+        for (nr_ring *ring : rings) {
+            const buffer_view bufs(ring);
+            const uint32_t num_slots = ring->num_slots;
+            uint32_t i = ring->head;
+            const uint32_t tail = ring->tail;
+            for (; i != tail && got < room; i = i + 1 == num_slots ? 0 : i + 1, got++) {
+                const nr_slot *slot = &ring->slot[i];
+                const uint32_t len = slot->len;
+                const frame_verdict v = frame_inspect(bufs.data(slot), len, kind);
+                bytes += len;
+                if (v.fault == frame_fault::none) [[likely]] {
+                    track.observe(v.seq);
+                    good_len = len;
+                    continue;
+                }
+                r.corrupt++;
+                if (reported++ < max_corrupt_reports)
+                    std::fprintf(stderr, "netring-pktgen: bad frame in rx ring %u slot %u: %s (len %u, seq %" PRIu64 ")\n",
+                                 ring->ringid, i, frame_fault_name(v.fault), len, v.seq);
+            }
+            ring->head = ring->cur = i;
+        }
+        if (good_len)
+            r.frame_len = good_len;
+        if (got) {
+            if (r.packets == 0)
+                r.first_ns = now;
+            r.packets += got;
+            r.bytes += bytes;
+            r.last_ns = now_ns();
+            continue;
+        }
+        if (gone_hint)
+            break;
+        if (!ctx.idle(wait_rx, ec)) {
+            if (ec == errc::peer_gone) {
+                gone_hint = true;
+                continue;
+            }
+            ctx.report_error("wait", ec);
+            out.failed = true;
+            break;
+        }
+    }
+    (void)ctx.p.rxsync(); // hand back the last pass's slots; the peer may be gone already
+    r.lost = track.lost;
+    r.duplicate = track.duplicate;
+    out.complete = !o.count || r.packets >= o.count;
+    return out;
+}
+
+} // namespace netring::pktgen
