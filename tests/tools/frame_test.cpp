@@ -119,6 +119,29 @@ TEST(Frame, PingFramesKeepTheirTimestampWord)
     EXPECT_EQ(frame_inspect(f.data(), 60, payload_kind::full, 0).fault, frame_fault::payload);
 }
 
+TEST(Frame, PatternMatchesItsDefinition)
+{
+    // Word i of the payload is pattern_base(seq) + i * pattern_step, little-endian, cut at n;
+    // words before first_word are left alone. Every length and start, against a plain loop.
+    for (size_t first = 0; first < 3; first++) {
+        for (size_t n = 0; n < 100; n++) {
+            std::vector<unsigned char> got(112, 0xaa);
+            pattern_fill(got.data(), n, 77, first);
+            std::vector<unsigned char> want(112, 0xaa);
+            for (size_t b = 8 * first; b < n; b++) {
+                const uint64_t w = pattern_base(77) + (b / 8) * pattern_step;
+                want[b] = static_cast<unsigned char>(w >> (8 * (b % 8)));
+            }
+            ASSERT_EQ(got, want) << "n " << n << " first " << first;
+            EXPECT_TRUE(pattern_check(got.data(), n, 77, first));
+            if (n > 8 * first) {
+                got[n - 1] ^= 1;
+                EXPECT_FALSE(pattern_check(got.data(), n, 77, first)) << "n " << n << " first " << first;
+            }
+        }
+    }
+}
+
 TEST(Frame, CheckWordDependsOnSeqAndLen)
 {
     EXPECT_NE(frame_check(1, 60), frame_check(2, 60));

@@ -28,14 +28,15 @@ TEST(PktgenOptions, Defaults)
     EXPECT_EQ(p.opts.dst, broadcast_mac);
     EXPECT_EQ(p.opts.src, default_src_mac);
     EXPECT_FALSE(p.opts.json);
+    EXPECT_EQ(p.opts.spin, -1);
 }
 
 TEST(PktgenOptions, EveryOption)
 {
     const auto p = parse({"-i", "netmap:pipeA}1", "-f", "tx", "-l", "1500", "-n", "1000", "-b", "64", "-T", "2.5",
                           "-R", "100000", "-S", "02:00:00:00:00:02", "-D", "02:00:00:00:00:03", "--sync", "socket",
-                          "--wait", "busy", "--payload", "header", "--slots", "256", "--json", "--socket",
-                          "/tmp/s"});
+                          "--wait", "busy", "--payload", "header", "--slots", "256", "--spin", "0", "--json",
+                          "--socket", "/tmp/s"});
     ASSERT_TRUE(p.error.empty()) << p.error;
     const pktgen_options &o = p.opts;
     EXPECT_EQ(o.mode, run_mode::tx);
@@ -50,6 +51,7 @@ TEST(PktgenOptions, EveryOption)
     EXPECT_EQ(o.wait, wait_kind::busy);
     EXPECT_EQ(o.payload, payload_kind::header);
     EXPECT_EQ(o.slots, 256u);
+    EXPECT_EQ(o.spin, 0);
     EXPECT_TRUE(o.json);
     EXPECT_EQ(o.socket_path, "/tmp/s");
 }
@@ -101,6 +103,7 @@ TEST(PktgenOptions, Refusals)
         {"-i", "p", "-f", "rx", "--wait", "nap"},
         {"-i", "p", "-f", "rx", "--payload", "some"},
         {"-i", "p", "-f", "rx", "--slots", "100"},  // not a power of two
+        {"-i", "p", "-f", "rx", "--spin", "-1"},
         {"-i", "p", "-f", "rx", "--json=yes"},
         {"-i", "p", "-f", "rx", "--colour"},
         {"-i", "p", "-f", "rx", "-l"},              // value missing

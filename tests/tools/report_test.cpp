@@ -86,17 +86,35 @@ TEST(Report, Quantiles)
 
 TEST(TokenBucket, PacesToTheRate)
 {
-    // 1000 packets/s, bursts of 10: after the initial burst, one token per millisecond.
+    // 1000 packets/s, room for 10: after the first 10, one token per millisecond.
     token_bucket b(1000, 10, 0);
     EXPECT_EQ(b.available(0, 100), 10u);
     b.consume(10);
     EXPECT_EQ(b.available(0, 100), 0u);
-    EXPECT_GT(b.ns_until_token(), 0u);
-    EXPECT_LE(b.ns_until_token(), 1'000'000u);
+    EXPECT_EQ(b.ns_until(1), 1'000'000u);
+    EXPECT_EQ(b.ns_until(4), 4'000'000u);
     EXPECT_EQ(b.available(3'000'000, 100), 3u);
+    EXPECT_EQ(b.ns_until(3), 0u);
     b.consume(3);
-    EXPECT_EQ(b.available(1'000'000'000, 100), 10u); // capped at the burst
+    EXPECT_EQ(b.available(1'000'000'000, 100), 10u); // capped at the capacity
     EXPECT_EQ(b.available(1'000'000'000, 4), 4u);    // and at what is wanted
+}
+
+TEST(TokenBucket, LongRunRate)
+{
+    // Taking whatever is there at irregular times still sends rate * time packets.
+    token_bucket b(250'000, 100, 0);
+    b.consume(b.available(0, 1000));
+    uint64_t sent = 0;
+    uint64_t t = 0;
+    for (int i = 0; i < 10000; i++) {
+        t += 100'000 + (i % 7) * 30'000; // 100..280 us between batches
+        const uint32_t n = b.available(t, 1000);
+        b.consume(n);
+        sent += n;
+    }
+    const double expected = 250'000.0 * t * 1e-9;
+    EXPECT_NEAR(static_cast<double>(sent), expected, 2.0);
 }
 
 TEST(TokenBucket, Burst)
@@ -104,4 +122,7 @@ TEST(TokenBucket, Burst)
     EXPECT_EQ(paced_burst(100, 512), 1u);
     EXPECT_EQ(paced_burst(1'000'000, 512), 100u);
     EXPECT_EQ(paced_burst(100'000'000, 512), 512u);
+    EXPECT_EQ(paced_capacity(100, 512), 4u);              // four bursts
+    EXPECT_EQ(paced_capacity(1'000'000, 512), 1000u);      // 1 ms
+    EXPECT_EQ(paced_capacity(100'000'000, 512), 100000u);
 }

@@ -80,12 +80,22 @@ inline uint32_t frame_check(uint64_t seq, uint16_t len)
 inline constexpr uint64_t pattern_step = 0x0123456789abcdefull;
 inline uint64_t pattern_base(uint64_t seq) { return seq * 0x9e3779b97f4a7c15ull + 0x6a09e667f3bcc909ull; }
 
+// Two pattern words at a time through GCC/Clang vector extensions: SSE2 (the x86-64 baseline)
+// or NEON adds and stores 16 bytes per step, which the plain loop does not get at -O2.
+using pattern_pair = uint64_t __attribute__((vector_size(16)));
+
 // Writes the pattern into payload bytes [8 * first_word, n).
 inline void pattern_fill(unsigned char *payload, size_t n, uint64_t seq, size_t first_word = 0)
 {
     const uint64_t base = pattern_base(seq);
     const size_t words = n / 8;
     size_t i = first_word;
+    if constexpr (std::endian::native == std::endian::little) {
+        pattern_pair w = {base + i * pattern_step, base + (i + 1) * pattern_step};
+        const pattern_pair inc = {2 * pattern_step, 2 * pattern_step};
+        for (; i + 2 <= words; i += 2, w += inc)
+            std::memcpy(payload + 8 * i, &w, sizeof w);
+    }
     for (; i < words; i++)
         store_le<uint64_t>(payload + 8 * i, base + i * pattern_step);
     if (const size_t rest = n % 8; rest && i == words) {
@@ -96,13 +106,24 @@ inline void pattern_fill(unsigned char *payload, size_t n, uint64_t seq, size_t 
 }
 
 // True when payload bytes [8 * first_word, n) hold frame `seq`'s pattern. No early exit: the
-// differences are or-ed so the loop vectorises.
+// differences are or-ed, 16 bytes at a time.
 inline bool pattern_check(const unsigned char *payload, size_t n, uint64_t seq, size_t first_word = 0)
 {
     const uint64_t base = pattern_base(seq);
     const size_t words = n / 8;
     uint64_t diff = 0;
     size_t i = first_word;
+    if constexpr (std::endian::native == std::endian::little) {
+        pattern_pair w = {base + i * pattern_step, base + (i + 1) * pattern_step};
+        const pattern_pair inc = {2 * pattern_step, 2 * pattern_step};
+        pattern_pair acc = {0, 0};
+        for (; i + 2 <= words; i += 2, w += inc) {
+            pattern_pair got;
+            std::memcpy(&got, payload + 8 * i, sizeof got);
+            acc |= got ^ w;
+        }
+        diff = acc[0] | acc[1];
+    }
     for (; i < words; i++)
         diff |= load_le<uint64_t>(payload + 8 * i) ^ (base + i * pattern_step);
     if (const size_t rest = n % 8; rest && i == words) {

@@ -81,6 +81,8 @@ int main(int argc, char **argv)
     opts.tx_slots = opts.rx_slots = o.slots;
     opts.sync = o.sync;
     opts.socket_path = o.socket_path;
+    if (o.spin >= 0)
+        opts.spin_before_sleep = static_cast<uint32_t>(o.spin);
     result<port> opened = port::open(o.port, opts);
     if (!opened) {
         std::fprintf(stderr, "netring-pktgen: %s\n", opened.err().describe().c_str());

@@ -66,6 +66,7 @@ std::string usage_text()
            "  --wait poll|busy     sleep when idle (default) or spin without sleeping\n"
            "  --payload full|header  write and check every byte (default) or the header only\n"
            "  --slots N            ring size to ask for (power of two)\n"
+           "  --spin N             --wait poll: empty checks before sleeping (default: the library's)\n"
            "  --json               print the summary as one JSON object\n"
            "  --socket PATH        netringd's socket (default $NETRING_SOCKET or " +
            std::string(default_socket_path) + ")\n";
@@ -109,7 +110,7 @@ parse_outcome parse_options(const std::vector<std::string> &args)
             continue;
         }
         static const char *const with_value[] = {"-i", "-f", "-l", "-n", "-b", "-T", "-R", "-S", "-D",
-                                                 "--sync", "--wait", "--payload", "--slots", "--socket"};
+                                                 "--sync", "--wait", "--payload", "--slots", "--spin", "--socket"};
         bool known = false;
         for (const char *w : with_value)
             known = known || opt == w;
@@ -187,6 +188,10 @@ parse_outcome parse_options(const std::vector<std::string> &args)
             if (!parse_u64(val, n) || !is_power_of_two(n) || n < 2 || n > 1u << 20)
                 return fail("--slots: expected a power of two from 2 to 1048576, not '" + val + "'");
             o.slots = static_cast<uint32_t>(n);
+        } else if (opt == "--spin") {
+            if (!parse_u64(val, n) || n > UINT32_MAX)
+                return fail("--spin: expected a number of empty checks, not '" + val + "'");
+            o.spin = static_cast<int64_t>(n);
         } else if (opt == "--socket") {
             if (val.empty())
                 return fail("--socket needs a path");

@@ -32,6 +32,7 @@ struct pktgen_options {
     wait_kind wait = wait_kind::poll;
     payload_kind payload = payload_kind::full;
     uint32_t slots = 0; // 0: the daemon's default
+    int64_t spin = -1;  // --wait poll: empty checks before sleeping; -1: the library's default
     bool json = false;
     std::string socket_path;
 };

@@ -98,24 +98,31 @@ uint64_t quantile_sorted(const std::vector<uint64_t> &sorted, double q)
 uint32_t token_bucket::available(uint64_t now_ns, uint32_t want)
 {
     if (now_ns > last_ns_) {
-        tokens_ = std::min<double>(burst_, tokens_ + static_cast<double>(now_ns - last_ns_) * rate_ * 1e-9);
+        tokens_ = std::min<double>(capacity_, tokens_ + static_cast<double>(now_ns - last_ns_) * rate_ * 1e-9);
         last_ns_ = now_ns;
     }
     const double whole = std::floor(tokens_);
     return whole <= 0 ? 0 : std::min<uint32_t>(want, static_cast<uint32_t>(whole));
 }
 
-uint64_t token_bucket::ns_until_token() const
+uint64_t token_bucket::ns_until(uint32_t n) const
 {
-    if (tokens_ >= 1 || rate_ == 0)
+    if (tokens_ >= n || rate_ == 0)
         return 0;
-    return static_cast<uint64_t>(std::ceil((1.0 - tokens_) * 1e9 / static_cast<double>(rate_)));
+    return static_cast<uint64_t>(std::ceil((n - tokens_) * 1e9 / static_cast<double>(rate_)));
 }
 
 uint32_t paced_burst(uint64_t rate, uint32_t batch)
 {
     const uint64_t per_100us = rate / 10000;
     return static_cast<uint32_t>(std::clamp<uint64_t>(per_100us, 1, batch));
+}
+
+uint32_t paced_capacity(uint64_t rate, uint32_t batch)
+{
+    const uint64_t one_ms = rate / 1000;
+    return static_cast<uint32_t>(std::min<uint64_t>(std::max<uint64_t>(uint64_t{paced_burst(rate, batch)} * 4, one_ms),
+                                                    UINT32_MAX));
 }
 
 } // namespace netring::pktgen

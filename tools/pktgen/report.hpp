@@ -40,27 +40,31 @@ std::string format_rate_line(run_mode m, uint64_t packets, uint64_t bytes, uint6
 // The q-quantile (0 < q <= 1) of samples sorted ascending, nearest-rank; 0 when empty.
 uint64_t quantile_sorted(const std::vector<uint64_t> &sorted, double q);
 
-// Paces tx: `rate` tokens a second accumulate up to `burst`; a batch takes what is there.
+// Paces tx: `rate` tokens a second accumulate up to `capacity`. The sender waits for a burst's
+// worth and then takes all there is, so a sleep that overshoots is made up by the next batch.
 class token_bucket {
 public:
-    token_bucket(uint64_t rate, uint32_t burst, uint64_t now_ns)
-        : rate_(rate), burst_(burst), last_ns_(now_ns), tokens_(burst)
+    token_bucket(uint64_t rate, uint32_t capacity, uint64_t now_ns)
+        : rate_(rate), capacity_(capacity), last_ns_(now_ns), tokens_(capacity)
     {}
 
     // Whole tokens available now (at most `want`), after refilling for the time elapsed.
     uint32_t available(uint64_t now_ns, uint32_t want);
     void consume(uint32_t n) { tokens_ -= n; }
-    // Nanoseconds until the next whole token, 0 if one is there.
-    uint64_t ns_until_token() const;
+    // Nanoseconds until `n` whole tokens are there (as of the last available() call).
+    uint64_t ns_until(uint32_t n) const;
 
 private:
     uint64_t rate_;
-    uint32_t burst_;
+    uint32_t capacity_;
     uint64_t last_ns_;
     double tokens_;
 };
 
-// The burst a paced sender uses: about 100 us of packets, at least 1, at most `batch`.
+// The burst a paced sender waits for: about 100 us of packets, at least 1, at most `batch`.
+// The bucket holds four bursts or 1 ms of packets, whichever is more, so sleeps that overshoot
+// by up to that much (timer slack, a busy machine) do not lower the rate.
 uint32_t paced_burst(uint64_t rate, uint32_t batch);
+uint32_t paced_capacity(uint64_t rate, uint32_t batch);
 
 } // namespace netring::pktgen

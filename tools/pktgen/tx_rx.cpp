@@ -30,11 +30,12 @@ struct buffer_view {
     }
 };
 
-// While paced and out of tokens: sleep when the next token is far, spin when it is close.
-void pace_idle(uint64_t ns_until_token, wait_kind wait)
+// While paced and short of a burst: sleep when it is far (less the timer slack, about 50 us),
+// spin when it is close.
+void pace_idle(uint64_t ns_until_burst, wait_kind wait)
 {
-    if (wait == wait_kind::poll && ns_until_token > 60000)
-        std::this_thread::sleep_for(std::chrono::nanoseconds(ns_until_token - 50000));
+    if (wait == wait_kind::poll && ns_until_burst > 60000)
+        std::this_thread::sleep_for(std::chrono::nanoseconds(ns_until_burst - 50000));
     else
         cpu_relax();
 }
@@ -97,8 +98,9 @@ run_outcome run_tx(run_context &ctx)
     const frame_template tmpl(o.dst, o.src, static_cast<uint16_t>(o.len), o.payload);
     const std::vector<nr_ring *> rings = tx_rings_of(ctx.p);
     const uint64_t limit = o.count ? o.count : UINT64_MAX;
-    const uint32_t batch = o.rate ? paced_burst(o.rate, o.batch) : o.batch;
-    token_bucket bucket(o.rate, batch, ctx.start_ns);
+    const uint32_t burst = paced_burst(o.rate, o.batch);
+    const uint32_t batch = o.batch;
+    token_bucket bucket(o.rate, paced_capacity(o.rate, o.batch), ctx.start_ns);
     uint64_t seq = 0;
     bool peer_gone = false;
 
@@ -109,9 +111,10 @@ run_outcome run_tx(run_context &ctx)
             break;
         uint32_t want = static_cast<uint32_t>(std::min<uint64_t>(batch, limit - seq));
         if (o.rate) {
+            const uint32_t enough = std::min(burst, want);
             want = bucket.available(now, want);
-            if (want == 0) {
-                pace_idle(bucket.ns_until_token(), o.wait);
+            if (want < enough) {
+                pace_idle(bucket.ns_until(enough), o.wait);
                 continue;
             }
         }
