@@ -126,6 +126,12 @@ void apply(config &c, const line_parser &p, std::string_view directive)
     } else if (directive == "max_extra_bufs") {
         p.want_args(1);
         c.max_extra_bufs = static_cast<uint32_t>(p.number(1, 0, 1u << 24));
+    } else if (directive == "max_regs_per_client") {
+        p.want_args(1);
+        c.max_regs_per_client = static_cast<uint32_t>(p.number(1, 1, 1u << 16));
+    } else if (directive == "max_regions") {
+        p.want_args(1);
+        c.max_regions = static_cast<uint32_t>(p.number(1, 1, 1u << 16));
     } else if (directive == "hugepages") {
         p.want_args(1);
         c.hugepages = p.on_off(1);

@@ -47,6 +47,8 @@ struct config {
     uint32_t max_slots = 16384;           // power of two
     uint32_t max_rings = 8;               // per direction per registration
     uint32_t max_extra_bufs = 4096;       // per registration
+    uint32_t max_regs_per_client = 64;    // registrations one connection may hold
+    uint32_t max_regions = 64;            // regions alive at once (each is a memfd and a mapping)
     bool hugepages = false;               // try MFD_HUGETLB for regions
     std::vector<policy_rule> rules;       // first match wins
     std::vector<subject> admins;          // may administer switches

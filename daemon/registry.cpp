@@ -1,5 +1,7 @@
 #include "registry.hpp"
 
+#include <algorithm>
+
 #include <netring/port_name.hpp>
 
 namespace netring::netringd {
@@ -19,6 +21,11 @@ result<std::shared_ptr<region>> registry::open_region(const std::string &name)
 {
     if (auto it = regions_.find(name); it != regions_.end())
         return it->second;
+    if (regions_.size() >= cfg_.max_regions)
+        return error::from(errc::limit_exceeded, "cannot create region " + name + ": " +
+                                                     std::to_string(regions_.size()) +
+                                                     " regions exist (max_regions " +
+                                                     std::to_string(cfg_.max_regions) + ")");
     auto r = region::create(name, region_options::from(cfg_), log_);
     if (!r)
         return r.err();
@@ -65,6 +72,13 @@ result<registered> registry::register_port(const client_info &who, const proto::
     const decision d = policy_.check({who.uid, who.gid, {}}, policy_name(canonical));
     if (!d.allowed)
         return error::from(errc::access_denied, d.reason);
+
+    const auto held = std::count_if(regs_.begin(), regs_.end(),
+                                    [&](const auto &kv) { return kv.second.session == who.session; });
+    if (static_cast<uint64_t>(held) >= cfg_.max_regs_per_client)
+        return error::from(errc::limit_exceeded, "this connection holds " + std::to_string(held) +
+                                                     " registrations (max_regs_per_client " +
+                                                     std::to_string(cfg_.max_regs_per_client) + ")");
 
     const std::string key = name->port_key();
     std::shared_ptr<port> p;

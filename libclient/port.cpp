@@ -20,41 +20,34 @@ error inconsistent(const std::string &what)
 }
 
 template <class T>
-T *at(nr_if *nifp, int64_t rel)
+T *at(uint8_t *base, uint64_t off)
 {
-    return reinterpret_cast<T *>(reinterpret_cast<char *>(nifp) + rel);
+    return reinterpret_cast<T *>(base + off);
 }
 
-bool aligned(const void *p, size_t a) { return reinterpret_cast<uintptr_t>(p) % a == 0; }
-
-// Fills the ring_ref of ring position `pos` (tx rings first) after check_if_block vouched for the
-// offsets; adds the checks it does not make (alignment, equal sizes, pipe partners present).
-result<ring_state> make_ring(nr_if *nifp, uint32_t pos, uint32_t port_kind, uint32_t index, bool tx,
-                             uint32_t want_slots)
+// Fills the ring_ref of one ring from what check_if_block copied and vouched for (never from the
+// region again: a peer could have rewritten it since), adding the checks specific to a port.
+result<ring_state> make_ring(uint8_t *base, const rings::checked_ring &c, uint32_t port_kind, uint32_t index,
+                             bool tx, uint32_t want_slots)
 {
     ring_state r;
     r.index = index;
     r.tx = tx;
     r.label = std::string(tx ? "tx" : "rx") + " ring " + std::to_string(index);
-    const nr_ring_ext *ext = nr_get_ring_ext(nifp, pos);
-    r.own.ring = at<nr_ring>(nifp, nifp->ring_ofs[pos]);
-    r.own.sync = at<nr_sync>(nifp, ext->sync_ofs);
-    r.own.num_slots = r.own.ring->num_slots; // the trusted copy: never re-read from the region
-    if (!aligned(r.own.ring, alignof(nr_ring)) || !aligned(r.own.sync, alignof(nr_sync)))
-        return inconsistent(r.label + " is misaligned");
+    r.own.ring = at<nr_ring>(base, c.ring_off);
+    r.own.sync = at<nr_sync>(base, c.sync_off);
+    r.own.num_slots = c.num_slots; // the trusted copy: never re-read from the region
     if (r.own.num_slots != want_slots)
         return inconsistent(r.label + " has " + std::to_string(r.own.num_slots) + " slots, the reply said " +
                             std::to_string(want_slots));
-    if (r.own.ring->dir != (tx ? NR_RING_DIR_TX : NR_RING_DIR_RX))
+    if (c.dir != (tx ? NR_RING_DIR_TX : NR_RING_DIR_RX))
         return inconsistent(r.label + " has the wrong direction");
     if (port_kind == NR_PORT_KIND_PIPE) {
-        if (ext->partner_ring_ofs == 0 || ext->partner_sync_ofs == 0)
+        if (c.partner_ring_off == 0 || c.partner_sync_off == 0)
             return inconsistent(r.label + " of a pipe has no partner");
-        r.partner.ring = at<nr_ring>(nifp, ext->partner_ring_ofs);
-        r.partner.sync = at<nr_sync>(nifp, ext->partner_sync_ofs);
-        r.partner.num_slots = r.partner.ring->num_slots;
-        if (!aligned(r.partner.ring, alignof(nr_ring)) || !aligned(r.partner.sync, alignof(nr_sync)))
-            return inconsistent("partner of " + r.label + " is misaligned");
+        r.partner.ring = at<nr_ring>(base, c.partner_ring_off);
+        r.partner.sync = at<nr_sync>(base, c.partner_sync_off);
+        r.partner.num_slots = c.partner_slots;
         // The handoff walks both rings with one index: equal sizes keep it inside both.
         if (r.partner.num_slots != r.own.num_slots)
             return inconsistent("partner of " + r.label + " has a different size");
@@ -98,14 +91,13 @@ status port::impl::attach(const proto::regif_reply &rep, std::vector<unique_fd> 
         return inconsistent("buffer size differs from the region header");
     if (rep.if_offset % alignof(nr_if) != 0)
         return inconsistent("misaligned if block");
-    if (auto bad = rings::check_if_block(p.region.base(), p.geo, rep.if_offset); !bad.empty())
+    rings::checked_if layout;
+    if (auto bad = rings::check_if_block(p.region.base(), p.geo, rep.if_offset, &layout); !bad.empty())
         return inconsistent(bad);
     p.nifp = reinterpret_cast<nr_if *>(p.region.base() + rep.if_offset);
-    const nr_if *nifp = p.nifp;
-    if (nifp->ni_tx_rings + nifp->ni_host_tx_rings != rep.tx_rings ||
-        nifp->ni_rx_rings + nifp->ni_host_rx_rings != rep.rx_rings)
+    if (layout.tx_rings != rep.tx_rings || layout.rx_rings != rep.rx_rings)
         return inconsistent("ring counts differ between the reply and the if block");
-    if (nr_get_if_ext(p.nifp)->port_kind != rep.port_kind)
+    if (layout.port_kind != rep.port_kind)
         return inconsistent("port kind differs between the reply and the if block");
 
     p.reg_id = rep.reg_id;
@@ -116,7 +108,8 @@ status port::impl::attach(const proto::regif_reply &rep, std::vector<unique_fd> 
     for (uint32_t pos = 0; pos < rings_total; pos++) {
         const bool tx = pos < rep.tx_rings;
         const uint32_t index = tx ? pos : pos - rep.tx_rings;
-        auto r = make_ring(p.nifp, pos, rep.port_kind, index, tx, tx ? rep.tx_slots : rep.rx_slots);
+        auto r = make_ring(p.region.base(), layout.rings[pos], rep.port_kind, index, tx,
+                           tx ? rep.tx_slots : rep.rx_slots);
         if (!r)
             return r.err();
         r->kick_fd = fds[1 + 2 * pos].get();
@@ -129,6 +122,8 @@ status port::impl::attach(const proto::regif_reply &rep, std::vector<unique_fd> 
         for (const ring_state &r : *dir)
             if (r.own.ring->offset_mask != p.lim.offset_mask)
                 return inconsistent("rings disagree on the slot offset mask");
+    if (p.lim.offset_mask >= p.geo.buf_size)
+        return inconsistent("slot offset mask reaches past the buffer");
     fds.erase(fds.begin()); // the region stays mapped without its fd
     p.ring_fds = std::move(fds);
     return ok_status();

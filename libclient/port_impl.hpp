@@ -55,6 +55,7 @@ struct port::impl {
     // Whether `events` are ready now (after a sync), and how many rings are.
     uint32_t ready_rings(unsigned events) const;
     bool arm(unsigned events);
+    bool ring_status_set(unsigned events) const; // a wanted ring is marked peer-gone (or garbage)
     void disarm(unsigned events);
 };
 

@@ -79,6 +79,15 @@ bool port::impl::arm(unsigned events)
     return true;
 }
 
+bool port::impl::ring_status_set(unsigned events) const
+{
+    for (const auto *dir : {&tx, &rx})
+        for (const ring_state &r : *dir)
+            if (wants(events, r) && rings::load_acquire(r.own.sync->flags.status) != NR_SYNC_OK)
+                return true;
+    return false;
+}
+
 void port::impl::disarm(unsigned events)
 {
     for (const auto *dir : {&tx, &rx})
@@ -124,8 +133,18 @@ int port::wait(unsigned events, int timeout_ms, std::error_code &ec)
             cpu_relax();
             continue;
         }
-        if (!p.arm(events))
-            continue; // work arrived between the check and arming: sync again
+        if (!p.arm(events)) {
+            // Work arrived between the check and arming, or a ring's status says nothing more
+            // will: the latter must not turn into a spin.
+            if (p.ring_status_set(events)) {
+                p.last_error = "the other end of the pipe closed";
+                ec = make_error_code(errc::peer_gone);
+                return -1;
+            }
+            if (timeout_ms > 0 && clock::now() >= deadline)
+                return 0;
+            continue;
+        }
 
         int ms = -1;
         if (timeout_ms > 0) {

@@ -1,9 +1,18 @@
 #include "pipe_sync.hpp"
 
 #include <cstdio>
+#include <cstring>
 
 namespace netring::rings {
 namespace {
+
+// The first 8 bytes of an nr_slot (buf_idx, len, flags), written as one store.
+struct nr_slot_head {
+    uint32_t buf_idx;
+    uint16_t len;
+    uint16_t flags;
+};
+static_assert(sizeof(nr_slot_head) == 8 && offsetof(nr_slot, ptr) == 8);
 
 sync_outcome fault(sync_fault f, uint32_t value, uint32_t lo, uint32_t hi)
 {
@@ -34,6 +43,41 @@ inline bool take_need_kick(nr_sync &other)
 
 bool peer_gone(const ring_ref &r) { return load_acquire(r.sync->flags.status) == NR_SYNC_PEER_GONE; }
 
+
+// After a hw_index fault a ring's own kernel-side indices are garbage. The pipe invariants
+// (A.tx.hwcur == B.rx.hwtail, A.tx.hwtail == B.rx.head - 1) give them back from the partner, so
+// later syncs succeed again; a partner index that is itself out of range is replaced by a safe
+// one: the pair may lose packets, nothing more.
+void restore_tx_indices(const ring_ref &tx, const ring_ref &peer_rx, const buffer_limits &lim)
+{
+    const uint32_t n = tx.num_slots;
+    uint32_t hwcur = load_relaxed(peer_rx.sync->kern.hwtail);
+    if (hwcur >= n) {
+        hwcur = 0;
+        store_relaxed(peer_rx.sync->kern.hwtail, hwcur);
+    }
+    const uint32_t peer_head = load_relaxed(peer_rx.sync->app.head);
+    const uint32_t hwtail = peer_head < n ? prev_index(peer_head, n) : hwcur;
+    store_relaxed(tx.sync->kern.hwcur, hwcur);
+    store_relaxed(tx.sync->kern.hwtail, hwtail);
+    ring_reset(tx, hwcur, hwtail, lim);
+}
+
+void restore_rx_indices(const ring_ref &rx, const ring_ref &peer_tx, const buffer_limits &lim)
+{
+    const uint32_t n = rx.num_slots;
+    uint32_t hwtail = load_relaxed(peer_tx.sync->kern.hwcur);
+    if (hwtail >= n)
+        hwtail = 0;
+    uint32_t hwcur = load_relaxed(rx.sync->app.head);
+    if (hwcur >= n)
+        hwcur = hwtail;
+    store_relaxed(rx.sync->kern.hwtail, hwtail);
+    store_relaxed(rx.sync->app.cur, hwcur);
+    store_relaxed(rx.sync->app.head, hwcur);
+    ring_reset(rx, hwcur, hwtail, lim);
+}
+
 } // namespace
 
 void pipe_pair_init(const ring_ref &tx, const ring_ref &rx)
@@ -54,8 +98,9 @@ void pipe_pair_init(const ring_ref &tx, const ring_ref &rx)
 void ring_reset(const ring_ref &r, uint32_t hwcur, uint32_t hwtail, const buffer_limits &lim)
 {
     for (uint32_t i = 0; i < r.num_slots; i++) {
-        if (!slot_valid(slot_snapshot(r.ring->slot[i]), lim))
-            slot_repair(r.ring->slot[i]);
+        const nr_slot seen = slot_snapshot(r.ring->slot[i]);
+        if (!slot_valid(seen, lim))
+            slot_repair(r.ring->slot[i], seen, lim);
     }
     store_relaxed(r.ring->head, hwcur);
     store_relaxed(r.ring->cur, hwcur);
@@ -77,7 +122,7 @@ sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buff
     const uint32_t hwcur = load_relaxed(tx.sync->kern.hwcur);
     const uint32_t hwtail = load_relaxed(tx.sync->kern.hwtail);
     if (hwcur >= n || hwtail >= n) {
-        ring_reset(tx, 0, 0, lim);
+        restore_tx_indices(tx, peer_rx, lim);
         return fault(sync_fault::hw_index, hwcur >= n ? hwcur : hwtail, 0, n - 1);
     }
     const uint32_t head = load_relaxed(tx.ring->head);
@@ -91,26 +136,39 @@ sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buff
     sync_outcome out;
     uint64_t bytes = 0;
     uint32_t i = hwcur;
+    // Limits in locals: the stores into shared memory below could alias `lim` as far as the
+    // compiler knows, and would make it reload them on every slot.
+    const buffer_limits limit = lim;
+    // The peer's rx slots sit in the peer's cache (it read them last). Fetching their lines with
+    // write intent a few lines ahead overlaps those cross-core transfers instead of paying them
+    // one after the other.
+    // One prefetch per line of four slots; `& (n - 1)` keeps any n inside the ring (a slot past
+    // head is only prefetched, never touched).
+    constexpr uint32_t prefetch_slots = 16; // four 64-byte lines ahead
     for (; i != head; i = next_index(i, n)) {
         nr_slot &ts = tx.ring->slot[i];
         nr_slot &rs = peer_rx.ring->slot[i];
+        if ((i & 3) == 0)
+            prefetch_for_write(&peer_rx.ring->slot[(i + prefetch_slots) & (n - 1)]);
         const nr_slot s = slot_snapshot(ts);
         const uint32_t spare = load_relaxed(rs.buf_idx); // released by the peer (or its swap)
-        if (!slot_valid(s, lim)) {
+        if (!slot_valid(s, limit)) [[unlikely]] {
             // Keep the count: the slots before this one were swapped and must still be published.
             const uint32_t moved = out.moved;
-            out = s.buf_idx < lim.num_buffers ? fault(sync_fault::slot_len, s.len, 0, lim.buf_size)
-                                              : fault(sync_fault::slot_buf, s.buf_idx, 0, lim.num_buffers - 1);
+            out = s.buf_idx < limit.num_buffers ? fault(sync_fault::slot_len, s.len, 0, limit.buf_size)
+                                                : fault(sync_fault::slot_buf, s.buf_idx, 0, limit.num_buffers - 1);
             out.moved = moved;
             break;
         }
-        store_relaxed(rs.ptr, s.ptr);
-        store_relaxed(rs.len, s.len);
-        store_relaxed(rs.flags, static_cast<uint16_t>(s.flags | NS_BUF_CHANGED));
-        store_relaxed(rs.buf_idx, s.buf_idx);
+        // One 16-byte store for the peer's slot and one 8-byte store for ours: every store here
+        // may queue behind a cross-core line transfer, so fewer stores keep more slots in flight.
+        // The peer reads this slot only after the hwtail store_release below publishes it.
+        nr_slot moved = s;
+        moved.flags = static_cast<uint16_t>(s.flags | NS_BUF_CHANGED);
+        std::memcpy(static_cast<void *>(&rs), &moved, sizeof moved);
         // A bad index from the peer is never handed to our application: it gets the dummy.
-        store_relaxed(ts.buf_idx, spare < lim.num_buffers ? spare : NR_DUMMY_BUFFER);
-        store_relaxed(ts.flags, uint16_t{0});
+        const nr_slot_head mine{spare < limit.num_buffers ? spare : NR_DUMMY_BUFFER, s.len, 0};
+        std::memcpy(static_cast<void *>(&ts), &mine, sizeof mine);
         bytes += s.len;
         out.moved++;
     }
@@ -149,7 +207,7 @@ sync_outcome pipe_rxsync(const ring_ref &rx, const ring_ref &peer_tx, const buff
     const uint32_t hwtail = load_acquire(rx.sync->kern.hwtail); // partner: store_release in txsync
     const uint32_t seen = load_relaxed(rx.ring->tail);
     if (hwcur >= n || hwtail >= n) {
-        ring_reset(rx, 0, 0, lim);
+        restore_rx_indices(rx, peer_tx, lim);
         return fault(sync_fault::hw_index, hwcur >= n ? hwcur : hwtail, 0, n - 1);
     }
     const uint32_t head = load_relaxed(rx.ring->head);
@@ -165,8 +223,9 @@ sync_outcome pipe_rxsync(const ring_ref &rx, const ring_ref &peer_tx, const buff
     sync_outcome out;
     uint32_t j = in_window(seen, head, hwtail, n) ? seen : head;
     for (; j != hwtail; j = next_index(j, n)) {
-        if (!slot_valid(slot_snapshot(rx.ring->slot[j]), lim)) {
-            slot_repair(rx.ring->slot[j]);
+        const nr_slot seen = slot_snapshot(rx.ring->slot[j]);
+        if (!slot_valid(seen, lim)) {
+            slot_repair(rx.ring->slot[j], seen, lim);
             rx.sync->kern.errors++;
             out.fault = sync_fault::slot_buf;
         }
@@ -179,7 +238,7 @@ sync_outcome pipe_rxsync(const ring_ref &rx, const ring_ref &peer_tx, const buff
         store_release(rx.sync->app.head, head); // partner: load_acquire of the peer head in txsync
         out.kick = take_need_kick(*peer_tx.sync);
     }
-    if (out.ok() && hwtail == head && peer_gone(rx))
+    if (out.ok() && hwtail == cur && peer_gone(rx)) // nothing more can arrive
         out.fault = sync_fault::peer_gone;
     return out;
 }

@@ -123,46 +123,73 @@ uint32_t link_buffers(uint8_t *base, const region_geometry &g, std::span<const u
     return head;
 }
 
-std::string check_if_block(const uint8_t *base, const region_geometry &g, uint64_t if_off)
+std::string check_if_block(const uint8_t *base, const region_geometry &g, uint64_t if_off, checked_if *out)
 {
     const uint64_t meta_end = g.meta_offset + g.meta_size;
-    auto inside = [&](uint64_t off, uint64_t len) { return off >= g.meta_offset && off <= meta_end && len <= meta_end - off; };
+    auto inside = [&](uint64_t off, uint64_t len) {
+        return off >= g.meta_offset && off <= meta_end && len <= meta_end - off;
+    };
     // Misaligned offsets are refused before anything is read through them: the structures
     // carry alignment (nr_ring and nr_sync 128 bytes), and the daemon's arena keeps it.
     if (if_off % alignof(nr_if) != 0 || !inside(if_off, sizeof(nr_if)))
         return "if block outside the metadata area";
-    nr_if nif;
+    nr_if nif; // one copy: the ring counts below are the ones every later offset is computed from
     std::memcpy(&nif, base + if_off, sizeof nif);
-    const uint64_t total = uint64_t{nif.ni_tx_rings} + nif.ni_host_tx_rings + nif.ni_rx_rings + nif.ni_host_rx_rings;
+    const uint64_t tx = uint64_t{nif.ni_tx_rings} + nif.ni_host_tx_rings;
+    const uint64_t total = tx + nif.ni_rx_rings + nif.ni_host_rx_rings;
     if (total == 0 || total > 1024 || !inside(if_off, nr_if_block_size(static_cast<uint32_t>(total))))
         return "if block ring count does not fit";
-    auto *nifp = reinterpret_cast<nr_if *>(const_cast<uint8_t *>(base) + if_off);
-    const nr_if_ext *ext = nr_get_if_ext(nifp);
-    if (ext->magic != NR_IF_EXT_MAGIC || ext->total_rings != total)
+    const uint8_t *ofs_base = base + if_off + sizeof(nr_if);
+    nr_if_ext ext;
+    std::memcpy(&ext, ofs_base + total * sizeof(int64_t), sizeof ext);
+    if (ext.magic != NR_IF_EXT_MAGIC || ext.total_rings != total)
         return "if block extension missing";
-    auto check_ring = [&](int64_t rel) -> bool {
-        const uint64_t off = if_off + static_cast<uint64_t>(rel);
+
+    // A ring at if_off + rel: aligned, inside, its slot count copied once and its size checked.
+    auto check_ring = [&](int64_t rel, uint64_t &off, uint32_t &slots, uint16_t *dir) -> bool {
+        off = if_off + static_cast<uint64_t>(rel);
         if (off % alignof(nr_ring) != 0 || !inside(off, sizeof(nr_ring)))
             return false;
-        const auto *r = reinterpret_cast<const nr_ring *>(base + off);
-        return r->num_slots >= 2 && inside(off, nr_ring_block_size(r->num_slots)) && r->nr_buf_size == g.buf_size &&
-               static_cast<int64_t>(off) + r->buf_ofs == static_cast<int64_t>(g.buffers_offset);
+        nr_ring hdr;
+        std::memcpy(static_cast<void *>(&hdr), base + off, sizeof hdr);
+        slots = hdr.num_slots;
+        if (dir)
+            *dir = hdr.dir;
+        return slots >= 2 && slots <= (1u << 20) && inside(off, nr_ring_block_size(slots)) &&
+               hdr.nr_buf_size == g.buf_size &&
+               static_cast<int64_t>(off) + hdr.buf_ofs == static_cast<int64_t>(g.buffers_offset);
     };
-    auto sync_inside = [&](int64_t rel) {
-        const uint64_t off = if_off + static_cast<uint64_t>(rel);
+    auto check_sync = [&](int64_t rel, uint64_t &off) {
+        off = if_off + static_cast<uint64_t>(rel);
         return off % alignof(nr_sync) == 0 && inside(off, sizeof(nr_sync));
     };
+
+    checked_if res;
+    res.tx_rings = static_cast<uint32_t>(tx);
+    res.rx_rings = static_cast<uint32_t>(total - tx);
+    res.port_kind = ext.port_kind;
+    res.rings.resize(total);
+    const uint8_t *ext_base = ofs_base + total * sizeof(int64_t) + sizeof(nr_if_ext);
     for (uint32_t i = 0; i < total; i++) {
-        const nr_ring_ext *re = nr_get_ring_ext(nifp, i);
-        if (!check_ring(nifp->ring_ofs[i]))
+        int64_t ring_rel;
+        nr_ring_ext re;
+        std::memcpy(&ring_rel, ofs_base + i * sizeof(int64_t), sizeof ring_rel);
+        std::memcpy(&re, ext_base + i * sizeof(nr_ring_ext), sizeof re);
+        checked_ring &c = res.rings[i];
+        if (!check_ring(ring_rel, c.ring_off, c.num_slots, &c.dir))
             return "ring " + std::to_string(i) + " outside the region or inconsistent";
-        if (!sync_inside(re->sync_ofs))
+        if (!check_sync(re.sync_ofs, c.sync_off))
             return "sync block of ring " + std::to_string(i) + " outside the region";
-        if (re->partner_ring_ofs != 0 &&
-            (!check_ring(re->partner_ring_ofs) ||
-             !sync_inside(re->partner_sync_ofs)))
+        if (re.partner_ring_ofs == 0) {
+            c.partner_ring_off = c.partner_sync_off = 0;
+            continue;
+        }
+        if (!check_ring(re.partner_ring_ofs, c.partner_ring_off, c.partner_slots, nullptr) ||
+            !check_sync(re.partner_sync_ofs, c.partner_sync_off))
             return "partner of ring " + std::to_string(i) + " outside the region";
     }
+    if (out)
+        *out = std::move(res);
     return {};
 }
 

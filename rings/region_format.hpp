@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace netring::rings {
 
@@ -48,8 +49,28 @@ void init_if(uint8_t *base, uint64_t if_off, std::string_view name, uint32_t tx_
 // Links `bufs` through their first 4 bytes (0 ends the list); returns the head (0 if empty).
 uint32_t link_buffers(uint8_t *base, const region_geometry &g, std::span<const uint32_t> bufs);
 
+// What check_if_block vouched for: every offset and size copied out of the region once, so a
+// peer that rewrites the if block afterwards cannot move the caller outside the region.
+struct checked_ring {
+    uint64_t ring_off = 0;         // absolute region offsets
+    uint64_t sync_off = 0;
+    uint64_t partner_ring_off = 0; // 0: no partner
+    uint64_t partner_sync_off = 0;
+    uint32_t num_slots = 0;
+    uint32_t partner_slots = 0;
+    uint16_t dir = 0;
+};
+
+struct checked_if {
+    uint32_t tx_rings = 0; // NIC + host
+    uint32_t rx_rings = 0;
+    uint32_t port_kind = 0;
+    std::vector<checked_ring> rings; // tx rings, then rx rings
+};
+
 // Client side: checks that the if block at `if_off` and every ring, sync block and partner it
-// names lie inside the region with the sizes they claim. Returns an empty string when sound.
-std::string check_if_block(const uint8_t *base, const region_geometry &g, uint64_t if_off);
+// names lie inside the region with the sizes they claim, reading each field once. Returns an empty
+// string when sound (and fills *out when given), else what is wrong.
+std::string check_if_block(const uint8_t *base, const region_geometry &g, uint64_t if_off, checked_if *out = nullptr);
 
 } // namespace netring::rings

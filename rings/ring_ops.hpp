@@ -34,6 +34,19 @@ inline void store_relaxed(T &field, T v) { std::atomic_ref<T>(field).store(v, st
 template <class T>
 inline void store_release(T &field, T v) { std::atomic_ref<T>(field).store(v, std::memory_order_release); }
 
+// Brings a cache line in exclusive state, ready to be written. __builtin_prefetch(p, 1) only
+// emits PREFETCHW when the target enables PRFCHW (x86-64 baseline does not), and a plain prefetch
+// of a line the other core holds leaves it shared: the store then pays a second transfer to
+// upgrade it. PREFETCHW decodes as a NOP on CPUs that lack it.
+inline void prefetch_for_write(const void *p)
+{
+#if defined(__x86_64__)
+    asm volatile("prefetchw %0" : : "m"(*static_cast<const char *>(p)));
+#else
+    __builtin_prefetch(p, 1);
+#endif
+}
+
 inline uint32_t next_index(uint32_t i, uint32_t n) { return i + 1 == n ? 0 : i + 1; }
 
 // i - j on a ring of n slots.
@@ -58,7 +71,8 @@ inline bool indices_valid(uint32_t head, uint32_t cur, uint32_t hwcur, uint32_t 
 inline bool slot_valid(const nr_slot &s, const buffer_limits &lim)
 {
     const uint64_t offset = s.ptr & lim.offset_mask;
-    return s.buf_idx < lim.num_buffers && offset + s.len <= lim.buf_size;
+    // Written so that no sum can wrap around: offset may be anything the mask lets through.
+    return s.buf_idx < lim.num_buffers && offset <= lim.buf_size && s.len <= lim.buf_size - offset;
 }
 
 // The slot as it is now, read once: a copy, so later checks and uses see the same values.
@@ -72,10 +86,13 @@ inline nr_slot slot_snapshot(nr_slot &s)
     return copy;
 }
 
-// Points a slot that failed slot_valid at the dummy buffer with no data: harmless to both sides.
-inline void slot_repair(nr_slot &s)
+// Makes a slot that failed slot_valid harmless: no data, and the dummy buffer only when its own
+// buffer index was out of range (a valid index stays, so no buffer drops out of circulation).
+// `seen` is the snapshot the check was made on.
+inline void slot_repair(nr_slot &s, const nr_slot &seen, const buffer_limits &lim)
 {
-    store_relaxed(s.buf_idx, NR_DUMMY_BUFFER);
+    if (seen.buf_idx >= lim.num_buffers)
+        store_relaxed(s.buf_idx, NR_DUMMY_BUFFER);
     store_relaxed(s.len, uint16_t{0});
     store_relaxed(s.ptr, uint64_t{0});
 }

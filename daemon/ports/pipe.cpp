@@ -22,42 +22,6 @@ void notify(const unique_fd &fd)
         (void)::eventfd_write(fd.get(), 1);
 }
 
-uint32_t prev_slot(uint32_t i, uint32_t n) { return i == 0 ? n - 1 : i - 1; }
-
-// After a hw_index fault the ring's own kernel-side indices are garbage, and rings::pipe_txsync
-// reset the ring to 0. The pipe invariants (A.tx.hwcur == B.rx.hwtail, A.tx.hwtail ==
-// B.rx.head - 1) give them back from the partner, so later syncs succeed again. A partner index
-// that is itself out of range is replaced by a safe one: the pair may lose packets, nothing more.
-void restore_tx_indices(const rings::ring_ref &tx, const rings::ring_ref &peer_rx, const rings::buffer_limits &lim)
-{
-    const uint32_t n = tx.num_slots;
-    uint32_t hwcur = rings::load_relaxed(peer_rx.sync->kern.hwtail);
-    if (hwcur >= n) {
-        hwcur = 0;
-        rings::store_relaxed(peer_rx.sync->kern.hwtail, hwcur);
-    }
-    const uint32_t peer_head = rings::load_relaxed(peer_rx.sync->app.head);
-    const uint32_t hwtail = peer_head < n ? prev_slot(peer_head, n) : hwcur;
-    rings::store_relaxed(tx.sync->kern.hwcur, hwcur);
-    rings::store_relaxed(tx.sync->kern.hwtail, hwtail);
-    rings::ring_reset(tx, hwcur, hwtail, lim);
-}
-
-void restore_rx_indices(const rings::ring_ref &rx, const rings::ring_ref &peer_tx, const rings::buffer_limits &lim)
-{
-    const uint32_t n = rx.num_slots;
-    uint32_t hwtail = rings::load_relaxed(peer_tx.sync->kern.hwcur);
-    if (hwtail >= n)
-        hwtail = 0;
-    uint32_t hwcur = rings::load_relaxed(rx.sync->app.head);
-    if (hwcur >= n)
-        hwcur = hwtail;
-    rings::store_relaxed(rx.sync->kern.hwtail, hwtail);
-    rings::store_relaxed(rx.sync->app.cur, hwcur);
-    rings::store_relaxed(rx.sync->app.head, hwcur);
-    rings::ring_reset(rx, hwcur, hwtail, lim);
-}
-
 } // namespace
 
 pipe_port::pipe_port(const port_name &name, const config &cfg)
@@ -339,8 +303,6 @@ sync_result pipe_port::sync_one(end_rec &e, bool tx, uint32_t ring)
         const rings::sync_outcome o = tx ? rings::pipe_txsync(me, other, lim) : rings::pipe_rxsync(me, other, lim);
         if (o.kick)
             notify(partners[i].notify); // this ring's kick eventfd
-        if (o.fault == rings::sync_fault::hw_index)
-            tx ? restore_tx_indices(me, other, lim) : restore_rx_indices(me, other, lim);
         if (!o.ok() && res.ok()) {
             res.code = rings::fault_errc(o.fault);
             const std::string ring_name = e.name + " " + dir + " ring " + std::to_string(i);

@@ -141,9 +141,22 @@ TEST(RingOps, SlotSnapshotAndRepair)
     EXPECT_EQ(copy.len, 77u);
     EXPECT_EQ(copy.flags, NS_MOREFRAG);
     EXPECT_EQ(copy.ptr, 99u);
-    nr::slot_repair(s);
+    const nr::buffer_limits lim{2, 2048, 0xfff};
+    nr::slot_repair(s, copy, lim); // index out of range: the dummy buffer
     EXPECT_EQ(s.buf_idx, NR_DUMMY_BUFFER);
     EXPECT_EQ(s.len, 0u);
     EXPECT_EQ(s.ptr, 0u);
-    EXPECT_TRUE(nr::slot_valid(s, nr::buffer_limits{2, 2048, 0xfff}));
+    EXPECT_TRUE(nr::slot_valid(s, lim));
+
+    // A valid index with a bad length keeps its buffer: only the data is dropped.
+    const nr::buffer_limits big{4096, 2048, 0xfff};
+    nr_slot t{3000, 4000, 0, 5};
+    nr::slot_repair(t, nr::slot_snapshot(t), big);
+    EXPECT_EQ(t.buf_idx, 3000u);
+    EXPECT_EQ(t.len, 0u);
+    EXPECT_EQ(t.ptr, 0u);
+
+    // An offset the mask lets through may not wrap the bounds check around.
+    nr_slot wrap{5, 20, 0, ~uint64_t{0} - 9};
+    EXPECT_FALSE(nr::slot_valid(wrap, nr::buffer_limits{4096, 2048, ~uint64_t{0}}));
 }
