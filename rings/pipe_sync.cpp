@@ -6,13 +6,8 @@
 namespace netring::rings {
 namespace {
 
-// The first 8 bytes of an nr_slot (buf_idx, len, flags), written as one store.
-struct nr_slot_head {
-    uint32_t buf_idx;
-    uint16_t len;
-    uint16_t flags;
-};
-static_assert(sizeof(nr_slot_head) == 8 && offsetof(nr_slot, ptr) == 8);
+static_assert(offsetof(nr_slot, len) == 4 && offsetof(nr_slot, flags) == 6 && offsetof(nr_slot, ptr) == 8,
+              "swap_stretch reads a slot as two little-endian 64-bit words");
 
 sync_outcome fault(sync_fault f, uint32_t value, uint32_t lo, uint32_t hi)
 {
@@ -42,6 +37,47 @@ inline bool take_need_kick(nr_sync &other)
 }
 
 bool peer_gone(const ring_ref &r) { return load_acquire(r.sync->flags.status) == NR_SYNC_PEER_GONE; }
+
+// The zero-copy handoff of tx slots [from, to) (no wrap) into the same slots of the peer's rx ring:
+// each tx slot's contents go to the rx slot, and the rx slot's buffer (released by the peer) comes
+// back to the tx slot. Returns `to`, or the first slot that fails the checks (nothing moved from it).
+//
+// Slots are handled as two 64-bit words (buf_idx | len << 32 | flags << 48, then ptr): one 16-byte
+// store for the peer's slot and one 8-byte store for ours. Every store here may queue behind a
+// cross-core line transfer, so fewer stores keep more slots in flight. The peer's slot lines sit in
+// its cache (it read them last): PREFETCHW a few lines ahead overlaps those transfers instead of
+// paying them one after the other. `& (n - 1)` keeps the prefetch inside any ring.
+template <bool with_offsets>
+inline uint32_t swap_stretch(nr_slot *tx_slots, nr_slot *rx_slots, uint32_t from, uint32_t to, uint32_t n,
+                             const buffer_limits &limit, uint64_t &bytes)
+{
+    constexpr uint32_t prefetch_slots = 16; // four 64-byte lines ahead
+    const uint64_t num_buffers = limit.num_buffers;
+    const uint64_t buf_size = limit.buf_size;
+    const uint64_t mask = limit.offset_mask;
+    for (uint32_t k = from; k < to; k++) {
+        if ((k & 3) == 0)
+            prefetch_for_write(&rx_slots[(k + prefetch_slots) & (n - 1)]);
+        uint64_t w0, w1;
+        std::memcpy(&w0, &tx_slots[k], 8); // one read of each word: checked and used as read
+        std::memcpy(&w1, reinterpret_cast<const char *>(&tx_slots[k]) + 8, 8);
+        const uint64_t buf = w0 & 0xffffffffu;
+        const uint64_t len = (w0 >> 32) & 0xffffu;
+        // Rings without data offsets (mask 0, pipes' default) skip the offset arithmetic.
+        const uint64_t offset = with_offsets ? (w1 & mask) : 0;
+        if ((buf >= num_buffers) | (offset > buf_size) | (len > buf_size - offset)) [[unlikely]]
+            return k;
+        uint32_t spare; // released by the peer (or its own swap): checked before our app sees it
+        std::memcpy(&spare, &rx_slots[k], 4);
+        const uint64_t mine = (spare < num_buffers ? spare : NR_DUMMY_BUFFER) | (w0 & 0x0000ffff00000000ull);
+        const uint64_t theirs = w0 | (uint64_t{NS_BUF_CHANGED} << 48);
+        std::memcpy(&rx_slots[k], &theirs, 8);
+        std::memcpy(reinterpret_cast<char *>(&rx_slots[k]) + 8, &w1, 8);
+        std::memcpy(&tx_slots[k], &mine, 8);
+        bytes += len;
+    }
+    return to;
+}
 
 
 // After a hw_index fault a ring's own kernel-side indices are garbage. The pipe invariants
@@ -139,38 +175,23 @@ sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buff
     // Limits in locals: the stores into shared memory below could alias `lim` as far as the
     // compiler knows, and would make it reload them on every slot.
     const buffer_limits limit = lim;
-    // The peer's rx slots sit in the peer's cache (it read them last). Fetching their lines with
-    // write intent a few lines ahead overlaps those cross-core transfers instead of paying them
-    // one after the other.
-    // One prefetch per line of four slots; `& (n - 1)` keeps any n inside the ring (a slot past
-    // head is only prefetched, never touched).
-    constexpr uint32_t prefetch_slots = 16; // four 64-byte lines ahead
-    for (; i != head; i = next_index(i, n)) {
-        nr_slot &ts = tx.ring->slot[i];
-        nr_slot &rs = peer_rx.ring->slot[i];
-        if ((i & 3) == 0)
-            prefetch_for_write(&peer_rx.ring->slot[(i + prefetch_slots) & (n - 1)]);
-        const nr_slot s = slot_snapshot(ts);
-        const uint32_t spare = load_relaxed(rs.buf_idx); // released by the peer (or its swap)
-        if (!slot_valid(s, limit)) [[unlikely]] {
-            // Keep the count: the slots before this one were swapped and must still be published.
+    while (i != head) {
+        // A stretch that does not wrap, so the inner loop needs no wrap test per slot.
+        const uint32_t end = head > i ? head : n;
+        const uint32_t reached =
+            limit.offset_mask ? swap_stretch<true>(tx.ring->slot, peer_rx.ring->slot, i, end, n, limit, bytes)
+                              : swap_stretch<false>(tx.ring->slot, peer_rx.ring->slot, i, end, n, limit, bytes);
+        out.moved += reached - i;
+        if (reached != end) { // a bad slot: what came before it is swapped and gets published
+            const nr_slot s = slot_snapshot(tx.ring->slot[reached]);
             const uint32_t moved = out.moved;
             out = s.buf_idx < limit.num_buffers ? fault(sync_fault::slot_len, s.len, 0, limit.buf_size)
                                                 : fault(sync_fault::slot_buf, s.buf_idx, 0, limit.num_buffers - 1);
             out.moved = moved;
+            i = reached;
             break;
         }
-        // One 16-byte store for the peer's slot and one 8-byte store for ours: every store here
-        // may queue behind a cross-core line transfer, so fewer stores keep more slots in flight.
-        // The peer reads this slot only after the hwtail store_release below publishes it.
-        nr_slot moved = s;
-        moved.flags = static_cast<uint16_t>(s.flags | NS_BUF_CHANGED);
-        std::memcpy(static_cast<void *>(&rs), &moved, sizeof moved);
-        // A bad index from the peer is never handed to our application: it gets the dummy.
-        const nr_slot_head mine{spare < limit.num_buffers ? spare : NR_DUMMY_BUFFER, s.len, 0};
-        std::memcpy(static_cast<void *>(&ts), &mine, sizeof mine);
-        bytes += s.len;
-        out.moved++;
+        i = end == n ? 0 : end;
     }
 
     if (out.moved) {

@@ -30,6 +30,8 @@ TEST(config_test, defaults_without_a_file)
     EXPECT_EQ(c.max_slots, 16384u);
     EXPECT_EQ(c.max_rings, 8u);
     EXPECT_EQ(c.max_extra_bufs, 4096u);
+    EXPECT_EQ(c.max_regs_per_client, 64u);
+    EXPECT_EQ(c.max_regions, 64u);
     EXPECT_FALSE(c.hugepages);
     EXPECT_TRUE(c.rules.empty());
     EXPECT_TRUE(c.admins.empty());
@@ -46,6 +48,8 @@ TEST(config_test, every_directive)
                                   "max_slots 2048\n"
                                   "max_rings 4\n"
                                   "max_extra_bufs 10\n"
+                                  "max_regs_per_client 3\n"
+                                  "max_regions 2\n"
                                   "hugepages on\n"
                                   "  allow uid=65534 netmap:pipe*\n"
                                   "allow\tgid=100 *\n"
@@ -61,16 +65,18 @@ TEST(config_test, every_directive)
     EXPECT_EQ(c.max_slots, 2048u);
     EXPECT_EQ(c.max_rings, 4u);
     EXPECT_EQ(c.max_extra_bufs, 10u);
+    EXPECT_EQ(c.max_regs_per_client, 3u);
+    EXPECT_EQ(c.max_regions, 2u);
     EXPECT_TRUE(c.hugepages);
     ASSERT_EQ(c.rules.size(), 4u);
     EXPECT_TRUE(c.rules[0].allow);
     EXPECT_EQ(c.rules[0].who.str(), "uid=65534");
     EXPECT_EQ(c.rules[0].pattern, "netmap:pipe*");
-    EXPECT_EQ(c.rules[0].line, 11u);
+    EXPECT_EQ(c.rules[0].line, 13u);
     EXPECT_EQ(c.rules[1].who.str(), "gid=100");
     EXPECT_EQ(c.rules[1].pattern, "*");
     EXPECT_FALSE(c.rules[2].allow);
-    EXPECT_EQ(c.rules[2].line, 13u);
+    EXPECT_EQ(c.rules[2].line, 15u);
     EXPECT_EQ(c.rules[3].who.str(), "*");
     ASSERT_EQ(c.admins.size(), 2u);
     EXPECT_EQ(c.admins[0].str(), "gid=0");
@@ -93,6 +99,22 @@ TEST(config_test, errors_name_the_line)
     EXPECT_EQ(error_of("admin\n"), "config line 1: 'admin' takes 1 argument, got 0");
     EXPECT_EQ(error_of("default_slots 4096\nmax_slots 2048\n"),
               "config test: default_slots 4096 exceeds max_slots 2048");
+}
+
+TEST(config_test, resource_limits_are_bounded_numbers)
+{
+    EXPECT_EQ(parse_config("max_regs_per_client 1\nmax_regions 65536\n", "test").max_regions, 65536u);
+    EXPECT_EQ(parse_config("max_regs_per_client 1\n", "test").max_regs_per_client, 1u);
+    EXPECT_EQ(error_of("max_regs_per_client 0\n"), "config line 1: max_regs_per_client 0 outside 1..65536");
+    EXPECT_EQ(error_of("max_regions 0\n"), "config line 1: max_regions 0 outside 1..65536");
+    EXPECT_EQ(error_of("max_regions 65537\n"), "config line 1: max_regions 65537 outside 1..65536");
+    EXPECT_EQ(error_of("max_regs_per_client many\n"),
+              "config line 1: 'max_regs_per_client' wants a number, got 'many'");
+    EXPECT_EQ(error_of("max_regions -1\n"), "config line 1: 'max_regions' wants a number, got '-1'");
+    EXPECT_EQ(error_of("max_regions 4x\n"), "config line 1: 'max_regions' wants a number, got '4x'");
+    EXPECT_EQ(error_of("max_regions\n"), "config line 1: 'max_regions' takes 1 argument, got 0");
+    EXPECT_EQ(error_of("max_regs_per_client 2 3\n"),
+              "config line 1: 'max_regs_per_client' takes 1 argument, got 2");
 }
 
 TEST(config_test, load_reads_a_file_and_reports_a_missing_one)

@@ -1,7 +1,8 @@
 // netring::port against a stand-in daemon (fake_daemon.hpp): open and its refusals, the pipe
-// handoff through txsync/rxsync in both sync modes with payload checks, wait() wake-ups, and the
-// errors a user sees when the peer or the daemon goes away. No fd survives a failed open.
-#include "fake_daemon.hpp"
+// handoff through txsync/rxsync in both sync modes with payload checks, and the errors a user
+// sees when the peer or the daemon goes away. No fd survives a failed open. wait() and its
+// wake-ups: port_wait_test.cpp.
+#include "port_traffic.hpp"
 
 #include <netring/netring.hpp>
 
@@ -10,14 +11,17 @@
 #include <dirent.h>
 
 #include <algorithm>
-#include <cstring>
 #include <thread>
 
 using netring::errc;
 using netring::make_error_code;
 using netring::port;
 using netring::test::fake_daemon;
+using netring::test::must_open;
+using netring::test::opts_for;
+using netring::test::receive_packets;
 using netring::test::regif_flaw;
+using netring::test::send_packets;
 
 namespace {
 
@@ -30,65 +34,6 @@ int open_fd_count()
             n++;
     ::closedir(d);
     return n - 1;
-}
-
-netring::open_options opts_for(const fake_daemon &d, netring::sync_mode mode = netring::sync_mode::shm)
-{
-    netring::open_options o;
-    o.socket_path = d.socket_path();
-    o.sync = mode;
-    return o;
-}
-
-port must_open(const char *name, const netring::open_options &o)
-{
-    auto p = port::open(name, o);
-    if (!p.ok())
-        throw std::runtime_error(p.err().describe());
-    return std::move(p.value());
-}
-
-// Sends `count` packets whose payload encodes (seq, length); returns how many went out.
-uint32_t send_packets(port &p, uint32_t first_seq, uint32_t count)
-{
-    nr_ring *tx = p.tx_ring(0);
-    uint32_t sent = 0;
-    while (sent < count && nr_ring_space(tx) > 0) {
-        nr_slot &s = tx->slot[tx->cur];
-        const uint32_t seq = first_seq + sent;
-        char *buf = nr_buf(tx, s.buf_idx);
-        s.len = static_cast<uint16_t>(64 + seq % 100);
-        for (uint32_t i = 0; i < s.len; i++)
-            buf[i] = static_cast<char>(seq + i);
-        std::memcpy(buf, &seq, sizeof seq);
-        tx->head = tx->cur = nr_ring_next(tx, tx->cur);
-        sent++;
-    }
-    return sent;
-}
-
-// Receives everything waiting and checks each payload; returns the count and advances *next_seq.
-uint32_t receive_packets(port &p, uint32_t *next_seq)
-{
-    nr_ring *rx = p.rx_ring(0);
-    uint32_t got = 0;
-    while (!nr_ring_empty(rx)) {
-        const nr_slot &s = rx->slot[rx->cur];
-        const char *buf = nr_buf(rx, s.buf_idx);
-        uint32_t seq;
-        std::memcpy(&seq, buf, sizeof seq);
-        EXPECT_EQ(seq, *next_seq);
-        EXPECT_EQ(s.len, 64 + seq % 100);
-        for (uint32_t i = sizeof seq; i < s.len; i++)
-            if (buf[i] != static_cast<char>(seq + i)) {
-                ADD_FAILURE() << "payload byte " << i << " of packet " << seq;
-                break;
-            }
-        (*next_seq)++;
-        rx->head = rx->cur = nr_ring_next(rx, rx->cur);
-        got++;
-    }
-    return got;
 }
 
 TEST(Port, OpenMapsTheRegistration)
@@ -179,84 +124,6 @@ TEST(Port, InvalidHeadSocketModeCarriesDaemonMessage)
     EXPECT_NE(a.last_error().find("head 100"), std::string::npos) << a.last_error();
 }
 
-TEST(Port, WaitTimesOutAndSeesSpace)
-{
-    fake_daemon d(8);
-    auto opts = opts_for(d);
-    opts.spin_before_sleep = 10;
-    auto a = must_open("netmap:pipeA{1", opts);
-    std::error_code ec;
-    EXPECT_EQ(a.wait(netring::wait_rx, 0, ec), 0);
-    EXPECT_FALSE(ec);
-    EXPECT_EQ(a.wait(netring::wait_rx, 20, ec), 0);
-    EXPECT_FALSE(ec);
-    EXPECT_EQ(a.wait(netring::wait_tx, 20, ec), 1); // an empty tx ring has space
-    EXPECT_EQ(a.wait(0, 20, ec), -1);
-    EXPECT_EQ(ec, std::make_error_code(std::errc::invalid_argument));
-}
-
-TEST(Port, WaitWakesOnPacket)
-{
-    for (auto mode : {netring::sync_mode::shm, netring::sync_mode::socket}) {
-        fake_daemon d(8);
-        auto opts = opts_for(d, mode);
-        opts.spin_before_sleep = 0; // go straight to sleep: the eventfd path is what is tested
-        auto a = must_open("netmap:pipeA{1", opts);
-        auto b = must_open("netmap:pipeA}1", opts);
-        int result = -2;
-        std::error_code ec;
-        std::thread waiter([&] { result = b.wait(netring::wait_rx, -1, ec); });
-        // Whether the waiter already sleeps or not, the packet must wake it exactly once.
-        ASSERT_EQ(send_packets(a, 0, 1), 1u);
-        ASSERT_FALSE(a.txsync());
-        waiter.join();
-        EXPECT_EQ(result, 1) << ec.message();
-        uint32_t next = 0;
-        EXPECT_EQ(receive_packets(b, &next), 1u);
-    }
-}
-
-TEST(Port, WaitWakesWhenTxSpaceReturns)
-{
-    fake_daemon d(4);
-    auto opts = opts_for(d);
-    opts.spin_before_sleep = 0;
-    auto a = must_open("netmap:pipeA{1", opts);
-    auto b = must_open("netmap:pipeA}1", opts);
-    ASSERT_EQ(send_packets(a, 0, 10), 3u); // ring full
-    ASSERT_FALSE(a.txsync());
-    int result = -2;
-    std::error_code ec;
-    std::thread waiter([&] { result = a.wait(netring::wait_tx, -1, ec); });
-    ASSERT_FALSE(b.rxsync());
-    uint32_t next = 0;
-    EXPECT_EQ(receive_packets(b, &next), 3u);
-    ASSERT_FALSE(b.rxsync()); // releases the slots: must kick the sleeping sender
-    waiter.join();
-    EXPECT_EQ(result, 1) << ec.message();
-    EXPECT_GT(nr_ring_space(a.tx_ring(0)), 0u);
-}
-
-TEST(Port, PeerGoneWakesWaiter)
-{
-    fake_daemon d(8);
-    auto opts = opts_for(d);
-    opts.spin_before_sleep = 0;
-    auto b = must_open("netmap:pipeA}1", opts);
-    std::error_code ec;
-    int result = -2;
-    {
-        auto a = must_open("netmap:pipeA{1", opts);
-        std::thread waiter([&] { result = b.wait(netring::wait_rx, -1, ec); });
-        std::this_thread::yield();
-        { auto gone = std::move(a); } // closing A's connection unregisters it
-        waiter.join();
-    }
-    EXPECT_EQ(result, -1);
-    EXPECT_EQ(ec, make_error_code(errc::peer_gone));
-    EXPECT_EQ(b.rxsync(), make_error_code(errc::peer_gone));
-}
-
 TEST(Port, PacketsBeforePeerGoneAreStillDelivered)
 {
     fake_daemon d(8);
@@ -279,40 +146,12 @@ TEST(Port, PacketsBeforePeerGoneAreStillDelivered)
     EXPECT_EQ(last, make_error_code(errc::peer_gone));
 }
 
-TEST(Port, DaemonGoneWakesWaiter)
-{
-    fake_daemon d(8);
-    auto opts = opts_for(d);
-    opts.spin_before_sleep = 0;
-    auto b = must_open("netmap:pipeA}1", opts);
-    std::error_code ec;
-    int result = -2;
-    std::thread waiter([&] { result = b.wait(netring::wait_rx, -1, ec); });
-    d.stop();
-    waiter.join();
-    EXPECT_EQ(result, -1);
-    EXPECT_EQ(ec, make_error_code(errc::daemon_gone));
-}
-
 TEST(Port, SocketModeDaemonGone)
 {
     fake_daemon d(8);
     auto a = must_open("netmap:pipeA{1", opts_for(d, netring::sync_mode::socket));
     d.stop();
     EXPECT_EQ(a.txsync(), make_error_code(errc::daemon_gone));
-}
-
-TEST(Port, ArmWaitForExternalLoops)
-{
-    fake_daemon d(8);
-    auto a = must_open("netmap:pipeA{1", opts_for(d));
-    auto b = must_open("netmap:pipeA}1", opts_for(d));
-    ASSERT_TRUE(b.arm_wait(netring::wait_rx)); // nothing there: may sleep
-    send_packets(a, 0, 1);
-    ASSERT_FALSE(a.txsync());
-    b.disarm_wait();
-    ASSERT_FALSE(b.rxsync());
-    EXPECT_FALSE(b.arm_wait(netring::wait_rx)); // a packet waits: must not sleep
 }
 
 TEST(Port, NoDaemon)

@@ -1,77 +1,19 @@
 // rings/pipe_sync: the zero-copy handoff between a pipe's tx ring and its peer's rx ring, played
 // in one process on a region formatted as the daemon formats one. Checks data integrity with
 // sequence numbers, that nothing is copied (buffer indices move), the n-1 refill rule, wake-up
-// suppression, the peer going away, and that corrupt indices or slots never get past the checks.
-#include "fake_region.hpp"
+// suppression and the peer going away. Corrupt indices and slots: pipe_sync_fault_test.cpp.
+#include "pipe_traffic.hpp"
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cstring>
 #include <vector>
 
 namespace nr = netring::rings;
+using netring::test::all_ring_buffers;
+using netring::test::initial_buffers;
 using netring::test::pipe_pair;
-
-namespace {
-
-uint64_t read_seq(pipe_pair &p, const nr_slot &s)
-{
-    uint64_t v;
-    std::memcpy(&v, p.region.buffer(s.buf_idx), sizeof v);
-    return v;
-}
-
-// The application side of tx: fills `count` slots from head with sequence numbers, then advances
-// head and cur. Returns how many it could fill (bounded by the free space).
-uint32_t tx_fill(pipe_pair &p, uint32_t count, uint64_t &seq, uint16_t len = 60)
-{
-    nr_ring *r = p.tx.ring;
-    uint32_t done = 0;
-    for (; done < count && nr_ring_space(r) > 0; done++) {
-        nr_slot &s = r->slot[r->head];
-        std::memcpy(p.region.buffer(s.buf_idx), &seq, sizeof seq);
-        s.len = len;
-        seq++;
-        r->head = r->cur = nr_ring_next(r, r->head);
-    }
-    return done;
-}
-
-// The application side of rx: consumes up to `count` packets, checking their sequence numbers.
-uint32_t rx_drain(pipe_pair &p, uint32_t count, uint64_t &expect)
-{
-    nr_ring *r = p.rx.ring;
-    uint32_t done = 0;
-    for (; done < count && !nr_ring_empty(r); done++) {
-        const nr_slot &s = r->slot[r->cur];
-        EXPECT_EQ(read_seq(p, s), expect) << "slot " << r->cur;
-        expect++;
-        r->head = r->cur = nr_ring_next(r, r->cur);
-    }
-    return done;
-}
-
-std::vector<uint32_t> all_ring_buffers(pipe_pair &p)
-{
-    std::vector<uint32_t> v;
-    for (uint32_t i = 0; i < p.n; i++) {
-        v.push_back(p.tx.ring->slot[i].buf_idx);
-        v.push_back(p.rx.ring->slot[i].buf_idx);
-    }
-    std::sort(v.begin(), v.end());
-    return v;
-}
-
-std::vector<uint32_t> initial_buffers(pipe_pair &p)
-{
-    std::vector<uint32_t> v = p.tx_bufs;
-    v.insert(v.end(), p.rx_bufs.begin(), p.rx_bufs.end());
-    std::sort(v.begin(), v.end());
-    return v;
-}
-
-} // namespace
+using netring::test::rx_drain;
+using netring::test::tx_fill;
 
 TEST(PipeSync, InitialStateLeavesOneSlotEmpty)
 {
@@ -279,182 +221,42 @@ TEST(PipeSync, PeerGoneReportedAfterDrain)
     EXPECT_EQ(o.moved, 0u);
 }
 
-TEST(PipeSync, TxHeadOutsideWindowResetsRing)
+TEST(PipeSync, PeerGoneReportedWhileReceiverHoldsPackets)
 {
-    const uint32_t n = 16;
-    pipe_pair p(n);
+    pipe_pair p(16);
     uint64_t seq = 0;
     tx_fill(p, 4, seq);
     ASSERT_TRUE(p.txsync().ok());
-    // hwcur 4, hwtail 15: head 2 is behind hwcur.
-    p.tx.ring->head = 2;
-    p.tx.ring->cur = 3;
-    auto o = p.txsync();
-    EXPECT_EQ(o.fault, nr::sync_fault::head);
-    EXPECT_EQ(o.value, 2u);
-    EXPECT_EQ(o.lo, 4u);
-    EXPECT_EQ(o.hi, 15u);
-    EXPECT_EQ(o.moved, 0u);
-    EXPECT_EQ(nr::fault_errc(o.fault), netring::errc::ring_reset);
-    EXPECT_EQ(p.tx.ring->head, 4u);
-    EXPECT_EQ(p.tx.ring->cur, 4u);
-    EXPECT_EQ(p.tx.ring->tail, 15u);
-    EXPECT_EQ(p.tx.sync->kern.errors, 1u);
-    EXPECT_EQ(p.rx.sync->kern.hwtail, 4u) << "nothing leaked to the peer";
-    EXPECT_NE(nr::describe(o, "tx0").find("head 2"), std::string::npos) << nr::describe(o, "tx0");
-
-    // The ring works again after the reset.
-    tx_fill(p, 2, seq);
-    o = p.txsync();
-    EXPECT_TRUE(o.ok());
-    EXPECT_EQ(o.moved, 2u);
-}
-
-TEST(PipeSync, TxHeadPastTailAndNonSlotHeadReset)
-{
-    const uint32_t n = 16;
-    pipe_pair p(n);
-    p.tx.ring->head = p.tx.ring->cur = 0; // hwtail is 15: head 15 is fine, cur beyond is not
-    p.tx.ring->cur = 16;
-    EXPECT_EQ(p.txsync().fault, nr::sync_fault::cur);
-    p.tx.ring->head = 0xfffffff0u;
-    EXPECT_EQ(p.txsync().fault, nr::sync_fault::head);
-    EXPECT_EQ(p.tx.ring->head, 0u);
-    EXPECT_EQ(p.tx.ring->cur, 0u);
-    EXPECT_EQ(p.tx.sync->kern.errors, 2u);
-}
-
-TEST(PipeSync, TxCurBeforeHeadResets)
-{
-    pipe_pair p(16);
-    p.tx.ring->head = 5;
-    p.tx.ring->cur = 3;
-    auto o = p.txsync();
-    EXPECT_EQ(o.fault, nr::sync_fault::cur);
-    EXPECT_EQ(p.tx.ring->head, 0u);
-    EXPECT_EQ(p.tx.ring->cur, 0u);
-    EXPECT_EQ(p.rx.sync->kern.hwtail, 0u);
-}
-
-TEST(PipeSync, RxHeadOutsideWindowResetsRing)
-{
-    pipe_pair p(16);
-    uint64_t seq = 0;
-    tx_fill(p, 3, seq);
-    ASSERT_TRUE(p.txsync().ok());
     ASSERT_TRUE(p.rxsync().ok());
-    p.rx.ring->head = p.rx.ring->cur = 9; // only [0, 3] is the application's
+    // The receiver reads every packet but keeps the buffers: cur reaches tail, head stays at 0.
+    p.rx.ring->cur = p.rx.ring->tail;
+    EXPECT_TRUE(p.rxsync().ok()) << "peer still there: holding packets is fine";
+    EXPECT_EQ(p.rx.sync->app.head, 0u);
+
+    nr::mark_peer_gone(p.rx);
+    nr::mark_peer_gone(p.tx);
     auto o = p.rxsync();
-    EXPECT_EQ(o.fault, nr::sync_fault::head);
-    EXPECT_EQ(p.rx.ring->head, 0u);
-    EXPECT_EQ(p.rx.ring->cur, 0u);
-    EXPECT_EQ(p.rx.ring->tail, 3u) << "packets already seen stay visible";
-    EXPECT_EQ(p.rx.sync->app.head, 0u) << "nothing released to the sender";
-    uint64_t expect = 0;
-    EXPECT_EQ(rx_drain(p, 10, expect), 3u);
+    EXPECT_EQ(o.fault, nr::sync_fault::peer_gone) << "nothing more can arrive, head behind or not";
+    EXPECT_EQ(o.moved, 0u);
+    EXPECT_EQ(p.rx.ring->head, 0u) << "the held packets stay the application's";
+    EXPECT_EQ(p.rx.ring->tail, 4u);
+    EXPECT_EQ(p.rx.sync->kern.errors, 0u) << "peer_gone is no ring reset";
+    EXPECT_FALSE(nr::pipe_arm_wait(p.rx, p.tx, true)) << "a waiter must not sleep on a dead pipe";
 }
 
-TEST(PipeSync, CorruptHwIndicesFaultWithoutTouchingOutsideTheRing)
-{
-    const uint32_t n = 16;
-    {
-        pipe_pair p(n);
-        p.tx.sync->kern.hwcur = n + 5;
-        auto o = p.txsync();
-        EXPECT_EQ(o.fault, nr::sync_fault::hw_index);
-        EXPECT_EQ(o.value, n + 5);
-        EXPECT_LT(p.tx.ring->head, n);
-        EXPECT_LT(p.tx.ring->cur, n);
-        EXPECT_LT(p.tx.ring->tail, n);
-        EXPECT_EQ(p.tx.sync->kern.errors, 1u);
-        EXPECT_EQ(p.rx.sync->kern.hwtail, 0u);
-    }
-    {
-        pipe_pair p(n);
-        p.tx.sync->kern.hwtail = 0xffffffffu;
-        EXPECT_EQ(p.txsync().fault, nr::sync_fault::hw_index);
-    }
-    {
-        pipe_pair p(n);
-        p.rx.sync->kern.hwtail = n;
-        auto o = p.rxsync();
-        EXPECT_EQ(o.fault, nr::sync_fault::hw_index);
-        EXPECT_EQ(o.value, n);
-        EXPECT_LT(p.rx.ring->tail, n);
-    }
-    {
-        pipe_pair p(n);
-        p.rx.sync->app.head = 1u << 31;
-        EXPECT_EQ(p.rxsync().fault, nr::sync_fault::hw_index);
-    }
-}
-
-TEST(PipeSync, TxSlotOutsideRegionStopsAndResets)
+TEST(PipeSync, PeerGoneNotReportedWhileUnreadPacketsRemain)
 {
     pipe_pair p(16);
-    uint64_t seq = 0;
+    uint64_t seq = 0, expect = 0;
     tx_fill(p, 4, seq);
-    const uint32_t bad = p.region.geo.num_buffers; // one past the last buffer
-    p.tx.ring->slot[2].buf_idx = bad;
-    auto o = p.txsync();
-    EXPECT_EQ(o.fault, nr::sync_fault::slot_buf);
-    EXPECT_EQ(o.value, bad);
-    EXPECT_EQ(o.moved, 2u) << "slots before the bad one were handed over";
-    EXPECT_EQ(p.rx.sync->kern.hwtail, 2u);
-    EXPECT_EQ(p.tx.ring->head, 2u);
-    EXPECT_EQ(p.tx.ring->cur, 2u);
-    EXPECT_EQ(p.tx.ring->slot[2].buf_idx, NR_DUMMY_BUFFER) << "the bad slot was repaired";
-    EXPECT_EQ(p.tx.ring->slot[2].len, 0u);
+    ASSERT_TRUE(p.txsync().ok());
+    nr::mark_peer_gone(p.rx);
     ASSERT_TRUE(p.rxsync().ok());
-    uint64_t expect = 0;
+    p.rx.ring->cur = 2; // two read and held, two not read yet
+    EXPECT_TRUE(p.rxsync().ok()) << "packets 2 and 3 can still be read";
+    expect = 2;
     EXPECT_EQ(rx_drain(p, 10, expect), 2u);
-}
-
-TEST(PipeSync, TxSlotLengthOverBufferStops)
-{
-    pipe_pair p(16);
-    uint64_t seq = 0;
-    tx_fill(p, 2, seq);
-    p.tx.ring->slot[0].len = 4000;
-    auto o = p.txsync();
-    EXPECT_EQ(o.fault, nr::sync_fault::slot_len);
-    EXPECT_EQ(o.value, 4000u);
-    EXPECT_EQ(o.moved, 0u);
-    EXPECT_EQ(p.rx.sync->kern.hwtail, 0u);
-    EXPECT_EQ(p.tx.ring->slot[0].len, 0u);
-    EXPECT_NE(nr::describe(o, "tx0").find("4000"), std::string::npos);
-}
-
-TEST(PipeSync, BadSlotFromPeerIsRepairedOnRx)
-{
-    pipe_pair p(16);
-    uint64_t seq = 0;
-    tx_fill(p, 3, seq);
-    ASSERT_TRUE(p.txsync().ok());
-    // The sender's process writes into the shared rx slot after the handoff.
-    p.rx.ring->slot[1].buf_idx = 0xdeadbeefu;
-    p.rx.ring->slot[1].len = 60;
-    auto o = p.rxsync();
-    EXPECT_EQ(o.fault, nr::sync_fault::slot_buf);
-    EXPECT_EQ(o.moved, 3u);
-    EXPECT_EQ(p.rx.ring->slot[1].buf_idx, NR_DUMMY_BUFFER);
-    EXPECT_EQ(p.rx.ring->slot[1].len, 0u);
-    EXPECT_EQ(p.rx.sync->kern.errors, 1u);
-    EXPECT_EQ(p.rx.ring->tail, 3u);
-    EXPECT_EQ(read_seq(p, p.rx.ring->slot[0]), 0u);
-    EXPECT_EQ(read_seq(p, p.rx.ring->slot[2]), 2u);
-}
-
-TEST(PipeSync, BadSpareFromReceiverNeverReachesSender)
-{
-    pipe_pair p(16);
-    // The receiver's application leaves a bad index in a slot the sender will swap with.
-    p.rx.ring->slot[0].buf_idx = 0x7fffffffu;
-    uint64_t seq = 0;
-    tx_fill(p, 1, seq);
-    auto o = p.txsync();
-    EXPECT_TRUE(o.ok());
-    EXPECT_EQ(p.tx.ring->slot[0].buf_idx, NR_DUMMY_BUFFER);
+    EXPECT_EQ(p.rxsync().fault, nr::sync_fault::peer_gone);
 }
 
 TEST(PipeSync, DescribeNamesEveryFault)

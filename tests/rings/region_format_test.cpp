@@ -187,6 +187,64 @@ TEST(RegionFormat, InitIfTruncatesLongNames)
     EXPECT_EQ(nr::check_if_block(p.region.base, p.region.geo, if_off), "");
 }
 
+TEST(RegionFormat, CheckIfBlockReturnsWhatInitIfWrote)
+{
+    pipe_pair p(8);
+    // Two tx rings (the pair's tx ring, partnered, and a 4-slot ring without a partner), one rx.
+    const uint64_t lone_off = p.reserve(nr_ring_block_size(4));
+    const uint64_t lone_sync = p.reserve(sizeof(nr_sync));
+    nr::init_ring(p.region.base, lone_off, p.region.geo, 4, 1, NR_RING_DIR_TX, std::span<const uint32_t>{});
+    nr::init_sync(p.region.base, lone_sync);
+    const uint64_t if_off = p.reserve(nr_if_block_size(3));
+    const std::array<nr::if_ring_entry, 3> rings{{
+        {p.tx_off, p.tx_sync_off, p.rx_off, p.rx_sync_off},
+        {lone_off, lone_sync, 0, 0},
+        {p.rx_off, p.rx_sync_off, p.tx_off, p.tx_sync_off},
+    }};
+    nr::init_if(p.region.base, if_off, "port0", 2, 1, NR_PORT_KIND_DAEMON, rings, 0);
+
+    nr::checked_if out;
+    ASSERT_EQ(nr::check_if_block(p.region.base, p.region.geo, if_off, &out), "");
+    EXPECT_EQ(out.tx_rings, 2u);
+    EXPECT_EQ(out.rx_rings, 1u);
+    EXPECT_EQ(out.port_kind, uint32_t{NR_PORT_KIND_DAEMON});
+    ASSERT_EQ(out.rings.size(), 3u);
+    const nr::checked_ring &tx = out.rings[0], &lone = out.rings[1], &rx = out.rings[2];
+    EXPECT_EQ(tx.ring_off, p.tx_off);
+    EXPECT_EQ(tx.sync_off, p.tx_sync_off);
+    EXPECT_EQ(tx.partner_ring_off, p.rx_off);
+    EXPECT_EQ(tx.partner_sync_off, p.rx_sync_off);
+    EXPECT_EQ(tx.num_slots, 8u);
+    EXPECT_EQ(tx.partner_slots, 8u);
+    EXPECT_EQ(tx.dir, NR_RING_DIR_TX);
+    EXPECT_EQ(lone.ring_off, lone_off);
+    EXPECT_EQ(lone.sync_off, lone_sync);
+    EXPECT_EQ(lone.partner_ring_off, 0u);
+    EXPECT_EQ(lone.partner_sync_off, 0u);
+    EXPECT_EQ(lone.num_slots, 4u);
+    EXPECT_EQ(lone.partner_slots, 0u);
+    EXPECT_EQ(lone.dir, NR_RING_DIR_TX);
+    EXPECT_EQ(rx.ring_off, p.rx_off);
+    EXPECT_EQ(rx.sync_off, p.rx_sync_off);
+    EXPECT_EQ(rx.partner_ring_off, p.tx_off);
+    EXPECT_EQ(rx.partner_sync_off, p.tx_sync_off);
+    EXPECT_EQ(rx.num_slots, 8u);
+    EXPECT_EQ(rx.partner_slots, 8u);
+    EXPECT_EQ(rx.dir, NR_RING_DIR_RX);
+}
+
+TEST(RegionFormat, CheckIfBlockLeavesOutAloneWhenItRefuses)
+{
+    pipe_pair p(8);
+    const uint64_t off = make_if(p);
+    nr_get_ring_ext(if_at(p, off), 1)->partner_sync_ofs = 1ll << 40;
+    nr::checked_if out;
+    out.tx_rings = 77;
+    EXPECT_NE(nr::check_if_block(p.region.base, p.region.geo, off, &out), "");
+    EXPECT_EQ(out.tx_rings, 77u) << "a refused block hands out no half-checked offsets";
+    EXPECT_TRUE(out.rings.empty());
+}
+
 namespace {
 
 template <class F>

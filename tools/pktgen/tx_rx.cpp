@@ -57,19 +57,25 @@ uint32_t fill_ring(nr_ring *ring, const frame_template &tmpl, uint64_t seq, uint
     const uint16_t len = tmpl.len();
     const buffer_view bufs(ring);
     const uint32_t num_slots = ring->num_slots;
+    nr_slot *const slots = ring->slot;
     uint32_t cur = ring->cur;
-    for (uint32_t k = 0; k < n; k++) {
-        nr_slot *slot = &ring->slot[cur];
-        // `& (num_slots - 1)` stays inside any ring; past the free slots it only wastes a prefetch.
-        rings::prefetch_for_write(bufs.data(&ring->slot[(cur + prefetch_distance) & (num_slots - 1)]));
-        // Frames start at the buffer, so len <= buf_size is always in bounds. The slot keeps its
-        // ptr and len from the last lap (the swap moves only buffer indices): store only changes.
-        if (slot->ptr != 0)
-            slot->ptr = 0;
-        tmpl.write(bufs.data(slot), seq + k);
-        if (slot->len != len)
-            slot->len = len;
-        cur = cur + 1 == num_slots ? 0 : cur + 1;
+    for (uint32_t done = 0; done < n;) {
+        // A stretch that does not wrap: no wrap test per packet.
+        const uint32_t stretch = std::min(n - done, num_slots - cur);
+        for (uint32_t k = 0; k < stretch; k++) {
+            nr_slot *slot = &slots[cur + k];
+            // `& (num_slots - 1)` stays inside any ring; past the free slots it only wastes a prefetch.
+            rings::prefetch_for_write(bufs.data(&slots[(cur + k + prefetch_distance) & (num_slots - 1)]));
+            // Frames start at the buffer, so len <= buf_size is always in bounds. The slot keeps its
+            // ptr and len from the last lap (the swap moves only buffer indices): store only changes.
+            if (slot->ptr != 0)
+                slot->ptr = 0;
+            tmpl.write(bufs.data(slot), seq + done + k);
+            if (slot->len != len)
+                slot->len = len;
+        }
+        done += stretch;
+        cur = cur + stretch == num_slots ? 0 : cur + stretch;
     }
     ring->head = ring->cur = cur;
     return n;
