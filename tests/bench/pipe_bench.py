@@ -130,14 +130,20 @@ def floor_ring(secs, slots, batch, size, sync="spin"):
     out = subprocess.run([exe, str(slots), str(batch), str(size), "hdr", sync, "1000", "split", str(secs)],
                          capture_output=True, text=True).stdout
     m = re.search(r"mpps=([0-9.]+) nspp=([0-9.]+)", out)
-    return {"mpps": float(m.group(1)), "ns_per_packet": float(m.group(2))} if m else {"mpps": None}
+    tag = re.search(r" mode=([a-z]+)", out)
+    res = {"mpps": float(m.group(1)), "ns_per_packet": float(m.group(2))} if m else {"mpps": None}
+    res["floor_mode"] = tag.group(1) if tag else "unknown"
+    return res
 
 
 def floor_pingpong(secs):
     exe = os.path.join(PEER_BUILD, "floor", "pingpong")
     out = subprocess.run([exe, "spin", "split", str(secs)], capture_output=True, text=True).stdout
     m = re.search(r"med_us=([0-9.]+) p99_us=([0-9.]+)", out)
-    return {"rtt_us_p50": float(m.group(1)), "rtt_us_p99": float(m.group(2))} if m else {}
+    tag = re.search(r" tag=([a-z]+)", out)
+    res = {"rtt_us_p50": float(m.group(1)), "rtt_us_p99": float(m.group(2))} if m else {}
+    res["floor_mode"] = tag.group(1) if tag else "unknown"
+    return res
 
 
 def memif(secs):
@@ -162,21 +168,57 @@ def measure(name, fn, *a):
     return rec
 
 
+# Each pair runs netring and the floor back to back with the same slots and batch, so both see the
+# same cross-core mode as far as possible; the ratio of the pair is the number that matters.
+PAIRS = [(64, 256, 1024), (64, 32, 1024), (64, 256, 4096)]
+
+
+def paired_round(build, sock, secs, rnd, records):
+    for size, batch, slots in PAIRS:
+        a = measure("netring-pipe-%dB-b%d-shm-busy-N%d" % (size, batch, slots), netring_pipe, build, sock, secs,
+                    size, batch, "shm", "busy", slots)
+        b = measure("floor-64B-N%d-b%d" % (slots, batch), floor_ring, secs, slots, batch, 64)
+        records += [a, b]
+        if a.get("mpps") and b.get("mpps"):
+            rec = {"bench": "pair-pipe-vs-floor-N%d-b%d" % (slots, batch), "round": rnd,
+                   "ratio": round(a["mpps"] / b["mpps"], 3), "netring_mpps": a["mpps"], "floor_mpps": b["mpps"],
+                   "mode": b.get("floor_mode", "unknown")}
+            emit(rec)
+            records.append(rec)
+    a = measure("netring-pingpong-busy", netring_pingpong, build, sock, secs, "busy")
+    b = measure("floor-pingpong", floor_pingpong, secs)
+    records += [a, b]
+    if a.get("rtt_us_p50") and b.get("rtt_us_p50"):
+        rec = {"bench": "pair-rtt-busy-vs-floor", "round": rnd, "ratio": round(a["rtt_us_p50"] / b["rtt_us_p50"], 3),
+               "netring_us": a["rtt_us_p50"], "floor_us": b["rtt_us_p50"], "mode": b.get("floor_mode", "unknown")}
+        emit(rec)
+        records.append(rec)
+
+
 def netring_configs(quick):
     cfgs = []
     for size in (64, 1500):
         for batch in (32, 256):
             for sync in ("shm", "socket"):
+                if size == 64 and sync == "shm":
+                    continue  # measured in pairs with the floor
                 cfgs.append((size, batch, sync, "busy", 1024))
     cfgs.append((64, 256, "shm", "poll", 1024))
-    cfgs.append((64, 256, "shm", "busy", 4096))
     cfgs.append((64, 32, "shm", "poll", 1024))
     return cfgs[:3] if quick else cfgs
 
 
 def summarize(records):
+    pairs = {}
+    for r in records:
+        if r["bench"].startswith("pair-"):
+            pairs.setdefault(r["bench"], []).append(r["ratio"])
+            pairs.setdefault("%s|%s" % (r["bench"], r["mode"]), []).append(r["ratio"])
+    paired = {k: {"median_ratio": round(statistics.median(v), 3), "n": len(v), "ratios": v} for k, v in pairs.items()}
     groups = {}
     for r in records:
+        if r["bench"].startswith("pair-"):
+            continue
         key = (r["bench"], r["mode"])
         val = r.get("mpps") if r.get("mpps") is not None else r.get("rtt_us_p50")
         if val is not None:
@@ -199,7 +241,7 @@ def summarize(records):
         for rname, (a, b) in pairs.items():
             if g(a) and g(b):
                 ratios["%s|%s" % (rname, mode)] = round(g(a) / g(b), 3)
-    return {"summary": True, "medians": med, "ratios": ratios}
+    return {"summary": True, "paired": paired, "medians": med, "ratios": ratios}
 
 
 def main():
@@ -228,13 +270,10 @@ def main():
                 rec = measure(name, netring_pipe, args.build, daemon.sock, secs, size, batch, sync, wait, slots)
                 rec["round"] = rnd
                 records.append(rec)
-            for wait in ("busy", "poll"):
-                records.append(measure("netring-pingpong-" + wait, netring_pingpong, args.build, daemon.sock, secs, wait))
+            records.append(measure("netring-pingpong-poll", netring_pingpong, args.build, daemon.sock, secs, "poll"))
             if not args.no_floor:
-                for slots, batch in ((1024, 32), (1024, 256), (4096, 256)):
-                    records.append(measure("floor-64B-N%d-b%d" % (slots, batch), floor_ring, secs, slots, batch, 64))
+                paired_round(args.build, daemon.sock, secs, rnd, records)
                 records.append(measure("floor-64B-N1024-b256-kick", floor_ring, secs, 1024, 256, 64, "kick"))
-                records.append(measure("floor-pingpong", floor_pingpong, secs))
             if not args.no_memif:
                 before = c2c_ns()
                 res = memif(secs)
