@@ -19,19 +19,24 @@ namespace xsk_bench {
 enum class xdp_attach_mode { native, skb };
 
 // Names of the programs clear_stale_program() is willing to remove.
-inline constexpr const char* redirect_prog_name = "xsk_min_redir";
+inline constexpr const char *redirect_prog_name = "xsk_min_redir";
 
 class unique_fd {
 public:
     unique_fd() = default;
     explicit unique_fd(int fd) : fd_(fd) {}
-    unique_fd(unique_fd&& o) noexcept : fd_(o.release()) {}
-    unique_fd& operator=(unique_fd&& o) noexcept;
-    unique_fd(const unique_fd&) = delete;
-    unique_fd& operator=(const unique_fd&) = delete;
+    unique_fd(unique_fd &&o) noexcept : fd_(o.release()) {}
+    unique_fd &operator=(unique_fd &&o) noexcept;
+    unique_fd(const unique_fd &) = delete;
+    unique_fd &operator=(const unique_fd &) = delete;
     ~unique_fd();
     int get() const { return fd_; }
-    int release() { int fd = fd_; fd_ = -1; return fd; }
+    int release()
+    {
+        int fd = fd_;
+        fd_ = -1;
+        return fd;
+    }
     explicit operator bool() const { return fd_ >= 0; }
 
 private:
@@ -42,8 +47,8 @@ class xdp_redirect {
 public:
     // Loads the program and map and attaches them to ifindex. On failure returns nullopt
     // and puts the reason (with errno text) in *why.
-    static std::optional<xdp_redirect> attach(int ifindex, xdp_attach_mode mode,
-                                              uint32_t max_queues, std::string* why);
+    static std::optional<xdp_redirect> attach(int ifindex, xdp_attach_mode mode, uint32_t max_queues,
+                                              std::string *why);
 
     // Points queue's slot of the XSKMAP at an AF_XDP socket; returns 0 or -errno.
     int map_socket(uint32_t queue, int xsk_fd) const;
@@ -63,6 +68,6 @@ private:
 // name is left alone and reported as an error; a program held by a live bpf_link cannot
 // be detached this way (the kernel says EBUSY) and is reported too.
 // Returns "" when nothing was attached.
-std::string clear_stale_program(int ifindex, bool* error);
+std::string clear_stale_program(int ifindex, bool *error);
 
-}  // namespace xsk_bench
+} // namespace xsk_bench
