@@ -287,18 +287,8 @@ void session::reply(proto::msg_type t, uint32_t seq, std::span<const std::byte> 
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(proto::max_fds * sizeof(int))];
-    if (!fds.empty()) {
-        const size_t bytes = fds.size() * sizeof(int);
-        std::memset(control, 0, CMSG_SPACE(bytes));
-        msg.msg_control = control;
-        msg.msg_controllen = CMSG_SPACE(bytes);
-        cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(bytes);
-        std::memcpy(CMSG_DATA(c), fds.data(), bytes);
-    }
+    alignas(cmsghdr) char control[fd_control_space];
+    attach_fds(msg, control, fds);
     ssize_t n;
     do {
         n = ::sendmsg(socket_.native_handle(), &msg, MSG_DONTWAIT | MSG_NOSIGNAL);

@@ -11,7 +11,7 @@ namespace netring {
 namespace {
 
 // Enough control space for the largest fd set a message may carry.
-constexpr size_t cmsg_space = CMSG_SPACE(proto::max_fds * sizeof(int));
+constexpr size_t cmsg_space = fd_control_space;
 
 error connection_lost(int err, const char *what)
 {
@@ -67,6 +67,21 @@ status recv_exact(int fd, std::byte *buf, size_t len, std::vector<unique_fd> &fd
 
 } // namespace
 
+void attach_fds(msghdr &msg, char *control, std::span<const int> fds)
+{
+    if (fds.empty())
+        return;
+    const size_t bytes = fds.size() * sizeof(int);
+    std::memset(control, 0, CMSG_SPACE(bytes));
+    msg.msg_control = control;
+    msg.msg_controllen = CMSG_SPACE(bytes);
+    cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(bytes);
+    std::memcpy(CMSG_DATA(c), fds.data(), bytes);
+}
+
 status send_message(int fd, proto::msg_type t, uint32_t seq, std::span<const std::byte> payload,
                     std::span<const int> fds)
 {
@@ -88,18 +103,8 @@ status send_message(int fd, proto::msg_type t, uint32_t seq, std::span<const std
         msghdr msg{};
         msg.msg_iov = iov + iov_first;
         msg.msg_iovlen = iov_count - iov_first;
-        if (fds_pending) {
-            // SCM_RIGHTS go with the first byte sent; once any byte is out, they are delivered.
-            const size_t bytes = fds.size() * sizeof(int);
-            std::memset(control, 0, CMSG_SPACE(bytes));
-            msg.msg_control = control;
-            msg.msg_controllen = CMSG_SPACE(bytes);
-            cmsghdr *c = CMSG_FIRSTHDR(&msg);
-            c->cmsg_level = SOL_SOCKET;
-            c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(bytes);
-            std::memcpy(CMSG_DATA(c), fds.data(), bytes);
-        }
+        if (fds_pending) // SCM_RIGHTS go with the first byte sent; once any byte is out, they are delivered
+            attach_fds(msg, control, fds);
         const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR)

@@ -6,6 +6,8 @@
 //                                              with it owned by unique_fd.
 //   recv_with_fds(fd, buf, len, fds)           one recvmsg for event loops: bytes or -1/errno, and
 //                                              every fd that arrived, so none can leak.
+//   attach_fds(msg, control, fds)              the SCM_RIGHTS part, for a sender with its own loop
+//                                              (netringd's non-blocking replies).
 // Lost connections (EOF, EPIPE, ECONNRESET) are errc::daemon_gone: the peer is gone either way.
 // Received fds always carry O_CLOEXEC (MSG_CMSG_CLOEXEC).
 #pragma once
@@ -14,6 +16,7 @@
 #include <netring/protocol.hpp>
 #include <netring/unique_fd.hpp>
 
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <cstddef>
@@ -22,6 +25,13 @@
 #include <vector>
 
 namespace netring {
+
+// Room for the largest SCM_RIGHTS a message may carry (proto::max_fds descriptors).
+inline constexpr size_t fd_control_space = CMSG_SPACE(proto::max_fds * sizeof(int));
+
+// Points `msg` at `control` (fd_control_space bytes, cmsghdr-aligned) holding `fds` as SCM_RIGHTS;
+// leaves msg without control data when fds is empty. fds.size() <= proto::max_fds.
+void attach_fds(msghdr &msg, char *control, std::span<const int> fds);
 
 struct received_message {
     proto::header hdr{};
