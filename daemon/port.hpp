@@ -13,6 +13,7 @@
 #include "region.hpp"
 
 #include <netring/error.hpp>
+#include <netring/netring.hpp>
 #include <netring/port_name.hpp>
 #include <netring/protocol.hpp>
 
@@ -56,17 +57,8 @@ struct sync_result {
     bool ok() const { return code == errc::ok; }
 };
 
-struct port_details {
-    uint32_t port_kind = 0;
-    uint32_t tx_rings = 0;
-    uint32_t rx_rings = 0;
-    uint32_t tx_slots = 0;
-    uint32_t rx_slots = 0;
-    uint32_t buf_size = 0;
-    uint32_t clients = 0; // registrations open on the port
-    bool exclusive = false;
-    std::string region_name;
-};
+// What PORT_INFO reports: the same struct libnetring hands to applications.
+using port_details = netring::port_details;
 
 class port {
 public:

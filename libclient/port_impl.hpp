@@ -4,6 +4,8 @@
 // region unmapped, and the control socket closed last (closing it is the unregister).
 #pragma once
 
+#include <poll.h>
+
 #include "connection.hpp"
 
 #include <netring/netring.hpp>
@@ -41,6 +43,7 @@ struct port::impl {
     rings::buffer_limits lim;
     std::vector<ring_state> tx;
     std::vector<ring_state> rx;
+    std::vector<pollfd> pollset; // reused by wait(): sleeping allocates nothing after the first time
     std::string last_error;
 
     // Maps the region of a REGIF reply and builds the rings from it, refusing anything inconsistent.
@@ -57,6 +60,8 @@ struct port::impl {
     bool arm(unsigned events);
     bool ring_status_set(unsigned events) const; // a wanted ring is marked peer-gone (or garbage)
     void disarm(unsigned events);
+    // The notify eventfds of the rings `events` names, then the control socket.
+    void fill_pollset(unsigned events, std::vector<pollfd> &out) const;
 };
 
 // Writes 1 to an eventfd; a saturated counter already means a pending wake-up, so EAGAIN is fine.

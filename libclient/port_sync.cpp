@@ -119,16 +119,18 @@ std::error_code port::impl::sync(bool tx_dir, uint32_t ring)
         return sync_socket(tx_dir, ring);
     if (ring != port::all_rings)
         return sync_one(dir[ring]);
+    // Every ring is synced even after a failure; the first failure is the one reported. Nothing
+    // but the loop runs when all rings are fine.
     std::error_code first;
+    std::string first_message;
     for (ring_state &r : dir) {
-        // Every ring is synced even after a failure; the first failure is the one reported.
-        const std::string kept = first ? last_error : std::string();
-        std::error_code ec = sync_one(r);
-        if (ec && !first)
+        if (std::error_code ec = sync_one(r); ec && !first) {
             first = ec;
-        else if (ec)
-            last_error = kept;
+            first_message = std::move(last_error);
+        }
     }
+    if (first)
+        last_error = std::move(first_message);
     return first;
 }
 

@@ -111,7 +111,7 @@ int port::wait(unsigned events, int timeout_ms, std::error_code &ec)
     // A socket-mode sync is a round trip to the daemon: spinning on it would flood the daemon.
     const uint32_t spin_budget = p.opts.sync == sync_mode::shm ? p.opts.spin_before_sleep : 0;
     uint32_t spins = spin_budget;
-    std::vector<pollfd> fds;
+    std::vector<pollfd> &fds = p.pollset;
 
     for (;;) {
         if (events & wait_rx)
@@ -151,9 +151,7 @@ int port::wait(unsigned events, int timeout_ms, std::error_code &ec)
             const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
             ms = left <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left, std::numeric_limits<int>::max()));
         }
-        fds.clear();
-        for (int fd : poll_fds(events))
-            fds.push_back({fd, POLLIN, 0});
+        p.fill_pollset(events, fds); // reuses its capacity: no allocation per sleep
         const int rc = ::poll(fds.data(), fds.size(), ms);
         const int poll_errno = errno;
         p.disarm(events);
@@ -178,14 +176,23 @@ int port::wait(unsigned events, int timeout_ms, std::error_code &ec)
     }
 }
 
-std::vector<int> port::poll_fds(unsigned events) const
+void port::impl::fill_pollset(unsigned events, std::vector<pollfd> &out) const
 {
-    std::vector<int> out;
-    for (const auto *dir : {&impl_->tx, &impl_->rx})
+    out.clear();
+    for (const auto *dir : {&tx, &rx})
         for (const ring_state &r : *dir)
             if (wants(events, r))
-                out.push_back(r.notify_fd);
-    out.push_back(impl_->sock.get()); // last: readable means the daemon closed the connection
+                out.push_back({r.notify_fd, POLLIN, 0});
+    out.push_back({sock.get(), POLLIN, 0}); // last: readable means the daemon closed the connection
+}
+
+std::vector<int> port::poll_fds(unsigned events) const
+{
+    std::vector<pollfd> set;
+    impl_->fill_pollset(events, set);
+    std::vector<int> out;
+    for (const pollfd &f : set)
+        out.push_back(f.fd);
     return out;
 }
 
