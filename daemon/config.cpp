@@ -135,6 +135,20 @@ void apply(config &c, const line_parser &p, std::string_view directive)
     } else if (directive == "hugepages") {
         p.want_args(1);
         c.hugepages = p.on_off(1);
+    } else if (directive == "nic_mode") {
+        p.want_args(1);
+        const std::string_view m = p.word(1);
+        if (m == "auto")
+            c.nic = nic_mode::auto_select;
+        else if (m == "afxdp")
+            c.nic = nic_mode::afxdp;
+        else if (m == "afpacket")
+            c.nic = nic_mode::afpacket;
+        else
+            p.fail("nic_mode wants auto, afxdp or afpacket, not '" + std::string(m) + "'");
+    } else if (directive == "worker_spin") {
+        p.want_args(1);
+        c.worker_spin = static_cast<uint32_t>(p.number(1, 0, 1u << 30));
     } else if (directive == "allow" || directive == "deny") {
         p.want_args(2);
         c.rules.push_back(policy_rule{directive == "allow", p.who(1), std::string(p.word(2)), p.line()});
@@ -159,6 +173,16 @@ void check_whole(const config &c, std::string_view origin)
 }
 
 } // namespace
+
+const char *to_string(nic_mode m)
+{
+    switch (m) {
+    case nic_mode::auto_select: return "auto";
+    case nic_mode::afxdp: return "afxdp";
+    case nic_mode::afpacket: return "afpacket";
+    }
+    return "?";
+}
 
 std::string subject::str() const
 {

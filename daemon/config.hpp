@@ -39,6 +39,10 @@ struct policy_rule {
     unsigned line = 0;   // where it came from, for the reasons the policy gives
 };
 
+// How NIC ports bind an interface: AF_XDP, AF_PACKET, or AF_XDP with AF_PACKET where XDP fails.
+enum class nic_mode : uint8_t { auto_select, afxdp, afpacket };
+const char *to_string(nic_mode m);
+
 struct config {
     uint32_t buf_size = 2048;             // power of two, 512..65536
     uint32_t region_buffers = 65536;      // per region, the 2 reserved ones included
@@ -50,6 +54,8 @@ struct config {
     uint32_t max_regs_per_client = 64;    // registrations one connection may hold
     uint32_t max_regions = 64;            // regions alive at once (each is a memfd and a mapping)
     bool hugepages = false;               // try MFD_HUGETLB for regions
+    nic_mode nic = nic_mode::auto_select; // nic_mode auto|afxdp|afpacket
+    uint32_t worker_spin = 2000;          // empty passes a NIC worker spins before it sleeps
     std::vector<policy_rule> rules;       // first match wins
     std::vector<subject> admins;          // may administer switches
     std::string origin = "defaults";      // the file the values came from

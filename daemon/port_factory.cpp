@@ -1,4 +1,5 @@
 #include "port.hpp"
+#include "ports/nic.hpp"
 #include "ports/pipe.hpp"
 
 namespace netring::netringd {
@@ -13,7 +14,7 @@ result<std::unique_ptr<port>> create_port(const port_name &name, const config &c
     case port_role::nic_ring:
     case port_role::host:
     case port_role::nic_host:
-        return error::from(errc::not_supported, "NIC ports are not available yet: " + name.str());
+        return std::unique_ptr<port>(std::make_unique<nic_port>(name, cfg));
     case port_role::switch_port:
         return error::from(errc::not_supported, "switch ports are not available yet: " + name.str());
     }

@@ -37,6 +37,7 @@ result<ring_state> make_ring(uint8_t *base, const rings::checked_ring &c, uint32
     r.own.ring = at<nr_ring>(base, c.ring_off);
     r.own.sync = at<nr_sync>(base, c.sync_off);
     r.own.num_slots = c.num_slots; // the trusted copy: never re-read from the region
+    r.seen_errors = rings::load_relaxed(r.own.sync->kern.errors); // earlier resets are not ours
     if (r.own.num_slots != want_slots)
         return inconsistent(r.label + " has " + std::to_string(r.own.num_slots) + " slots, the reply said " +
                             std::to_string(want_slots));

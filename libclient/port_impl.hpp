@@ -25,6 +25,7 @@ struct ring_state {
     int notify_fd = -1;      // the other side wakes us here
     uint32_t index = 0;      // index among the rings of its direction
     bool tx = false;
+    uint64_t seen_errors = 0; // daemon-served rings: the worker's error count at the last sync
     std::string label; // "tx ring 0", for messages
 };
 

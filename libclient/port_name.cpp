@@ -210,8 +210,8 @@ std::string port_name::port_key() const
     switch (role) {
     case port_role::nic_all:
     case port_role::nic_ring:
-    case port_role::nic_host: return "nic:" + base;
-    case port_role::host: return "host:" + base;
+    case port_role::nic_host:
+    case port_role::host: return "nic:" + base; // one port object: the NIC and its host rings share a region
     case port_role::pipe_master:
     case port_role::pipe_slave: return "pipe:" + base + "{" + port + "}";
     case port_role::switch_port: return base + ":" + port;

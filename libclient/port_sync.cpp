@@ -45,6 +45,12 @@ std::error_code daemon_sync(ring_state &r, std::string &last_error)
         last_error = r.label + ": the port went away";
         return make_error_code(errc::peer_gone);
     }
+    // The worker counts what it had to reset; a new count is this sync's error, reported once.
+    if (const uint64_t errors = rings::load_relaxed(s->kern.errors); errors != r.seen_errors) {
+        r.seen_errors = errors;
+        last_error = r.label + ": netringd reset the ring (invalid head, cur or slot)";
+        return make_error_code(errc::ring_reset);
+    }
     const uint32_t head = rings::load_relaxed(ring->head);
     const uint32_t cur = rings::load_relaxed(ring->cur);
     rings::store_relaxed(s->app.cur, cur);

@@ -90,7 +90,7 @@ TEST(PortName, PortKeys)
     EXPECT_NE(must_parse("netmap:pipeA{2").port_key(), must_parse("netmap:pipeA{1").port_key());
     EXPECT_EQ(must_parse("netmap:eth0").port_key(), "nic:eth0");
     EXPECT_EQ(must_parse("netmap:eth0-3").port_key(), "nic:eth0");
-    EXPECT_EQ(must_parse("netmap:eth0^").port_key(), "host:eth0");
+    EXPECT_EQ(must_parse("netmap:eth0^").port_key(), "nic:eth0");
     EXPECT_EQ(must_parse("vale0:p1/T").port_key(), "vale0:p1");
 }
 

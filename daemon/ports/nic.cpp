@@ -1,0 +1,536 @@
+#include "nic.hpp"
+
+#include <rings/pipe_sync.hpp>
+#include <rings/region_format.hpp>
+
+#include <net/if.h>
+#include <sys/eventfd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+
+namespace netring::netringd {
+namespace {
+
+uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+bool is_pow2(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
+
+std::string read_sysfs(const std::string &ifname, const char *leaf)
+{
+    std::ifstream f("/sys/class/net/" + ifname + "/" + leaf);
+    std::string s;
+    std::getline(f, s);
+    return s;
+}
+
+// rx-N directories under /sys/class/net/IF/queues: the queues an XSK can bind to.
+uint32_t count_rx_queues(const std::string &ifname)
+{
+    std::error_code ec;
+    uint32_t n = 0;
+    for (const auto &e : std::filesystem::directory_iterator("/sys/class/net/" + ifname + "/queues", ec))
+        if (e.path().filename().string().rfind("rx-", 0) == 0)
+            n++;
+    return n ? n : 1;
+}
+
+bool parse_mac(const std::string &s, uint8_t (&out)[6])
+{
+    unsigned v[6];
+    if (std::sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
+        return false;
+    for (int i = 0; i < 6; i++)
+        out[i] = static_cast<uint8_t>(v[i]);
+    return true;
+}
+
+error limit(const std::string &what) { return error::from(errc::limit_exceeded, what); }
+
+} // namespace
+
+nic_port::nic_port(const port_name &name, const config &cfg)
+    : cfg_(cfg), ifname_(name.base), key_("nic:" + name.base), region_name_("nic:" + name.base)
+{
+}
+
+nic_port::~nic_port()
+{
+    worker_.stop();
+    for (uint32_t q = 0; q < queues_.size(); q++)
+        if (queues_[q])
+            unbind_queue(q);
+    xdp_.reset();
+    for (registration &r : regs_)
+        if (r.if_bytes)
+            mem_->meta().release(r.if_off, r.if_bytes);
+    if (mem_)
+        mem_->pool().give(bufs_);
+}
+
+// What the interface is: index, queue count, MAC and MTU, read once when the port is created.
+status nic_port::probe()
+{
+    if (::if_nametoindex(ifname_.c_str()) == 0)
+        return error::from(errc::bad_port_name, "netmap:" + ifname_ + ": no such interface in netringd's namespace");
+    hw_queues_ = count_rx_queues(ifname_);
+    if (!parse_mac(read_sysfs(ifname_, "address"), mac_))
+        return error::from(errc::internal, "cannot read the MAC address of " + ifname_);
+    const std::string mtu = read_sysfs(ifname_, "mtu");
+    mtu_ = mtu.empty() ? 1500 : static_cast<uint32_t>(std::stoul(mtu));
+    return ok_status();
+}
+
+nic_buffers nic_port::buffers() const
+{
+    const auto &g = mem_->geometry();
+    return {mem_->base() + g.buffers_offset, uint64_t{g.num_buffers} * g.buf_size, g.buf_size, g.num_buffers};
+}
+
+result<std::vector<uint32_t>> nic_port::queues_for(const port_name &name) const
+{
+    std::vector<uint32_t> qs;
+    const uint32_t host = hw_queues_;
+    switch (name.role) {
+    case port_role::nic_ring:
+        if (name.ring >= hw_queues_)
+            return error::from(errc::bad_ring, name.str() + ": " + ifname_ + " has " + std::to_string(hw_queues_) +
+                                                   " queue" + (hw_queues_ == 1 ? "" : "s") +
+                                                   (mode_ == nic_mode::afpacket ? " in AF_PACKET mode" : ""));
+        qs.push_back(name.ring);
+        break;
+    case port_role::host: qs.push_back(host); break;
+    case port_role::nic_host:
+    case port_role::nic_all:
+        for (uint32_t q = 0; q < hw_queues_; q++)
+            qs.push_back(q);
+        if (name.role == port_role::nic_host)
+            qs.push_back(host);
+        break;
+    default: return error::from(errc::bad_port_name, name.str() + " is not a NIC port name");
+    }
+    return qs;
+}
+
+status nic_port::reserve_ring(nic_ring &r, uint32_t slots, uint16_t ringid, uint16_t dir, std::vector<uint32_t> &bufs)
+{
+    const uint64_t ring_bytes = round_up(nr_ring_block_size(slots), rings::arena::alignment);
+    const auto off = mem_->meta().reserve(ring_bytes + sizeof(nr_sync));
+    if (!off)
+        return error::from(errc::out_of_buffers, "region " + region_name_ + " metadata area has " +
+                                                     std::to_string(mem_->meta().free_bytes()) +
+                                                     " bytes free, too few for a ring of " + std::to_string(slots) +
+                                                     " slots; raise region_meta_bytes");
+    r.ring_off = *off;
+    r.sync_off = *off + ring_bytes;
+    r.meta_bytes = ring_bytes + sizeof(nr_sync);
+    r.num_slots = slots;
+    r.kick.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    r.notify.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!r.kick.valid() || !r.notify.valid())
+        return error::from_errno(errno, "eventfd for " + ifname_);
+    const size_t first = bufs.size();
+    if (!mem_->pool().take(slots, bufs))
+        return error::from(errc::out_of_buffers, "region " + region_name_ + " has " +
+                                                     std::to_string(mem_->pool().available()) +
+                                                     " free buffers, a ring of " + std::to_string(slots) +
+                                                     " slots needs as many; raise region_buffers");
+    uint8_t *base = mem_->base();
+    rings::init_ring(base, r.ring_off, mem_->geometry(), slots, ringid, dir,
+                     std::span<const uint32_t>(bufs).subspan(first));
+    rings::init_sync(base, r.sync_off);
+    // Received frames may start past the buffer's beginning (AF_XDP copy mode: +256).
+    auto *ring = reinterpret_cast<nr_ring *>(base + r.ring_off);
+    ring->offset_mask = mem_->geometry().buf_size - 1;
+    auto *sync = reinterpret_cast<nr_sync *>(base + r.sync_off);
+    r.hwcur = r.reclaim = 0;
+    r.hwtail = dir == NR_RING_DIR_TX ? slots - 1 : 0;
+    ring->head = ring->cur = 0;
+    ring->tail = r.hwtail;
+    sync->kern.hwcur = 0;
+    sync->kern.hwtail = r.hwtail;
+    return ok_status();
+}
+
+void nic_port::release_ring(nic_ring &r)
+{
+    if (r.meta_bytes)
+        mem_->meta().release(r.ring_off, r.meta_bytes);
+    r = nic_ring{};
+}
+
+// Rings, buffers and I/O of queue q. The ring buffers join bufs_ (returned when the port goes: an
+// application may have swapped them into any ring of the region meanwhile).
+status nic_port::bind_queue(uint32_t q, const proto::regif &req)
+{
+    auto qu = std::make_unique<nic_queue>();
+    qu->index = q;
+    qu->host = q == hw_queues_;
+    const uint32_t tx_slots = req.tx_slots ? req.tx_slots : cfg_.default_slots;
+    const uint32_t rx_slots = req.rx_slots ? req.rx_slots : cfg_.default_slots;
+    auto undo = [&](error e) {
+        release_ring(qu->tx);
+        release_ring(qu->rx);
+        return e;
+    };
+    if (auto s = reserve_ring(qu->tx, tx_slots, static_cast<uint16_t>(q), NR_RING_DIR_TX, bufs_); !s)
+        return undo(s.err());
+    if (auto s = reserve_ring(qu->rx, rx_slots, static_cast<uint16_t>(q), NR_RING_DIR_RX, bufs_); !s)
+        return undo(s.err());
+
+    const nic_buffers mem = buffers();
+    result<std::unique_ptr<nic_queue_io>> io = error::from(errc::internal, "no I/O");
+    if (qu->host) {
+        io = open_tap_queue(tap_name_for(ifname_), mac_, mtu_, mem);
+    } else if (mode_ == nic_mode::afpacket) {
+        io = open_afpacket_queue(ifname_, mem, rx_slots);
+    } else {
+        // The fill ring's buffers: the queue's own, for as long as the port lives.
+        const size_t first = bufs_.size();
+        if (!mem_->pool().take(rx_slots, bufs_))
+            return undo(error::from(errc::out_of_buffers, "region " + region_name_ + " has too few free buffers for " +
+                                                              ifname_ + " queue " + std::to_string(q) +
+                                                              "'s fill ring; raise region_buffers"));
+        io = open_afxdp_queue(ifname_, q, mem, std::span<const uint32_t>(bufs_).subspan(first), rx_slots);
+        if (io) {
+            if (auto s = xdp_->map_socket(q, afxdp_socket_fd(*io.value())); !s)
+                return undo(s.err());
+        }
+    }
+    if (!io)
+        return undo(io.err());
+    qu->io = std::move(io.value());
+    if (queues_.size() <= q)
+        queues_.resize(q + 1);
+    queues_[q] = std::move(qu);
+    return ok_status();
+}
+
+void nic_port::unbind_queue(uint32_t q)
+{
+    std::unique_ptr<nic_queue> &qu = queues_[q];
+    if (!qu)
+        return;
+    if (xdp_ && !qu->host)
+        xdp_->unmap_socket(q);
+    qu->io.reset();
+    // The application may still have the rings mapped: tell it they are gone before they are reused.
+    for (nic_ring *r : {&qu->tx, &qu->rx}) {
+        rings::mark_peer_gone({reinterpret_cast<nr_ring *>(mem_->base() + r->ring_off),
+                               reinterpret_cast<nr_sync *>(mem_->base() + r->sync_off), r->num_slots});
+        release_ring(*r);
+    }
+    qu.reset();
+}
+
+status nic_port::open_region(const reg_context &ctx)
+{
+    if (mem_)
+        return ok_status();
+    if (auto s = probe(); !s)
+        return s;
+    auto mem = ctx.open_region(region_name_);
+    if (!mem)
+        return mem.err();
+    mem_ = std::move(mem.value());
+    return ok_status();
+}
+
+void nic_port::restart_worker()
+{
+    std::vector<nic_queue *> active;
+    for (auto &q : queues_)
+        if (q)
+            active.push_back(q.get());
+    // start() fails only when it cannot make its eventfd; the rings then stay unserved and the
+    // clients see no progress, which the log explains.
+    rings::buffer_limits lim = mem_->limits();
+    lim.offset_mask = lim.buf_size - 1;
+    (void)worker_.start(mem_->base(), lim, std::move(active), cfg_.worker_spin);
+}
+
+// The first NIC queue decides how the interface is bound, for as long as the port lives.
+status nic_port::choose_mode(const port_name &name)
+{
+    if (mode_ != nic_mode::auto_select || name.role == port_role::host)
+        return ok_status();
+    if (cfg_.nic != nic_mode::afpacket) {
+        auto prog = xdp_program::attach(ifname_, hw_queues_);
+        if (prog) {
+            xdp_ = std::move(prog.value());
+            mode_ = nic_mode::afxdp;
+            return ok_status();
+        }
+        if (cfg_.nic == nic_mode::afxdp)
+            return error::from(errc::not_supported, "cannot attach the XDP program to " + ifname_ + " (nic_mode afxdp): " +
+                                                        prog.err().message);
+        fallback_reason_ = prog.err().message;
+    }
+    mode_ = nic_mode::afpacket;
+    hw_queues_ = 1; // one socket sees every queue
+    return ok_status();
+}
+
+status nic_port::check_request(const port_name &name, const proto::regif &req) const
+{
+    if (name.tx_only || name.rx_only || (req.flags & (proto::regif_tx_only | proto::regif_rx_only)))
+        return error::from(errc::not_supported, "NIC ports open both directions: /T and /R are not supported (" +
+                                                    name.str() + ")");
+    for (const uint32_t slots : {req.tx_slots, req.rx_slots}) {
+        if (slots == 0)
+            continue;
+        if (slots > cfg_.max_slots)
+            return limit("slots " + std::to_string(slots) + " exceed max_slots " + std::to_string(cfg_.max_slots));
+        if (slots < 64 || !is_pow2(slots))
+            return limit("NIC rings take a power of two of slots in 64.." + std::to_string(cfg_.max_slots) + ", not " +
+                         std::to_string(slots));
+    }
+    if (req.extra_bufs > cfg_.max_extra_bufs)
+        return limit("extra_bufs " + std::to_string(req.extra_bufs) + " exceeds max_extra_bufs " +
+                     std::to_string(cfg_.max_extra_bufs));
+    return ok_status();
+}
+
+result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &name, const proto::regif &req)
+{
+    if (auto s = check_request(name, req); !s)
+        return s.err();
+    if (auto s = open_region(ctx); !s)
+        return s.err();
+    if (auto s = choose_mode(name); !s)
+        return s.err();
+    auto wanted = queues_for(name);
+    if (!wanted)
+        return wanted.err();
+    const bool exclusive = name.exclusive || (req.flags & proto::regif_exclusive);
+    for (const uint32_t q : *wanted) {
+        const nic_queue *qu = q < queues_.size() ? queues_[q].get() : nullptr;
+        if (qu && (qu->exclusive || exclusive))
+            return error::from(errc::port_busy, name.str() + ": " + queue_label(q) + " is already open" +
+                                                    (qu->exclusive ? " exclusively" : "") + " (" +
+                                                    std::to_string(qu->users) + " registration" +
+                                                    (qu->users == 1 ? "" : "s") + ")");
+    }
+
+    // Bind what is not bound yet, with the worker stopped; all or nothing.
+    worker_.stop();
+    std::vector<uint32_t> fresh;
+    for (const uint32_t q : *wanted) {
+        if (q < queues_.size() && queues_[q])
+            continue;
+        if (auto s = bind_queue(q, req); !s) {
+            for (const uint32_t f : fresh)
+                unbind_queue(f);
+            if (!any_nic_queue())
+                xdp_.reset();
+            restart_worker();
+            return s.err();
+        }
+        fresh.push_back(q);
+    }
+
+    registration reg;
+    reg.reg_id = ctx.reg_id;
+    reg.pid = ctx.pid;
+    reg.queues = *wanted;
+    uint32_t nic_rings = 0, host_rings = 0;
+    std::vector<rings::if_ring_entry> entries;
+    for (const bool tx : {true, false}) {
+        for (const uint32_t q : reg.queues) {
+            const nic_ring &r = tx ? queues_[q]->tx : queues_[q]->rx;
+            entries.push_back({r.ring_off, r.sync_off, 0, 0});
+        }
+    }
+    for (const uint32_t q : reg.queues)
+        (q == hw_queues_ ? host_rings : nic_rings)++;
+    reg.if_bytes = nr_if_block_size(static_cast<uint32_t>(entries.size()));
+    const auto off = mem_->meta().reserve(reg.if_bytes);
+    if (!off) {
+        for (const uint32_t f : fresh)
+            unbind_queue(f);
+        restart_worker();
+        return error::from(errc::out_of_buffers, "region " + region_name_ + " metadata area is full; raise region_meta_bytes");
+    }
+    reg.if_off = *off;
+    uint32_t bufs_head = 0;
+    if (req.extra_bufs) {
+        const size_t first = bufs_.size();
+        if (!mem_->pool().take(req.extra_bufs, bufs_)) {
+            mem_->meta().release(reg.if_off, reg.if_bytes);
+            for (const uint32_t f : fresh)
+                unbind_queue(f);
+            restart_worker();
+            return error::from(errc::out_of_buffers, "region " + region_name_ + " has " +
+                                                         std::to_string(mem_->pool().available()) +
+                                                         " free buffers, this registration asks " +
+                                                         std::to_string(req.extra_bufs) + " extra buffers");
+        }
+        bufs_head = rings::link_buffers(mem_->base(), mem_->geometry(), std::span<const uint32_t>(bufs_).subspan(first));
+    }
+    uint8_t *base = mem_->base();
+    rings::init_if(base, reg.if_off, ifname_, nic_rings, nic_rings, NR_PORT_KIND_DAEMON, entries, bufs_head);
+    auto *nifp = reinterpret_cast<nr_if *>(base + reg.if_off);
+    nifp->ni_host_tx_rings = nifp->ni_host_rx_rings = host_rings;
+
+    for (const uint32_t q : reg.queues) {
+        queues_[q]->users++;
+        queues_[q]->exclusive = queues_[q]->exclusive || exclusive;
+    }
+    restart_worker();
+    mem_->add_user(); // partner: drop_user in detach
+
+    attach_result a;
+    a.mem = mem_.get();
+    a.if_offset = reg.if_off;
+    a.port_kind = NR_PORT_KIND_DAEMON;
+    a.tx_rings = a.rx_rings = static_cast<uint32_t>(reg.queues.size());
+    a.tx_slots = queues_[reg.queues[0]]->tx.num_slots;
+    a.rx_slots = queues_[reg.queues[0]]->rx.num_slots;
+    a.extra_bufs = req.extra_bufs;
+    a.fds.push_back(mem_->fd());
+    for (const bool tx : {true, false}) {
+        for (const uint32_t q : reg.queues) {
+            const nic_ring &r = tx ? queues_[q]->tx : queues_[q]->rx;
+            a.fds.push_back(r.kick.get());
+            a.fds.push_back(r.notify.get());
+        }
+    }
+    regs_.push_back(std::move(reg));
+    return a;
+}
+
+bool nic_port::detach(uint32_t reg_id)
+{
+    const auto it = std::find_if(regs_.begin(), regs_.end(), [&](const registration &r) { return r.reg_id == reg_id; });
+    if (it != regs_.end()) {
+        worker_.stop();
+        for (const uint32_t q : it->queues) {
+            nic_queue &qu = *queues_[q];
+            if (--qu.users == 0)
+                unbind_queue(q);
+            else
+                qu.exclusive = false; // only one registration can hold a queue exclusively
+        }
+        if (!any_nic_queue())
+            xdp_.reset(); // nothing bound: the interface's frames go to the kernel stack again
+        mem_->meta().release(it->if_off, it->if_bytes);
+        mem_->drop_user();
+        regs_.erase(it);
+        restart_worker();
+    }
+    return regs_.empty();
+}
+
+bool nic_port::any_nic_queue() const
+{
+    for (uint32_t q = 0; q < hw_queues_ && q < queues_.size(); q++)
+        if (queues_[q])
+            return true;
+    return false;
+}
+
+std::string nic_port::queue_label(uint32_t q) const
+{
+    return q == hw_queues_ ? "the host rings of " + ifname_ : ifname_ + " queue " + std::to_string(q);
+}
+
+nic_port::registration *nic_port::find(uint32_t reg_id)
+{
+    for (registration &r : regs_)
+        if (r.reg_id == reg_id)
+            return &r;
+    return nullptr;
+}
+
+const nic_port::registration *nic_port::find(uint32_t reg_id) const
+{
+    return const_cast<nic_port *>(this)->find(reg_id);
+}
+
+// The socket path: publish what the application wrote in its ring and wake the worker. The worker
+// does the checking and the I/O; the reply carries the tail as it stands.
+sync_result nic_port::socket_sync(uint32_t reg_id, uint32_t ring, bool tx)
+{
+    const registration *reg = find(reg_id);
+    if (!reg)
+        return {errc::not_registered, "registration " + std::to_string(reg_id) + " is not on " + key_, 0};
+    const size_t n = reg->queues.size();
+    if (ring != proto::all_rings && ring >= n)
+        return {errc::bad_ring, "netmap:" + ifname_ + " registration has " + std::to_string(n) + (tx ? " tx" : " rx") +
+                                    " rings; ring " + std::to_string(ring) + " does not exist",
+                0};
+    sync_result res;
+    uint8_t *base = mem_->base();
+    for (size_t i = ring == proto::all_rings ? 0 : ring; i < (ring == proto::all_rings ? n : ring + 1); i++) {
+        const nic_queue &qu = *queues_[reg->queues[i]];
+        const nic_ring &r = tx ? qu.tx : qu.rx;
+        auto *nr = reinterpret_cast<nr_ring *>(base + r.ring_off);
+        auto *sync = reinterpret_cast<nr_sync *>(base + r.sync_off);
+        rings::store_relaxed(sync->app.cur, rings::load_relaxed(nr->cur));
+        rings::store_release(sync->app.head, rings::load_relaxed(nr->head));
+        const uint64_t one = 1;
+        (void)!::write(r.kick.get(), &one, sizeof one);
+        const uint32_t tail = rings::load_acquire(sync->kern.hwtail);
+        if (tail < r.num_slots)
+            rings::store_relaxed(nr->tail, tail);
+        res.tail = tail;
+    }
+    return res;
+}
+
+sync_result nic_port::txsync(uint32_t reg_id, uint32_t ring) { return socket_sync(reg_id, ring, true); }
+sync_result nic_port::rxsync(uint32_t reg_id, uint32_t ring) { return socket_sync(reg_id, ring, false); }
+
+port_details nic_port::info(const port_name &name) const
+{
+    port_details d;
+    d.port_kind = NR_PORT_KIND_DAEMON;
+    d.region_name = region_name_;
+    d.buf_size = mem_ ? mem_->geometry().buf_size : cfg_.buf_size;
+    uint32_t hw = hw_queues_ ? hw_queues_ : count_rx_queues(ifname_);
+    uint32_t rings = name.role == port_role::nic_ring || name.role == port_role::host ? 1
+                     : name.role == port_role::nic_host                              ? hw + 1
+                                                                                     : hw;
+    d.tx_rings = d.rx_rings = rings;
+    d.tx_slots = d.rx_slots = cfg_.default_slots;
+    for (const auto &q : queues_)
+        if (q) {
+            d.tx_slots = q->tx.num_slots;
+            d.rx_slots = q->rx.num_slots;
+            break;
+        }
+    d.clients = static_cast<uint32_t>(regs_.size());
+    d.exclusive = false;
+    for (const auto &q : queues_)
+        d.exclusive = d.exclusive || (q && q->exclusive);
+    return d;
+}
+
+void nic_port::collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const
+{
+    const registration *reg = find(reg_id);
+    if (!reg)
+        return;
+    const uint8_t *base = mem_->base();
+    for (const bool tx : {true, false}) {
+        for (const uint32_t q : reg->queues) {
+            const nic_queue &qu = *queues_[q];
+            const nic_ring &r = tx ? qu.tx : qu.rx;
+            auto *sync = reinterpret_cast<nr_sync *>(const_cast<uint8_t *>(base) + r.sync_off);
+            proto::stats_ring s{};
+            s.dir = tx ? NR_RING_DIR_TX : NR_RING_DIR_RX;
+            s.ringid = static_cast<uint16_t>(q);
+            s.num_slots = r.num_slots;
+            s.status = rings::load_relaxed(sync->flags.status);
+            s.packets = rings::load_relaxed(sync->kern.packets);
+            s.bytes = rings::load_relaxed(sync->kern.bytes);
+            s.drops = rings::load_relaxed(sync->kern.drops);
+            s.kicks = rings::load_relaxed(sync->kern.kicks);
+            s.errors = rings::load_relaxed(sync->kern.errors);
+            out.push_back(s);
+        }
+    }
+}
+
+} // namespace netring::netringd

@@ -1,0 +1,87 @@
+// The NIC port: netmap:IF (every hardware queue), netmap:IF-K (queue K), netmap:IF^ (the host-stack
+// rings, a TAP device) and netmap:IF* (NIC and host), all of one interface in one object.
+//
+// Each queue (hardware queue K, or the host queue) owns one tx and one rx ring, their sync blocks,
+// kick/notify eventfds, the buffers it took and its I/O (nic_io.hpp). A queue is bound when the first
+// registration naming it arrives and unbound when the last one leaves; registrations of the same
+// queue share its rings, as netmap's non-exclusive opens do, unless one of them asked for /x.
+// Every registration gets its own if block listing its queues' rings (NR_PORT_KIND_DAEMON).
+//
+// The data path is one worker thread per port (nic_worker.hpp), serving every bound queue. The
+// control thread changes the set of queues only with the worker stopped, so the two never share a
+// queue's state at the same time. The NIC, its host rings and pipes opened on it share the region
+// "nic:IF", so an application can move frames between them by swapping buffer indices.
+#pragma once
+
+#include "../port.hpp"
+#include "nic_io.hpp"
+#include "nic_worker.hpp"
+#include "xdp_program.hpp"
+
+#include <netring/unique_fd.hpp>
+
+#include <array>
+#include <memory>
+#include <vector>
+
+namespace netring::netringd {
+
+class nic_port final : public port {
+public:
+    nic_port(const port_name &name, const config &cfg);
+    ~nic_port() override;
+    nic_port(const nic_port &) = delete;
+    nic_port &operator=(const nic_port &) = delete;
+
+    result<attach_result> attach(const reg_context &ctx, const port_name &name, const proto::regif &req) override;
+    bool detach(uint32_t reg_id) override;
+    sync_result txsync(uint32_t reg_id, uint32_t ring) override;
+    sync_result rxsync(uint32_t reg_id, uint32_t ring) override;
+    port_details info(const port_name &name) const override;
+    void collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const override;
+
+private:
+    struct registration {
+        uint32_t reg_id = 0;
+        pid_t pid = 0;
+        std::vector<uint32_t> queues; // indices into queues_, NIC queues first, host last
+        uint64_t if_off = 0;
+        uint64_t if_bytes = 0;
+        std::vector<uint32_t> extra_bufs;
+    };
+
+    status probe();
+    status choose_mode(const port_name &name);
+    status check_request(const port_name &name, const proto::regif &req) const;
+    bool any_nic_queue() const;
+    std::string queue_label(uint32_t q) const;
+    status open_region(const reg_context &ctx);
+    result<std::vector<uint32_t>> queues_for(const port_name &name) const;
+    status bind_queue(uint32_t q, const proto::regif &req);
+    void unbind_queue(uint32_t q);
+    status reserve_ring(nic_ring &r, uint32_t slots, uint16_t ringid, uint16_t dir, std::vector<uint32_t> &bufs);
+    void release_ring(nic_ring &r);
+    void restart_worker();
+    registration *find(uint32_t reg_id);
+    const registration *find(uint32_t reg_id) const;
+    nic_buffers buffers() const;
+    sync_result socket_sync(uint32_t reg_id, uint32_t ring, bool tx);
+
+    const config &cfg_;
+    std::string ifname_;
+    std::string key_;
+    std::string region_name_;
+    nic_mode mode_ = nic_mode::auto_select; // the mode in use once the first queue is bound
+    uint32_t hw_queues_ = 0;                // from sysfs; 1 in AF_PACKET mode
+    uint8_t mac_[6] = {};
+    uint32_t mtu_ = 1500;
+    std::string fallback_reason_; // why auto mode fell back to AF_PACKET
+    std::shared_ptr<region> mem_;
+    std::unique_ptr<xdp_program> xdp_;
+    std::vector<std::unique_ptr<nic_queue>> queues_; // [0, hw_queues_) NIC, [hw_queues_] host
+    std::vector<registration> regs_;
+    std::vector<uint32_t> bufs_; // every buffer the port took: rings, fill rings, extras
+    nic_worker worker_;
+};
+
+} // namespace netring::netringd

@@ -1,0 +1,104 @@
+// The packet I/O of one NIC queue (or of the host stack's TAP), as the NIC port's worker drives it.
+//
+//   auto q = open_afxdp_queue(link, queue, mem, fill_bufs, ring_size);   // or open_afpacket_queue,
+//   uint32_t got = (*q)->receive(slots, n);     //                         open_tap_queue
+//   uint32_t took = (*q)->transmit(slots, n);   // frames in region buffers, in ring order
+//   uint32_t done = (*q)->reclaim();            // of those taken, how many buffers are free again
+//
+// Implementations:
+//   nic_afxdp.cpp    AF_XDP socket whose UMEM is the region's buffer area: the kernel writes received
+//                    frames straight into region buffers and transmits from them (no user-space copy);
+//   nic_afpacket.cpp AF_PACKET socket, TPACKET_V3 RX ring copied into region buffers, sendmmsg TX;
+//   nic_tap.cpp      the host-stack rings: a TAP device, read()/write() into and out of region buffers.
+//
+// The worker validates every slot before it reaches these calls (buffer index in range, offset + len
+// inside the buffer), so implementations may trust `io_slot`s; they never look at shared memory
+// themselves. One worker thread owns a queue: no call is made concurrently with another.
+#pragma once
+
+#include <netring/error.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace netring::netringd {
+
+// A frame in a region buffer: data at buffer(buf_idx) + offset, len bytes.
+struct io_slot {
+    uint32_t buf_idx = 0;
+    uint16_t offset = 0;
+    uint16_t len = 0;
+};
+
+// Counters one queue keeps; read by STATS (from the control thread: each field is written only by
+// the worker, read racily, informational).
+struct io_counters {
+    uint64_t rx_packets = 0;
+    uint64_t rx_bytes = 0;
+    uint64_t rx_dropped = 0;  // frames the kernel or the backend dropped (ring full, no buffer)
+    uint64_t tx_packets = 0;
+    uint64_t tx_bytes = 0;
+    uint64_t tx_errors = 0;   // frames the kernel refused
+    uint64_t copies = 0;      // frames copied in user space (AF_XDP: always 0)
+    uint64_t syscalls = 0;    // sendto/recv/poll kicks made to move frames
+};
+
+// The region's buffer area, as the daemon maps it.
+struct nic_buffers {
+    uint8_t *area = nullptr;  // buffer 0 in the daemon's mapping (region base + buffers_offset)
+    uint64_t area_bytes = 0;  // num_buffers * buf_size
+    uint32_t buf_size = 0;    // power of two; also the AF_XDP chunk size
+    uint32_t num_buffers = 0;
+
+    uint8_t *data(const io_slot &s) const { return area + uint64_t{s.buf_idx} * buf_size + s.offset; }
+};
+
+class nic_queue_io {
+public:
+    virtual ~nic_queue_io() = default;
+
+    // Receives up to n frames. On entry every slots[i].buf_idx is a free buffer the RX ring gives up
+    // (offset and len are ignored). On return slots[0..k) describe the k frames received: a copying
+    // implementation writes into the given buffer at offset 0; AF_XDP replaces buf_idx/offset with
+    // where the frame landed and keeps the given buffer for its fill ring. slots[k..n) are unchanged.
+    virtual uint32_t receive(io_slot *slots, uint32_t n) = 0;
+
+    // Queues up to n frames for transmission, in order; returns how many it took (the rest are
+    // offered again on the next call). A taken frame's buffer stays in use until reclaim() counts it.
+    virtual uint32_t transmit(const io_slot *slots, uint32_t n) = 0;
+
+    // How many taken frames (oldest first) have left their buffers since the last call.
+    virtual uint32_t reclaim() = 0;
+
+    // Readable (POLLIN) when frames wait to be received: the worker sleeps on it when idle.
+    virtual int rx_wait_fd() const = 0;
+
+    virtual const io_counters &counters() const = 0;
+};
+
+// The AF_XDP queue: one XSK bound to (ifname, queue) in copy or zero-copy mode, whichever the driver
+// gives, its UMEM being mem's whole buffer area (each queue registers the area itself). `fill_bufs`
+// are buffers that belong to the queue from now on and go to the fill ring. `ring_size` sizes the
+// XSK rings (power of two). The XSK is not yet in the XDP program's map: see xdp_program.
+result<std::unique_ptr<nic_queue_io>> open_afxdp_queue(const std::string &ifname, uint32_t queue,
+                                                       const nic_buffers &mem, std::span<const uint32_t> fill_bufs,
+                                                       uint32_t ring_size);
+// The socket fd of an AF_XDP queue (for the XSKMAP), or -1 for other kinds.
+int afxdp_socket_fd(const nic_queue_io &q);
+
+// The AF_PACKET queue: every frame of the interface (all hardware queues), outgoing ones excluded.
+result<std::unique_ptr<nic_queue_io>> open_afpacket_queue(const std::string &ifname, const nic_buffers &mem,
+                                                          uint32_t ring_size);
+
+// The host-stack queue: the TAP device `tap_name`, created here with `mac` and brought up; removed
+// when the object goes. Frames transmitted enter the kernel stack as if received on the TAP; frames
+// the kernel sends out through the TAP are received.
+result<std::unique_ptr<nic_queue_io>> open_tap_queue(const std::string &tap_name, const uint8_t (&mac)[6],
+                                                     uint32_t mtu, const nic_buffers &mem);
+
+// The TAP name for an interface: "nr-" + ifname, cut to fit IFNAMSIZ.
+std::string tap_name_for(const std::string &ifname);
+
+} // namespace netring::netringd

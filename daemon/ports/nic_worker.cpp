@@ -1,0 +1,300 @@
+#include "nic_worker.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace netring::netringd {
+namespace {
+
+// Frames per call into a queue's I/O: big enough to amortise a sendto or a ring update, small
+// enough that one queue cannot starve the others of the thread.
+constexpr uint32_t io_batch = 64;
+
+inline void cpu_relax()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+inline void full_fence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
+
+uint32_t add(uint32_t i, uint32_t k, uint32_t n) { return i + k >= n ? i + k - n : i + k; }
+uint32_t prev(uint32_t i, uint32_t n) { return i == 0 ? n - 1 : i - 1; }
+
+void signal(int fd)
+{
+    const uint64_t one = 1;
+    ssize_t r;
+    do {
+        r = ::write(fd, &one, sizeof one);
+    } while (r < 0 && errno == EINTR); // EAGAIN: the counter is full, which wakes the reader anyway
+}
+
+void drain(int fd)
+{
+    uint64_t v;
+    while (::read(fd, &v, sizeof v) < 0 && errno == EINTR) {
+    }
+}
+
+// After publishing hwtail: wake the application if it said it sleeps. The store of hwtail must be
+// visible before the flag is read (store-load: a full fence); partner: the fence in the client's
+// daemon_arm between setting the flag and re-reading hwtail.
+void wake_app(const rings::ring_ref &r, const nic_ring &rec)
+{
+    full_fence();
+    if (rings::load_relaxed(r.sync->flags.appl_need_kick) == 0)
+        return;
+    rings::store_relaxed(r.sync->flags.appl_need_kick, 0u);
+    signal(rec.notify.get());
+    rings::store_relaxed(r.sync->kern.kicks, rings::load_relaxed(r.sync->kern.kicks) + 1);
+}
+
+void bump(uint64_t &counter, uint64_t by) { rings::store_relaxed(counter, rings::load_relaxed(counter) + by); }
+
+} // namespace
+
+status nic_worker::start(uint8_t *base, const rings::buffer_limits &lim, std::vector<nic_queue *> queues,
+                         uint32_t spin)
+{
+    stop();
+    if (queues.empty())
+        return ok_status();
+    if (!wake_.valid()) {
+        wake_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+        if (!wake_.valid())
+            return error::from_errno(errno, "eventfd for the NIC worker");
+    }
+    base_ = base;
+    lim_ = lim;
+    spin_ = spin;
+    queues_ = std::move(queues);
+    pollset_.clear();
+    pollset_.reserve(1 + 3 * queues_.size()); // sized here: sleep() never allocates
+    stop_.store(false, std::memory_order_relaxed);
+    thread_ = std::thread([this] { run(); });
+    return ok_status();
+}
+
+void nic_worker::stop()
+{
+    if (!thread_.joinable())
+        return;
+    stop_.store(true, std::memory_order_release);
+    signal(wake_.get());
+    thread_.join();
+    drain(wake_.get());
+    // Leave no flag saying "kick me": nobody would read the kick eventfd until the next start.
+    for (nic_queue *q : queues_)
+        for (const nic_ring *r : {&q->tx, &q->rx})
+            rings::store_relaxed(ref(*r).sync->flags.kern_need_kick, 0u);
+    queues_.clear();
+}
+
+rings::ring_ref nic_worker::ref(const nic_ring &r) const
+{
+    return {reinterpret_cast<nr_ring *>(base_ + r.ring_off), reinterpret_cast<nr_sync *>(base_ + r.sync_off),
+            r.num_slots};
+}
+
+// netmap's answer to indices it cannot accept: put the ring back where the kernel side stands,
+// repair any slot that points outside the region, count the error (the client reports it as
+// errc::ring_reset). app.head/app.cur are rewritten too, or the same bad value would be seen again.
+void nic_worker::fault(const nic_ring &r)
+{
+    const rings::ring_ref rr = ref(r);
+    rings::ring_reset(rr, r.hwcur, r.hwtail, lim_);
+    rings::store_relaxed(rr.sync->app.cur, r.hwcur);
+    rings::store_relaxed(rr.sync->app.head, r.hwcur);
+}
+
+void nic_worker::run()
+{
+    uint32_t idle = 0;
+    while (!stop_.load(std::memory_order_acquire)) {
+        bool progress = false;
+        for (nic_queue *q : queues_) {
+            progress |= serve_tx(*q);
+            progress |= serve_rx(*q);
+        }
+        if (progress) {
+            idle = 0;
+            continue;
+        }
+        if (++idle < spin_) {
+            cpu_relax();
+            continue;
+        }
+        sleep();
+        idle = 0;
+    }
+}
+
+bool nic_worker::serve_tx(nic_queue &q)
+{
+    nic_ring &r = q.tx;
+    const rings::ring_ref rr = ref(r);
+    const uint32_t n = r.num_slots;
+    bool progress = false;
+
+    // 1. Frames the application published: [hwcur, head).
+    const uint32_t head = rings::load_acquire(rr.sync->app.head); // partner: the client's store_release
+    if (head != r.hwcur) {
+        const uint32_t cur = rings::load_relaxed(rr.sync->app.cur);
+        if (!rings::indices_valid(head, cur, r.hwcur, r.hwtail, n)) {
+            fault(r);
+            return true;
+        }
+        io_slot batch[io_batch];
+        uint32_t k = 0;
+        uint64_t bytes = 0;
+        uint32_t i = r.hwcur;
+        while (i != head && k < io_batch) {
+            nr_slot &slot = rr.ring->slot[i];
+            const nr_slot s = rings::slot_snapshot(slot);
+            if (!rings::slot_valid(s, lim_) || s.len == 0) {
+                // Nothing to send from this slot. It can be passed over only when no frame before
+                // it is still with the I/O, since reclaim() counts frames, not slots.
+                if (k > 0 || r.reclaim != r.hwcur)
+                    break;
+                if (s.len != 0) {
+                    rings::slot_repair(slot, s, lim_);
+                    bump(rr.sync->kern.errors, 1);
+                }
+                i = add(i, 1, n);
+                r.hwcur = r.reclaim = i;
+                r.hwtail = prev(r.reclaim, n);
+                progress = true;
+                continue;
+            }
+            batch[k++] = {s.buf_idx, static_cast<uint16_t>(s.ptr & lim_.offset_mask), s.len};
+            bytes += s.len;
+            i = add(i, 1, n);
+        }
+        const uint32_t took = k ? q.io->transmit(batch, k) : 0;
+        if (took) {
+            if (took < k)
+                for (uint32_t j = took; j < k; j++)
+                    bytes -= batch[j].len;
+            r.hwcur = add(r.hwcur, took, n);
+            bump(rr.sync->kern.packets, took);
+            bump(rr.sync->kern.bytes, bytes);
+            progress = true;
+        }
+        rings::store_release(rr.sync->kern.hwcur, r.hwcur);
+    }
+
+    // 2. Frames the I/O is done with: their slots go back to the application.
+    const uint32_t in_flight = rings::distance(r.reclaim, r.hwcur, n);
+    uint32_t done = in_flight ? q.io->reclaim() : 0;
+    if (done > in_flight)
+        done = in_flight; // an I/O that miscounts must not move tail past hwcur
+    if (done || progress) {
+        r.reclaim = add(r.reclaim, done, n);
+        r.hwtail = prev(r.reclaim, n);
+        rings::store_release(rr.sync->kern.hwtail, r.hwtail); // partner: the client's load_acquire
+        wake_app(rr, r);
+        progress = true;
+    }
+    return progress;
+}
+
+bool nic_worker::serve_rx(nic_queue &q)
+{
+    nic_ring &r = q.rx;
+    const rings::ring_ref rr = ref(r);
+    const uint32_t n = r.num_slots;
+
+    // 1. Slots the application released: [hwcur, head) become free.
+    const uint32_t head = rings::load_acquire(rr.sync->app.head);
+    if (head != r.hwcur) {
+        const uint32_t cur = rings::load_relaxed(rr.sync->app.cur);
+        if (!rings::indices_valid(head, cur, r.hwcur, r.hwtail, n)) {
+            fault(r);
+            return true;
+        }
+        r.hwcur = head;
+        rings::store_release(rr.sync->kern.hwcur, r.hwcur);
+    }
+
+    // 2. Receive into [hwtail, hwcur - 1): one slot stays empty, so a full ring is not an empty one.
+    const uint32_t room = rings::distance(r.hwtail, prev(r.hwcur, n), n);
+    if (room == 0)
+        return false;
+    const uint32_t k = room < io_batch ? room : io_batch;
+    io_slot batch[io_batch];
+    uint32_t i = r.hwtail;
+    for (uint32_t j = 0; j < k; j++) {
+        uint32_t buf = rings::load_relaxed(rr.ring->slot[i].buf_idx);
+        if (buf >= lim_.num_buffers) { // released with a bad index: receive into the dummy buffer
+            buf = NR_DUMMY_BUFFER;
+            bump(rr.sync->kern.errors, 1);
+        }
+        batch[j] = {buf, 0, 0};
+        i = add(i, 1, n);
+    }
+    const uint32_t got = q.io->receive(batch, k);
+    if (got == 0)
+        return false;
+    uint64_t bytes = 0;
+    i = r.hwtail;
+    for (uint32_t j = 0; j < got; j++) {
+        nr_slot &slot = rr.ring->slot[i];
+        rings::store_relaxed(slot.buf_idx, batch[j].buf_idx);
+        rings::store_relaxed(slot.len, batch[j].len);
+        rings::store_relaxed(slot.flags, uint16_t{0});
+        rings::store_relaxed(slot.ptr, uint64_t{batch[j].offset});
+        bytes += batch[j].len;
+        i = add(i, 1, n);
+    }
+    r.hwtail = i;
+    rings::store_release(rr.sync->kern.hwtail, r.hwtail); // slots before hwtail: partner load_acquire
+    bump(rr.sync->kern.packets, got);
+    bump(rr.sync->kern.bytes, bytes);
+    wake_app(rr, r);
+    return true;
+}
+
+void nic_worker::sleep()
+{
+    // Arm: "kick me" on every ring, then look once more (the application may have published just
+    // before seeing the flag: store-load, so a full fence; partner: the one in daemon_sync).
+    for (nic_queue *q : queues_)
+        for (const nic_ring *r : {&q->tx, &q->rx})
+            rings::store_relaxed(ref(*r).sync->flags.kern_need_kick, 1u);
+    full_fence();
+    bool work = false;
+    int timeout_ms = -1;
+    pollset_.clear();
+    pollset_.push_back({wake_.get(), POLLIN, 0});
+    for (nic_queue *q : queues_) {
+        const nic_ring &tx = q->tx;
+        const nic_ring &rx = q->rx;
+        if (rings::load_acquire(ref(tx).sync->app.head) != tx.hwcur ||
+            rings::load_acquire(ref(rx).sync->app.head) != rx.hwcur)
+            work = true;
+        if (tx.reclaim != tx.hwcur)
+            timeout_ms = 1; // frames still with the I/O: their completion has no fd to wake us
+        pollset_.push_back({tx.kick.get(), POLLIN, 0});
+        pollset_.push_back({rx.kick.get(), POLLIN, 0});
+        if (rings::distance(rx.hwtail, prev(rx.hwcur, rx.num_slots), rx.num_slots) > 0)
+            pollset_.push_back({q->io->rx_wait_fd(), POLLIN, 0});
+    }
+    if (!work && !stop_.load(std::memory_order_acquire)) {
+        int rc;
+        do {
+            rc = ::poll(pollset_.data(), pollset_.size(), timeout_ms);
+        } while (rc < 0 && errno == EINTR);
+    }
+    for (nic_queue *q : queues_) {
+        for (const nic_ring *r : {&q->tx, &q->rx}) {
+            rings::store_relaxed(ref(*r).sync->flags.kern_need_kick, 0u);
+            drain(r->kick.get());
+        }
+    }
+}
+
+} // namespace netring::netringd

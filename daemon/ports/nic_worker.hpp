@@ -1,0 +1,89 @@
+// The NIC port's data path: one thread that serves the tx and rx rings of every bound queue.
+//
+//   nic_worker w;
+//   w.start(base, limits, {&q0, &q1}, spin);   // the thread owns those queues' ring state now
+//   w.stop();                                  // joins; the control thread may touch them again
+//
+// Per pass and per queue: reclaim transmitted buffers and publish the tx ring's new hwtail; take
+// the frames the application published (tx head) and hand them to the queue's I/O; collect the
+// rx ring's released slots (rx head) and receive frames into them, publishing hwtail. Every index
+// read from shared memory is checked as netmap's sync prologues do and every slot before use.
+//
+// Idle: after `spin` passes with no progress the worker sets kern_need_kick on every ring, fences,
+// re-checks, and sleeps in poll() on the rings' kick eventfds, the I/O's rx fds (when the rx ring
+// has room) and its own wake eventfd. Applications write a ring's kick only when the flag is set.
+// The worker writes a ring's notify eventfd only when the application set appl_need_kick.
+#pragma once
+
+#include "nic_io.hpp"
+
+#include <netring/unique_fd.hpp>
+#include <rings/pipe_sync.hpp>
+#include <rings/ring_ops.hpp>
+
+#include <poll.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace netring::netringd {
+
+// One ring as the daemon recorded it, plus the worker's own copy of the kernel-side indices: the
+// worker never reads hwcur/hwtail back from shared memory, it only publishes them.
+struct nic_ring {
+    uint64_t ring_off = 0;
+    uint64_t sync_off = 0;
+    uint64_t meta_bytes = 0; // arena range at ring_off: ring block and sync block
+    uint32_t num_slots = 0;
+    unique_fd kick;   // written by the application, read by the worker
+    unique_fd notify; // written by the worker, polled by the application
+    uint32_t hwcur = 0;
+    uint32_t hwtail = 0;
+    uint32_t reclaim = 0; // tx: first slot whose frame the I/O still holds
+};
+
+struct nic_queue {
+    uint32_t index = 0; // hardware queue, or the host queue (index == hardware queue count)
+    bool host = false;
+    nic_ring tx;
+    nic_ring rx;
+    std::unique_ptr<nic_queue_io> io;
+    uint32_t users = 0;     // registrations naming this queue
+    bool exclusive = false; // held with /x
+};
+
+class nic_worker {
+public:
+    nic_worker() = default;
+    ~nic_worker() { stop(); }
+    nic_worker(const nic_worker &) = delete;
+    nic_worker &operator=(const nic_worker &) = delete;
+
+    // Starts the thread over `queues` (bound: io set, rings formatted). `base` is the region mapping.
+    status start(uint8_t *base, const rings::buffer_limits &lim, std::vector<nic_queue *> queues, uint32_t spin);
+    // Partner of start: returns once the thread has left the queues alone. No-op when not running.
+    void stop();
+    bool running() const { return thread_.joinable(); }
+
+private:
+    void run();
+    bool serve_tx(nic_queue &q);
+    bool serve_rx(nic_queue &q);
+    void sleep();
+
+    rings::ring_ref ref(const nic_ring &r) const;
+    void fault(const nic_ring &r);
+
+    uint8_t *base_ = nullptr;
+    rings::buffer_limits lim_;
+    uint32_t spin_ = 0;
+    std::vector<nic_queue *> queues_;
+    std::vector<pollfd> pollset_;
+    unique_fd wake_; // stop() writes it to end a sleep
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+} // namespace netring::netringd
