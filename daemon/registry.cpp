@@ -1,5 +1,7 @@
 #include "registry.hpp"
 
+#include "ports/nic_io.hpp"
+
 #include <algorithm>
 
 #include <netring/port_name.hpp>
@@ -182,6 +184,19 @@ result<port_details> registry::port_info(const client_info &who, std::string_vie
     if (!made)
         return made.err();
     return (*made)->info(*name);
+}
+
+status registry::nic_ctl(const client_info &who, std::string_view text, bool promisc)
+{
+    auto name = parse_port_name(text);
+    if (!name)
+        return name.err();
+    if (!policy_.is_admin({who.uid, who.gid, {}}))
+        return error::from(errc::access_denied, "uid " + std::to_string(who.uid) +
+                                                    " is not an admin of this netringd (admin directive)");
+    if (name->is_pipe() || name->role == port_role::switch_port)
+        return error::from(errc::not_supported, name->str() + " is not a NIC port");
+    return set_promiscuous(name->base, promisc);
 }
 
 std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clients) const

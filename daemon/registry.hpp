@@ -59,6 +59,8 @@ public:
 
     sync_result sync(uint64_t session, uint32_t reg_id, uint32_t ring, bool tx);
     result<port_details> port_info(const client_info &who, std::string_view name);
+    // NIC_CTL: promiscuous mode of the interface behind a NIC port name; admins only.
+    status nic_ctl(const client_info &who, std::string_view name, bool promisc);
 
     // The STATS reply payload: stats_reply, then regions, registrations and rings.
     std::vector<std::byte> build_stats(uint64_t uptime_ms, uint32_t n_clients) const;

@@ -149,6 +149,7 @@ void session::dispatch(const proto::decoded_request &req)
     case proto::msg_type::rxsync: on_sync(seq, std::get<proto::sync_request>(req.body), false); break;
     case proto::msg_type::port_info: on_port_info(seq, std::get<proto::port_info>(req.body)); break;
     case proto::msg_type::stats: on_stats(seq); break;
+    case proto::msg_type::nic_ctl: on_nic_ctl(seq, std::get<proto::nic_ctl>(req.body)); break;
     default: reply_error(seq, error::from(errc::unknown_message, "not a request")); break;
     }
 }
@@ -253,8 +254,42 @@ void session::on_port_info(uint32_t seq, const proto::port_info &m)
         rep.clients = d->clients;
         rep.exclusive = d->exclusive ? 1 : 0;
         proto::set_text(rep.region_name, sizeof rep.region_name, d->region_name);
+        if (const auto &n = d->nic; n.present) {
+            auto &w = rep.nic;
+            w.present = 1;
+            w.link_up = n.link_up ? 1 : 0;
+            w.promisc = n.promisc ? 1 : 0;
+            w.speed_mbps = n.speed_mbps;
+            w.mtu = n.mtu;
+            w.hw_queues = n.hw_queues;
+            w.ring_slots = n.ring_slots;
+            w.numa_node = n.numa_node;
+            std::memcpy(w.mac, n.mac, sizeof w.mac);
+            proto::set_text(w.mode, sizeof w.mode, n.mode);
+            proto::set_text(w.xdp_mode, sizeof w.xdp_mode, n.xdp_mode);
+            w.rx_packets = n.rx_packets;
+            w.tx_packets = n.tx_packets;
+            w.rx_bytes = n.rx_bytes;
+            w.tx_bytes = n.tx_bytes;
+            w.rx_dropped = n.rx_dropped;
+            w.tx_dropped = n.tx_dropped;
+            w.copies = n.copies;
+        }
     }
     reply_struct(proto::msg_type::port_info_reply, seq, rep);
+}
+
+void session::on_nic_ctl(uint32_t seq, const proto::nic_ctl &m)
+{
+    proto::nic_ctl_reply rep{};
+    const auto name = *proto::fixed_string(m.port_name, sizeof m.port_name);
+    if (auto s = server_.reg().nic_ctl({id_, cred_.uid, cred_.gid, cred_.pid}, name, m.value != 0); !s) {
+        proto::set_status(rep.status, s.err());
+    } else {
+        proto::set_ok(rep.status);
+        server_.log().info(who() + ": " + std::string(name) + " promiscuous mode " + (m.value ? "on" : "off"));
+    }
+    reply_struct(proto::msg_type::nic_ctl_reply, seq, rep);
 }
 
 void session::on_stats(uint32_t seq)

@@ -58,6 +58,7 @@ private:
     void on_sync(uint32_t seq, const proto::sync_request &m, bool tx);
     void on_port_info(uint32_t seq, const proto::port_info &m);
     void on_stats(uint32_t seq);
+    void on_nic_ctl(uint32_t seq, const proto::nic_ctl &m);
 
     template <class T>
     void reply_struct(proto::msg_type t, uint32_t seq, const T &msg, std::span<const int> fds = {})

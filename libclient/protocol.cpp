@@ -18,6 +18,7 @@ bool is_request(msg_type t)
     case msg_type::rxsync:
     case msg_type::port_info:
     case msg_type::stats:
+    case msg_type::nic_ctl:
         return true;
     default:
         return false;
@@ -34,6 +35,7 @@ const char *request_name(msg_type t)
     case msg_type::rxsync: return "RXSYNC";
     case msg_type::port_info: return "PORT_INFO";
     case msg_type::stats: return "STATS";
+    case msg_type::nic_ctl: return "NIC_CTL";
     default: return "message";
     }
 }
@@ -136,6 +138,17 @@ result<decoded_request> decode_request(const header &h, std::span<const std::byt
         auto m = take_exact<stats>(t, payload);
         if (!m)
             return m.err();
+        return done(*m);
+    }
+    case msg_type::nic_ctl: {
+        auto m = take_exact<nic_ctl>(t, payload);
+        if (!m)
+            return m.err();
+        if (auto s = need_string(t, "port_name", m->port_name, sizeof m->port_name); !s)
+            return s.err();
+        if (m->op != static_cast<uint32_t>(nic_op::promisc) || m->value > 1)
+            return error::from(errc::bad_message, "NIC_CTL: unknown operation " + std::to_string(m->op) + " value " +
+                                                      std::to_string(m->value));
         return done(*m);
     }
     default:

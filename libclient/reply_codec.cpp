@@ -1,5 +1,6 @@
 #include "reply_codec.hpp"
 
+#include <cstring>
 #include <string>
 
 namespace netring::proto {
@@ -113,6 +114,7 @@ result<daemon_stats> decode_stats_reply(const header &h, std::span<const std::by
         rs.drops = r.drops;
         rs.kicks = r.kicks;
         rs.errors = r.errors;
+        rs.copies = r.copies;
         out.rings.push_back(rs);
     }
     return out;
@@ -136,6 +138,32 @@ result<port_details> decode_port_info_reply(const header &h, std::span<const std
     d.clients = r->clients;
     d.exclusive = r->exclusive != 0;
     d.region_name = std::string(*region);
+    const nic_info &n = r->nic;
+    if (n.present) {
+        auto mode = fixed_string(n.mode, sizeof n.mode);
+        auto xdp = fixed_string(n.xdp_mode, sizeof n.xdp_mode);
+        if (!mode || !xdp)
+            return error::from(errc::bad_message, "PORT_INFO reply: NIC mode not terminated");
+        auto &o = d.nic;
+        o.present = true;
+        o.link_up = n.link_up != 0;
+        o.promisc = n.promisc != 0;
+        o.speed_mbps = n.speed_mbps;
+        o.mtu = n.mtu;
+        o.hw_queues = n.hw_queues;
+        o.ring_slots = n.ring_slots;
+        o.numa_node = n.numa_node;
+        std::memcpy(o.mac, n.mac, sizeof o.mac);
+        o.mode = std::string(*mode);
+        o.xdp_mode = std::string(*xdp);
+        o.rx_packets = n.rx_packets;
+        o.tx_packets = n.tx_packets;
+        o.rx_bytes = n.rx_bytes;
+        o.tx_bytes = n.tx_bytes;
+        o.rx_dropped = n.rx_dropped;
+        o.tx_dropped = n.tx_dropped;
+        o.copies = n.copies;
+    }
     return d;
 }
 

@@ -34,4 +34,24 @@ result<port_details> query_port_info(std::string_view name, const std::string &s
     return proto::decode_port_info_reply(reply->hdr, reply->payload);
 }
 
+status set_promiscuous(std::string_view name, bool on, const std::string &socket_path)
+{
+    if (auto parsed = parse_port_name(name); !parsed)
+        return parsed.err();
+    auto conn = detail::connection::open(resolve_socket_path(socket_path));
+    if (!conn)
+        return conn.err();
+    proto::nic_ctl req{};
+    proto::set_text(req.port_name, sizeof req.port_name, name);
+    req.op = static_cast<uint32_t>(proto::nic_op::promisc);
+    req.value = on ? 1 : 0;
+    auto reply = conn->call_struct(proto::msg_type::nic_ctl, req, proto::msg_type::nic_ctl_reply);
+    if (!reply)
+        return reply.err();
+    auto r = proto::decode_reply<proto::nic_ctl_reply>(reply->hdr, reply->payload);
+    if (!r)
+        return r.err();
+    return ok_status();
+}
+
 } // namespace netring

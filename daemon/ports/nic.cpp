@@ -4,10 +4,13 @@
 #include <rings/region_format.hpp>
 
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -48,7 +51,58 @@ bool parse_mac(const std::string &s, uint8_t (&out)[6])
 
 error limit(const std::string &what) { return error::from(errc::limit_exceeded, what); }
 
+uint64_t sysfs_number(const std::string &ifname, const char *leaf, uint64_t fallback = 0)
+{
+    const std::string s = read_sysfs(ifname, leaf);
+    if (s.empty())
+        return fallback;
+    char *end = nullptr;
+    const long long v = std::strtoll(s.c_str(), &end, 0);
+    return end == s.c_str() || v < 0 ? fallback : static_cast<uint64_t>(v);
+}
+
+// The interface as the kernel shows it now: link, speed, flags, counters.
+void describe_interface(const std::string &ifname, nic_details &d)
+{
+    if (::if_nametoindex(ifname.c_str()) == 0)
+        return;
+    d.present = true;
+    d.link_up = read_sysfs(ifname, "operstate") == "up";
+    const std::string speed = read_sysfs(ifname, "speed"); // "-1" or unreadable (EINVAL) when unknown
+    d.speed_mbps = speed.empty() || speed[0] == '-' ? 0 : static_cast<uint32_t>(std::strtoul(speed.c_str(), nullptr, 10));
+    d.mtu = static_cast<uint32_t>(sysfs_number(ifname, "mtu"));
+    d.promisc = (sysfs_number(ifname, "flags") & IFF_PROMISC) != 0;
+    const std::string node = read_sysfs(ifname, "device/numa_node");
+    d.numa_node = node.empty() ? -1 : static_cast<int32_t>(std::strtol(node.c_str(), nullptr, 10));
+    d.hw_queues = count_rx_queues(ifname);
+    parse_mac(read_sysfs(ifname, "address"), d.mac);
+    d.rx_packets = sysfs_number(ifname, "statistics/rx_packets");
+    d.tx_packets = sysfs_number(ifname, "statistics/tx_packets");
+    d.rx_bytes = sysfs_number(ifname, "statistics/rx_bytes");
+    d.tx_bytes = sysfs_number(ifname, "statistics/tx_bytes");
+    d.rx_dropped = sysfs_number(ifname, "statistics/rx_dropped");
+    d.tx_dropped = sysfs_number(ifname, "statistics/tx_dropped");
+}
+
 } // namespace
+
+status set_promiscuous(const std::string &ifname, bool on)
+{
+    if (ifname.size() >= IFNAMSIZ)
+        return error::from(errc::bad_port_name, "interface name too long: " + ifname);
+    unique_fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!s.valid())
+        return error::from_errno(errno, "socket for interface flags");
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, ifname.c_str(), ifname.size());
+    if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) < 0)
+        return errno == ENODEV ? error::from(errc::bad_port_name, ifname + ": no such interface in netringd's namespace")
+                               : error::from_errno(errno, "SIOCGIFFLAGS " + ifname);
+    ifr.ifr_flags = static_cast<short>(on ? (ifr.ifr_flags | IFF_PROMISC) : (ifr.ifr_flags & ~IFF_PROMISC));
+    if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) < 0)
+        return error::from_errno(errno, "SIOCSIFFLAGS " + ifname);
+    return ok_status();
+}
 
 nic_port::nic_port(const port_name &name, const config &cfg)
     : cfg_(cfg), ifname_(name.base), key_("nic:" + name.base), region_name_("nic:" + name.base)
@@ -504,6 +558,20 @@ port_details nic_port::info(const port_name &name) const
     d.exclusive = false;
     for (const auto &q : queues_)
         d.exclusive = d.exclusive || (q && q->exclusive);
+    describe_interface(ifname_, d.nic);
+    if (mode_ != nic_mode::auto_select) {
+        d.nic.mode = to_string(mode_);
+        d.nic.hw_queues = hw_queues_;
+    }
+    if (xdp_)
+        d.nic.xdp_mode = xdp_->mode();
+    for (const auto &q : queues_) {
+        if (!q)
+            continue;
+        d.nic.ring_slots = q->rx.num_slots;
+        // Racy reads of the worker's counters: informational, as every STATS counter is.
+        d.nic.copies += q->io->counters().copies();
+    }
     return d;
 }
 
@@ -528,6 +596,7 @@ void nic_port::collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &ou
             s.drops = rings::load_relaxed(sync->kern.drops);
             s.kicks = rings::load_relaxed(sync->kern.kicks);
             s.errors = rings::load_relaxed(sync->kern.errors);
+            s.copies = tx ? qu.io->counters().tx_copies : qu.io->counters().rx_copies;
             out.push_back(s);
         }
     }

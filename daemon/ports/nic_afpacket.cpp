@@ -89,7 +89,7 @@ public:
                 for (int i = 0; i < sent; ++i)
                     counters_.tx_bytes += slots[taken + i].len;
                 counters_.tx_packets += sent;
-                counters_.copies += sent;
+                counters_.tx_copies += sent;
                 taken += sent;
                 continue;
             }
@@ -181,7 +181,7 @@ private:
         slot.len = static_cast<uint16_t>(len);
         ++counters_.rx_packets;
         counters_.rx_bytes += len;
-        ++counters_.copies;
+        ++counters_.rx_copies;
         return true;
     }
 

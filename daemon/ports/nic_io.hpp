@@ -41,8 +41,11 @@ struct io_counters {
     uint64_t tx_packets = 0;
     uint64_t tx_bytes = 0;
     uint64_t tx_errors = 0;   // frames the kernel refused
-    uint64_t copies = 0;      // frames copied in user space (AF_XDP: always 0)
+    uint64_t rx_copies = 0;   // frames copied into region buffers (AF_XDP: always 0)
+    uint64_t tx_copies = 0;   // frames copied out of them by a send or write (AF_XDP: always 0)
     uint64_t syscalls = 0;    // sendto/recv/poll kicks made to move frames
+
+    uint64_t copies() const { return rx_copies + tx_copies; }
 };
 
 // The region's buffer area, as the daemon maps it.
@@ -97,6 +100,9 @@ result<std::unique_ptr<nic_queue_io>> open_afpacket_queue(const std::string &ifn
 // the kernel sends out through the TAP are received.
 result<std::unique_ptr<nic_queue_io>> open_tap_queue(const std::string &tap_name, const uint8_t (&mac)[6],
                                                      uint32_t mtu, const nic_buffers &mem);
+
+// Sets or clears IFF_PROMISC on an interface.
+status set_promiscuous(const std::string &ifname, bool on);
 
 // The TAP name for an interface: "nr-" + ifname, cut to fit IFNAMSIZ.
 std::string tap_name_for(const std::string &ifname);

@@ -46,7 +46,7 @@ public:
                 slots[got].len = static_cast<uint16_t>(r);
                 ++counters_.rx_packets;
                 counters_.rx_bytes += static_cast<uint64_t>(r);
-                ++counters_.copies;
+                ++counters_.rx_copies;
                 ++got;
                 continue;
             }
@@ -71,7 +71,7 @@ public:
             if (w >= 0) {
                 ++counters_.tx_packets;
                 counters_.tx_bytes += s.len;
-                ++counters_.copies;
+                ++counters_.tx_copies;
             } else if (errno == EINTR) {
                 continue;
             } else if (errno == EAGAIN || errno == ENOBUFS) {

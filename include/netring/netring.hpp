@@ -116,6 +116,7 @@ struct ring_stats {
     uint32_t num_slots = 0;
     uint32_t status = 0;
     uint64_t packets = 0, bytes = 0, drops = 0, kicks = 0, errors = 0;
+    uint64_t copies = 0; // frames the daemon copied in user space (AF_XDP rings: 0)
 };
 
 struct registration_stats {
@@ -132,14 +133,29 @@ struct daemon_stats {
     std::vector<ring_stats> rings;
 };
 
+struct nic_details {
+    bool present = false;
+    bool link_up = false;
+    bool promisc = false;
+    uint32_t speed_mbps = 0, mtu = 0, hw_queues = 0, ring_slots = 0;
+    int32_t numa_node = -1;
+    uint8_t mac[6] = {};
+    std::string mode, xdp_mode;
+    uint64_t rx_packets = 0, tx_packets = 0, rx_bytes = 0, tx_bytes = 0, rx_dropped = 0, tx_dropped = 0;
+    uint64_t copies = 0;
+};
+
 struct port_details {
     uint32_t port_kind = 0, tx_rings = 0, rx_rings = 0, tx_slots = 0, rx_slots = 0, buf_size = 0;
     uint32_t clients = 0;
     bool exclusive = false;
     std::string region_name;
+    nic_details nic; // NIC and host ports: the interface as the daemon sees it
 };
 
 result<daemon_stats> query_stats(const std::string &socket_path = {});
 result<port_details> query_port_info(std::string_view name, const std::string &socket_path = {});
+// Admin only (the policy's admin directive): promiscuous mode of the interface behind a NIC port.
+status set_promiscuous(std::string_view port, bool on, const std::string &socket_path = {});
 
 } // namespace netring

@@ -51,6 +51,8 @@ enum class msg_type : uint16_t {
     stats = 12,
     stats_reply = 13,
     error_reply = 14, // sent when the request could not be decoded into a type
+    nic_ctl = 15,     // admin: change an interface's state (promiscuous mode)
+    nic_ctl_reply = 16,
 };
 
 struct header {
@@ -117,6 +119,15 @@ struct stats {
 };
 static_assert(sizeof(stats) == 8);
 
+enum class nic_op : uint32_t { promisc = 1 };
+
+struct nic_ctl {
+    char port_name[port_name_max]; // a NIC port name: netmap:IF or netmap:IF-K
+    uint32_t op;                   // nic_op
+    uint32_t value;                // promisc: 1 on, 0 off
+};
+static_assert(sizeof(nic_ctl) == 72);
+
 // ---- replies ----
 struct hello_reply {
     reply_status status;
@@ -150,12 +161,36 @@ struct unregif_reply {
     reply_status status;
 };
 
+struct nic_ctl_reply {
+    reply_status status;
+};
+
 struct sync_reply {
     reply_status status;
     uint32_t tail; // the ring's new tail (single ring), else 0
     uint32_t reserved;
 };
 static_assert(sizeof(sync_reply) == 136);
+
+// What PORT_INFO tells about the interface behind a NIC port, read when the request is served.
+struct nic_info {
+    uint32_t present;    // 1 for NIC and host ports
+    uint32_t link_up;    // operstate "up"
+    uint32_t speed_mbps; // 0 when the driver does not say (veth, TAP)
+    uint32_t mtu;
+    uint32_t hw_queues;  // rx queues an XSK can bind to
+    uint32_t ring_slots; // slots per NIC ring (0 before the first bind: default_slots applies)
+    int32_t numa_node;   // -1: none or unknown
+    uint32_t promisc;    // IFF_PROMISC set
+    uint8_t mac[6];
+    uint8_t pad[2];
+    char mode[12];       // "afxdp", "afpacket", or "" while nothing is bound
+    char xdp_mode[8];    // "native", "skb", or ""
+    // The kernel's counters for the interface (/sys/class/net/IF/statistics).
+    uint64_t rx_packets, tx_packets, rx_bytes, tx_bytes, rx_dropped, tx_dropped;
+    uint64_t copies; // frames netringd copied in user space for this interface, every queue
+};
+static_assert(sizeof(nic_info) == 120);
 
 struct port_info_reply {
     reply_status status;
@@ -168,8 +203,10 @@ struct port_info_reply {
     uint32_t clients;   // registrations currently open on the port
     uint32_t exclusive; // 1 when held with /x
     char region_name[port_name_max];
+    nic_info nic;       // NIC ports only (nic.present == 1)
 };
-static_assert(sizeof(port_info_reply) == 224);
+static_assert(sizeof(port_info_reply) == 344);
+
 
 // STATS reply: stats_reply, then n_regions stats_region, n_regs stats_registration,
 // n_rings stats_ring (each ring names its registration by index in that array).
@@ -217,11 +254,12 @@ struct stats_ring {
     uint64_t drops;
     uint64_t kicks;
     uint64_t errors;
+    uint64_t copies; // frames the daemon copied in user space for this ring (AF_XDP: 0)
 };
-static_assert(sizeof(stats_ring) == 56);
+static_assert(sizeof(stats_ring) == 64);
 
 // ---- codec ----
-using request = std::variant<hello, regif, unregif, sync_request /*tx*/, port_info, stats>;
+using request = std::variant<hello, regif, unregif, sync_request /*tx*/, port_info, stats, nic_ctl>;
 
 struct decoded_request {
     msg_type type;

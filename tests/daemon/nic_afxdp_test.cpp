@@ -259,7 +259,7 @@ TEST_F(afxdp_test, receives_every_frame_intact_into_region_buffers)
     for (uint64_t seq = 0; seq < batches * per_batch; seq++)
         bytes += frame_len(seq);
     EXPECT_EQ(c.rx_bytes, bytes);
-    EXPECT_EQ(c.copies, 0u);
+    EXPECT_EQ(c.copies(), 0u);
     EXPECT_EQ(c.rx_dropped, 0u);
     EXPECT_EQ(drain_count(stack_a.get(), 50), 0);
     // Copy mode puts the frame after the kernel's XDP headroom in the chunk.
@@ -318,7 +318,7 @@ TEST_F(afxdp_test, transmits_from_region_buffers_and_reclaims_every_one)
     const auto &c = q.value()->counters();
     EXPECT_EQ(c.tx_packets, total);
     EXPECT_EQ(c.tx_errors, 0u);
-    EXPECT_EQ(c.copies, 0u);
+    EXPECT_EQ(c.copies(), 0u);
     EXPECT_GT(c.syscalls, 0u); // copy mode: every batch is a sendto()
 }
 

@@ -232,7 +232,7 @@ TEST_F(nic_copy_io_test, afpacket_receives_frames_sent_on_peer)
     }
     const io_counters &c = (*q)->counters();
     EXPECT_GE(c.rx_packets, total);
-    EXPECT_GE(c.copies, total);
+    EXPECT_GE(c.copies(), total);
     EXPECT_EQ(c.rx_dropped, 0u);
     EXPECT_EQ(c.tx_packets, 0u);
 }
@@ -284,7 +284,7 @@ TEST_F(nic_copy_io_test, afpacket_transmit_arrives_on_peer_and_is_not_received_b
     const io_counters &c = (*q)->counters();
     EXPECT_EQ(c.tx_packets, total);
     EXPECT_EQ(c.tx_errors, 0u);
-    EXPECT_GE(c.copies, total);
+    EXPECT_GE(c.copies(), total);
 
     // Outgoing frames of a from anyone else (the kernel never loops a packet socket's own output back
     // to it, so this is what PACKET_IGNORE_OUTGOING is for), then a marker sent on b: everything a saw
@@ -373,7 +373,7 @@ TEST_F(nic_copy_io_test, tap_transmit_enters_kernel_and_kernel_output_is_receive
         ASSERT_EQ(check_frame(frames[s].data(), frames[s].size(), 1000 + s, frame_len(s), 6), "");
     const io_counters &c = (*q)->counters();
     EXPECT_GE(c.rx_packets, total);
-    EXPECT_GE(c.copies, 2 * total);
+    EXPECT_GE(c.copies(), 2 * total);
     EXPECT_GE(c.syscalls, c.tx_packets + c.rx_packets); // one read() or write() per frame at least
 }
 

@@ -86,13 +86,15 @@ std::string stats_text(const daemon_stats &s)
             if (r.registration != i)
                 continue;
             if (!header) {
-                append(out, "    %-3s %3s %6s %-9s %14s %16s %10s %10s %8s\n", "dir", "id", "slots", "status",
-                       "packets", "bytes", "drops", "kicks", "errors");
+                append(out, "    %-3s %3s %6s %-9s %14s %16s %10s %10s %8s %10s\n", "dir", "id", "slots", "status",
+                       "packets", "bytes", "drops", "kicks", "errors", "copies");
                 header = true;
             }
-            append(out, "    %-3s %3u %6u %-9s %14" PRIu64 " %16" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 "\n",
+            append(out,
+                   "    %-3s %3u %6u %-9s %14" PRIu64 " %16" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %10" PRIu64
+                   "\n",
                    ring_dir_name(r.dir), unsigned{r.ringid}, r.num_slots, ring_status_name(r.status), r.packets,
-                   r.bytes, r.drops, r.kicks, r.errors);
+                   r.bytes, r.drops, r.kicks, r.errors, r.copies);
         }
     }
     return out;
@@ -143,6 +145,7 @@ std::string stats_json(const daemon_stats &s)
             j.field("drops", r.drops);
             j.field("kicks", r.kicks);
             j.field("errors", r.errors);
+            j.field("copies", r.copies);
             j.end_object();
         }
         j.end_array();
@@ -161,6 +164,18 @@ std::string port_info_text(std::string_view name, const port_details &d)
     append(out, "  rings: %u tx x %u slots, %u rx x %u slots; buffers of %u bytes\n", d.tx_rings, d.tx_slots,
            d.rx_rings, d.rx_slots, d.buf_size);
     append(out, "  clients: %u%s\n", d.clients, d.exclusive ? " (held exclusively)" : "");
+    if (const nic_details &n = d.nic; n.present) {
+        append(out, "  interface: link %s, speed %s, mtu %u, mac %02x:%02x:%02x:%02x:%02x:%02x%s\n",
+               n.link_up ? "up" : "down", n.speed_mbps ? (std::to_string(n.speed_mbps) + " Mb/s").c_str() : "unknown",
+               n.mtu, n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5], n.promisc ? ", promiscuous" : "");
+        append(out, "  queues: %u, ring depth %u, numa node %d, bound %s%s%s\n", n.hw_queues, n.ring_slots,
+               n.numa_node, n.mode.empty() ? "(not bound)" : n.mode.c_str(), n.xdp_mode.empty() ? "" : ", xdp ",
+               n.xdp_mode.c_str());
+        append(out, "  kernel counters: rx %" PRIu64 " packets %" PRIu64 " bytes %" PRIu64 " dropped; tx %" PRIu64
+                    " packets %" PRIu64 " bytes %" PRIu64 " dropped\n",
+               n.rx_packets, n.rx_bytes, n.rx_dropped, n.tx_packets, n.tx_bytes, n.tx_dropped);
+        append(out, "  user-space copies: %" PRIu64 "\n", n.copies);
+    }
     return out;
 }
 
@@ -178,6 +193,34 @@ std::string port_info_json(std::string_view name, const port_details &d)
     j.field("clients", d.clients);
     j.field("exclusive", d.exclusive);
     j.field("region", d.region_name);
+    if (const nic_details &n = d.nic; n.present) {
+        j.key("nic");
+        j.begin_object();
+        j.field("link_up", n.link_up);
+        j.field("speed_mbps", n.speed_mbps);
+        j.field("mtu", n.mtu);
+        char mac[18];
+        std::snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", n.mac[0], n.mac[1], n.mac[2], n.mac[3],
+                      n.mac[4], n.mac[5]);
+        j.field("mac", std::string_view(mac));
+        j.field("promisc", n.promisc);
+        j.field("hw_queues", n.hw_queues);
+        j.field("ring_slots", n.ring_slots);
+        j.field("numa_node", static_cast<int64_t>(n.numa_node));
+        j.field("mode", n.mode);
+        j.field("xdp_mode", n.xdp_mode);
+        j.field("copies", n.copies);
+        j.key("kernel");
+        j.begin_object();
+        j.field("rx_packets", n.rx_packets);
+        j.field("rx_bytes", n.rx_bytes);
+        j.field("rx_dropped", n.rx_dropped);
+        j.field("tx_packets", n.tx_packets);
+        j.field("tx_bytes", n.tx_bytes);
+        j.field("tx_dropped", n.tx_dropped);
+        j.end_object();
+        j.end_object();
+    }
     j.end_object();
     return j.str();
 }

@@ -1,10 +1,15 @@
 // netring-ctl: what netringd is doing (docs/TOOLS.md).
 //   netring-ctl [--socket PATH] status [--json]
 //   netring-ctl [--socket PATH] info PORT [--json]
+//   netring-ctl [--socket PATH] promisc PORT on|off          (admin)
+//   netring-ctl [--socket PATH] wait-link PORT [--timeout S]
 // Exit status: 0 ok; 1 the daemon answered with an error or could not be reached; 2 usage.
 #include "ctl_format.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -14,7 +19,9 @@ constexpr int exit_usage = 2;
 
 const char *const usage =
     "usage: netring-ctl [--socket PATH] status [--json]\n"
-    "       netring-ctl [--socket PATH] info PORT [--json]\n";
+    "       netring-ctl [--socket PATH] info PORT [--json]\n"
+    "       netring-ctl [--socket PATH] promisc PORT on|off\n"
+    "       netring-ctl [--socket PATH] wait-link PORT [--timeout SECONDS]\n";
 
 int usage_error(const std::string &why)
 {
@@ -28,6 +35,7 @@ int main(int argc, char **argv)
 {
     std::string socket_path;
     bool json = false;
+    double timeout_s = 10;
     std::vector<std::string> words; // the command and its arguments, options removed
     for (int i = 1; i < argc; i++) {
         const std::string a = argv[i];
@@ -36,6 +44,13 @@ int main(int argc, char **argv)
             return 0;
         } else if (a == "--json") {
             json = true;
+        } else if (a == "--timeout") {
+            if (i + 1 >= argc)
+                return usage_error("--timeout needs seconds");
+            char *end = nullptr;
+            timeout_s = std::strtod(argv[++i], &end);
+            if (*end != '\0' || timeout_s < 0)
+                return usage_error("--timeout wants a number of seconds, not '" + std::string(argv[i]) + "'");
         } else if (a == "--socket") {
             if (i + 1 >= argc)
                 return usage_error("--socket needs a path");
@@ -76,6 +91,41 @@ int main(int argc, char **argv)
                                      : netring::ctl::port_info_text(words[1], info.value());
         std::fputs(out.c_str(), stdout);
         return 0;
+    }
+    if (words[0] == "promisc") {
+        if (words.size() != 3 || (words[2] != "on" && words[2] != "off"))
+            return usage_error("promisc takes a port name and on or off");
+        if (auto s = netring::set_promiscuous(words[1], words[2] == "on", socket_path); !s) {
+            std::fprintf(stderr, "netring-ctl: %s\n", s.err().describe().c_str());
+            return 1;
+        }
+        return 0;
+    }
+    if (words[0] == "wait-link") {
+        // Polls PORT_INFO: the daemon reads the link state on every request, so no daemon-side wait.
+        if (words.size() != 2)
+            return usage_error("wait-link takes one port name");
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+        for (;;) {
+            auto info = netring::query_port_info(words[1], socket_path);
+            if (!info) {
+                std::fprintf(stderr, "netring-ctl: %s\n", info.err().describe().c_str());
+                return 1;
+            }
+            if (!info->nic.present) {
+                std::fprintf(stderr, "netring-ctl: %s is not a NIC port\n", words[1].c_str());
+                return 1;
+            }
+            if (info->nic.link_up) {
+                std::printf("%s: link up\n", words[1].c_str());
+                return 0;
+            }
+            if (std::chrono::steady_clock::now() >= deadline) {
+                std::fprintf(stderr, "netring-ctl: %s: link still down after %.1f s\n", words[1].c_str(), timeout_s);
+                return 1;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
     }
     return usage_error("unknown command '" + words[0] + "'");
 }
