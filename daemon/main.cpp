@@ -9,6 +9,7 @@
 #include "log.hpp"
 #include "policy.hpp"
 #include "registry.hpp"
+#include "ports/xdp_program.hpp"
 
 #include <netring/netring.hpp>
 
@@ -95,6 +96,8 @@ int main(int argc, char **argv)
     logger log;
     log.verbose = opt.verbose;
     const policy pol(cfg, ::getuid());
+    for (const std::string &line : clear_stale_xdp_everywhere())
+        log.error(line);
     registry reg(cfg, pol, [&log](const std::string &line) { log.info(line); });
     boost::asio::io_context io;
     control_server server(io, reg, log);

@@ -30,8 +30,9 @@ namespace netring::netringd {
 struct reg_context {
     uint32_t reg_id = 0;
     pid_t pid = 0;
-    // The region of a trust domain, created on first use from the config's geometry.
-    std::function<result<std::shared_ptr<region>>(const std::string &name)> open_region;
+    // The region of a trust domain, created on first use from the config's geometry, its memory on
+    // `numa_node` when the machine has several (-1: anywhere).
+    std::function<result<std::shared_ptr<region>>(const std::string &name, int numa_node)> open_region;
 };
 
 struct attach_result {

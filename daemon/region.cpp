@@ -1,5 +1,7 @@
 #include "region.hpp"
 
+#include "numa_place.hpp"
+
 #include <fcntl.h>
 #include <linux/memfd.h>
 #include <sys/mman.h>
@@ -65,6 +67,8 @@ result<std::unique_ptr<region>> region::create(std::string name, const region_op
     auto map = mapped_region::map(fd->get(), g->region_size);
     if (!map)
         return map.err();
+    if (auto placed = place_memory(map->base(), g->region_size, opt.numa_node); !placed && log)
+        log("region " + name + ": " + placed.err().message + "; memory left where the kernel puts it");
     rings::write_region_header(map->base(), *g);
     return std::unique_ptr<region>(new region(std::move(name), *g, std::move(fd.value()), std::move(map.value()), huge));
 }

@@ -30,6 +30,7 @@ struct region_options {
     uint32_t num_buffers = 65536;
     uint64_t meta_bytes = 8u << 20;
     bool hugepages = false;
+    int numa_node = -1; // bind the memory to this node (multi-node machines only)
 
     static region_options from(const config &c)
     {

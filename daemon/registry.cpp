@@ -19,7 +19,7 @@ std::shared_ptr<region> registry::find_region(const std::string &name) const
     return it == regions_.end() ? nullptr : it->second;
 }
 
-result<std::shared_ptr<region>> registry::open_region(const std::string &name)
+result<std::shared_ptr<region>> registry::open_region(const std::string &name, int numa_node)
 {
     if (auto it = regions_.find(name); it != regions_.end())
         return it->second;
@@ -28,7 +28,9 @@ result<std::shared_ptr<region>> registry::open_region(const std::string &name)
                                                      std::to_string(regions_.size()) +
                                                      " regions exist (max_regions " +
                                                      std::to_string(cfg_.max_regions) + ")");
-    auto r = region::create(name, region_options::from(cfg_), log_);
+    region_options opt = region_options::from(cfg_);
+    opt.numa_node = numa_node;
+    auto r = region::create(name, opt, log_);
     if (!r)
         return r.err();
     std::shared_ptr<region> shared(std::move(r.value()));
@@ -98,7 +100,7 @@ result<registered> registry::register_port(const client_info &who, const proto::
     reg_context ctx;
     ctx.reg_id = next_reg_id();
     ctx.pid = who.pid;
-    ctx.open_region = [this](const std::string &n) { return open_region(n); };
+    ctx.open_region = [this](const std::string &n, int node) { return open_region(n, node); };
     auto a = p->attach(ctx, *name, req);
     if (!a) {
         p.reset(); // a port made for this attempt goes now, and its region with it

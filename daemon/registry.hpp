@@ -84,7 +84,7 @@ private:
     };
     using reg_map = std::map<uint32_t, registration>;
 
-    result<std::shared_ptr<region>> open_region(const std::string &name);
+    result<std::shared_ptr<region>> open_region(const std::string &name, int numa_node = -1);
     void drop(reg_map::iterator it);
     void prune_regions();
     uint32_t next_reg_id();

@@ -1,5 +1,7 @@
 #include "nic.hpp"
 
+#include "../numa_place.hpp"
+
 #include <rings/pipe_sync.hpp>
 #include <rings/region_format.hpp>
 
@@ -284,7 +286,8 @@ status nic_port::open_region(const reg_context &ctx)
         return ok_status();
     if (auto s = probe(); !s)
         return s;
-    auto mem = ctx.open_region(region_name_);
+    numa_node_ = interface_node(ifname_);
+    auto mem = ctx.open_region(region_name_, numa_node_);
     if (!mem)
         return mem.err();
     mem_ = std::move(mem.value());
@@ -301,7 +304,7 @@ void nic_port::restart_worker()
     // clients see no progress, which the log explains.
     rings::buffer_limits lim = mem_->limits();
     lim.offset_mask = lim.buf_size - 1;
-    (void)worker_.start(mem_->base(), lim, std::move(active), cfg_.worker_spin);
+    (void)worker_.start(mem_->base(), lim, std::move(active), cfg_.worker_spin, numa_node_);
 }
 
 // The first NIC queue decides how the interface is bound, for as long as the port lives.
@@ -423,8 +426,12 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
         bufs_head = rings::link_buffers(mem_->base(), mem_->geometry(), std::span<const uint32_t>(bufs_).subspan(first));
     }
     uint8_t *base = mem_->base();
-    rings::init_if(base, reg.if_off, ifname_, nic_rings, nic_rings, NR_PORT_KIND_DAEMON, entries, bufs_head);
+    // init_if places the extension after as many ring_ofs[] entries as its counts add up to, so it
+    // gets NIC + host rings; the split between the two is set afterwards, keeping the sum.
+    rings::init_if(base, reg.if_off, ifname_, nic_rings + host_rings, nic_rings + host_rings, NR_PORT_KIND_DAEMON,
+                   entries, bufs_head);
     auto *nifp = reinterpret_cast<nr_if *>(base + reg.if_off);
+    nifp->ni_tx_rings = nifp->ni_rx_rings = nic_rings;
     nifp->ni_host_tx_rings = nifp->ni_host_rx_rings = host_rings;
 
     for (const uint32_t q : reg.queues) {

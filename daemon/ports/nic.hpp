@@ -75,6 +75,7 @@ private:
     uint32_t hw_queues_ = 0;                // from sysfs; 1 in AF_PACKET mode
     uint8_t mac_[6] = {};
     uint32_t mtu_ = 1500;
+    int numa_node_ = -1; // the interface's node: the region's memory and the worker go there
     std::string fallback_reason_; // why auto mode fell back to AF_PACKET
     std::shared_ptr<region> mem_;
     std::unique_ptr<xdp_program> xdp_;

@@ -1,5 +1,7 @@
 #include "nic_worker.hpp"
 
+#include "../numa_place.hpp"
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -58,7 +60,7 @@ void bump(uint64_t &counter, uint64_t by) { rings::store_relaxed(counter, rings:
 } // namespace
 
 status nic_worker::start(uint8_t *base, const rings::buffer_limits &lim, std::vector<nic_queue *> queues,
-                         uint32_t spin)
+                         uint32_t spin, int numa_node)
 {
     stop();
     if (queues.empty())
@@ -75,7 +77,10 @@ status nic_worker::start(uint8_t *base, const rings::buffer_limits &lim, std::ve
     pollset_.clear();
     pollset_.reserve(1 + 3 * queues_.size()); // sized here: sleep() never allocates
     stop_.store(false, std::memory_order_relaxed);
-    thread_ = std::thread([this] { run(); });
+    thread_ = std::thread([this, numa_node] {
+        (void)pin_to_node(numa_node); // a failure leaves the thread where the scheduler puts it
+        run();
+    });
     return ok_status();
 }
 

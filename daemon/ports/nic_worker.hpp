@@ -62,7 +62,9 @@ public:
     nic_worker &operator=(const nic_worker &) = delete;
 
     // Starts the thread over `queues` (bound: io set, rings formatted). `base` is the region mapping.
-    status start(uint8_t *base, const rings::buffer_limits &lim, std::vector<nic_queue *> queues, uint32_t spin);
+    // The thread runs on the CPUs of `numa_node` when the machine has several nodes (-1: anywhere).
+    status start(uint8_t *base, const rings::buffer_limits &lim, std::vector<nic_queue *> queues, uint32_t spin,
+                 int numa_node = -1);
     // Partner of start: returns once the thread has left the queues alone. No-op when not running.
     void stop();
     bool running() const { return thread_.joinable(); }

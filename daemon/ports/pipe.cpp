@@ -105,7 +105,7 @@ status pipe_port::create(const reg_context &ctx, int creator, const proto::regif
 {
     dirs_[creator] = {std::max(1u, req.tx_rings), req.tx_slots ? req.tx_slots : cfg_.default_slots};
     dirs_[1 - creator] = {std::max(1u, req.rx_rings), req.rx_slots ? req.rx_slots : cfg_.default_slots};
-    auto mem = ctx.open_region(parent_);
+    auto mem = ctx.open_region(parent_, -1);
     if (!mem)
         return mem.err();
     mem_ = std::move(mem.value());

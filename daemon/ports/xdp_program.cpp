@@ -7,6 +7,9 @@
 #include <net/if.h>
 
 #include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
 #include <cstddef>
 
 namespace netring::netringd {
@@ -184,6 +187,44 @@ result<std::string> clear_stale_xdp(const std::string &ifname)
         report += std::string(report.empty() ? "" : " ") + "detached stale " + what + " from " + ifname + ".";
     }
     return report;
+}
+
+} // namespace netring::netringd
+
+namespace netring::netringd {
+namespace {
+
+int quiet_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+    // libbpf explains refusals the daemon reports itself ("Can't replace active BPF XDP link"):
+    // only its warnings about real trouble reach stderr.
+    if (level != LIBBPF_WARN)
+        return 0;
+    char line[512];
+    std::vsnprintf(line, sizeof line, fmt, args);
+    if (std::strstr(line, "Kernel error message") != nullptr)
+        return 0;
+    return std::fprintf(stderr, "netringd: libbpf: %s", line);
+}
+
+} // namespace
+
+std::vector<std::string> clear_stale_xdp_everywhere()
+{
+    libbpf_set_print(quiet_print);
+    std::vector<std::string> lines;
+    struct if_nameindex *all = ::if_nameindex();
+    if (all == nullptr)
+        return lines;
+    for (const struct if_nameindex *i = all; i->if_index != 0 && i->if_name != nullptr; i++) {
+        auto r = clear_stale_xdp(i->if_name);
+        if (!r)
+            lines.push_back(std::string(i->if_name) + ": " + r.err().message);
+        else if (!r->empty())
+            lines.push_back(*r);
+    }
+    ::if_freenameindex(all);
+    return lines;
 }
 
 } // namespace netring::netringd

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace netring::netringd {
 
@@ -61,5 +62,10 @@ private:
 // (native or skb mode) and returns a sentence saying so; "" when there was none. Programs of other
 // names are left alone (attach() reports them). Errors: unknown interface, query or detach failure.
 result<std::string> clear_stale_xdp(const std::string &ifname);
+
+// At daemon start: clear_stale_xdp on every interface of the namespace (a killed netringd that
+// attached the old way), and libbpf's chatter routed to stderr warnings only. One line per action
+// or failure.
+std::vector<std::string> clear_stale_xdp_everywhere();
 
 } // namespace netring::netringd
