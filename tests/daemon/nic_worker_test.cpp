@@ -277,13 +277,17 @@ TEST_F(nic_worker_test, bad_tx_slots_are_repaired_not_sent)
 TEST_F(nic_worker_test, released_rx_slot_with_a_bad_buffer_gets_the_dummy)
 {
     start();
-    fio->feed(0, 60);
-    ASSERT_TRUE(publish_and_wait(q.rx, 0, [&] { return hwtail(q.rx) == 1; }));
-    // Release slot 0 after scribbling an impossible buffer index into it; slot 1 comes next.
-    ring(q.rx)->slot[1].buf_idx = 0xffffffffu;
-    fio->feed(1, 60);
-    ASSERT_TRUE(publish_and_wait(q.rx, 1, [&] { return hwtail(q.rx) == 2; }));
-    EXPECT_EQ(ring(q.rx)->slot[1].buf_idx, NR_DUMMY_BUFFER);
+    // Fill the ring (63 of 64 slots: one stays empty) so every slot but 63 belongs to the application.
+    for (uint64_t seq = 0; seq < slots - 1; seq++)
+        fio->feed(seq, 60);
+    ASSERT_TRUE(publish_and_wait(q.rx, 0, [&] { return hwtail(q.rx) == slots - 1; }));
+    // Scribble an impossible buffer index into slot 0, which the application owns, then release all.
+    ring(q.rx)->slot[0].buf_idx = 0xffffffffu;
+    fio->feed(100, 60); // lands in slot 63
+    fio->feed(101, 60); // lands in slot 0: the dummy buffer, counted
+    ASSERT_TRUE(publish_and_wait(q.rx, slots - 1, [&] { return hwtail(q.rx) == 1; }));
+    EXPECT_EQ(ring(q.rx)->slot[0].buf_idx, NR_DUMMY_BUFFER);
+    EXPECT_NE(ring(q.rx)->slot[63].buf_idx, NR_DUMMY_BUFFER);
     EXPECT_EQ(errors(q.rx), 1u);
 }
 
