@@ -78,8 +78,9 @@ public:
     virtual void collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const = 0;
 };
 
-// Maps a parsed name to a port kind. Only pipes exist so far; NIC, host and switch names get
-// errc::not_supported with a sentence saying so.
-result<std::unique_ptr<port>> create_port(const port_name &name, const config &cfg);
+class switch_table;
+
+// Maps a parsed name to a port kind: pipe, NIC (with host rings) or switch port (through `switches`).
+result<std::unique_ptr<port>> create_port(const port_name &name, const config &cfg, switch_table *switches = nullptr);
 
 } // namespace netring::netringd

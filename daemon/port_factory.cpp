@@ -1,10 +1,11 @@
 #include "port.hpp"
 #include "ports/nic.hpp"
 #include "ports/pipe.hpp"
+#include "ports/vale_port.hpp"
 
 namespace netring::netringd {
 
-result<std::unique_ptr<port>> create_port(const port_name &name, const config &cfg)
+result<std::unique_ptr<port>> create_port(const port_name &name, const config &cfg, switch_table *switches)
 {
     switch (name.role) {
     case port_role::pipe_master:
@@ -16,7 +17,9 @@ result<std::unique_ptr<port>> create_port(const port_name &name, const config &c
     case port_role::nic_host:
         return std::unique_ptr<port>(std::make_unique<nic_port>(name, cfg));
     case port_role::switch_port:
-        return error::from(errc::not_supported, "switch ports are not available yet: " + name.str());
+        if (switches == nullptr)
+            return error::from(errc::not_supported, "switch ports need the daemon's switch table: " + name.str());
+        return std::unique_ptr<port>(std::make_unique<vale_port>(name, *switches));
     }
     return error::from(errc::not_supported, "unknown port kind: " + name.str());
 }

@@ -2,14 +2,35 @@
 
 #include "ports/nic_io.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <netring/port_name.hpp>
 
 namespace netring::netringd {
 
+namespace {
+// The session the daemon's own registrations (a switch's NIC attachments) belong to.
+constexpr uint64_t internal_session = ~uint64_t{0};
+} // namespace
+
 registry::registry(const config &cfg, const policy &pol, log_fn log)
-    : cfg_(cfg), policy_(pol), log_(std::move(log)) {}
+    : cfg_(cfg), policy_(pol), log_(std::move(log)),
+      switches_(cfg, switch_env{
+                         [this](const std::string &n) { return open_region(n, -1); },
+                         [this](const std::string &n) -> result<std::pair<uint32_t, attach_result>> {
+                             proto::regif req{};
+                             proto::set_text(req.port_name, sizeof req.port_name, n);
+                             auto r = register_port({internal_session, 0, 0, ::getpid()}, req);
+                             if (!r)
+                                 return r.err();
+                             return std::make_pair(r->reg_id, std::move(r->a));
+                         },
+                         [this](uint32_t reg_id) { (void)unregister(internal_session, reg_id); },
+                     })
+{
+}
 
 registry::~registry() { unregister_all(); }
 
@@ -90,7 +111,7 @@ result<registered> registry::register_port(const client_info &who, const proto::
     if (auto it = ports_.find(key); it != ports_.end()) {
         p = it->second;
     } else {
-        auto made = create_port(*name, cfg_);
+        auto made = create_port(*name, cfg_, &switches_);
         if (!made)
             return made.err();
         p = std::shared_ptr<port>(std::move(made.value()));
@@ -158,6 +179,7 @@ size_t registry::unregister_session(uint64_t session)
 
 void registry::unregister_all()
 {
+    switches_.clear(); // the switches hold registrations of their own: they go first
     while (!regs_.empty())
         drop(regs_.begin());
 }
@@ -182,7 +204,7 @@ result<port_details> registry::port_info(const client_info &who, std::string_vie
     if (auto it = ports_.find(name->port_key()); it != ports_.end())
         return it->second->info(*name);
     // Not open yet: a port object holds no resources until attach, so ask a fresh one.
-    auto made = create_port(*name, cfg_);
+    auto made = create_port(*name, cfg_, &switches_);
     if (!made)
         return made.err();
     return (*made)->info(*name);

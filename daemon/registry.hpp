@@ -14,6 +14,7 @@
 #include "policy.hpp"
 #include "port.hpp"
 #include "region.hpp"
+#include "switch_table.hpp"
 
 #include <netring/error.hpp>
 #include <netring/protocol.hpp>
@@ -61,6 +62,11 @@ public:
     result<port_details> port_info(const client_info &who, std::string_view name);
     // NIC_CTL: promiscuous mode of the interface behind a NIC port name; admins only.
     status nic_ctl(const client_info &who, std::string_view name, bool promisc);
+    switch_table &switches() { return switches_; }
+    // SWITCH_CTL (switch_ctl.cpp): `list` of every switch (sw empty) or of one, for anyone; the
+    // other operations for admins only, answering an empty list on success.
+    result<std::vector<switch_info>> switch_ctl(const client_info &who, proto::switch_op op, std::string_view sw,
+                                                std::string_view arg);
 
     // The STATS reply payload: stats_reply, then regions, registrations and rings.
     std::vector<std::byte> build_stats(uint64_t uptime_ms, uint32_t n_clients) const;
@@ -97,6 +103,14 @@ private:
     std::map<std::string, std::shared_ptr<port>> ports_;
     reg_map regs_;
     uint32_t last_id_ = 0;
+    // Last: destroyed first. Its NIC attachments are registrations of this registry's own.
+    switch_table switches_;
 };
+
+// The SWITCH_CTL reply payload for a switch_ctl result: its status, then the records of a list.
+// A list too large for one reply becomes a limit_exceeded status with no records.
+std::vector<std::byte> switch_ctl_payload(const result<std::vector<switch_info>> &r);
+// The operation as netring-switch names it: "create", "destroy", "add", "delete", "attach", ...
+const char *switch_op_name(proto::switch_op op);
 
 } // namespace netring::netringd

@@ -150,6 +150,7 @@ void session::dispatch(const proto::decoded_request &req)
     case proto::msg_type::port_info: on_port_info(seq, std::get<proto::port_info>(req.body)); break;
     case proto::msg_type::stats: on_stats(seq); break;
     case proto::msg_type::nic_ctl: on_nic_ctl(seq, std::get<proto::nic_ctl>(req.body)); break;
+    case proto::msg_type::switch_ctl: on_switch_ctl(seq, std::get<proto::switch_ctl>(req.body)); break;
     default: reply_error(seq, error::from(errc::unknown_message, "not a request")); break;
     }
 }
@@ -290,6 +291,24 @@ void session::on_nic_ctl(uint32_t seq, const proto::nic_ctl &m)
         server_.log().info(who() + ": " + std::string(name) + " promiscuous mode " + (m.value ? "on" : "off"));
     }
     reply_struct(proto::msg_type::nic_ctl_reply, seq, rep);
+}
+
+// Every switch change is logged, refused ones too: switch administration is an admin's act.
+void session::on_switch_ctl(uint32_t seq, const proto::switch_ctl &m)
+{
+    const auto op = static_cast<proto::switch_op>(m.op); // decode_request checked the range
+    const auto sw = *proto::fixed_string(m.switch_name, sizeof m.switch_name);
+    const auto arg = *proto::fixed_string(m.arg, sizeof m.arg);
+    const auto r = server_.reg().switch_ctl({id_, cred_.uid, cred_.gid, cred_.pid}, op, sw, arg);
+    if (op != proto::switch_op::list) {
+        const std::string what = who() + ": switch " + switch_op_name(op) + " " + std::string(sw) +
+                                 (arg.empty() ? "" : " " + std::string(arg));
+        if (r)
+            server_.log().info(what);
+        else
+            server_.log().info(what + " refused: " + r.err().describe());
+    }
+    reply(proto::msg_type::switch_ctl_reply, seq, switch_ctl_payload(r), {});
 }
 
 void session::on_stats(uint32_t seq)

@@ -59,6 +59,7 @@ private:
     void on_port_info(uint32_t seq, const proto::port_info &m);
     void on_stats(uint32_t seq);
     void on_nic_ctl(uint32_t seq, const proto::nic_ctl &m);
+    void on_switch_ctl(uint32_t seq, const proto::switch_ctl &m);
 
     template <class T>
     void reply_struct(proto::msg_type t, uint32_t seq, const T &msg, std::span<const int> fds = {})

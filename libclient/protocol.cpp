@@ -19,6 +19,7 @@ bool is_request(msg_type t)
     case msg_type::port_info:
     case msg_type::stats:
     case msg_type::nic_ctl:
+    case msg_type::switch_ctl:
         return true;
     default:
         return false;
@@ -36,6 +37,7 @@ const char *request_name(msg_type t)
     case msg_type::port_info: return "PORT_INFO";
     case msg_type::stats: return "STATS";
     case msg_type::nic_ctl: return "NIC_CTL";
+    case msg_type::switch_ctl: return "SWITCH_CTL";
     default: return "message";
     }
 }
@@ -149,6 +151,18 @@ result<decoded_request> decode_request(const header &h, std::span<const std::byt
         if (m->op != static_cast<uint32_t>(nic_op::promisc) || m->value > 1)
             return error::from(errc::bad_message, "NIC_CTL: unknown operation " + std::to_string(m->op) + " value " +
                                                       std::to_string(m->value));
+        return done(*m);
+    }
+    case msg_type::switch_ctl: {
+        auto m = take_exact<switch_ctl>(t, payload);
+        if (!m)
+            return m.err();
+        if (auto s = need_string(t, "switch_name", m->switch_name, sizeof m->switch_name); !s)
+            return s.err();
+        if (auto s = need_string(t, "arg", m->arg, sizeof m->arg); !s)
+            return s.err();
+        if (m->op < static_cast<uint32_t>(switch_op::create) || m->op > static_cast<uint32_t>(switch_op::list))
+            return error::from(errc::bad_message, "SWITCH_CTL: unknown operation " + std::to_string(m->op));
         return done(*m);
     }
     default:

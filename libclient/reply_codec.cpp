@@ -167,4 +167,68 @@ result<port_details> decode_port_info_reply(const header &h, std::span<const std
     return d;
 }
 
+result<std::vector<switches::switch_entry>> decode_switch_ctl_reply(const header &h,
+                                                                   std::span<const std::byte> payload)
+{
+    auto bad = [](std::string what) { return error::from(errc::bad_message, "SWITCH_CTL reply: " + std::move(what)); };
+    if (auto f = reply_failure(h, payload); !f)
+        return f.err();
+    if (static_cast<msg_type>(h.type) != msg_type::switch_ctl_reply)
+        return bad("wrong type");
+    if (payload.size() < sizeof(switch_ctl_reply) || payload.size() > max_reply_payload)
+        return bad(std::to_string(payload.size()) + " bytes");
+    const auto top = read_at<switch_ctl_reply>(payload, 0);
+    // 64-bit sums: two 32-bit counts times record sizes cannot overflow them.
+    const uint64_t want = sizeof(switch_ctl_reply) + uint64_t{top.n_switches} * sizeof(switch_record) +
+                          uint64_t{top.n_ports} * sizeof(switch_port_record);
+    if (want != payload.size())
+        return bad("records need " + std::to_string(want) + " bytes, got " + std::to_string(payload.size()));
+
+    std::vector<switches::switch_entry> out;
+    std::vector<uint32_t> announced; // each switch's n_ports, checked against the port records
+    out.reserve(top.n_switches);
+    announced.reserve(top.n_switches);
+    size_t off = sizeof(switch_ctl_reply);
+    for (uint32_t i = 0; i < top.n_switches; i++, off += sizeof(switch_record)) {
+        const auto r = read_at<switch_record>(payload, off);
+        auto name = fixed_string(r.name, sizeof r.name);
+        if (!name)
+            return bad("switch " + std::to_string(i) + " name not terminated");
+        switches::switch_entry e;
+        e.name = std::string(*name);
+        e.persistent = r.persistent != 0;
+        e.mac_entries = r.mac_entries;
+        out.push_back(std::move(e));
+        announced.push_back(r.n_ports);
+    }
+    for (uint32_t i = 0; i < top.n_ports; i++, off += sizeof(switch_port_record)) {
+        const auto r = read_at<switch_port_record>(payload, off);
+        auto name = fixed_string(r.name, sizeof r.name);
+        auto kind = fixed_string(r.kind, sizeof r.kind);
+        if (!name || !kind)
+            return bad("port " + std::to_string(i) + " name or kind not terminated");
+        if (r.switch_index >= top.n_switches)
+            return bad("port " + std::to_string(i) + " names switch " + std::to_string(r.switch_index) + " of " +
+                       std::to_string(top.n_switches));
+        auto &sw = out[r.switch_index];
+        if (sw.ports.size() >= announced[r.switch_index])
+            return bad("switch " + sw.name + " has more ports than its " + std::to_string(announced[r.switch_index]));
+        switches::port_entry p;
+        p.name = std::string(*name);
+        p.kind = std::string(*kind);
+        p.clients = r.clients;
+        p.rx_packets = r.rx_packets;
+        p.rx_bytes = r.rx_bytes;
+        p.tx_packets = r.tx_packets;
+        p.tx_bytes = r.tx_bytes;
+        p.drops = r.drops;
+        sw.ports.push_back(std::move(p));
+    }
+    for (size_t i = 0; i < out.size(); i++)
+        if (out[i].ports.size() != announced[i])
+            return bad("switch " + out[i].name + " announces " + std::to_string(announced[i]) + " ports, " +
+                       std::to_string(out[i].ports.size()) + " follow");
+    return out;
+}
+
 } // namespace netring::proto

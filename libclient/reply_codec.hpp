@@ -1,6 +1,6 @@
 // Client-side checks of the daemon's replies: the mirror of decode_request. A reply must carry the
 // expected type (or error_reply), echo the request's sequence number and have the exact size of
-// its struct; STATS replies are counted record by record before anything is read. Pure code on
+// its struct; STATS and SWITCH_CTL replies are counted record by record before anything is read. Pure code on
 // byte spans: no I/O, so the checks can be unit-tested and fuzzed on their own.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstring>
 #include <span>
+#include <vector>
 
 namespace netring::proto {
 
@@ -48,5 +49,11 @@ result<daemon_stats> decode_stats_reply(const header &h, std::span<const std::by
 
 // PORT_INFO reply into the API struct.
 result<port_details> decode_port_info_reply(const header &h, std::span<const std::byte> payload);
+
+// SWITCH_CTL reply: switch_ctl_reply then n_switches switch_record and n_ports switch_port_record;
+// sizes must add up exactly, names and kinds must be NUL-terminated, every port must name an
+// existing switch and each switch's n_ports must match the ports that name it. Ports come out
+// under their switch, in reply order. Non-list operations answer with no records: an empty vector.
+result<std::vector<switches::switch_entry>> decode_switch_ctl_reply(const header &h, std::span<const std::byte> payload);
 
 } // namespace netring::proto

@@ -29,6 +29,8 @@ public:
         case errc::not_supported: return "not supported by this port";
         case errc::internal: return "internal daemon error";
         case errc::timed_out: return "timed out";
+        case errc::already_exists: return "already exists";
+        case errc::not_found: return "not found";
         }
         return "unknown netring error " + std::to_string(code);
     }

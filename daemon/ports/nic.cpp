@@ -121,8 +121,37 @@ nic_port::~nic_port()
     for (registration &r : regs_)
         if (r.if_bytes)
             mem_->meta().release(r.if_off, r.if_bytes);
-    if (mem_)
-        mem_->pool().give(bufs_);
+    if (mem_) {
+        std::vector<uint32_t> rest; // extra buffers, and anything an application moved out of the rings
+        for (uint32_t b = 0; b < owned_.size(); b++)
+            if (owned_[b])
+                rest.push_back(b);
+        give_bufs(rest);
+    }
+}
+
+bool nic_port::take_bufs(uint32_t n, std::vector<uint32_t> &out)
+{
+    const size_t first = out.size();
+    if (!mem_->pool().take(n, out))
+        return false;
+    for (size_t i = first; i < out.size(); i++)
+        owned_[out[i]] = 1;
+    return true;
+}
+
+// Gives back the buffers of `bufs` this port owns; anything else (an index an application wrote,
+// a buffer listed twice) is skipped, so the pool never receives a buffer that is not ours.
+void nic_port::give_bufs(std::span<const uint32_t> bufs)
+{
+    std::vector<uint32_t> mine;
+    for (const uint32_t b : bufs) {
+        if (b < owned_.size() && owned_[b]) {
+            owned_[b] = 0;
+            mine.push_back(b);
+        }
+    }
+    mem_->pool().give(mine);
 }
 
 // What the interface is: index, queue count, MAC and MTU, read once when the port is created.
@@ -187,7 +216,7 @@ status nic_port::reserve_ring(nic_ring &r, uint32_t slots, uint16_t ringid, uint
     if (!r.kick.valid() || !r.notify.valid())
         return error::from_errno(errno, "eventfd for " + ifname_);
     const size_t first = bufs.size();
-    if (!mem_->pool().take(slots, bufs))
+    if (!take_bufs(slots, bufs))
         return error::from(errc::out_of_buffers, "region " + region_name_ + " has " +
                                                      std::to_string(mem_->pool().available()) +
                                                      " free buffers, a ring of " + std::to_string(slots) +
@@ -216,23 +245,25 @@ void nic_port::release_ring(nic_ring &r)
     r = nic_ring{};
 }
 
-// Rings, buffers and I/O of queue q. The ring buffers join bufs_ (returned when the port goes: an
-// application may have swapped them into any ring of the region meanwhile).
+// Rings, buffers and I/O of queue q, all or nothing.
 status nic_port::bind_queue(uint32_t q, const proto::regif &req)
 {
+    std::vector<uint32_t> taken;
     auto qu = std::make_unique<nic_queue>();
     qu->index = q;
     qu->host = q == hw_queues_;
     const uint32_t tx_slots = req.tx_slots ? req.tx_slots : cfg_.default_slots;
     const uint32_t rx_slots = req.rx_slots ? req.rx_slots : cfg_.default_slots;
     auto undo = [&](error e) {
+        qu->io.reset(); // its socket goes before its buffers do
         release_ring(qu->tx);
         release_ring(qu->rx);
+        give_bufs(taken);
         return e;
     };
-    if (auto s = reserve_ring(qu->tx, tx_slots, static_cast<uint16_t>(q), NR_RING_DIR_TX, bufs_); !s)
+    if (auto s = reserve_ring(qu->tx, tx_slots, static_cast<uint16_t>(q), NR_RING_DIR_TX, taken); !s)
         return undo(s.err());
-    if (auto s = reserve_ring(qu->rx, rx_slots, static_cast<uint16_t>(q), NR_RING_DIR_RX, bufs_); !s)
+    if (auto s = reserve_ring(qu->rx, rx_slots, static_cast<uint16_t>(q), NR_RING_DIR_RX, taken); !s)
         return undo(s.err());
 
     const nic_buffers mem = buffers();
@@ -242,21 +273,20 @@ status nic_port::bind_queue(uint32_t q, const proto::regif &req)
     } else if (mode_ == nic_mode::afpacket) {
         io = open_afpacket_queue(ifname_, mem, rx_slots);
     } else {
-        // The fill ring's buffers: the queue's own, for as long as the port lives.
-        const size_t first = bufs_.size();
-        if (!mem_->pool().take(rx_slots, bufs_))
+        // The fill ring's buffers.
+        const size_t first = taken.size();
+        if (!take_bufs(rx_slots, taken))
             return undo(error::from(errc::out_of_buffers, "region " + region_name_ + " has too few free buffers for " +
                                                               ifname_ + " queue " + std::to_string(q) +
                                                               "'s fill ring; raise region_buffers"));
-        io = open_afxdp_queue(ifname_, q, mem, std::span<const uint32_t>(bufs_).subspan(first), rx_slots);
-        if (io) {
-            if (auto s = xdp_->map_socket(q, afxdp_socket_fd(*io.value())); !s)
-                return undo(s.err());
-        }
+        io = open_afxdp_queue(ifname_, q, mem, std::span<const uint32_t>(taken).subspan(first), rx_slots);
     }
     if (!io)
         return undo(io.err());
     qu->io = std::move(io.value());
+    if (!qu->host && mode_ == nic_mode::afxdp)
+        if (auto s = xdp_->map_socket(q, afxdp_socket_fd(*qu->io)); !s)
+            return undo(s.err());
     if (queues_.size() <= q)
         queues_.resize(q + 1);
     queues_[q] = std::move(qu);
@@ -270,7 +300,18 @@ void nic_port::unbind_queue(uint32_t q)
         return;
     if (xdp_ && !qu->host)
         xdp_->unmap_socket(q);
+    // What goes back to the pool: the buffers in the rings' slots and those the I/O holds. An
+    // application may have swapped buffers between rings: whatever sits in these rings now leaves
+    // circulation with them (give_bufs skips indices that are not the port's).
+    std::vector<uint32_t> back;
+    qu->io->held_buffers(back);
     qu->io.reset();
+    for (const nic_ring *r : {&qu->tx, &qu->rx}) {
+        const auto *ring = reinterpret_cast<const nr_ring *>(mem_->base() + r->ring_off);
+        for (uint32_t i = 0; i < r->num_slots; i++)
+            back.push_back(rings::load_relaxed(const_cast<nr_slot &>(ring->slot[i]).buf_idx));
+    }
+    give_bufs(back);
     // The application may still have the rings mapped: tell it they are gone before they are reused.
     for (nic_ring *r : {&qu->tx, &qu->rx}) {
         rings::mark_peer_gone({reinterpret_cast<nr_ring *>(mem_->base() + r->ring_off),
@@ -291,6 +332,7 @@ status nic_port::open_region(const reg_context &ctx)
     if (!mem)
         return mem.err();
     mem_ = std::move(mem.value());
+    owned_.assign(mem_->geometry().num_buffers, 0);
     return ok_status();
 }
 
@@ -412,8 +454,8 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
     reg.if_off = *off;
     uint32_t bufs_head = 0;
     if (req.extra_bufs) {
-        const size_t first = bufs_.size();
-        if (!mem_->pool().take(req.extra_bufs, bufs_)) {
+        std::vector<uint32_t> extras;
+        if (!take_bufs(req.extra_bufs, extras)) {
             mem_->meta().release(reg.if_off, reg.if_bytes);
             for (const uint32_t f : fresh)
                 unbind_queue(f);
@@ -423,7 +465,7 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
                                                          " free buffers, this registration asks " +
                                                          std::to_string(req.extra_bufs) + " extra buffers");
         }
-        bufs_head = rings::link_buffers(mem_->base(), mem_->geometry(), std::span<const uint32_t>(bufs_).subspan(first));
+        bufs_head = rings::link_buffers(mem_->base(), mem_->geometry(), extras);
     }
     uint8_t *base = mem_->base();
     // init_if places the extension after as many ring_ofs[] entries as its counts add up to, so it

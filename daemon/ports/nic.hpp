@@ -61,6 +61,8 @@ private:
     void unbind_queue(uint32_t q);
     status reserve_ring(nic_ring &r, uint32_t slots, uint16_t ringid, uint16_t dir, std::vector<uint32_t> &bufs);
     void release_ring(nic_ring &r);
+    bool take_bufs(uint32_t n, std::vector<uint32_t> &out);
+    void give_bufs(std::span<const uint32_t> bufs);
     void restart_worker();
     registration *find(uint32_t reg_id);
     const registration *find(uint32_t reg_id) const;
@@ -81,7 +83,9 @@ private:
     std::unique_ptr<xdp_program> xdp_;
     std::vector<std::unique_ptr<nic_queue>> queues_; // [0, hw_queues_) NIC, [hw_queues_] host
     std::vector<registration> regs_;
-    std::vector<uint32_t> bufs_; // every buffer the port took: rings, fill rings, extras
+    // Per region buffer: taken from the pool by this port and not given back yet (rings, fill rings,
+    // extra buffers). Daemon memory: what applications write cannot change it.
+    std::vector<uint8_t> owned_;
     nic_worker worker_;
 };
 

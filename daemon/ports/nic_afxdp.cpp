@@ -63,6 +63,12 @@ public:
     uint32_t reclaim() override;
     int rx_wait_fd() const override { return fd_; }
     const io_counters &counters() const override { return counters_; }
+    void held_buffers(std::vector<uint32_t> &out) const override
+    {
+        for (uint32_t b = 0; b < held_.size(); b++)
+            if (held_[b])
+                out.push_back(b);
+    }
 
     int fd() const { return fd_; }
 
@@ -90,6 +96,7 @@ private:
     uint32_t calls_ = 0;
     bool rx_since_stats_ = false;
     io_counters counters_;
+    std::vector<uint8_t> held_; // per region buffer: in the fill ring or the kernel (sized at open)
 };
 
 status afxdp_queue::open(const std::string &ifname, uint32_t queue, std::span<const uint32_t> fill_bufs,
@@ -110,6 +117,9 @@ status afxdp_queue::open(const std::string &ifname, uint32_t queue, std::span<co
     for (uint32_t b : fill_bufs)
         if (b >= mem_.num_buffers)
             return error::from(errc::internal, where + "fill buffer " + std::to_string(b) + " out of range");
+    held_.assign(mem_.num_buffers, 0);
+    for (uint32_t b : fill_bufs)
+        held_[b] = 1;
 
     // The fill ring holds every buffer the queue owns, so refills in receive() always find room.
     xsk_umem_config ucfg{};
@@ -205,6 +215,8 @@ uint32_t afxdp_queue::receive(io_slot *slots, uint32_t n)
             continue;
         }
         *xsk_ring_prod__fill_addr(&fill_, idx_fill + f++) = uint64_t{slots[k].buf_idx} * bs;
+        held_[d->addr / bs] = 0;
+        held_[slots[k].buf_idx] = 1;
         slots[k] = io_slot{static_cast<uint32_t>(d->addr / bs), static_cast<uint16_t>(off),
                            static_cast<uint16_t>(d->len)};
         bytes += d->len;

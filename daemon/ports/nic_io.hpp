@@ -22,6 +22,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace netring::netringd {
 
@@ -79,6 +80,10 @@ public:
     virtual int rx_wait_fd() const = 0;
 
     virtual const io_counters &counters() const = 0;
+
+    // Appends the buffers the I/O holds besides the rings' slots (AF_XDP: its fill ring and the
+    // frames the kernel has not handed back). Called before destruction, to return them to the pool.
+    virtual void held_buffers(std::vector<uint32_t> &) const {}
 };
 
 // The AF_XDP queue: one XSK bound to (ifname, queue) in copy or zero-copy mode, whichever the driver

@@ -31,6 +31,8 @@ enum class errc : int32_t {
     not_supported = 15,       // the port kind does not support this operation
     internal = 16,            // daemon-side failure (out of memory, syscall failure)
     timed_out = 17,
+    already_exists = 18,      // creating a switch or port that exists, attaching something twice
+    not_found = 19,           // the switch, port or attachment named does not exist
 };
 
 const std::error_category &error_category() noexcept;

@@ -158,4 +158,39 @@ result<port_details> query_port_info(std::string_view name, const std::string &s
 // Admin only (the policy's admin directive): promiscuous mode of the interface behind a NIC port.
 status set_promiscuous(std::string_view port, bool on, const std::string &socket_path = {});
 
+// ---- VALE-like switches (netring-switch) ----
+// Each call opens a connection of its own. list() is open to every client; the other calls are for
+// admins (the policy's admin directive, or uid 0). Refusals carry the daemon's code and sentence:
+// already_exists, not_found, port_busy (a switch with ports, a port still registered),
+// access_denied, bad_port_name.
+namespace switches {
+
+// rx: frames the switch took from the port; tx: frames it delivered to it; drops: frames for the
+// port dropped because its rx ring was full.
+struct port_entry {
+    std::string name; // "p1", or an attached NIC ("netmap:eth0", "netmap:eth0^")
+    std::string kind; // "ephemeral", "persistent", "nic", "host"
+    uint32_t clients = 0;
+    uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, drops = 0;
+};
+
+struct switch_entry {
+    std::string name;
+    bool persistent = false;  // made by create() (destroy() removes it), not on the fly by a client
+    uint32_t mac_entries = 0; // learned addresses
+    std::vector<port_entry> ports;
+};
+
+status create(std::string_view sw, const std::string &socket_path = {});
+status destroy(std::string_view sw, const std::string &socket_path = {}); // the switch must have no port
+status add_port(std::string_view sw, std::string_view port, const std::string &socket_path = {});
+status delete_port(std::string_view sw, std::string_view port, const std::string &socket_path = {});
+// nic: netmap:IF (its rings as one port) or netmap:IF* (also its host rings as a second port).
+status attach(std::string_view sw, std::string_view nic, const std::string &socket_path = {});
+status detach(std::string_view sw, std::string_view nic, const std::string &socket_path = {});
+// Every switch, or only `sw` (not_found when it does not exist).
+result<std::vector<switch_entry>> list(std::string_view sw = {}, const std::string &socket_path = {});
+
+} // namespace switches
+
 } // namespace netring

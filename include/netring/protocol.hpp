@@ -8,7 +8,7 @@
 // fixed arrays; a string without a NUL is a malformed message.
 //
 // Session lifecycle (enforced by the daemon, see session_transition):
-//   awaiting_hello --HELLO--> ready --(REGIF|UNREGIF|TXSYNC|RXSYNC|PORT_INFO|STATS)--> ready
+//   awaiting_hello --HELLO--> ready --(REGIF|UNREGIF|TXSYNC|RXSYNC|PORT_INFO|STATS|*_CTL)--> ready
 //   awaiting_hello --anything else--> error reply "HELLO first", stays awaiting_hello
 //   ready --HELLO--> error reply "HELLO twice", stays ready
 //   any --malformed header (magic, version, length)--> closed (the stream cannot be re-synchronised)
@@ -53,6 +53,8 @@ enum class msg_type : uint16_t {
     error_reply = 14, // sent when the request could not be decoded into a type
     nic_ctl = 15,     // admin: change an interface's state (promiscuous mode)
     nic_ctl_reply = 16,
+    switch_ctl = 17,  // admin: switches, persistent ports, NIC attachments; list (anyone)
+    switch_ctl_reply = 18,
 };
 
 struct header {
@@ -161,6 +163,51 @@ struct unregif_reply {
     reply_status status;
 };
 
+enum class switch_op : uint32_t {
+    create = 1,      // switch_name
+    destroy = 2,     // switch_name
+    add_port = 3,    // switch_name, arg = port name (persistent port)
+    delete_port = 4, // switch_name, arg = port name
+    attach = 5,      // switch_name, arg = netmap:IF or netmap:IF*
+    detach = 6,      // switch_name, arg = as attached
+    list = 7,        // switch_name empty: every switch
+};
+
+struct switch_ctl {
+    uint32_t op; // switch_op
+    uint32_t reserved;
+    char switch_name[port_name_max];
+    char arg[port_name_max];
+};
+static_assert(sizeof(switch_ctl) == 136);
+
+// SWITCH_CTL reply: switch_ctl_reply, then n_switches switch_record, then n_ports
+// switch_port_record (each names its switch by index in the first array). Only `list` has records.
+struct switch_ctl_reply {
+    reply_status status;
+    uint32_t n_switches;
+    uint32_t n_ports;
+};
+static_assert(sizeof(switch_ctl_reply) == 136);
+
+struct switch_record {
+    char name[port_name_max];
+    uint32_t persistent;
+    uint32_t mac_entries;
+    uint32_t n_ports;
+    uint32_t reserved;
+};
+static_assert(sizeof(switch_record) == 80);
+
+struct switch_port_record {
+    char name[port_name_max];
+    char kind[16]; // "ephemeral", "persistent", "nic", "host"
+    uint32_t switch_index;
+    uint32_t clients;
+    uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes, drops;
+};
+static_assert(sizeof(switch_port_record) == 128);
+
 struct nic_ctl_reply {
     reply_status status;
 };
@@ -259,7 +306,7 @@ struct stats_ring {
 static_assert(sizeof(stats_ring) == 64);
 
 // ---- codec ----
-using request = std::variant<hello, regif, unregif, sync_request /*tx*/, port_info, stats, nic_ctl>;
+using request = std::variant<hello, regif, unregif, sync_request /*tx*/, port_info, stats, nic_ctl, switch_ctl>;
 
 struct decoded_request {
     msg_type type;

@@ -320,7 +320,6 @@ TEST_F(pipe_port_test, requests_over_the_limits_are_refused)
     // An interface that does not exist (no test may bind a real one: it would take its traffic).
     expect(request("netmap:nrtnone0"), errc::bad_port_name, "nrtnone0: no such interface");
     expect(request("netmap:nrtnone0^"), errc::bad_port_name, "no such interface");
-    expect(request("vale0:p1"), errc::not_supported, "switch ports");
     expect(request("netmap:pl{1/T"), errc::not_supported, "/T and /R");
     expect(request("netmap:"), errc::bad_port_name, "bad port name");
     EXPECT_EQ(reg.ports(), 0u);

@@ -1,4 +1,5 @@
-// Bytes as libnetring reads a reply: header checks, fixed replies and the counted STATS records.
+// Bytes as libnetring reads a reply: header checks, fixed replies and the counted STATS and
+// SWITCH_CTL records.
 #include "libclient/reply_codec.hpp"
 
 #include <cstdlib>
@@ -24,6 +25,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             for (const auto &r : s->rings)
                 if (r.registration >= s->registrations.size())
                     std::abort();
+        break;
+    }
+    case proto::msg_type::switch_ctl_reply: {
+        // Accepted records account for every payload byte, whatever the counts claimed.
+        auto s = proto::decode_switch_ctl_reply(h, payload);
+        if (s) {
+            size_t ports = 0;
+            for (const auto &sw : s.value())
+                ports += sw.ports.size();
+            if (sizeof(proto::switch_ctl_reply) + s->size() * sizeof(proto::switch_record) +
+                    ports * sizeof(proto::switch_port_record) !=
+                payload.size())
+                std::abort();
+        }
         break;
     }
     case proto::msg_type::port_info_reply: (void)proto::decode_port_info_reply(h, payload); break;

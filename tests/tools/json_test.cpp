@@ -76,7 +76,7 @@ TEST(CtlFormat, StatsJsonShape)
                  "{\"port\":\"netmap:pipeA{1\",\"reg_id\":7,\"uid\":65534,\"gid\":65534,\"pid\":42,\"rings\":[]},"
                  "{\"port\":\"netmap:pipeA}1\",\"reg_id\":8,\"uid\":65534,\"gid\":65534,\"pid\":42,\"rings\":["
                  "{\"dir\":\"tx\",\"id\":0,\"slots\":1024,\"status\":\"peer_gone\",\"packets\":10,\"bytes\":640,"
-                 "\"drops\":0,\"kicks\":0,\"errors\":0}]}]}");
+                 "\"drops\":0,\"kicks\":0,\"errors\":0,\"copies\":0}]}]}");
 
     const std::string t = ctl::stats_text(s);
     EXPECT_NE(t.find("netmap:pipeA}1  reg_id 8"), std::string::npos) << t;

@@ -1,0 +1,107 @@
+// A switch's forwarding thread: takes frames from every port, learns source addresses, and copies
+// each frame into the rx ring of its destination (known unicast), or of every other port
+// (broadcast, multicast, unknown unicast). A full destination drops and counts; it never holds up
+// the others.
+//
+//   switch_fwd f;
+//   f.start({&ep1, &ep2}, spin);   // the thread owns the endpoints' ring state now
+//   f.stop();                      // joins; the control thread may change the set again
+//
+// Two kinds of endpoint:
+//   served  a client port of the switch: the switch is the kernel side of its rings (like the NIC
+//           worker): frames come from its tx ring, go to its rx ring;
+//   client  an attached NIC or host stack: the switch is the application of a daemon registration
+//           of that NIC: frames come from the NIC's rx rings, go to its tx ring 0.
+// Every index and slot read from shared memory is checked before use, whichever side wrote it.
+#pragma once
+
+#include "mac_table.hpp"
+#include "nic_worker.hpp"
+
+#include <netring/unique_fd.hpp>
+#include <rings/ring_ops.hpp>
+
+#include <poll.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace netring::netringd {
+
+// A ring the switch uses as an application (a NIC registration's ring): its own head, the kick
+// eventfd to wake the NIC worker, the notify eventfd it sleeps on.
+struct app_ring {
+    rings::ring_ref r;
+    int kick_fd = -1;   // borrowed from the NIC port, valid while the registration lasts
+    int notify_fd = -1;
+    uint32_t head = 0;  // the switch's head: its own copy, never read back
+    uint32_t pull_end = 0; // rx: where the last pull stopped; release() moves head there
+};
+
+struct fwd_counters {
+    std::atomic<uint64_t> rx_packets{0}, rx_bytes{0}, tx_packets{0}, tx_bytes{0}, drops{0}, errors{0};
+};
+
+struct fwd_endpoint {
+    bool served = true;
+    uint8_t *base = nullptr; // the endpoint's region: rings are at offsets from here
+    uint8_t *bufs = nullptr; // its buffer 0 (base + buffers_offset)
+    rings::buffer_limits lim;
+    // served: the client port's rings (the switch is their kernel side)
+    nic_ring *tx = nullptr; // frames in
+    nic_ring *rx = nullptr; // frames out
+    // client: the NIC registration's rings (the switch is their application)
+    std::vector<app_ring> in;  // NIC rx rings
+    app_ring out;              // NIC tx ring 0
+    fwd_counters counters;
+
+    // Per pass, the forwarding thread's view of the destination ring.
+    uint32_t out_cursor = 0;
+    uint32_t out_room = 0;
+    uint64_t out_pass = 0;
+    bool out_touched = false;
+    uint32_t pass_tx_packets = 0;
+    uint64_t pass_tx_bytes = 0;
+};
+
+class switch_fwd {
+public:
+    switch_fwd();
+    ~switch_fwd() { stop(); }
+    switch_fwd(const switch_fwd &) = delete;
+    switch_fwd &operator=(const switch_fwd &) = delete;
+
+    status start(std::vector<fwd_endpoint *> eps, uint32_t spin);
+    void stop();
+    // Learned addresses, for `list` (read racily: informational).
+    uint32_t mac_entries() const { return mac_count_.load(std::memory_order_relaxed); }
+
+private:
+    struct frame {
+        const uint8_t *data;
+        uint16_t len;
+    };
+
+    void run();
+    bool forward_from(uint16_t src);
+    uint32_t pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &ring_index);
+    void release(fwd_endpoint &ep, uint32_t ring_index);
+    void deliver(uint16_t dst, const frame &f);
+    bool open_out(fwd_endpoint &ep);
+    void flush(fwd_endpoint &ep);
+    void sleep();
+
+    std::vector<fwd_endpoint *> eps_;
+    mac_table macs_;
+    std::atomic<uint32_t> mac_count_{0};
+    uint64_t pass_ = 0;
+    uint32_t now_s_ = 0;
+    uint32_t spin_ = 0;
+    std::vector<pollfd> pollset_;
+    unique_fd wake_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+} // namespace netring::netringd

@@ -1,0 +1,30 @@
+// The registry's port object for a switch port name (valeX:PORT): every call goes to the switch
+// table, which owns the switch, the port's region and rings, and the forwarding thread.
+#pragma once
+
+#include "../port.hpp"
+#include "../switch_table.hpp"
+
+#include <vector>
+
+namespace netring::netringd {
+
+class vale_port final : public port {
+public:
+    vale_port(const port_name &name, switch_table &switches) : name_(name), switches_(switches) {}
+    ~vale_port() override;
+
+    result<attach_result> attach(const reg_context &ctx, const port_name &name, const proto::regif &req) override;
+    bool detach(uint32_t reg_id) override;
+    sync_result txsync(uint32_t reg_id, uint32_t ring) override;
+    sync_result rxsync(uint32_t reg_id, uint32_t ring) override;
+    port_details info(const port_name &name) const override;
+    void collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const override;
+
+private:
+    port_name name_;
+    switch_table &switches_;
+    std::vector<uint32_t> regs_;
+};
+
+} // namespace netring::netringd

@@ -1,0 +1,114 @@
+// The VALE-like switches of netringd: learning bridges that connect client ports, NICs and host
+// stacks, each port in its own region (the switch copies between them).
+//
+//   switch_table t(cfg, open_region, nic_client);
+//   t.create_switch("vale0");  t.add_port("vale0", "p1");          // persistent, by netring-switch
+//   t.attach_nic("vale0", "netmap:eth0*");                          // NIC and host rings as ports
+//   auto sw = t.list();                                             // switches, ports, counters
+//   t.detach_nic("vale0", "netmap:eth0*");  t.delete_port("vale0", "p1");  t.destroy_switch("vale0");
+//
+// Clients register `valeX:PORT` through the registry like any port; the registry's port object
+// for that name calls acquire_port()/release_port() here. A port registered that way that did not
+// exist is ephemeral: it goes when its last registration does, and its switch with it when the
+// switch was made on the fly and has no port left. Errors: already_exists, not_found, port_busy,
+// bad_port_name, limit_exceeded, with a sentence naming the switch and port.
+//
+// Control thread only, like the registry. Each switch forwards on its own thread (switch_fwd).
+#pragma once
+
+#include "config.hpp"
+#include "region.hpp"
+
+#include <netring/error.hpp>
+#include <netring/netring.hpp>
+#include <netring/port_name.hpp>
+#include <netring/protocol.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace netring::netringd {
+
+class vale_switch;
+struct sw_port;
+struct attach_result;
+struct sync_result;
+
+// One port as `netring-switch list` shows it. rx: frames the switch took from the port; tx: frames
+// it delivered to the port; drops: frames for this port dropped because its rx ring was full.
+struct switch_port_info {
+    std::string name;      // "p1", or the attached NIC's name ("netmap:eth0", "netmap:eth0^")
+    std::string kind;      // "ephemeral", "persistent", "nic", "host"
+    uint32_t clients = 0;  // registrations mapping the port
+    uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, drops = 0;
+};
+
+struct switch_info {
+    std::string name;
+    bool persistent = false;  // made by create_switch (destroy_switch removes it)
+    uint32_t mac_entries = 0; // learned addresses
+    std::vector<switch_port_info> ports;
+};
+
+// How the switch table reaches the rest of the daemon.
+struct switch_env {
+    // The region of a switch port ("vale0:p1"), made on first use.
+    std::function<result<std::shared_ptr<region>>(const std::string &name)> open_region;
+    // Registers the daemon itself as a client of a NIC port ("netmap:eth0", "netmap:eth0*"), and
+    // undoes it. The switch then drives that registration's rings as an application would.
+    std::function<result<std::pair<uint32_t, attach_result>>(const std::string &name)> register_nic;
+    std::function<void(uint32_t reg_id)> unregister_nic;
+};
+
+class switch_table {
+public:
+    switch_table(const config &cfg, switch_env env);
+    ~switch_table();
+    switch_table(const switch_table &) = delete;
+    switch_table &operator=(const switch_table &) = delete;
+
+    // Administration (netring-switch). Switch names start with "vale"; port names follow the
+    // port-name grammar's rules for the part after ':'.
+    status create_switch(const std::string &sw);
+    status destroy_switch(const std::string &sw);                       // port_busy while it has ports
+    status add_port(const std::string &sw, const std::string &port);    // persistent
+    status delete_port(const std::string &sw, const std::string &port); // port_busy while registered
+    // `nic` is netmap:IF (the NIC's rings as one switch port) or netmap:IF* (also its host rings as a
+    // second port, so the kernel stack is one more port of the switch).
+    status attach_nic(const std::string &sw, const std::string &nic);
+    status detach_nic(const std::string &sw, const std::string &nic);
+    std::vector<switch_info> list() const;
+
+    // For the registry's switch-port object: a registration of `name` (valeX:PORT). Creates the
+    // switch and the port when needed (ephemeral). The attach_result is as for any port.
+    result<attach_result> acquire_port(uint32_t reg_id, pid_t pid, const port_name &name, const proto::regif &req);
+    // Partner of acquire_port. Removes an ephemeral port with no registration left, and a switch
+    // made on the fly that has no port left.
+    void release_port(uint32_t reg_id, const port_name &name);
+    // STATS rings of a registration (tx then rx), and PORT_INFO for a switch port name.
+    void collect_stats(uint32_t reg_id, const port_name &name, std::vector<proto::stats_ring> &out) const;
+    port_details port_info(const port_name &name) const;
+    // Socket-path TXSYNC/RXSYNC: publish the ring's head to its sync block and wake the switch.
+    sync_result socket_sync(uint32_t reg_id, const port_name &name, uint32_t ring, bool tx);
+
+    // Stops every switch and gives back every NIC registration (before the registry's own teardown).
+    void clear();
+    bool empty() const { return switches_.empty(); }
+
+private:
+    vale_switch *find(const std::string &sw) const;
+    sw_port *find_port(const port_name &name) const;
+    result<sw_port *> make_client_port(vale_switch &s, const std::string &port, const std::string &kind,
+                                       uint32_t tx_slots, uint32_t rx_slots);
+    void remove_port(vale_switch &s, sw_port *p);
+
+    const config &cfg_;
+    switch_env env_;
+    std::map<std::string, std::unique_ptr<vale_switch>> switches_;
+};
+
+} // namespace netring::netringd
