@@ -642,7 +642,9 @@ void nic_port::collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &ou
             s.status = rings::load_relaxed(sync->flags.status);
             s.packets = rings::load_relaxed(sync->kern.packets);
             s.bytes = rings::load_relaxed(sync->kern.bytes);
-            s.drops = rings::load_relaxed(sync->kern.drops);
+            // The I/O's own losses: frames the kernel dropped for the socket (rx), refused (tx).
+            s.drops = rings::load_relaxed(sync->kern.drops) +
+                      (tx ? qu.io->counters().tx_errors : qu.io->counters().rx_dropped);
             s.kicks = rings::load_relaxed(sync->kern.kicks);
             s.errors = rings::load_relaxed(sync->kern.errors);
             s.copies = tx ? qu.io->counters().tx_copies : qu.io->counters().rx_copies;

@@ -27,13 +27,15 @@
 namespace netring::netringd {
 namespace {
 
-// A block is the unit the kernel hands over; 1 MiB holds ~700 full-size frames, and a lone frame
-// still becomes visible after the retire timeout.
-constexpr uint32_t block_bytes = 1u << 20;
+// A block is the unit the kernel hands over; 128 KiB holds ~60 full-size or ~900 small frames, and
+// a lone frame still becomes visible after the retire timeout. The kernel retires a block after
+// that timeout however little it holds, so with a trickle of traffic the block count, not their
+// size, decides how long the worker may be kept off the CPU before frames drop: many small blocks.
+constexpr uint32_t block_bytes = 128u << 10;
 constexpr uint32_t frame_bytes = 2048; // only for tp_frame_nr's arithmetic: V3 packs frames tightly
 constexpr uint32_t retire_ms = 1;
-constexpr uint32_t min_blocks = 4;
-constexpr uint32_t max_blocks = 64;
+constexpr uint32_t min_blocks = 128;
+constexpr uint32_t max_blocks = 512;
 constexpr uint32_t tx_batch = 64;
 
 uint32_t blocks_for(uint32_t ring_size)
