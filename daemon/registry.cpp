@@ -28,6 +28,7 @@ registry::registry(const config &cfg, const policy &pol, log_fn log)
                              return std::make_pair(r->reg_id, std::move(r->a));
                          },
                          [this](uint32_t reg_id) { (void)unregister(internal_session, reg_id); },
+                         [this] { prune_regions(); },
                      })
 {
 }

@@ -156,6 +156,8 @@ void switch_table::remove_port(vale_switch &s, sw_port *p)
     s.start(cfg_.worker_spin);
     if (!s.persistent() && v.empty())
         switches_.erase(s.name());
+    if (env_.prune_regions)
+        env_.prune_regions();
 }
 
 status switch_table::delete_port(const std::string &sw, const std::string &port)

@@ -62,6 +62,8 @@ struct switch_env {
     // undoes it. The switch then drives that registration's rings as an application would.
     std::function<result<std::pair<uint32_t, attach_result>>(const std::string &name)> register_nic;
     std::function<void(uint32_t reg_id)> unregister_nic;
+    // A port went away: regions nobody uses any more may go too.
+    std::function<void()> prune_regions;
 };
 
 class switch_table {
