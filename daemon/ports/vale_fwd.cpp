@@ -5,6 +5,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -16,6 +17,10 @@ constexpr uint32_t batch = 64;           // frames taken from one port at a time
 constexpr uint32_t mac_capacity = 4096;  // learned addresses per switch
 constexpr uint32_t mac_ageing_s = 300;
 constexpr uint32_t eth_header = 14;
+// How long a full destination may hold back a source before it counts as stalled. Longer than a
+// scheduler time slice, so a receiver that is merely waiting for a CPU is not mistaken for one
+// that stopped.
+constexpr int64_t stall_grace_ns = 20'000'000;
 
 inline void cpu_relax()
 {
@@ -127,13 +132,7 @@ void switch_fwd::stop()
     signal(wake_.get());
     thread_.join();
     drain(wake_.get());
-    for (fwd_endpoint *ep : eps_) {
-        if (ep->served)
-            rings::store_relaxed(ref(ep->base, *ep->tx).sync->flags.kern_need_kick, 0u);
-        else
-            for (app_ring &a : ep->in)
-                rings::store_relaxed(a.r.sync->flags.appl_need_kick, 0u);
-    }
+    arm(false); // leave no flag saying "kick me": nobody reads the eventfds until the next start
     eps_.clear();
 }
 
@@ -146,6 +145,7 @@ void switch_fwd::run()
         if ((++pass_ & 1023) == 0 || now_s_ == 0)
             now_s_ = 1 + static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(clock::now() - t0).count());
         bool progress = false;
+        holding_ = false;
         for (uint16_t i = 0; i < eps_.size(); i++)
             progress |= forward_from(i);
         for (fwd_endpoint *ep : eps_)
@@ -168,6 +168,7 @@ void switch_fwd::run()
 uint32_t switch_fwd::pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &ring_index)
 {
     uint32_t k = 0;
+    uint32_t slot_index = 0;
     const uint32_t bs = ep.lim.buf_size;
     auto take = [&](nr_slot &slot) {
         const nr_slot s = rings::slot_snapshot(slot);
@@ -178,7 +179,7 @@ uint32_t switch_fwd::pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &
         }
         if (s.len < eth_header)
             return; // nothing to switch on: skipped
-        out[k++] = {ep.bufs + uint64_t{s.buf_idx} * bs + (s.ptr & ep.lim.offset_mask), s.len};
+        out[k++] = {ep.bufs + uint64_t{s.buf_idx} * bs + (s.ptr & ep.lim.offset_mask), s.len, slot_index};
     };
     if (ep.served) {
         nic_ring &r = *ep.tx;
@@ -192,8 +193,10 @@ uint32_t switch_fwd::pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &
             return 0;
         }
         uint32_t i = r.hwcur;
-        for (uint32_t seen = 0; i != head && seen < max; seen++, i = next(i, r.num_slots))
+        for (uint32_t seen = 0; i != head && seen < max; seen++, i = next(i, r.num_slots)) {
+            slot_index = i;
             take(rr.ring->slot[i]);
+        }
         r.reclaim = i; // where this pull stopped: release() moves hwcur there
         return k;
     }
@@ -204,22 +207,27 @@ uint32_t switch_fwd::pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &
         if (!app_tail(a, tail) || tail == a.head)
             continue;
         uint32_t i = a.head;
-        for (uint32_t seen = 0; i != tail && seen < max; seen++, i = next(i, a.r.num_slots))
+        for (uint32_t seen = 0; i != tail && seen < max; seen++, i = next(i, a.r.num_slots)) {
+            slot_index = i;
             take(a.r.ring->slot[i]);
+        }
         a.pull_end = i;
         if (k == 0)
-            release(ep, ring_index); // only slots with nothing to switch: hand them back
+            release(ep, ring_index, i); // only slots with nothing to switch: hand them back
         return k;
     }
     return 0;
 }
 
-void switch_fwd::release(fwd_endpoint &ep, uint32_t ring_index)
+// Hands back the slots before `upto_slot` (where pull() stopped, or the first frame held back).
+void switch_fwd::release(fwd_endpoint &ep, uint32_t ring_index, uint32_t upto_slot)
 {
     if (ep.served) {
         nic_ring &r = *ep.tx;
         const rings::ring_ref rr = ref(ep.base, r);
-        r.hwcur = r.reclaim;
+        if (upto_slot == r.hwcur)
+            return;
+        r.hwcur = upto_slot;
         r.hwtail = prev(r.hwcur, r.num_slots); // copied out already: every slot is free again
         rings::store_release(rr.sync->kern.hwcur, r.hwcur);
         rings::store_release(rr.sync->kern.hwtail, r.hwtail);
@@ -227,7 +235,9 @@ void switch_fwd::release(fwd_endpoint &ep, uint32_t ring_index)
         return;
     }
     app_ring &a = ep.in[ring_index];
-    a.head = a.pull_end;
+    if (upto_slot == a.head)
+        return;
+    a.head = upto_slot;
     publish_head(a);
 }
 
@@ -251,14 +261,42 @@ bool switch_fwd::open_out(fwd_endpoint &ep)
         }
         ep.out_cursor = r.hwtail;
         ep.out_room = rings::distance(r.hwtail, prev(r.hwcur, r.num_slots), r.num_slots);
+    } else {
+        uint32_t tail;
+        if (!app_tail(ep.out, tail))
+            return false;
+        ep.out_cursor = ep.out.head;
+        ep.out_room = rings::distance(ep.out.head, tail, ep.out.r.num_slots);
+    }
+    if (ep.out_room > 0) {
+        ep.full_since_ns = 0;
+        ep.stalled = false;
+    }
+    return true;
+}
+
+int64_t switch_fwd::now_ns()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// Whether a frame for `dst` may be handled now: it has room, or it is stalled (the frame will be
+// dropped). A destination that just filled up holds the source back instead, for a while.
+bool switch_fwd::can_take(uint16_t dst)
+{
+    fwd_endpoint &ep = *eps_[dst];
+    if (!open_out(ep) || ep.out_room > 0 || ep.stalled)
+        return true; // a ring that is gone or unusable drops, it never holds anyone back
+    const int64_t now = now_ns();
+    if (ep.full_since_ns == 0)
+        ep.full_since_ns = now;
+    if (now - ep.full_since_ns >= stall_grace_ns) {
+        ep.stalled = true;
         return true;
     }
-    uint32_t tail;
-    if (!app_tail(ep.out, tail))
-        return false;
-    ep.out_cursor = ep.out.head;
-    ep.out_room = rings::distance(ep.out.head, tail, ep.out.r.num_slots);
-    return true;
+    holding_ = true;
+    return false;
 }
 
 void switch_fwd::deliver(uint16_t dst, const frame &f)
@@ -284,6 +322,8 @@ void switch_fwd::deliver(uint16_t dst, const frame &f)
     rings::store_relaxed(slot.flags, uint16_t{0});
     ep.out_cursor = next(ep.out_cursor, n);
     ep.out_room--;
+    if (ep.out_room == 0 && ep.full_since_ns == 0)
+        ep.full_since_ns = now_ns(); // the grace runs from when it filled
     ep.out_touched = true;
     ep.pass_tx_packets++;
     ep.pass_tx_bytes += len;
@@ -311,81 +351,116 @@ void switch_fwd::flush(fwd_endpoint &ep)
 bool switch_fwd::forward_from(uint16_t src)
 {
     fwd_endpoint &ep = *eps_[src];
+    ep.held = false;
     frame frames[batch];
     uint32_t ring_index = 0;
     const uint32_t n = pull(ep, frames, batch, ring_index);
-    if (n == 0)
-        return ep.served && ep.tx->reclaim != ep.tx->hwcur ? (release(ep, 0), true) : false;
+    if (n == 0) {
+        if (ep.served && ep.tx->reclaim != ep.tx->hwcur) { // only slots with nothing to switch
+            release(ep, 0, ep.tx->reclaim);
+            return true;
+        }
+        return false;
+    }
     uint64_t bytes = 0;
     const auto ports = static_cast<uint16_t>(eps_.size());
-    for (uint32_t i = 0; i < n; i++) {
+    uint32_t i = 0;
+    for (; i < n; i++) {
         const frame &f = frames[i];
-        bytes += f.len;
         const uint8_t *dst_mac = f.data;
         const uint8_t *src_mac = f.data + 6;
+        const int known = (dst_mac[0] & 1) ? -1 : macs_.lookup(mac_key(dst_mac), now_s_);
+        if (known >= 0 && known != src && !can_take(static_cast<uint16_t>(known)))
+            break; // held back: this frame and the rest stay in the source's ring
+        if (known < 0) {
+            bool all = true;
+            for (uint16_t p = 0; p < ports && all; p++)
+                all = p == src || can_take(p);
+            if (!all)
+                break;
+        }
         if ((src_mac[0] & 1) == 0)
             macs_.learn(mac_key(src_mac), src, now_s_);
-        const int to = (dst_mac[0] & 1) ? -1 : macs_.lookup(mac_key(dst_mac), now_s_);
-        if (to == src)
+        bytes += f.len;
+        if (known == src)
             continue; // the destination sits behind the port it came from
-        if (to >= 0) {
-            deliver(static_cast<uint16_t>(to), f);
+        if (known >= 0) {
+            deliver(static_cast<uint16_t>(known), f);
             continue;
         }
         for (uint16_t p = 0; p < ports; p++)
             if (p != src)
                 deliver(p, f);
     }
-    add(ep.counters.rx_packets, n);
+    add(ep.counters.rx_packets, i);
     add(ep.counters.rx_bytes, bytes);
     mac_count_.store(macs_.size(), std::memory_order_relaxed);
-    release(ep, ring_index);
+    ep.held = i < n;
+    if (i == 0)
+        return false;
+    const uint32_t upto = i < n ? frames[i].slot : (ep.served ? ep.tx->reclaim : ep.in[ring_index].pull_end);
+    release(ep, ring_index, upto);
     return true;
+}
+
+// Flags on every ring whose progress would give the thread work: sources (their tx rings; an
+// attached NIC's rx rings) and destinations (room freed in an rx ring; NIC tx completions).
+void switch_fwd::arm(bool on)
+{
+    const uint32_t v = on ? 1u : 0u;
+    for (fwd_endpoint *ep : eps_) {
+        if (ep->served) {
+            rings::store_relaxed(ref(ep->base, *ep->tx).sync->flags.kern_need_kick, v);
+            rings::store_relaxed(ref(ep->base, *ep->rx).sync->flags.kern_need_kick, v);
+        } else {
+            for (app_ring &a : ep->in)
+                rings::store_relaxed(a.r.sync->flags.appl_need_kick, v);
+            rings::store_relaxed(ep->out.r.sync->flags.appl_need_kick, v);
+        }
+    }
 }
 
 void switch_fwd::sleep()
 {
-    for (fwd_endpoint *ep : eps_) {
-        if (ep->served)
-            rings::store_relaxed(ref(ep->base, *ep->tx).sync->flags.kern_need_kick, 1u);
-        else
-            for (app_ring &a : ep->in)
-                rings::store_relaxed(a.r.sync->flags.appl_need_kick, 1u);
-    }
-    full_fence();
+    arm(true);
+    full_fence(); // partner: the fence between a client's publish and its read of the flag
     bool work = false;
+    int timeout_ms = -1;
     pollset_.clear();
     pollset_.push_back({wake_.get(), POLLIN, 0});
+    const int64_t now = now_ns();
     for (fwd_endpoint *ep : eps_) {
+        if (ep->full_since_ns != 0 && !ep->stalled) {
+            // Someone may be held back by it: wake in time to declare it stalled.
+            const int64_t left = stall_grace_ns - (now - ep->full_since_ns);
+            const int ms = left <= 0 ? 0 : static_cast<int>(left / 1'000'000 + 1);
+            timeout_ms = timeout_ms < 0 ? ms : std::min(timeout_ms, ms);
+        }
         if (ep->served) {
-            const rings::ring_ref rr = ref(ep->base, *ep->tx);
-            work |= rings::load_acquire(rr.sync->app.head) != ep->tx->hwcur;
+            const rings::ring_ref tx = ref(ep->base, *ep->tx);
+            const rings::ring_ref rx = ref(ep->base, *ep->rx);
+            work |= !ep->held && rings::load_acquire(tx.sync->app.head) != ep->tx->hwcur;
+            work |= ep->full_since_ns != 0 && rings::load_acquire(rx.sync->app.head) != ep->rx->hwcur;
             pollset_.push_back({ep->tx->kick.get(), POLLIN, 0});
+            pollset_.push_back({ep->rx->kick.get(), POLLIN, 0});
         } else {
             for (app_ring &a : ep->in) {
                 uint32_t tail;
-                work |= app_tail(a, tail) && tail != a.head;
+                work |= !ep->held && app_tail(a, tail) && tail != a.head;
                 pollset_.push_back({a.notify_fd, POLLIN, 0});
             }
+            pollset_.push_back({ep->out.notify_fd, POLLIN, 0});
         }
     }
     if (!work && !stop_.load(std::memory_order_acquire)) {
         int rc;
         do {
-            rc = ::poll(pollset_.data(), pollset_.size(), -1);
+            rc = ::poll(pollset_.data(), pollset_.size(), timeout_ms);
         } while (rc < 0 && errno == EINTR);
     }
-    for (fwd_endpoint *ep : eps_) {
-        if (ep->served) {
-            rings::store_relaxed(ref(ep->base, *ep->tx).sync->flags.kern_need_kick, 0u);
-            drain(ep->tx->kick.get());
-        } else {
-            for (app_ring &a : ep->in) {
-                rings::store_relaxed(a.r.sync->flags.appl_need_kick, 0u);
-                drain(a.notify_fd);
-            }
-        }
-    }
+    arm(false);
+    for (size_t i = 1; i < pollset_.size(); i++)
+        drain(pollset_[i].fd);
 }
 
 } // namespace netring::netringd

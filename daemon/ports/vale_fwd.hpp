@@ -1,7 +1,12 @@
 // A switch's forwarding thread: takes frames from every port, learns source addresses, and copies
 // each frame into the rx ring of its destination (known unicast), or of every other port
-// (broadcast, multicast, unknown unicast). A full destination drops and counts; it never holds up
-// the others.
+// (broadcast, multicast, unknown unicast).
+//
+// A full destination first holds back the source whose frame it cannot take (the frame stays in
+// that source's tx ring, so a sender faster than its receiver is slowed instead of losing frames,
+// and the CPU goes to the receiver). If the destination makes no room for `stall_grace`, it is
+// stalled: frames for it are dropped and counted until it has room again. Other sources are never
+// held back, and a stalled port holds back nobody.
 //
 //   switch_fwd f;
 //   f.start({&ep1, &ep2}, spin);   // the thread owns the endpoints' ring state now
@@ -57,6 +62,9 @@ struct fwd_endpoint {
     fwd_counters counters;
 
     // Per pass, the forwarding thread's view of the destination ring.
+    int64_t full_since_ns = 0; // when it was first seen full (0: it has room)
+    bool stalled = false;      // full for longer than the grace: its frames are dropped
+    bool held = false;         // as a source: its next frame waits for a full destination
     uint32_t out_cursor = 0;
     uint32_t out_room = 0;
     uint64_t out_pass = 0;
@@ -81,16 +89,20 @@ private:
     struct frame {
         const uint8_t *data;
         uint16_t len;
+        uint32_t slot; // where it sits in its ring: a partial release stops there
     };
 
     void run();
     bool forward_from(uint16_t src);
     uint32_t pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &ring_index);
-    void release(fwd_endpoint &ep, uint32_t ring_index);
+    void release(fwd_endpoint &ep, uint32_t ring_index, uint32_t upto_slot);
     void deliver(uint16_t dst, const frame &f);
     bool open_out(fwd_endpoint &ep);
+    bool can_take(uint16_t dst);
+    int64_t now_ns();
     void flush(fwd_endpoint &ep);
     void sleep();
+    void arm(bool on);
 
     std::vector<fwd_endpoint *> eps_;
     mac_table macs_;
@@ -98,6 +110,7 @@ private:
     uint64_t pass_ = 0;
     uint32_t now_s_ = 0;
     uint32_t spin_ = 0;
+    bool holding_ = false; // some source is held back by a full destination this pass
     std::vector<pollfd> pollset_;
     unique_fd wake_;
     std::atomic<bool> stop_{false};
