@@ -47,15 +47,17 @@ result<std::vector<switch_info>> registry::switch_ctl(const client_info &who, pr
         return error::from(errc::not_found, "no switch named " + sw);
     }
     if (!policy_.is_admin({who.uid, who.gid, {}}))
-        return error::from(errc::access_denied, "uid " + std::to_string(who.uid) + " may not " + switch_op_name(op) +
-                                                    ": switch administration is for admins (admin directive)");
+        return error::from(errc::access_denied,
+                           "uid " + std::to_string(who.uid) + " may not " + switch_op_name(op) +
+                               ": switch administration is for admins (admin directive)");
     if (sw.empty())
         return error::from(errc::bad_port_name, std::string(switch_op_name(op)) + " needs a switch name");
     if (needs_arg(op) && arg.empty())
-        return error::from(errc::bad_port_name, std::string(switch_op_name(op)) + " on " + sw +
-                                                    (op == proto::switch_op::attach || op == proto::switch_op::detach
-                                                         ? " needs a NIC name (netmap:IF or netmap:IF*)"
-                                                         : " needs a port name"));
+        return error::from(errc::bad_port_name,
+                           std::string(switch_op_name(op)) + " on " + sw +
+                               (op == proto::switch_op::attach || op == proto::switch_op::detach
+                                    ? " needs a NIC name (netmap:IF or netmap:IF*)"
+                                    : " needs a port name"));
     status s = ok_status();
     switch (op) {
     case proto::switch_op::create: s = switches().create_switch(sw); break;
@@ -83,11 +85,12 @@ std::vector<std::byte> switch_ctl_payload(const result<std::vector<switch_info>>
         sizeof top + n_switches * sizeof(proto::switch_record) + n_ports * sizeof(proto::switch_port_record);
     if (!r || bytes > proto::max_reply_payload) {
         // Records are all or nothing: a switch's n_ports must match the port records that follow.
-        proto::set_status(top.status, r ? error::from(errc::limit_exceeded,
-                                                      std::to_string(n_switches) + " switches with " +
-                                                          std::to_string(n_ports) +
-                                                          " ports exceed one reply; list one switch at a time")
-                                        : r.err());
+        proto::set_status(
+            top.status,
+            r ? error::from(errc::limit_exceeded, std::to_string(n_switches) + " switches with " +
+                                                      std::to_string(n_ports) +
+                                                      " ports exceed one reply; list one switch at a time")
+              : r.err());
         std::vector<std::byte> out(sizeof top);
         std::memcpy(out.data(), &top, sizeof top);
         return out;

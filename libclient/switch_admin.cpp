@@ -13,7 +13,8 @@ namespace {
 status fit(const char *what, std::string_view text)
 {
     if (text.size() >= proto::port_name_max)
-        return error::from(errc::bad_port_name, std::string(what) + " '" + std::string(text) + "' is longer than " +
+        return error::from(errc::bad_port_name, std::string(what) + " '" + std::string(text) +
+                                                    "' is longer than " +
                                                     std::to_string(proto::port_name_max - 1) + " characters");
     if (text.find('\0') != std::string_view::npos)
         return error::from(errc::bad_port_name, std::string(what) + " holds a NUL character");
@@ -40,7 +41,8 @@ result<std::vector<switch_entry>> call(proto::switch_op op, std::string_view sw,
     return proto::decode_switch_ctl_reply(reply->hdr, reply->payload);
 }
 
-status call_status(proto::switch_op op, std::string_view sw, std::string_view arg, const std::string &socket_path)
+status call_status(proto::switch_op op, std::string_view sw, std::string_view arg,
+                   const std::string &socket_path)
 {
     auto r = call(op, sw, arg, socket_path);
     if (!r)

@@ -26,6 +26,10 @@
 
 namespace netring::netringd {
 
+// The interface as the kernel shows it now (sysfs): link, speed, MTU, flags, queues, counters.
+// Leaves `d` untouched (present = false) when there is no such interface.
+void describe_interface(const std::string &ifname, nic_details &d);
+
 class nic_port final : public port {
 public:
     nic_port(const port_name &name, const config &cfg);

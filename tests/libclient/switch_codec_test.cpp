@@ -43,12 +43,15 @@ netring::result<proto::decoded_request> decode(const proto::switch_ctl &m)
 TEST(SwitchCtlRequest, HeaderAndSessionAcceptIt)
 {
     EXPECT_TRUE(proto::check_request_header(proto::make_header(proto::msg_type::switch_ctl, 136, 1)).ok());
-    EXPECT_EQ(proto::session_transition(proto::session_state::ready, proto::msg_type::switch_ctl).refusal, errc::ok);
-    EXPECT_EQ(proto::session_transition(proto::session_state::awaiting_hello, proto::msg_type::switch_ctl).refusal,
-              errc::hello_required);
+    EXPECT_EQ(proto::session_transition(proto::session_state::ready, proto::msg_type::switch_ctl).refusal,
+              errc::ok);
+    EXPECT_EQ(
+        proto::session_transition(proto::session_state::awaiting_hello, proto::msg_type::switch_ctl).refusal,
+        errc::hello_required);
     // The reply type is not a request.
-    EXPECT_EQ(proto::check_request_header(proto::make_header(proto::msg_type::switch_ctl_reply, 136, 1)).err().code,
-              make_error_code(errc::unknown_message));
+    EXPECT_EQ(
+        proto::check_request_header(proto::make_header(proto::msg_type::switch_ctl_reply, 136, 1)).err().code,
+        make_error_code(errc::unknown_message));
 }
 
 TEST(SwitchCtlRequest, FieldsSurvive)
@@ -118,7 +121,8 @@ struct port_spec {
 };
 
 // A list reply: switches named "vale<i>" announcing `announced[i]` ports, then `ports` in order.
-std::vector<std::byte> list_payload(const std::vector<uint32_t> &announced, const std::vector<port_spec> &ports)
+std::vector<std::byte> list_payload(const std::vector<uint32_t> &announced,
+                                    const std::vector<port_spec> &ports)
 {
     proto::switch_ctl_reply top{};
     proto::set_ok(top.status);
@@ -150,9 +154,8 @@ std::vector<std::byte> list_payload(const std::vector<uint32_t> &announced, cons
     return out;
 }
 
-netring::result<std::vector<netring::switches::switch_entry>> decode_reply(const std::vector<std::byte> &p,
-                                                                           proto::msg_type t =
-                                                                               proto::msg_type::switch_ctl_reply)
+netring::result<std::vector<netring::switches::switch_entry>>
+decode_reply(const std::vector<std::byte> &p, proto::msg_type t = proto::msg_type::switch_ctl_reply)
 {
     return proto::decode_switch_ctl_reply(proto::make_header(t, p.size(), 4), p);
 }
@@ -160,9 +163,9 @@ netring::result<std::vector<netring::switches::switch_entry>> decode_reply(const
 TEST(SwitchCtlReply, RecordsGroupedUnderTheirSwitch)
 {
     // Ports of switch 1 arrive before and after one of switch 0: order within a switch is kept.
-    auto p = list_payload({1, 2}, {{1, "p1", "persistent", 100},
-                                   {0, "netmap:eth0", "nic", 200},
-                                   {1, "netmap:eth0^", "host", 300}});
+    auto p = list_payload(
+        {1, 2},
+        {{1, "p1", "persistent", 100}, {0, "netmap:eth0", "nic", 200}, {1, "netmap:eth0^", "host", 300}});
     auto r = decode_reply(p);
     ASSERT_TRUE(r.ok()) << r.err().describe();
     ASSERT_EQ(r->size(), 2u);

@@ -69,23 +69,23 @@ TEST(SwitchCli, OptionsAnywhere)
 TEST(SwitchCli, UsageErrors)
 {
     const std::vector<std::vector<std::string>> bad = {
-        {},                                   // no command
-        {"frobnicate"},                       // unknown command
-        {"create"},                           // no switch
-        {"create", "vale0", "vale1"},         // two switches
-        {"create", "vale0:p1"},               // a port where a switch goes
-        {"add", "vale0"},                     // no port
-        {"add", "vale0:"},                    // empty port
-        {"add", ":p1"},                       // empty switch
-        {"add", "vale0:p1:x"},                // a colon in the port
-        {"add", "vale0", "p1", "p2"},         // too many
-        {"attach", "vale0"},                  // no NIC
+        {},                                    // no command
+        {"frobnicate"},                        // unknown command
+        {"create"},                            // no switch
+        {"create", "vale0", "vale1"},          // two switches
+        {"create", "vale0:p1"},                // a port where a switch goes
+        {"add", "vale0"},                      // no port
+        {"add", "vale0:"},                     // empty port
+        {"add", ":p1"},                        // empty switch
+        {"add", "vale0:p1:x"},                 // a colon in the port
+        {"add", "vale0", "p1", "p2"},          // too many
+        {"attach", "vale0"},                   // no NIC
         {"attach", "vale0:p1", "netmap:eth0"}, // a port where the switch goes
-        {"list", "vale0", "vale1"},           // two switches
-        {"create", "vale0", "--json"},        // --json outside list
-        {"list", "--socket"},                 // --socket without a path
+        {"list", "vale0", "vale1"},            // two switches
+        {"create", "vale0", "--json"},         // --json outside list
+        {"list", "--socket"},                  // --socket without a path
         {"list", "--socket="},
-        {"list", "-x"},                       // unknown option
+        {"list", "-x"}, // unknown option
     };
     for (const auto &args : bad) {
         auto c = parse_args(args);
@@ -130,13 +130,14 @@ TEST(SwitchCli, ListText)
 TEST(SwitchCli, ListJson)
 {
     EXPECT_EQ(swctl::list_json({}), "{\"switches\":[]}");
-    EXPECT_EQ(swctl::list_json(sample()),
-              "{\"switches\":[{\"name\":\"vale0\",\"persistent\":true,\"mac_entries\":2,\"ports\":["
-              "{\"name\":\"p1\",\"kind\":\"persistent\",\"clients\":1,\"rx_packets\":10,\"rx_bytes\":640,"
-              "\"tx_packets\":11,\"tx_bytes\":704,\"drops\":0},"
-              "{\"name\":\"netmap:eth0\",\"kind\":\"nic\",\"clients\":1,\"rx_packets\":12345678901,\"rx_bytes\":2,"
-              "\"tx_packets\":3,\"tx_bytes\":4,\"drops\":5}]},"
-              "{\"name\":\"vale\\\"x\",\"persistent\":false,\"mac_entries\":1,\"ports\":[]}]}");
+    EXPECT_EQ(
+        swctl::list_json(sample()),
+        "{\"switches\":[{\"name\":\"vale0\",\"persistent\":true,\"mac_entries\":2,\"ports\":["
+        "{\"name\":\"p1\",\"kind\":\"persistent\",\"clients\":1,\"rx_packets\":10,\"rx_bytes\":640,"
+        "\"tx_packets\":11,\"tx_bytes\":704,\"drops\":0},"
+        "{\"name\":\"netmap:eth0\",\"kind\":\"nic\",\"clients\":1,\"rx_packets\":12345678901,\"rx_bytes\":2,"
+        "\"tx_packets\":3,\"tx_bytes\":4,\"drops\":5}]},"
+        "{\"name\":\"vale\\\"x\",\"persistent\":false,\"mac_entries\":1,\"ports\":[]}]}");
 }
 
 } // namespace

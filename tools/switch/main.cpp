@@ -50,7 +50,8 @@ int main(int argc, char **argv)
         auto l = sw::list(c.sw, c.socket_path);
         if (!l)
             return refused(c, l.err());
-        const std::string out = c.json ? netring::swctl::list_json(l.value()) + "\n" : netring::swctl::list_text(l.value());
+        const std::string out =
+            c.json ? netring::swctl::list_json(l.value()) + "\n" : netring::swctl::list_text(l.value());
         std::fputs(out.c_str(), stdout);
         return 0;
     }

@@ -136,7 +136,8 @@ command parse_args(const std::vector<std::string> &args)
     case verb::attach:
     case verb::detach:
         if (words.size() != 3 || words[1].find(':') != std::string::npos)
-            return fail(std::string(verb_name(c.what)) + " takes a switch and a NIC (e.g. vale0 netmap:eth0)");
+            return fail(std::string(verb_name(c.what)) +
+                        " takes a switch and a NIC (e.g. vale0 netmap:eth0)");
         c.sw = words[1];
         c.arg = words[2];
         break;
@@ -146,8 +147,7 @@ command parse_args(const std::vector<std::string> &args)
         if (words.size() == 2)
             c.sw = words[1];
         break;
-    case verb::help:
-        break;
+    case verb::help: break;
     }
     return c;
 }
@@ -159,17 +159,18 @@ std::string list_text(const std::vector<switches::switch_entry> &sw)
     std::string out;
     for (const switches::switch_entry &s : sw) {
         append(out, "%s: %s, %zu port%s, %u learned address%s\n", s.name.c_str(),
-               s.persistent ? "persistent" : "made on the fly", s.ports.size(), s.ports.size() == 1 ? "" : "s",
-               s.mac_entries, s.mac_entries == 1 ? "" : "es");
+               s.persistent ? "persistent" : "made on the fly", s.ports.size(),
+               s.ports.size() == 1 ? "" : "s", s.mac_entries, s.mac_entries == 1 ? "" : "es");
         if (s.ports.empty())
             continue;
         append(out, "  %-24s %-10s %7s %12s %16s %12s %16s %10s\n", "port", "kind", "clients", "rx_packets",
                "rx_bytes", "tx_packets", "tx_bytes", "drops");
         for (const switches::port_entry &p : s.ports)
             append(out,
-                   "  %-24s %-10s %7u %12" PRIu64 " %16" PRIu64 " %12" PRIu64 " %16" PRIu64 " %10" PRIu64 "\n",
-                   p.name.c_str(), p.kind.c_str(), p.clients, p.rx_packets, p.rx_bytes, p.tx_packets, p.tx_bytes,
-                   p.drops);
+                   "  %-24s %-10s %7u %12" PRIu64 " %16" PRIu64 " %12" PRIu64 " %16" PRIu64 " %10" PRIu64
+                   "\n",
+                   p.name.c_str(), p.kind.c_str(), p.clients, p.rx_packets, p.rx_bytes, p.tx_packets,
+                   p.tx_bytes, p.drops);
     }
     return out;
 }
