@@ -1,0 +1,99 @@
+// What vale_fwd.cpp and vale_fwd_rings.cpp share: constants and the small ring helpers of the
+// forwarding thread. Not an API.
+#pragma once
+
+#include "vale_fwd.hpp"
+
+#include <rings/pipe_sync.hpp>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace netring::netringd::fwd_detail {
+
+inline constexpr uint32_t batch = 64;           // frames taken from one port at a time
+inline constexpr uint32_t mac_capacity = 4096;  // learned addresses per switch
+inline constexpr uint32_t mac_ageing_s = 300;
+inline constexpr uint32_t eth_header = 14;
+// How long a full destination may hold back a source before it counts as stalled. Longer than a
+// scheduler time slice, so a receiver that is merely waiting for a CPU is not mistaken for one
+// that stopped.
+inline constexpr int64_t stall_grace_ns = 20'000'000;
+
+inline void cpu_relax()
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+inline void full_fence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
+inline uint32_t next(uint32_t i, uint32_t n) { return i + 1 == n ? 0 : i + 1; }
+inline uint32_t prev(uint32_t i, uint32_t n) { return i == 0 ? n - 1 : i - 1; }
+
+inline void signal(int fd)
+{
+    const uint64_t one = 1;
+    ssize_t r;
+    do {
+        r = ::write(fd, &one, sizeof one);
+    } while (r < 0 && errno == EINTR);
+}
+inline void drain(int fd)
+{
+    uint64_t v;
+    while (::read(fd, &v, sizeof v) < 0 && errno == EINTR) {
+    }
+}
+
+inline rings::ring_ref ref(uint8_t *base, const nic_ring &r)
+{
+    return {reinterpret_cast<nr_ring *>(base + r.ring_off), reinterpret_cast<nr_sync *>(base + r.sync_off), r.num_slots};
+}
+
+// Kernel side: wake the application if it waits (flag taken; partner: its fence after arming).
+inline void wake_app(const rings::ring_ref &r, int notify_fd)
+{
+    full_fence();
+    if (rings::load_relaxed(r.sync->flags.appl_need_kick) == 0)
+        return;
+    rings::store_relaxed(r.sync->flags.appl_need_kick, 0u);
+    signal(notify_fd);
+}
+
+// Application side: publish head, and kick the NIC worker if it sleeps (as libnetring does).
+inline void publish_head(app_ring &a)
+{
+    rings::store_relaxed(a.r.ring->head, a.head);
+    rings::store_relaxed(a.r.ring->cur, a.head);
+    rings::store_relaxed(a.r.sync->app.cur, a.head);
+    rings::store_release(a.r.sync->app.head, a.head);
+    full_fence();
+    if (rings::load_relaxed(a.r.sync->flags.kern_need_kick) != 0) {
+        rings::store_relaxed(a.r.sync->flags.kern_need_kick, 0u);
+        signal(a.kick_fd);
+    }
+}
+
+// The kernel-side tail of a NIC ring as the switch may believe it: a slot number, ring not gone.
+inline bool app_tail(const app_ring &a, uint32_t &tail)
+{
+    if (rings::load_acquire(a.r.sync->flags.status) == NR_SYNC_PEER_GONE)
+        return false;
+    tail = rings::load_acquire(a.r.sync->kern.hwtail);
+    return tail < a.r.num_slots;
+}
+
+inline void reset_served(uint8_t *base, const nic_ring &r, const rings::buffer_limits &lim, fwd_counters &c)
+{
+    const rings::ring_ref rr = ref(base, r);
+    rings::ring_reset(rr, r.hwcur, r.hwtail, lim);
+    rings::store_relaxed(rr.sync->app.cur, r.hwcur);
+    rings::store_relaxed(rr.sync->app.head, r.hwcur);
+    c.errors.fetch_add(1, std::memory_order_relaxed);
+}
+
+inline void add(std::atomic<uint64_t> &c, uint64_t v) { c.store(c.load(std::memory_order_relaxed) + v, std::memory_order_relaxed); }
+
+} // namespace netring::netringd::fwd_detail
