@@ -373,5 +373,37 @@ TEST_F(host_stack_afxdp_two_queues, kernel_reachable_through_the_bridge) { expec
 
 TEST_F(host_stack_afpacket, kernel_reachable_through_the_bridge) { expect_kernel_reachable(); }
 
+// SIGTERM with NIC and host rings bound: the daemon exits 0 and leaves neither the TAP nor the XDP
+// program behind (its XSKs close with it: a new daemon can bind the queue again).
+TEST_F(host_stack_afxdp, sigterm_removes_the_tap_and_the_xdp_program)
+{
+    auto client = spawn({binary_path("/tools/netring-bridge"), "-i", nic_port(), "-i", nic_port("^"), "--socket",
+                         socket_path(), "--json"},
+                        true);
+    ASSERT_TRUE(client);
+    const std::string tap = tap_name();
+    ASSERT_TRUE(eventually([&] { return ::if_nametoindex(tap.c_str()) != 0 || !client->running(); }, 20s) &&
+                client->running())
+        << "the TAP " << tap << " never appeared: " << client->read_err();
+    EXPECT_TRUE(xdp_attached()) << net().bound_link_details();
+
+    ASSERT_EQ(::kill(daemon_pid(), SIGTERM), 0);
+    siginfo_t info{};
+    ASSERT_TRUE(eventually(
+        [&] {
+            info = {};
+            return ::waitid(P_PID, daemon_pid(), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == daemon_pid();
+        },
+        15s))
+        << "netringd did not exit within 15 s of SIGTERM";
+    EXPECT_TRUE(info.si_code == CLD_EXITED && info.si_status == 0);
+    kill_daemon();
+    EXPECT_TRUE(eventually([&] { return ::if_nametoindex(tap.c_str()) == 0; }, 5s)) << "TAP " << tap << " left behind";
+    EXPECT_TRUE(eventually([&] { return !xdp_attached(); }, 5s)) << "XDP program left:\n" << net().bound_link_details();
+    const child_result r = client->wait(30s);
+    EXPECT_TRUE(r.exited) << "the bridge did not notice the daemon going: " << r.describe();
+    expect_second_daemon_receives(2000);
+}
+
 } // namespace
 } // namespace netring::itest

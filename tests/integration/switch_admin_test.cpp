@@ -64,7 +64,7 @@ TEST_F(switch_admin, commands_and_their_errors)
     refused({"attach", "vale9", "netmap:lo"}, "not found");
     refused({"detach", "vale1", "netmap:lo"}, "not found");
     // Usage errors: exit 2, before any daemon call.
-    for (const std::vector<std::string> bad : {std::vector<std::string>{"create"}, {"frobnicate", "vale1"},
+    for (const std::vector<std::string> &bad : {std::vector<std::string>{"create"}, {"frobnicate", "vale1"},
                                                {"add", "vale1"}, {"create", "vale1", "--json"}}) {
         r = switch_cmd(bad);
         EXPECT_TRUE(r.exited && r.exit_code == 2) << join(bad) << ": " << r.describe();

@@ -1,0 +1,236 @@
+// Objective: a NIC attached to a switch is one more port of it: frames from the wire reach a client
+// port intact, frames from a client port reach the wire intact, and with the host rings attached
+// too (netmap:IF*) the kernel stack behind the TAP nr-IF answers pings from the wire through the
+// switch. Attaching twice is refused (already exists), detaching what is not attached too (not
+// found).
+// Steps: the NIC fixture makes netns nrt<pid><tag> with the veth's peer end and starts netringd
+// (AF_XDP) binding the root-namespace end IF. As root: netring-switch create vale0, attach vale0
+// netmap:IF. RX: netring-pktgen -f rx on vale0:app (uid 65534) while nic_peer sends N pktgen
+// frames (broadcast) in the namespace: all N arrive, in order, every byte checked. TX: nic_peer
+// capture while netring-pktgen -f tx sends N frames on vale0:app: all N arrive, checked.
+// Host stack: attach vale0 netmap:IF*; the peer gets 10.79.0.2/24, the TAP 10.79.0.1/24 (IF gets
+// rp_filter 1 and arp_ignore 8, so only the TAP answers); 3 ICMP echoes from the namespace come back
+// with their payload; list shows the NIC and host ports carried them.
+#include "nic_fixture.hpp"
+#include "switch_fixture.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <fstream>
+
+namespace netring::itest {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr const char *peer_ip = "10.79.0.2";
+constexpr const char *host_ip = "10.79.0.1";
+
+uint16_t icmp_checksum(const uint8_t *p, size_t n)
+{
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < n; i += 2)
+        sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return htons(static_cast<uint16_t>(~sum));
+}
+
+// In a forked child inside namespace `ns`: `count` ICMP echoes to `dst`, each answered (same id,
+// sequence and payload) within 5 s. Returns 0 when all were, 20 + the first unanswered sequence
+// number, or another non-zero code when the child could not run. System calls only in the child.
+int ping_from(const std::string &ns, const char *dst, int count)
+{
+    const int nsfd = ::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (nsfd < 0)
+        return 1;
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::setns(nsfd, CLONE_NEWNET) != 0)
+            ::_exit(2);
+        const int s = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+        if (s < 0)
+            ::_exit(3);
+        sockaddr_in to{};
+        to.sin_family = AF_INET;
+        ::inet_pton(AF_INET, dst, &to.sin_addr);
+        for (int seq = 0; seq < count; seq++) {
+            uint8_t req[56] = {8, 0, 0, 0, 0x4e, 0x52, 0, static_cast<uint8_t>(seq)};
+            for (size_t i = 8; i < sizeof req; i++)
+                req[i] = static_cast<uint8_t>(i * 13 + seq);
+            const uint16_t sum = icmp_checksum(req, sizeof req);
+            std::memcpy(req + 2, &sum, 2);
+            if (::sendto(s, req, sizeof req, 0, reinterpret_cast<sockaddr *>(&to), sizeof to) != sizeof req)
+                ::_exit(4);
+            bool answered = false;
+            for (int tries = 0; !answered && tries < 500; tries++) {
+                pollfd p{s, POLLIN, 0};
+                if (::poll(&p, 1, 10) <= 0)
+                    continue;
+                uint8_t buf[2048];
+                const ssize_t n = ::recv(s, buf, sizeof buf, 0);
+                if (n < 20)
+                    continue;
+                const size_t ihl = (buf[0] & 0x0f) * 4u;
+                answered = static_cast<size_t>(n) == ihl + sizeof req && buf[ihl] == 0 &&
+                           std::memcmp(buf + ihl + 4, req + 4, sizeof req - 4) == 0;
+            }
+            if (!answered)
+                ::_exit(20 + seq);
+        }
+        ::_exit(0);
+    }
+    ::close(nsfd);
+    if (pid < 0)
+        return 5;
+    auto status = detail::wait_pid(pid, 60s);
+    if (!status) {
+        ::kill(pid, SIGKILL);
+        detail::wait_pid(pid, 5s);
+        return 6;
+    }
+    return WIFEXITED(*status) ? WEXITSTATUS(*status) : 7;
+}
+
+bool write_proc(const std::string &path, const std::string &value)
+{
+    std::ofstream f(path);
+    return static_cast<bool>(f << value << "\n");
+}
+
+class switch_nic : public switch_fixture<nic_test> {
+protected:
+    std::string nic_mode() const override { return "afxdp"; }
+    std::string tap_name() const { return ("nr-" + net().bound_if()).substr(0, IFNAMSIZ - 1); }
+
+    void expect_ok(std::vector<std::string> args)
+    {
+        const child_result r = switch_cmd(args);
+        EXPECT_TRUE(r.exited && r.exit_code == 0) << "netring-switch " << args[0] << ": " << r.describe();
+    }
+    void expect_refused(std::vector<std::string> args, const std::string &why)
+    {
+        const child_result r = switch_cmd(args);
+        EXPECT_TRUE(r.exited && r.exit_code == 1) << "netring-switch " << args[0] << ": " << r.describe();
+        EXPECT_NE(r.err.find(why), std::string::npos) << "should say '" << why << "': " << r.err;
+    }
+};
+
+TEST_F(switch_nic, wire_to_port_and_port_to_wire)
+{
+    constexpr uint64_t n = 2000;
+    constexpr uint32_t len = 300;
+    const std::string count = std::to_string(n);
+    expect_ok({"create", "vale0"});
+    expect_ok({"attach", "vale0", nic_port()});
+    expect_refused({"attach", "vale0", nic_port()}, "already exists");
+    expect_refused({"attach", "vale0", nic_port("*")}, "already exists");
+    expect_ok({"create", "vale5"});
+    expect_refused({"attach", "vale5", nic_port()}, "already exists");
+    expect_refused({"detach", "vale5", nic_port()}, "not found");
+    std::string json = list_json();
+    EXPECT_EQ(json_string(list_port(json, "vale0", nic_port()), "kind"), "nic") << json;
+    EXPECT_TRUE(list_port(json, "vale0", nic_port("^")).empty()) << json;
+
+    // Wire -> switch -> vale0:app. A 4096-slot ring rides out a receiver that is slow to wake.
+    {
+        auto rx = pktgen({"-i", "vale0:app", "-f", "rx", "-n", count, "-T", "60", "--slots", "4096", "--json"});
+        ASSERT_TRUE(rx);
+        ASSERT_TRUE(wait_registered(rx->pid(), 20s)) << rx->read_err();
+        auto tx = peer_send({"--count", count, "--len", std::to_string(len), "--rate", "10000"});
+        ASSERT_TRUE(tx);
+        const child_result t = tx->wait(120s);
+        EXPECT_TRUE(t.exited && t.exit_code == 0) << "nic_peer send: " << t.describe();
+        const child_result r = rx->wait(90s);
+        EXPECT_TRUE(r.exited && r.exit_code == 0) << "pktgen rx: " << r.describe() << "\n" << list_json();
+        EXPECT_EQ(json_number(r.out, "packets"), static_cast<double>(n)) << r.out;
+        EXPECT_EQ(json_number(r.out, "lost"), 0.0) << r.out;
+        EXPECT_EQ(json_number(r.out, "corrupt"), 0.0) << r.out;
+        EXPECT_EQ(json_number(r.out, "duplicate"), 0.0) << r.out;
+        EXPECT_EQ(json_number(r.out, "len"), static_cast<double>(len)) << r.out;
+    }
+    // vale0:app -> switch -> wire.
+    {
+        auto cap = peer_capture({"--count", count, "--timeout-s", "90"});
+        ASSERT_TRUE(cap);
+        ASSERT_TRUE(wait_ready(*cap, 20s)) << cap->read_err();
+        auto tx = pktgen({"-i", "vale0:app", "-f", "tx", "-n", count, "-l", std::to_string(len), "-R", "10000",
+                          "-S", "02:00:00:00:00:31", "--json"});
+        ASSERT_TRUE(tx);
+        const child_result t = tx->wait(120s);
+        EXPECT_TRUE(t.exited && t.exit_code == 0) << "pktgen tx: " << t.describe();
+        const child_result c = cap->wait(120s);
+        EXPECT_TRUE(c.exited && c.exit_code == 0) << "nic_peer capture: " << c.describe() << "\n" << list_json();
+        EXPECT_EQ(json_number(c.out, "received"), static_cast<double>(n)) << c.out;
+        EXPECT_EQ(json_number(c.out, "corrupt"), 0.0) << c.out;
+        EXPECT_EQ(json_number(c.out, "lost"), 0.0) << c.out;
+        EXPECT_EQ(json_number(c.out, "duplicate"), 0.0) << c.out;
+    }
+    // The NIC port took the n frames from the wire and delivered the n frames to it (the kernel's
+    // own frames on the veth, if any, add to these).
+    json = list_json();
+    const std::string nic = list_port(json, "vale0", nic_port());
+    EXPECT_GE(json_number(nic, "rx_packets").value_or(0), static_cast<double>(n)) << nic;
+    EXPECT_GE(json_number(nic, "tx_packets").value_or(0), static_cast<double>(n)) << nic;
+    EXPECT_EQ(json_number(nic, "drops"), 0.0) << nic;
+
+    expect_refused({"destroy", "vale0"}, "port busy");
+    expect_ok({"detach", "vale0", nic_port()});
+    expect_refused({"detach", "vale0", nic_port()}, "not found");
+    EXPECT_TRUE(list_port(list_json(), "vale0", nic_port()).empty());
+    expect_ok({"destroy", "vale0"});
+    expect_ok({"destroy", "vale5"});
+}
+
+TEST_F(switch_nic, kernel_stack_answers_ping_through_the_switch)
+{
+    expect_ok({"create", "vale0"});
+    expect_ok({"attach", "vale0", nic_port("*")});
+    std::string json = list_json();
+    EXPECT_EQ(json_string(list_port(json, "vale0", nic_port()), "kind"), "nic") << json;
+    EXPECT_EQ(json_string(list_port(json, "vale0", nic_port("^")), "kind"), "host") << json;
+    // A client port on the same switch sees the flooded ARP too; it must not disturb anything.
+    auto app = start_peer("vale0:app");
+    ASSERT_TRUE(app);
+
+    const std::string tap = tap_name();
+    ASSERT_TRUE(eventually([&] { return ::if_nametoindex(tap.c_str()) != 0; }, 20s)) << "no TAP " << tap;
+    std::string out;
+    ASSERT_EQ(net().run({"ip", "addr", "add", std::string(peer_ip) + "/24", "dev", net().peer_if()}, &out), 0) << out;
+    const std::string conf = "/proc/sys/net/ipv4/conf/" + net().bound_if() + "/";
+    ASSERT_TRUE(write_proc(conf + "rp_filter", "1"));
+    ASSERT_TRUE(write_proc(conf + "arp_ignore", "8"));
+    write_proc("/proc/sys/net/ipv6/conf/" + tap + "/disable_ipv6", "1"); // keeps the switch to the test's frames
+    ASSERT_EQ(run_command({"ip", "addr", "add", std::string(host_ip) + "/24", "dev", tap}, &out), 0) << out;
+    ASSERT_EQ(run_command({"ip", "link", "set", tap, "up"}, &out), 0) << out;
+
+    EXPECT_EQ(ping_from(net().name(), host_ip, 3), 0) << "ping " << host_ip << " from the namespace\n" << list_json();
+
+    json = list_json();
+    const std::string host = list_port(json, "vale0", nic_port("^"));
+    const std::string nic = list_port(json, "vale0", nic_port());
+    // Three requests in and three replies out at least (plus ARP), each way through the switch.
+    EXPECT_GE(json_number(host, "tx_packets").value_or(0), 3.0) << json;
+    EXPECT_GE(json_number(host, "rx_packets").value_or(0), 3.0) << json;
+    EXPECT_GE(json_number(nic, "rx_packets").value_or(0), 3.0) << json;
+    EXPECT_GE(json_number(nic, "tx_packets").value_or(0), 3.0) << json;
+    EXPECT_TRUE(app->quit());
+
+    expect_ok({"detach", "vale0", nic_port("*")});
+    json = list_json();
+    EXPECT_TRUE(list_port(json, "vale0", nic_port()).empty()) << json;
+    EXPECT_TRUE(list_port(json, "vale0", nic_port("^")).empty()) << json;
+}
+
+} // namespace
+} // namespace netring::itest
