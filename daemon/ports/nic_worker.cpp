@@ -10,9 +10,10 @@
 namespace netring::netringd {
 namespace {
 
-// Frames per call into a queue's I/O: big enough to amortise a sendto or a ring update, small
-// enough that one queue cannot starve the others of the thread.
-constexpr uint32_t io_batch = 64;
+// Frames per call into a queue's I/O: big enough to amortise a sendto (copy-mode AF_XDP sends
+// up to the XSK's ring size per call) or a ring update, small enough that one queue cannot starve
+// the others of the thread.
+constexpr uint32_t io_batch = 256;
 
 inline void cpu_relax()
 {
