@@ -21,6 +21,10 @@
 namespace netring::netringd {
 namespace {
 
+// Depth of an AF_XDP socket's rx, tx, completion and fill rings at the least (the fill ring holds
+// that many region buffers: 8 MiB per queue at 2 KiB).
+constexpr uint32_t xsk_min_ring = 4096;
+
 uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 std::string read_sysfs(const std::string &ifname, const char *leaf)
@@ -275,11 +279,14 @@ status nic_port::bind_queue(uint32_t q, const proto::regif &req)
     } else {
         // The fill ring's buffers.
         const size_t first = taken.size();
-        if (!take_bufs(rx_slots, taken))
+        // The socket's rings (and the fill ring's buffers) are at least xsk_min_ring deep whatever
+        // the netmap ring's size: they absorb what arrives while the worker waits for a CPU.
+        const uint32_t xsk_ring = std::max(rx_slots, xsk_min_ring);
+        if (!take_bufs(xsk_ring, taken))
             return undo(error::from(errc::out_of_buffers, "region " + region_name_ + " has too few free buffers for " +
                                                               ifname_ + " queue " + std::to_string(q) +
                                                               "'s fill ring; raise region_buffers"));
-        io = open_afxdp_queue(ifname_, q, mem, std::span<const uint32_t>(taken).subspan(first), rx_slots);
+        io = open_afxdp_queue(ifname_, q, mem, std::span<const uint32_t>(taken).subspan(first), xsk_ring);
     }
     if (!io)
         return undo(io.err());

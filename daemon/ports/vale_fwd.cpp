@@ -102,7 +102,11 @@ bool switch_fwd::forward_from(uint16_t src)
         const frame &f = frames[i];
         const uint8_t *dst_mac = f.data;
         const uint8_t *src_mac = f.data + 6;
-        const int known = (dst_mac[0] & 1) ? -1 : macs_.lookup(mac_key(dst_mac), now_s_);
+        // Where the destination is once this frame's source is learned (that happens only when the
+        // frame is handled, below): a frame to its own source address stays where it came from.
+        const int known = (dst_mac[0] & 1)                       ? -1
+                          : mac_key(dst_mac) == mac_key(src_mac) ? static_cast<int>(src)
+                                                                 : macs_.lookup(mac_key(dst_mac), now_s_);
         if (known >= 0 && known != src && !can_take(static_cast<uint16_t>(known)))
             break; // held back: this frame and the rest stay in the source's ring
         if (known < 0) {
