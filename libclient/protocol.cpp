@@ -180,7 +180,8 @@ void set_text(char *dst, size_t cap, std::string_view text)
     if (cap == 0)
         return;
     const size_t n = std::min(text.size(), cap - 1);
-    std::memcpy(dst, text.data(), n);
+    if (n != 0)
+        std::memcpy(dst, text.data(), n); // an empty view may carry a null pointer
     std::memset(dst + n, 0, cap - n); // no stale bytes travel to the peer
 }
 

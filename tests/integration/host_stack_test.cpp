@@ -2,13 +2,13 @@
 // the kernel stays reachable through the bound interface: every frame crosses user space (NIC rx ->
 // host tx -> the TAP; TAP -> host rx -> NIC tx), zero-copy since both live in one region.
 // Steps: the fixture makes netns nrt<pid><tag> with the veth's peer end and starts netringd (AF_XDP,
-// then AF_PACKET). The peer gets 10.78.0.2/24 and its tx checksum offload off (a veth hands frames
+// then AF_PACKET). The peer gets 10.78.N.2/24 (N from the pid) and its tx checksum offload off (a veth hands frames
 // over with the TCP checksum unfilled, which nothing on this path fills in: a real NIC's wire
 // carries complete checksums). netring-bridge -i netmap:IF -i netmap:IF^ runs as uid 65534; once its
-// TAP nr-IF exists it gets 10.78.0.1/24. The bound veth end gets rp_filter 1 and arp_ignore 8, so the
+// TAP nr-IF exists it gets 10.78.N.1/24. The bound veth end gets rp_filter 1 and arp_ignore 8, so the
 // kernel ignores what it might see on it directly (AF_PACKET mode) and answers only through the TAP.
-// Then, from inside the namespace: 3 ICMP echoes to 10.78.0.1 are answered with their payload, and
-// 4 MiB of pseudo-random bytes sent over TCP to a listener on 10.78.0.1 arrive byte for byte.
+// Then, from inside the namespace: 3 ICMP echoes to 10.78.N.1 are answered with their payload, and
+// 4 MiB of pseudo-random bytes sent over TCP to a listener on 10.78.N.1 arrive byte for byte.
 // Finally the bridge stops on SIGINT (exit 0) reporting zero-copy and traffic both ways. Run with
 // AF_XDP (one queue, then two: ports with different ring counts) and with AF_PACKET.
 #include "nic_fixture.hpp"
@@ -39,8 +39,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char *peer_ip = "10.78.0.2";
-constexpr const char *host_ip = "10.78.0.1";
+// The test network, 10.78.N.0/24 with N from this process's pid: the TAP and its route live in the
+// root namespace, where a concurrent run of another variant of this test must not share them.
+std::string test_net() { return "10.78." + std::to_string(1 + ::getpid() % 250) + "."; }
 constexpr uint64_t tcp_bytes = 4u << 20;
 constexpr uint64_t stream_seed = 0x6e7274686f737431ull;
 
@@ -272,8 +273,9 @@ protected:
 void host_stack::expect_kernel_reachable()
 {
     const std::string peer = net().peer_if();
+    const std::string peer_ip = test_net() + "2", host_ip = test_net() + "1";
     std::string out;
-    ASSERT_EQ(net().run({"ip", "addr", "add", std::string(peer_ip) + "/24", "dev", peer}, &out), 0) << out;
+    ASSERT_EQ(net().run({"ip", "addr", "add", peer_ip + "/24", "dev", peer}, &out), 0) << out;
     ASSERT_EQ(run_in_netns(
                   net().name(), [&] { return tx_checksum_off(peer.c_str()); }, 10s),
               0)
@@ -293,11 +295,11 @@ void host_stack::expect_kernel_reachable()
         << "the TAP " << tap << " never appeared; bridge: " << bridge->read_err();
     write_proc("/proc/sys/net/ipv6/conf/" + tap + "/disable_ipv6",
                "1"); // keeps the rings to the test's frames
-    ASSERT_EQ(run_command({"ip", "addr", "add", std::string(host_ip) + "/24", "dev", tap}, &out), 0) << out;
+    ASSERT_EQ(run_command({"ip", "addr", "add", host_ip + "/24", "dev", tap}, &out), 0) << out;
     ASSERT_EQ(run_command({"ip", "link", "set", tap, "up"}, &out), 0) << out;
 
     EXPECT_EQ(run_in_netns(
-                  net().name(), [] { return ping(host_ip, 3); }, 30s),
+                  net().name(), [&] { return ping(host_ip.c_str(), 3); }, 30s),
               0)
         << "ping " << host_ip << " from the namespace failed; bridge: " << bridge->read_err();
 
@@ -305,7 +307,7 @@ void host_stack::expect_kernel_reachable()
     ASSERT_GE(listener, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    ::inet_pton(AF_INET, host_ip, &addr.sin_addr);
+    ::inet_pton(AF_INET, host_ip.c_str(), &addr.sin_addr);
     ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0) << std::strerror(errno);
     ASSERT_EQ(::listen(listener, 1), 0);
     socklen_t len = sizeof addr;
@@ -321,7 +323,7 @@ void host_stack::expect_kernel_reachable()
         ::close(listener);
         if (::setns(nsfd, CLONE_NEWNET) != 0)
             ::_exit(90);
-        ::_exit(tcp_send(host_ip, port));
+        ::_exit(tcp_send(host_ip.c_str(), port));
     }
     ::close(nsfd);
     ASSERT_GT(sender, 0);

@@ -32,7 +32,8 @@ protected:
     {
         const child_result r = switch_cmd(args, as_nobody);
         EXPECT_TRUE(r.exited && r.exit_code == 1) << join(args) << ": " << r.describe();
-        EXPECT_NE(r.err.find(why), std::string::npos) << join(args) << " should say '" << why << "': " << r.err;
+        EXPECT_NE(r.err.find(why), std::string::npos)
+            << join(args) << " should say '" << why << "': " << r.err;
     }
     static std::string join(const std::vector<std::string> &v)
     {
@@ -64,8 +65,10 @@ TEST_F(switch_admin, commands_and_their_errors)
     refused({"attach", "vale9", "netmap:lo"}, "not found");
     refused({"detach", "vale1", "netmap:lo"}, "not found");
     // Usage errors: exit 2, before any daemon call.
-    for (const std::vector<std::string> &bad : {std::vector<std::string>{"create"}, {"frobnicate", "vale1"},
-                                               {"add", "vale1"}, {"create", "vale1", "--json"}}) {
+    for (const std::vector<std::string> &bad : {std::vector<std::string>{"create"},
+                                                {"frobnicate", "vale1"},
+                                                {"add", "vale1"},
+                                                {"create", "vale1", "--json"}}) {
         r = switch_cmd(bad);
         EXPECT_TRUE(r.exited && r.exit_code == 2) << join(bad) << ": " << r.describe();
     }
@@ -104,9 +107,11 @@ TEST_F(switch_admin, commands_and_their_errors)
     EXPECT_EQ(json_number(list_port(json, "vale1", "p1"), "clients"), 1.0) << json;
     EXPECT_EQ(json_string(list_port(json, "vale1", "e1"), "kind"), "ephemeral") << json;
     ASSERT_TRUE(eph->quit());
-    EXPECT_TRUE(eventually([&] { return list_port(list_json(), "vale1", "e1").empty(); }, 10s)) << list_json();
+    EXPECT_TRUE(eventually([&] { return list_port(list_json(), "vale1", "e1").empty(); }, 10s))
+        << list_json();
     ASSERT_TRUE(holder->quit());
-    EXPECT_TRUE(eventually([&] { return json_number(list_port(list_json(), "vale1", "p1"), "clients") == 0.0; }, 10s));
+    EXPECT_TRUE(eventually(
+        [&] { return json_number(list_port(list_json(), "vale1", "p1"), "clients") == 0.0; }, 10s));
 
     // A switch made by a client goes with its last port.
     auto onfly = start_peer("vale3:x");
@@ -135,7 +140,8 @@ TEST_F(switch_admin, persistent_port_survives_its_clients_and_counts_what_it_sen
     // A first client on the persistent port sends, then leaves.
     auto tx = start_peer("vale4:keep");
     ASSERT_TRUE(tx);
-    ASSERT_TRUE(tx->command("send " + std::to_string(n1) + " " + mac_p + " " + mac_bcast + " " + std::to_string(len1)));
+    ASSERT_TRUE(tx->command("send " + std::to_string(n1) + " " + mac_p + " " + mac_bcast + " " +
+                            std::to_string(len1)));
     ASSERT_TRUE(tx->wait([](const peer_state &s) { return s.done == 1; }));
     ASSERT_TRUE(tx->quit());
     ASSERT_TRUE(rx->wait([&](const peer_state &s) {
@@ -153,7 +159,8 @@ TEST_F(switch_admin, persistent_port_survives_its_clients_and_counts_what_it_sen
             json = list_json();
             keep = list_port(json, "vale4", "keep");
             port_rx = list_port(json, "vale4", "rx");
-            return json_number(keep, "clients") == 0.0 && json_number(port_rx, "tx_packets") == static_cast<double>(n1);
+            return json_number(keep, "clients") == 0.0 &&
+                   json_number(port_rx, "tx_packets") == static_cast<double>(n1);
         },
         10s))
         << json;
@@ -171,7 +178,8 @@ TEST_F(switch_admin, persistent_port_survives_its_clients_and_counts_what_it_sen
     ASSERT_TRUE(rx->wait([](const peer_state &s) { return s.epoch == 1; }));
     auto tx2 = start_peer("vale4:keep");
     ASSERT_TRUE(tx2);
-    ASSERT_TRUE(tx2->command("send " + std::to_string(n2) + " " + mac_p + " " + mac_bcast + " " + std::to_string(len2)));
+    ASSERT_TRUE(tx2->command("send " + std::to_string(n2) + " " + mac_p + " " + mac_bcast + " " +
+                             std::to_string(len2)));
     ASSERT_TRUE(tx2->wait([](const peer_state &s) { return s.done == 1; })) << tx2->proc().read_err();
     ASSERT_TRUE(rx->wait([&](const peer_state &s) {
         const auto c = s.from(mac_p);

@@ -49,12 +49,14 @@ std::optional<peer_state::counts> peer_state::from(const std::string &mac) const
     return c;
 }
 
-bool peer_state::nothing_received() const { return valid && other == 0 && json.find("\"from\":{}") != std::string::npos; }
+bool peer_state::nothing_received() const
+{
+    return valid && other == 0 && json.find("\"from\":{}") != std::string::npos;
+}
 
 switch_peer_proc::switch_peer_proc(std::unique_ptr<child> proc, std::string fifo, std::string port)
     : proc_(std::move(proc)), fifo_(std::move(fifo)), port_(std::move(port))
-{
-}
+{}
 
 bool switch_peer_proc::command(const std::string &line)
 {
@@ -94,14 +96,15 @@ peer_state switch_peer_proc::state() const
     return s;
 }
 
-bool switch_peer_proc::wait(const std::function<bool(const peer_state &)> &pred, std::chrono::milliseconds timeout)
+bool switch_peer_proc::wait(const std::function<bool(const peer_state &)> &pred,
+                            std::chrono::milliseconds timeout)
 {
     return eventually(
-        [&] {
-            const peer_state s = state();
-            return (s.valid && pred(s)) || !proc_->running();
-        },
-        timeout) &&
+               [&] {
+                   const peer_state s = state();
+                   return (s.valid && pred(s)) || !proc_->running();
+               },
+               timeout) &&
            proc_->running();
 }
 

@@ -84,8 +84,13 @@ protected:
             ADD_FAILURE() << "mkfifo " << fifo;
             return nullptr;
         }
-        std::vector<std::string> args = {binary_path("/tests/integration/switch_peer"), "--port", port, "--control",
-                                         fifo, "--socket", this->socket_path()};
+        std::vector<std::string> args = {binary_path("/tests/integration/switch_peer"),
+                                         "--port",
+                                         port,
+                                         "--control",
+                                         fifo,
+                                         "--socket",
+                                         this->socket_path()};
         if (slots)
             args.insert(args.end(), {"--slots", std::to_string(slots)});
         auto c = this->spawn(args, true);
@@ -97,8 +102,12 @@ protected:
     // A receiver that opens `port` and never reads it.
     std::unique_ptr<child> start_idle_peer(const std::string &port, uint32_t slots = 0)
     {
-        std::vector<std::string> args = {binary_path("/tests/integration/switch_peer"), "--port", port, "--idle",
-                                         "--socket", this->socket_path()};
+        std::vector<std::string> args = {binary_path("/tests/integration/switch_peer"),
+                                         "--port",
+                                         port,
+                                         "--idle",
+                                         "--socket",
+                                         this->socket_path()};
         if (slots)
             args.insert(args.end(), {"--slots", std::to_string(slots)});
         auto c = this->spawn(args, true);

@@ -4,11 +4,11 @@
 // switch. Attaching twice is refused (already exists), detaching what is not attached too (not
 // found).
 // Steps: the NIC fixture makes netns nrt<pid><tag> with the veth's peer end and starts netringd
-// (AF_XDP) binding the root-namespace end IF. As root: netring-switch create vale0, attach vale0
-// netmap:IF. RX: netring-pktgen -f rx on vale0:app (uid 65534) while nic_peer sends N pktgen
+// (AF_XDP, then AF_PACKET) binding the root-namespace end IF. As root: netring-switch create
+// vale0, attach vale0 netmap:IF. RX: netring-pktgen -f rx on vale0:app (uid 65534) while nic_peer sends N pktgen
 // frames (broadcast) in the namespace: all N arrive, in order, every byte checked. TX: nic_peer
 // capture while netring-pktgen -f tx sends N frames on vale0:app: all N arrive, checked.
-// Host stack: attach vale0 netmap:IF*; the peer gets 10.79.0.2/24, the TAP 10.79.0.1/24 (IF gets
+// Host stack: attach vale0 netmap:IF*; the peer gets 10.79.N.2/24, the TAP 10.79.N.1/24 (IF gets
 // rp_filter 1 and arp_ignore 8, so only the TAP answers); 3 ICMP echoes from the namespace come back
 // with their payload; list shows the NIC and host ports carried them.
 #include "nic_fixture.hpp"
@@ -33,8 +33,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr const char *peer_ip = "10.79.0.2";
-constexpr const char *host_ip = "10.79.0.1";
+// The test network, 10.79.N.0/24 with N from this process's pid: the TAP and its route live in the
+// root namespace, where a concurrent run of this test (the other NIC mode) must not share them.
+std::string test_net() { return "10.79." + std::to_string(1 + ::getpid() % 250) + "."; }
 
 uint16_t icmp_checksum(const uint8_t *p, size_t n)
 {
@@ -110,7 +111,6 @@ bool write_proc(const std::string &path, const std::string &value)
 
 class switch_nic : public switch_fixture<nic_test> {
 protected:
-    std::string nic_mode() const override { return "afxdp"; }
     std::string tap_name() const { return ("nr-" + net().bound_if()).substr(0, IFNAMSIZ - 1); }
 
     void expect_ok(std::vector<std::string> args)
@@ -124,9 +124,12 @@ protected:
         EXPECT_TRUE(r.exited && r.exit_code == 1) << "netring-switch " << args[0] << ": " << r.describe();
         EXPECT_NE(r.err.find(why), std::string::npos) << "should say '" << why << "': " << r.err;
     }
+
+    void expect_wire_both_ways();
+    void expect_kernel_answers_ping();
 };
 
-TEST_F(switch_nic, wire_to_port_and_port_to_wire)
+void switch_nic::expect_wire_both_ways()
 {
     constexpr uint64_t n = 2000;
     constexpr uint32_t len = 300;
@@ -144,7 +147,8 @@ TEST_F(switch_nic, wire_to_port_and_port_to_wire)
 
     // Wire -> switch -> vale0:app. A 4096-slot ring rides out a receiver that is slow to wake.
     {
-        auto rx = pktgen({"-i", "vale0:app", "-f", "rx", "-n", count, "-T", "60", "--slots", "4096", "--json"});
+        auto rx =
+            pktgen({"-i", "vale0:app", "-f", "rx", "-n", count, "-T", "60", "--slots", "4096", "--json"});
         ASSERT_TRUE(rx);
         ASSERT_TRUE(wait_registered(rx->pid(), 20s)) << rx->read_err();
         auto tx = peer_send({"--count", count, "--len", std::to_string(len), "--rate", "10000"});
@@ -164,13 +168,14 @@ TEST_F(switch_nic, wire_to_port_and_port_to_wire)
         auto cap = peer_capture({"--count", count, "--timeout-s", "90"});
         ASSERT_TRUE(cap);
         ASSERT_TRUE(wait_ready(*cap, 20s)) << cap->read_err();
-        auto tx = pktgen({"-i", "vale0:app", "-f", "tx", "-n", count, "-l", std::to_string(len), "-R", "10000",
-                          "-S", "02:00:00:00:00:31", "--json"});
+        auto tx = pktgen({"-i", "vale0:app", "-f", "tx", "-n", count, "-l", std::to_string(len), "-R",
+                          "10000", "-S", "02:00:00:00:00:31", "--json"});
         ASSERT_TRUE(tx);
         const child_result t = tx->wait(120s);
         EXPECT_TRUE(t.exited && t.exit_code == 0) << "pktgen tx: " << t.describe();
         const child_result c = cap->wait(120s);
-        EXPECT_TRUE(c.exited && c.exit_code == 0) << "nic_peer capture: " << c.describe() << "\n" << list_json();
+        EXPECT_TRUE(c.exited && c.exit_code == 0) << "nic_peer capture: " << c.describe() << "\n"
+                                                  << list_json();
         EXPECT_EQ(json_number(c.out, "received"), static_cast<double>(n)) << c.out;
         EXPECT_EQ(json_number(c.out, "corrupt"), 0.0) << c.out;
         EXPECT_EQ(json_number(c.out, "lost"), 0.0) << c.out;
@@ -192,7 +197,7 @@ TEST_F(switch_nic, wire_to_port_and_port_to_wire)
     expect_ok({"destroy", "vale5"});
 }
 
-TEST_F(switch_nic, kernel_stack_answers_ping_through_the_switch)
+void switch_nic::expect_kernel_answers_ping()
 {
     expect_ok({"create", "vale0"});
     expect_ok({"attach", "vale0", nic_port("*")});
@@ -206,15 +211,19 @@ TEST_F(switch_nic, kernel_stack_answers_ping_through_the_switch)
     const std::string tap = tap_name();
     ASSERT_TRUE(eventually([&] { return ::if_nametoindex(tap.c_str()) != 0; }, 20s)) << "no TAP " << tap;
     std::string out;
-    ASSERT_EQ(net().run({"ip", "addr", "add", std::string(peer_ip) + "/24", "dev", net().peer_if()}, &out), 0) << out;
+    const std::string peer_ip = test_net() + "2", host_ip = test_net() + "1";
+    ASSERT_EQ(net().run({"ip", "addr", "add", peer_ip + "/24", "dev", net().peer_if()}, &out), 0) << out;
     const std::string conf = "/proc/sys/net/ipv4/conf/" + net().bound_if() + "/";
     ASSERT_TRUE(write_proc(conf + "rp_filter", "1"));
     ASSERT_TRUE(write_proc(conf + "arp_ignore", "8"));
-    write_proc("/proc/sys/net/ipv6/conf/" + tap + "/disable_ipv6", "1"); // keeps the switch to the test's frames
-    ASSERT_EQ(run_command({"ip", "addr", "add", std::string(host_ip) + "/24", "dev", tap}, &out), 0) << out;
+    write_proc("/proc/sys/net/ipv6/conf/" + tap + "/disable_ipv6",
+               "1"); // keeps the switch to the test's frames
+    ASSERT_EQ(run_command({"ip", "addr", "add", host_ip + "/24", "dev", tap}, &out), 0) << out;
     ASSERT_EQ(run_command({"ip", "link", "set", tap, "up"}, &out), 0) << out;
 
-    EXPECT_EQ(ping_from(net().name(), host_ip, 3), 0) << "ping " << host_ip << " from the namespace\n" << list_json();
+    EXPECT_EQ(ping_from(net().name(), host_ip.c_str(), 3), 0) << "ping " << host_ip << " from the namespace\n"
+                                                              << list_json() << "\n"
+                                                              << ring_summary();
 
     json = list_json();
     const std::string host = list_port(json, "vale0", nic_port("^"));
@@ -231,6 +240,21 @@ TEST_F(switch_nic, kernel_stack_answers_ping_through_the_switch)
     EXPECT_TRUE(list_port(json, "vale0", nic_port()).empty()) << json;
     EXPECT_TRUE(list_port(json, "vale0", nic_port("^")).empty()) << json;
 }
+
+class switch_nic_afxdp : public switch_nic {
+protected:
+    std::string nic_mode() const override { return "afxdp"; }
+};
+
+class switch_nic_afpacket : public switch_nic {
+protected:
+    std::string nic_mode() const override { return "afpacket"; }
+};
+
+TEST_F(switch_nic_afxdp, wire_to_port_and_port_to_wire) { expect_wire_both_ways(); }
+TEST_F(switch_nic_afxdp, kernel_stack_answers_ping_through_the_switch) { expect_kernel_answers_ping(); }
+TEST_F(switch_nic_afpacket, wire_to_port_and_port_to_wire) { expect_wire_both_ways(); }
+TEST_F(switch_nic_afpacket, kernel_stack_answers_ping_through_the_switch) { expect_kernel_answers_ping(); }
 
 } // namespace
 } // namespace netring::itest

@@ -220,13 +220,14 @@ bool peer::command(const std::string &line, bool &quit)
 void peer::print_state()
 {
     std::string s = "state {\"epoch\":" + std::to_string(epoch_) + ",\"done\":" + std::to_string(done_) +
-                    ",\"mark\":" + std::to_string(mark_) + ",\"other\":" + std::to_string(other_) + ",\"from\":{";
+                    ",\"mark\":" + std::to_string(mark_) + ",\"other\":" + std::to_string(other_) +
+                    ",\"from\":{";
     bool first = true;
     for (const auto &[mac, c] : from_) {
         s += (first ? "\"" : ",\"") + mac + "\":{\"received\":" + std::to_string(c.received) +
              ",\"corrupt\":" + std::to_string(c.corrupt) + ",\"lost\":" + std::to_string(c.seqs.lost) +
-             ",\"duplicate\":" + std::to_string(c.seqs.duplicate) + ",\"next\":" + std::to_string(c.seqs.expected) +
-             "}";
+             ",\"duplicate\":" + std::to_string(c.seqs.duplicate) +
+             ",\"next\":" + std::to_string(c.seqs.expected) + "}";
         first = false;
     }
     s += "}}\n";

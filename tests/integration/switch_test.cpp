@@ -27,6 +27,7 @@ using namespace std::chrono_literals;
 
 constexpr const char *mac_a = "02:00:00:00:00:0a";
 constexpr const char *mac_b = "02:00:00:00:00:0b";
+constexpr const char *mac_c = "02:00:00:00:00:0c";
 constexpr const char *mac_bcast = "ff:ff:ff:ff:ff:ff";
 constexpr const char *mac_mcast = "01:00:5e:00:00:fb";
 constexpr uint64_t step_frames = 300; // fewer than a ring holds: a reading peer never drops
@@ -65,15 +66,16 @@ protected:
             ASSERT_TRUE(p->wait([&](const peer_state &s) { return s.epoch == epoch_; })) << p->port();
         }
         const uint64_t done = peers_[from]->state().done + 1;
-        ASSERT_TRUE(peers_[from]->command("send " + std::to_string(step_frames) + " " + src + " " + dst + " " +
-                                          std::to_string(step_len)));
+        ASSERT_TRUE(peers_[from]->command("send " + std::to_string(step_frames) + " " + src + " " + dst +
+                                          " " + std::to_string(step_len)));
         ASSERT_TRUE(peers_[from]->wait([&](const peer_state &s) { return s.done == done; }))
             << "the switch did not take the frames: " << peers_[from]->proc().read_err();
         barrier();
         for (size_t i = 0; i < peers_.size(); i++) {
             const peer_state s = peers_[i]->state();
             if (!expect[i]) {
-                EXPECT_TRUE(s.nothing_received()) << peers_[i]->port() << " should have got nothing: " << s.json;
+                EXPECT_TRUE(s.nothing_received())
+                    << peers_[i]->port() << " should have got nothing: " << s.json;
                 continue;
             }
             const auto c = s.from(src);
@@ -94,8 +96,10 @@ protected:
         const uint64_t first = marks_ + 1;
         for (size_t i = 0; i < peers_.size(); i++) {
             const uint64_t done = peers_[i]->state().done + 1;
-            ASSERT_TRUE(peers_[i]->command("mark " + std::to_string(++marks_) + " 02:00:00:00:01:0" + std::to_string(i)));
-            ASSERT_TRUE(peers_[i]->wait([&](const peer_state &s) { return s.done == done; })) << peers_[i]->port();
+            ASSERT_TRUE(peers_[i]->command("mark " + std::to_string(++marks_) + " 02:00:00:00:01:0" +
+                                           std::to_string(i)));
+            ASSERT_TRUE(peers_[i]->wait([&](const peer_state &s) { return s.done == done; }))
+                << peers_[i]->port();
         }
         const uint64_t last = marks_;
         for (size_t i = 0; i < peers_.size(); i++) {
@@ -127,10 +131,12 @@ TEST_F(switch_forwarding, learns_floods_forwards_and_moves)
     // b's address now sends from c: it moves, and unicast to it follows to c.
     step(c, mac_b, mac_a, {true, false, false});
     step(a, mac_a, mac_b, {false, false, true});
-    // A frame to an address learned on its own source port goes nowhere.
+    // A frame to an address learned on its own source port (b's, now behind c) goes nowhere.
+    step(c, mac_c, mac_b, {false, false, false});
+    // So does a frame to its own source address, even one learned elsewhere until this frame (a's).
     step(c, mac_a, mac_a, {false, false, false});
 
-    // No reading port dropped anything; the table holds a, b and the three marker addresses.
+    // No reading port dropped anything; the table holds a, b, c and the three marker addresses.
     const std::string json = list_json();
     for (const char *p : {"a", "b", "c"}) {
         const std::string port = list_port(json, "vale0", p);
@@ -139,7 +145,7 @@ TEST_F(switch_forwarding, learns_floods_forwards_and_moves)
         EXPECT_EQ(json_string(port, "kind"), "ephemeral") << port;
         EXPECT_EQ(json_number(port, "clients"), 1.0) << port;
     }
-    EXPECT_EQ(json_number(list_switch(json, "vale0"), "mac_entries"), 5.0) << json;
+    EXPECT_EQ(json_number(list_switch(json, "vale0"), "mac_entries"), 6.0) << json;
 }
 
 class switch_slow_receiver : public switch_fixture<daemon_test> {};
