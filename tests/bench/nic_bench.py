@@ -96,6 +96,11 @@ class Bench:
         for exe in (self.xsk_min, self.netringd, self.pktgen):
             if not os.access(exe, os.X_OK):
                 raise SystemExit("nic_bench: %s missing; build first" % exe)
+        if not args.no_dpdk and not shutil.which("dpdk-testpmd"):
+            # The peers' own installer (Debian's DPDK packages), as shared/peers/03-dpdk-veth.sh does.
+            peers = os.path.abspath(os.path.join(ROOT, "..", "shared", "peers"))
+            subprocess.run(["bash", "-c", 'source "$1/common.sh" && ensure_pkgs "${DPDK_PKGS[@]}"', "-", peers],
+                           check=True, stdout=sys.stderr)
 
     # ---- set-up and clean-up -------------------------------------------------------------
     def sh(self, *argv, check=True):
