@@ -95,7 +95,7 @@ result<registered> registry::register_port(const client_info &who, const proto::
     if (!name)
         return name.err();
     const std::string canonical = name->str();
-    const decision d = policy_.check({who.uid, who.gid, {}}, policy_name(canonical));
+    const decision d = policy_.check(who.creds(), policy_name(canonical));
     if (!d.allowed)
         return error::from(errc::access_denied, d.reason);
 
@@ -199,7 +199,7 @@ result<port_details> registry::port_info(const client_info &who, std::string_vie
     auto name = parse_port_name(text);
     if (!name)
         return name.err();
-    const decision d = policy_.check({who.uid, who.gid, {}}, policy_name(name->str()));
+    const decision d = policy_.check(who.creds(), policy_name(name->str()));
     if (!d.allowed)
         return error::from(errc::access_denied, d.reason);
     if (auto it = ports_.find(name->port_key()); it != ports_.end())
@@ -216,7 +216,7 @@ status registry::nic_ctl(const client_info &who, std::string_view text, bool pro
     auto name = parse_port_name(text);
     if (!name)
         return name.err();
-    if (!policy_.is_admin({who.uid, who.gid, {}}))
+    if (!policy_.is_admin(who.creds()))
         return error::from(errc::access_denied, "uid " + std::to_string(who.uid) +
                                                     " is not an admin of this netringd (admin directive)");
     if (name->is_pipe() || name->role == port_role::switch_port)

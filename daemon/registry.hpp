@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,9 @@ struct client_info {
     uid_t uid = 0;
     gid_t gid = 0;
     pid_t pid = 0;
+    std::span<const gid_t> groups = {}; // supplementary groups (SO_PEERGROUPS); valid for the call
+
+    credentials creds() const { return {uid, gid, groups}; }
 };
 
 struct registered {

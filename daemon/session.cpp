@@ -20,6 +20,32 @@ namespace netring::netringd {
 session::session(uint64_t id, socket_type socket, control_server &server)
     : id_(id), socket_(std::move(socket)), server_(server) {}
 
+namespace {
+
+// The peer's supplementary groups as they were when it connected (SO_PEERGROUPS, Linux 4.13+), so
+// that `gid=N` in the policy also matches a member of N whose primary group is another. Without
+// them, only the primary group counts.
+std::vector<gid_t> peer_groups(int fd, const logger &log)
+{
+    std::vector<gid_t> groups(16);
+    for (int tries = 0; tries < 4; tries++) {
+        socklen_t len = static_cast<socklen_t>(groups.size() * sizeof(gid_t));
+        if (::getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups.data(), &len) == 0) {
+            groups.resize(len / sizeof(gid_t));
+            return groups;
+        }
+        if (errno != ERANGE) {
+            log.error("SO_PEERGROUPS failed (" + std::string(std::strerror(errno)) +
+                      "): only the primary group counts for this client");
+            return {};
+        }
+        groups.resize(len / sizeof(gid_t) + 1); // the kernel said how much room it needs
+    }
+    return {};
+}
+
+} // namespace
+
 std::string session::who() const
 {
     return "session " + std::to_string(id_) + " (pid " + std::to_string(cred_.pid) + " uid " +
@@ -34,6 +60,7 @@ void session::start()
         close("no peer credentials");
         return;
     }
+    groups_ = peer_groups(socket_.native_handle(), server_.log());
     boost::system::error_code ec;
     socket_.non_blocking(true, ec); // replies must never block the daemon
     if (ec) {
@@ -184,7 +211,7 @@ void session::on_hello(uint32_t seq, const proto::hello &m)
 void session::on_regif(uint32_t seq, const proto::regif &m)
 {
     proto::regif_reply rep{};
-    auto r = server_.reg().register_port({id_, cred_.uid, cred_.gid, cred_.pid}, m);
+    auto r = server_.reg().register_port(client(), m);
     if (!r) {
         const std::string line = who() + ": regif " + std::string(*proto::fixed_string(m.port_name, sizeof m.port_name)) +
                                  " refused: " + r.err().message;
@@ -241,7 +268,7 @@ void session::on_sync(uint32_t seq, const proto::sync_request &m, bool tx)
 void session::on_port_info(uint32_t seq, const proto::port_info &m)
 {
     proto::port_info_reply rep{};
-    auto d = server_.reg().port_info({id_, cred_.uid, cred_.gid, cred_.pid}, *proto::fixed_string(m.port_name, sizeof m.port_name));
+    auto d = server_.reg().port_info(client(), *proto::fixed_string(m.port_name, sizeof m.port_name));
     if (!d) {
         proto::set_status(rep.status, d.err());
     } else {
@@ -284,7 +311,7 @@ void session::on_nic_ctl(uint32_t seq, const proto::nic_ctl &m)
 {
     proto::nic_ctl_reply rep{};
     const auto name = *proto::fixed_string(m.port_name, sizeof m.port_name);
-    if (auto s = server_.reg().nic_ctl({id_, cred_.uid, cred_.gid, cred_.pid}, name, m.value != 0); !s) {
+    if (auto s = server_.reg().nic_ctl(client(), name, m.value != 0); !s) {
         proto::set_status(rep.status, s.err());
     } else {
         proto::set_ok(rep.status);
@@ -299,7 +326,7 @@ void session::on_switch_ctl(uint32_t seq, const proto::switch_ctl &m)
     const auto op = static_cast<proto::switch_op>(m.op); // decode_request checked the range
     const auto sw = *proto::fixed_string(m.switch_name, sizeof m.switch_name);
     const auto arg = *proto::fixed_string(m.arg, sizeof m.arg);
-    const auto r = server_.reg().switch_ctl({id_, cred_.uid, cred_.gid, cred_.pid}, op, sw, arg);
+    const auto r = server_.reg().switch_ctl(client(), op, sw, arg);
     if (op != proto::switch_op::list) {
         const std::string what = who() + ": switch " + switch_op_name(op) + " " + std::string(sw) +
                                  (arg.empty() ? "" : " " + std::string(arg));

@@ -72,11 +72,13 @@ private:
     void wait_writable();
 
     std::string who() const; // "session 3 (pid 123 uid 0)"
+    client_info client() const { return {id_, cred_.uid, cred_.gid, cred_.pid, groups_}; }
 
     uint64_t id_;
     socket_type socket_;
     control_server &server_;
     ucred cred_{};
+    std::vector<gid_t> groups_; // the peer's supplementary groups when it connected
     proto::session_state state_ = proto::session_state::awaiting_hello;
     std::array<std::byte, max_request> in_{};
     size_t in_len_ = 0;

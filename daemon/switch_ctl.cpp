@@ -46,7 +46,7 @@ result<std::vector<switch_info>> registry::switch_ctl(const client_info &who, pr
             }
         return error::from(errc::not_found, "no switch named " + sw);
     }
-    if (!policy_.is_admin({who.uid, who.gid, {}}))
+    if (!policy_.is_admin(who.creds()))
         return error::from(errc::access_denied,
                            "uid " + std::to_string(who.uid) + " may not " + switch_op_name(op) +
                                ": switch administration is for admins (admin directive)");

@@ -261,6 +261,10 @@ uint32_t afxdp_queue::transmit(const io_slot *slots, uint32_t n)
         const io_slot &s = slots[i + j];
         xdp_desc *d = xsk_ring_prod__tx_desc(&tx_, idx + j);
         d->addr = uint64_t{s.buf_idx} * mem_.buf_size + s.offset;
+        // The application wrote this frame on its own CPU; the copy in sendto() below reads it on
+        // ours, one cross-core miss per frame paid in sequence. Asking for the first line now
+        // overlaps those misses (TX 64 B on veth: 0.93 -> 1.03 of a single-threaded sender).
+        __builtin_prefetch(mem_.area + d->addr);
         d->len = s.len;
         d->options = 0;
         bytes += s.len;

@@ -2,11 +2,12 @@
 // process may open; refusals are clean (exit 2, "access denied") and root is always allowed.
 // Steps: start netringd with rules, first match wins:
 //   deny uid=65534 netmap:secret*    deny uid=65534 netmap:pipeX*
-//   allow uid=65534 netmap:pipe*     allow gid=65534 netmap:grp*
+//   allow uid=65534 netmap:pipe*     allow gid=65534 netmap:grp*     allow gid=4242 netmap:sup*
 // As uid/gid 65534, pktgen on netmap:secret{1 and netmap:pipeX{1 exits 2 with "access denied" on
 // stderr; on netmap:pipeZ (pipe* after the deny of pipeX*) and netmap:grpA (by gid) a receiver and a
 // sender move one packet and exit 0. Root opens netmap:secret{1 in-process. A daemon with no rules
-// refuses uid 65534 everything and still serves root.
+// refuses uid 65534 everything and still serves root. uid 65534 with supplementary group 4242
+// (setpriv --groups) opens netmap:supA; without it, access denied.
 #include "harness.hpp"
 
 namespace netring::itest {
@@ -22,7 +23,22 @@ protected:
                "deny uid=65534 netmap:secret*\n"
                "deny uid=65534 netmap:pipeX*\n"
                "allow uid=65534 netmap:pipe*\n"
-               "allow gid=65534 netmap:grp*\n";
+               "allow gid=65534 netmap:grp*\n"
+               "allow gid=4242 netmap:sup*\n";
+    }
+
+    // pktgen as uid/gid 65534 with `groups` as its supplementary groups ("" for none).
+    std::unique_ptr<child> pktgen_in_groups(const std::string &groups, std::vector<std::string> args)
+    {
+        std::vector<std::string> cmd = {"setpriv", "--reuid=65534", "--regid=65534"};
+        if (groups.empty())
+            cmd.push_back("--clear-groups");
+        else
+            cmd.push_back("--groups=" + groups);
+        cmd.insert(cmd.end(), {"--", binary_path("/tools/netring-pktgen")});
+        cmd.insert(cmd.end(), args.begin(), args.end());
+        cmd.insert(cmd.end(), {"--socket", socket_path()});
+        return spawn(cmd, false);
     }
 
     void expect_denied(const std::string &port)
@@ -59,6 +75,28 @@ TEST_F(access_policy, allow_rules_admit_nobody_by_uid_and_by_gid)
 {
     expect_one_packet("pipeZ");
     expect_one_packet("grpA");
+}
+
+// gid=N matches a supplementary group too (the daemon reads them with SO_PEERGROUPS), not only the
+// primary one: uid 65534 in group 4242 may open netmap:sup*, the same uid without it may not.
+TEST_F(access_policy, gid_rule_matches_a_supplementary_group)
+{
+    auto denied = pktgen_in_groups("", {"-i", "netmap:supA{1", "-f", "rx", "-n", "1", "-T", "20"});
+    ASSERT_TRUE(denied);
+    const child_result d = denied->wait(60s);
+    EXPECT_TRUE(d.exited && d.exit_code == 2) << d.describe();
+    EXPECT_NE(d.err.find("access denied"), std::string::npos) << d.describe();
+
+    auto rx = pktgen_in_groups("100,4242", {"-i", "netmap:supA}1", "-f", "rx", "-n", "1", "-T", "60", "--json"});
+    ASSERT_TRUE(rx);
+    ASSERT_TRUE(wait_registered(rx->pid())) << "receiver in group 4242 not admitted: " << rx->read_err();
+    auto tx = pktgen_in_groups("4242", {"-i", "netmap:supA{1", "-f", "tx", "-n", "1", "-l", "60", "--json"});
+    ASSERT_TRUE(tx);
+    const child_result t = tx->wait(60s);
+    const child_result r = rx->wait(90s);
+    EXPECT_TRUE(t.exited && t.exit_code == 0) << "tx: " << t.describe();
+    EXPECT_TRUE(r.exited && r.exit_code == 0) << "rx: " << r.describe();
+    EXPECT_EQ(json_number(r.out, "packets"), 1.0) << r.out;
 }
 
 TEST_F(access_policy, root_is_always_allowed)
