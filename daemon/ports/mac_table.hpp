@@ -15,11 +15,18 @@
 
 namespace netring::netringd {
 
+// The 6 bytes as one integer, composed in registers: a 6-byte copy into a zeroed 8-byte variable
+// goes through the stack, and the 8-byte load after the two narrower stores cannot be forwarded
+// from them. It then waits for every older store to reach the cache, and in the forwarding loop
+// those are the previous frame's copies into lines another core holds: one cross-core round trip
+// per frame (about 100 ns each on a 2-vCPU VM).
 inline uint64_t mac_key(const uint8_t *mac)
 {
-    uint64_t k = 0;
-    std::memcpy(&k, mac, 6);
-    return k;
+    uint32_t lo;
+    uint16_t hi;
+    std::memcpy(&lo, mac, sizeof lo);
+    std::memcpy(&hi, mac + 4, sizeof hi);
+    return uint64_t{lo} | uint64_t{hi} << 32;
 }
 
 class mac_table {

@@ -25,8 +25,8 @@ netring/chain >= 1.5 at 64 B, daemon <= 60 ns per frame).
 
 --explore instead runs the arrangement matrix (slots x wait x pinning x worker_spin) at 64 B.
 
-usage: switch_bench.py [--rounds 5] [--secs 5] [--slots 16384] [--wait poll] [--pin 0,1,0]
-                       [--pin4 0,1,0] [--spin N] [--build DIR] [--no-peer] [--explore]
+usage: switch_bench.py [--rounds 5] [--secs 5] [--slots 16384] [--wait poll] [--pin 1,1,0]
+                       [--pin4 1,1,0] [--spin N] [--build DIR] [--no-peer] [--explore]
 Runs as root; stops its netringd and clients by PID.
 """
 import argparse
@@ -306,8 +306,8 @@ def main():
     ap.add_argument("--secs", type=float, default=5)
     ap.add_argument("--slots", type=int, default=16384)
     ap.add_argument("--wait", default="poll", choices=("poll", "busy"))
-    ap.add_argument("--pin", default="0,1,0", help="2 ports: CPU of rx client, tx client, netringd (f = float)")
-    ap.add_argument("--pin4", default="0,1,0", help="4 ports: CPU of both rx clients, both tx clients, netringd")
+    ap.add_argument("--pin", default="1,1,0", help="2 ports: CPU of rx client, tx client, netringd (f = float)")
+    ap.add_argument("--pin4", default="1,1,0", help="4 ports: CPU of both rx clients, both tx clients, netringd")
     ap.add_argument("--spin", type=int, default=None, help="netringd worker_spin (default: netringd's)")
     ap.add_argument("--build", default=None)
     ap.add_argument("--no-peer", action="store_true")
