@@ -13,7 +13,7 @@
 
 namespace netring::netringd::fwd_detail {
 
-inline constexpr uint32_t batch = 64;           // frames taken from one port at a time
+inline constexpr uint32_t batch = 256;          // frames taken from one port at a time
 inline constexpr uint32_t mac_capacity = 4096;  // learned addresses per switch
 inline constexpr uint32_t mac_ageing_s = 300;
 inline constexpr uint32_t eth_header = 14;
