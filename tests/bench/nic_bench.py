@@ -36,13 +36,12 @@ import shutil
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+from benchlib import ROOT, emit, ensure_dpdk, last_json, log
+
 RX_CPU, TX_CPU = 0, 1
 
 # netring configurations: (name, worker cpu side, client cpu side, wait, worker_spin).
@@ -62,24 +61,6 @@ CONFIGS = {
 DEFAULT_CONFIGS = "netring-split-busy,netring-same-poll,netring-split-poll"
 
 
-def emit(rec):
-    print(json.dumps(rec), flush=True)
-
-
-def log(msg):
-    print("# " + msg, file=sys.stderr, flush=True)
-
-
-def last_json(text):
-    for line in reversed((text or "").strip().splitlines()):
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                return None
-    return None
-
-
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -96,11 +77,8 @@ class Bench:
         for exe in (self.xsk_min, self.netringd, self.pktgen):
             if not os.access(exe, os.X_OK):
                 raise SystemExit("nic_bench: %s missing; build first" % exe)
-        if not args.no_dpdk and not shutil.which("dpdk-testpmd"):
-            # The peers' own installer (Debian's DPDK packages), as shared/peers/03-dpdk-veth.sh does.
-            peers = os.path.abspath(os.path.join(ROOT, "..", "shared", "peers"))
-            subprocess.run(["bash", "-c", 'source "$1/common.sh" && ensure_pkgs "${DPDK_PKGS[@]}"', "-", peers],
-                           check=True, stdout=sys.stderr)
+        if not args.no_dpdk:
+            ensure_dpdk()
 
     # ---- set-up and clean-up -------------------------------------------------------------
     def sh(self, *argv, check=True):

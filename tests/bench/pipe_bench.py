@@ -16,7 +16,6 @@ usage: pipe_bench.py [--rounds 5] [--secs 3] [--no-memif] [--no-floor] [--build 
 Runs as root (it starts netringd on a private socket and stops it by PID).
 """
 import argparse
-import json
 import os
 import re
 import shutil
@@ -27,14 +26,9 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-PEERS = os.path.abspath(os.path.join(ROOT, "..", "shared", "peers"))
+from benchlib import PEERS, ROOT, emit, last_json
+
 PEER_BUILD = "/tmp/peers-build"
-
-
-def emit(rec):
-    print(json.dumps(rec), flush=True)
 
 
 def c2c_ns():
@@ -85,13 +79,6 @@ def pktgen(build, sock, cpu, args):
     exe = os.path.join(build, "tools", "netring-pktgen")
     return subprocess.Popen(["taskset", "-c", str(cpu), exe, "--socket", sock, "--json"] + args,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-
-
-def last_json(text):
-    for line in reversed(text.strip().splitlines()):
-        if line.startswith("{"):
-            return json.loads(line)
-    return None
 
 
 PIPE_ID = [0]

@@ -42,29 +42,10 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-PEERS = os.path.abspath(os.path.join(ROOT, "..", "shared", "peers"))
+from benchlib import PEERS, ROOT, emit, last_json
+
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 MAC = {p: "02:00:00:00:5b:%02x" % (10 + i) for i, p in enumerate("abcd")}
-
-
-def emit(rec):
-    print(json.dumps(rec), flush=True)
-
-
-def log(msg):
-    print("# " + msg, file=sys.stderr, flush=True)
-
-
-def last_json(text):
-    for line in reversed((text or "").strip().splitlines()):
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except ValueError:
-                return None
-    return None
 
 
 def find_build(explicit):

@@ -2,15 +2,16 @@
 // the kernel stays reachable through the bound interface: every frame crosses user space (NIC rx ->
 // host tx -> the TAP; TAP -> host rx -> NIC tx), zero-copy since both live in one region.
 // Steps: the fixture makes netns nrt<pid><tag> with the veth's peer end and starts netringd (AF_XDP,
-// then AF_PACKET). The peer gets 10.78.N.2/24 (N from the pid) and its tx checksum offload off (a veth hands frames
-// over with the TCP checksum unfilled, which nothing on this path fills in: a real NIC's wire
-// carries complete checksums). netring-bridge -i netmap:IF -i netmap:IF^ runs as uid 65534; once its
-// TAP nr-IF exists it gets 10.78.N.1/24. The bound veth end gets rp_filter 1 and arp_ignore 8, so the
+// then AF_PACKET). The peer gets 10.78.N.2/24 (N from the pid) and its tx checksum offload off (a
+// veth hands frames over with the TCP checksum unfilled, which nothing on this path fills in: a real
+// NIC's wire carries complete checksums). netring-bridge -i netmap:IF -i netmap:IF^ runs as uid
+// 65534; once its TAP nr-IF exists it gets 10.78.N.1/24. The bound veth end gets rp_filter 1 and arp_ignore 8, so the
 // kernel ignores what it might see on it directly (AF_PACKET mode) and answers only through the TAP.
 // Then, from inside the namespace: 3 ICMP echoes to 10.78.N.1 are answered with their payload, and
 // 4 MiB of pseudo-random bytes sent over TCP to a listener on 10.78.N.1 arrive byte for byte.
 // Finally the bridge stops on SIGINT (exit 0) reporting zero-copy and traffic both ways. Run with
 // AF_XDP (one queue, then two: ports with different ring counts) and with AF_PACKET.
+#include "host_net.hpp"
 #include "nic_fixture.hpp"
 
 #include <arpa/inet.h>
@@ -20,9 +21,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
-#include <netinet/ip_icmp.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -31,17 +30,12 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <functional>
 
 namespace netring::itest {
 namespace {
 
 using namespace std::chrono_literals;
 
-// The test network, 10.78.N.0/24 with N from this process's pid: the TAP and its route live in the
-// root namespace, where a concurrent run of another variant of this test must not share them.
-std::string test_net() { return "10.78." + std::to_string(1 + ::getpid() % 250) + "."; }
 constexpr uint64_t tcp_bytes = 4u << 20;
 constexpr uint64_t stream_seed = 0x6e7274686f737431ull;
 
@@ -70,45 +64,6 @@ private:
     unsigned left_ = 0;
 };
 
-uint16_t inet_checksum(const uint8_t *p, size_t n)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
-    if (n & 1)
-        sum += static_cast<uint32_t>(p[n - 1] << 8);
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return htons(static_cast<uint16_t>(~sum));
-}
-
-// Runs `body` in a forked child that has joined network namespace `ns`; returns its exit code (-1:
-// killed, or it did not finish within `timeout`). The child makes system calls only (no allocation:
-// the parent may have other threads), and leaves with _exit.
-int run_in_netns(const std::string &ns, const std::function<int()> &body, std::chrono::milliseconds timeout)
-{
-    const std::string path = "/run/netns/" + ns;
-    const int nsfd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (nsfd < 0)
-        return -1;
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        if (::setns(nsfd, CLONE_NEWNET) != 0)
-            ::_exit(90);
-        ::_exit(body());
-    }
-    ::close(nsfd);
-    if (pid < 0)
-        return -1;
-    auto status = detail::wait_pid(pid, timeout);
-    if (!status) {
-        ::kill(pid, SIGKILL);
-        status = detail::wait_pid(pid, 5s);
-        return -1;
-    }
-    return WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
-}
-
 // Inside the namespace: tx checksum offload off on `ifname` (as `ethtool -K IF tx off` does), which
 // takes TSO with it. Exit 0 on success.
 int tx_checksum_off(const char *ifname)
@@ -123,52 +78,6 @@ int tx_checksum_off(const char *ifname)
     const int rc = ::ioctl(s, SIOCETHTOOL, &ifr);
     ::close(s);
     return rc == 0 ? 0 : 10;
-}
-
-// Inside the namespace: `count` ICMP echo requests to `dst`, each answered (matching id, sequence
-// and payload) within 3 s. Exit 0 when all were; else the number of the first unanswered one + 20.
-int ping(const char *dst, int count)
-{
-    const int s = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
-    if (s < 0)
-        return 11;
-    sockaddr_in to{};
-    to.sin_family = AF_INET;
-    ::inet_pton(AF_INET, dst, &to.sin_addr);
-    const uint16_t id = static_cast<uint16_t>(::getpid());
-    for (int seq = 0; seq < count; seq++) {
-        uint8_t req[64] = {};
-        req[0] = ICMP_ECHO;
-        std::memcpy(req + 4, &id, 2);
-        req[6] = static_cast<uint8_t>(seq >> 8);
-        req[7] = static_cast<uint8_t>(seq);
-        for (size_t i = 8; i < sizeof req; i++)
-            req[i] = static_cast<uint8_t>(i * 7 + seq);
-        const uint16_t sum = inet_checksum(req, sizeof req);
-        std::memcpy(req + 2, &sum, 2);
-        if (::sendto(s, req, sizeof req, 0, reinterpret_cast<sockaddr *>(&to), sizeof to) != sizeof req)
-            return 12;
-        bool answered = false;
-        for (int tries = 0; !answered && tries < 300; tries++) {
-            pollfd p{s, POLLIN, 0};
-            if (::poll(&p, 1, 10) <= 0)
-                continue;
-            uint8_t buf[2048];
-            const ssize_t n = ::recv(s, buf, sizeof buf, 0);
-            if (n < 20)
-                continue;
-            const size_t ihl = (buf[0] & 0x0f) * 4u;
-            if (static_cast<size_t>(n) != ihl + sizeof req)
-                continue;
-            const uint8_t *icmp = buf + ihl;
-            answered = icmp[0] == ICMP_ECHOREPLY && std::memcmp(icmp + 4, req + 4, 4) == 0 &&
-                       std::memcmp(icmp + 8, req + 8, sizeof req - 8) == 0;
-        }
-        if (!answered)
-            return 20 + seq;
-    }
-    ::close(s);
-    return 0;
 }
 
 // Inside the namespace: connect to dst:port and send tcp_bytes of the stream. Exit 0 when sent.
@@ -256,12 +165,6 @@ received tcp_check(int listener, std::chrono::milliseconds timeout)
     return r;
 }
 
-bool write_proc(const std::string &path, const std::string &value)
-{
-    std::ofstream f(path);
-    return static_cast<bool>(f << value << "\n");
-}
-
 class host_stack : public nic_test {
 protected:
     // The TAP netringd makes for the host rings: "nr-" + IF, cut to fit IFNAMSIZ.
@@ -273,7 +176,7 @@ protected:
 void host_stack::expect_kernel_reachable()
 {
     const std::string peer = net().peer_if();
-    const std::string peer_ip = test_net() + "2", host_ip = test_net() + "1";
+    const std::string peer_ip = test_subnet(78) + "2", host_ip = test_subnet(78) + "1";
     std::string out;
     ASSERT_EQ(net().run({"ip", "addr", "add", peer_ip + "/24", "dev", peer}, &out), 0) << out;
     ASSERT_EQ(run_in_netns(
@@ -352,15 +255,8 @@ void host_stack::expect_kernel_reachable()
     EXPECT_EQ(json_number(r.out, "b_to_a_dropped"), 0.0) << r.out;
 }
 
-class host_stack_afxdp : public host_stack {
-protected:
-    std::string nic_mode() const override { return "afxdp"; }
-};
-
-class host_stack_afpacket : public host_stack {
-protected:
-    std::string nic_mode() const override { return "afpacket"; }
-};
+using host_stack_afxdp = in_nic_mode<host_stack, nic_afxdp>;
+using host_stack_afpacket = in_nic_mode<host_stack, nic_afpacket>;
 
 // Two NIC queues, one host ring: the bridge drains both NIC rx rings into the host tx ring and
 // spreads the host rx ring over whichever NIC tx ring has room.
@@ -379,8 +275,8 @@ TEST_F(host_stack_afpacket, kernel_reachable_through_the_bridge) { expect_kernel
 // program behind (its XSKs close with it: a new daemon can bind the queue again).
 TEST_F(host_stack_afxdp, sigterm_removes_the_tap_and_the_xdp_program)
 {
-    auto client = spawn({binary_path("/tools/netring-bridge"), "-i", nic_port(), "-i", nic_port("^"), "--socket",
-                         socket_path(), "--json"},
+    auto client = spawn({binary_path("/tools/netring-bridge"), "-i", nic_port(), "-i", nic_port("^"),
+                         "--socket", socket_path(), "--json"},
                         true);
     ASSERT_TRUE(client);
     const std::string tap = tap_name();
@@ -394,14 +290,17 @@ TEST_F(host_stack_afxdp, sigterm_removes_the_tap_and_the_xdp_program)
     ASSERT_TRUE(eventually(
         [&] {
             info = {};
-            return ::waitid(P_PID, daemon_pid(), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == daemon_pid();
+            return ::waitid(P_PID, daemon_pid(), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                   info.si_pid == daemon_pid();
         },
         15s))
         << "netringd did not exit within 15 s of SIGTERM";
     EXPECT_TRUE(info.si_code == CLD_EXITED && info.si_status == 0);
     kill_daemon();
-    EXPECT_TRUE(eventually([&] { return ::if_nametoindex(tap.c_str()) == 0; }, 5s)) << "TAP " << tap << " left behind";
-    EXPECT_TRUE(eventually([&] { return !xdp_attached(); }, 5s)) << "XDP program left:\n" << net().bound_link_details();
+    EXPECT_TRUE(eventually([&] { return ::if_nametoindex(tap.c_str()) == 0; }, 5s))
+        << "TAP " << tap << " left behind";
+    EXPECT_TRUE(eventually([&] { return !xdp_attached(); }, 5s)) << "XDP program left:\n"
+                                                                 << net().bound_link_details();
     const child_result r = client->wait(30s);
     EXPECT_TRUE(r.exited) << "the bridge did not notice the daemon going: " << r.describe();
     expect_second_daemon_receives(2000);

@@ -71,6 +71,17 @@ private:
     std::unique_ptr<netns> net_;
 };
 
+// A NIC fixture run in one mode: `using host_stack_afpacket = in_nic_mode<host_stack, nic_afpacket>;`
+// gives the same tests against the AF_PACKET path.
+inline constexpr char nic_afxdp[] = "afxdp";
+inline constexpr char nic_afpacket[] = "afpacket";
+
+template <class Fixture, const char *Mode>
+class in_nic_mode : public Fixture {
+protected:
+    std::string nic_mode() const override { return Mode; }
+};
+
 // "per_flow":{"3":10,"7":12} of a JSON line as flow -> count.
 std::map<uint32_t, uint64_t> per_flow_counts(const std::string &json);
 

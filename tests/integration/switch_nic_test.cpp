@@ -5,109 +5,25 @@
 // found).
 // Steps: the NIC fixture makes netns nrt<pid><tag> with the veth's peer end and starts netringd
 // (AF_XDP, then AF_PACKET) binding the root-namespace end IF. As root: netring-switch create
-// vale0, attach vale0 netmap:IF. RX: netring-pktgen -f rx on vale0:app (uid 65534) while nic_peer sends N pktgen
-// frames (broadcast) in the namespace: all N arrive, in order, every byte checked. TX: nic_peer
-// capture while netring-pktgen -f tx sends N frames on vale0:app: all N arrive, checked.
+// vale0, attach vale0 netmap:IF. RX: netring-pktgen -f rx on vale0:app (uid 65534) while nic_peer
+// sends N pktgen frames (broadcast) in the namespace: all N arrive, in order, every byte checked.
+// TX: nic_peer capture while netring-pktgen -f tx sends N frames on vale0:app: all N arrive, checked.
 // Host stack: attach vale0 netmap:IF*; the peer gets 10.79.N.2/24, the TAP 10.79.N.1/24 (IF gets
 // rp_filter 1 and arp_ignore 8, so only the TAP answers); 3 ICMP echoes from the namespace come back
 // with their payload; list shows the NIC and host ports carried them.
+#include "host_net.hpp"
 #include "nic_fixture.hpp"
 #include "switch_fixture.hpp"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <net/if.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstring>
-#include <fstream>
+#include <string>
+#include <vector>
 
 namespace netring::itest {
 namespace {
 
 using namespace std::chrono_literals;
-
-// The test network, 10.79.N.0/24 with N from this process's pid: the TAP and its route live in the
-// root namespace, where a concurrent run of this test (the other NIC mode) must not share them.
-std::string test_net() { return "10.79." + std::to_string(1 + ::getpid() % 250) + "."; }
-
-uint16_t icmp_checksum(const uint8_t *p, size_t n)
-{
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < n; i += 2)
-        sum += static_cast<uint32_t>(p[i] << 8 | p[i + 1]);
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return htons(static_cast<uint16_t>(~sum));
-}
-
-// In a forked child inside namespace `ns`: `count` ICMP echoes to `dst`, each answered (same id,
-// sequence and payload) within 5 s. Returns 0 when all were, 20 + the first unanswered sequence
-// number, or another non-zero code when the child could not run. System calls only in the child.
-int ping_from(const std::string &ns, const char *dst, int count)
-{
-    const int nsfd = ::open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
-    if (nsfd < 0)
-        return 1;
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        if (::setns(nsfd, CLONE_NEWNET) != 0)
-            ::_exit(2);
-        const int s = ::socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
-        if (s < 0)
-            ::_exit(3);
-        sockaddr_in to{};
-        to.sin_family = AF_INET;
-        ::inet_pton(AF_INET, dst, &to.sin_addr);
-        for (int seq = 0; seq < count; seq++) {
-            uint8_t req[56] = {8, 0, 0, 0, 0x4e, 0x52, 0, static_cast<uint8_t>(seq)};
-            for (size_t i = 8; i < sizeof req; i++)
-                req[i] = static_cast<uint8_t>(i * 13 + seq);
-            const uint16_t sum = icmp_checksum(req, sizeof req);
-            std::memcpy(req + 2, &sum, 2);
-            if (::sendto(s, req, sizeof req, 0, reinterpret_cast<sockaddr *>(&to), sizeof to) != sizeof req)
-                ::_exit(4);
-            bool answered = false;
-            for (int tries = 0; !answered && tries < 500; tries++) {
-                pollfd p{s, POLLIN, 0};
-                if (::poll(&p, 1, 10) <= 0)
-                    continue;
-                uint8_t buf[2048];
-                const ssize_t n = ::recv(s, buf, sizeof buf, 0);
-                if (n < 20)
-                    continue;
-                const size_t ihl = (buf[0] & 0x0f) * 4u;
-                answered = static_cast<size_t>(n) == ihl + sizeof req && buf[ihl] == 0 &&
-                           std::memcmp(buf + ihl + 4, req + 4, sizeof req - 4) == 0;
-            }
-            if (!answered)
-                ::_exit(20 + seq);
-        }
-        ::_exit(0);
-    }
-    ::close(nsfd);
-    if (pid < 0)
-        return 5;
-    auto status = detail::wait_pid(pid, 60s);
-    if (!status) {
-        ::kill(pid, SIGKILL);
-        detail::wait_pid(pid, 5s);
-        return 6;
-    }
-    return WIFEXITED(*status) ? WEXITSTATUS(*status) : 7;
-}
-
-bool write_proc(const std::string &path, const std::string &value)
-{
-    std::ofstream f(path);
-    return static_cast<bool>(f << value << "\n");
-}
 
 class switch_nic : public switch_fixture<nic_test> {
 protected:
@@ -211,7 +127,7 @@ void switch_nic::expect_kernel_answers_ping()
     const std::string tap = tap_name();
     ASSERT_TRUE(eventually([&] { return ::if_nametoindex(tap.c_str()) != 0; }, 20s)) << "no TAP " << tap;
     std::string out;
-    const std::string peer_ip = test_net() + "2", host_ip = test_net() + "1";
+    const std::string peer_ip = test_subnet(79) + "2", host_ip = test_subnet(79) + "1";
     ASSERT_EQ(net().run({"ip", "addr", "add", peer_ip + "/24", "dev", net().peer_if()}, &out), 0) << out;
     const std::string conf = "/proc/sys/net/ipv4/conf/" + net().bound_if() + "/";
     ASSERT_TRUE(write_proc(conf + "rp_filter", "1"));
@@ -221,9 +137,12 @@ void switch_nic::expect_kernel_answers_ping()
     ASSERT_EQ(run_command({"ip", "addr", "add", host_ip + "/24", "dev", tap}, &out), 0) << out;
     ASSERT_EQ(run_command({"ip", "link", "set", tap, "up"}, &out), 0) << out;
 
-    EXPECT_EQ(ping_from(net().name(), host_ip.c_str(), 3), 0) << "ping " << host_ip << " from the namespace\n"
-                                                              << list_json() << "\n"
-                                                              << ring_summary();
+    EXPECT_EQ(run_in_netns(
+                  net().name(), [&] { return ping(host_ip.c_str(), 3); }, 60s),
+              0)
+        << "ping " << host_ip << " from the namespace\n"
+        << list_json() << "\n"
+        << ring_summary();
 
     json = list_json();
     const std::string host = list_port(json, "vale0", nic_port("^"));
@@ -241,15 +160,8 @@ void switch_nic::expect_kernel_answers_ping()
     EXPECT_TRUE(list_port(json, "vale0", nic_port("^")).empty()) << json;
 }
 
-class switch_nic_afxdp : public switch_nic {
-protected:
-    std::string nic_mode() const override { return "afxdp"; }
-};
-
-class switch_nic_afpacket : public switch_nic {
-protected:
-    std::string nic_mode() const override { return "afpacket"; }
-};
+using switch_nic_afxdp = in_nic_mode<switch_nic, nic_afxdp>;
+using switch_nic_afpacket = in_nic_mode<switch_nic, nic_afpacket>;
 
 TEST_F(switch_nic_afxdp, wire_to_port_and_port_to_wire) { expect_wire_both_ways(); }
 TEST_F(switch_nic_afxdp, kernel_stack_answers_ping_through_the_switch) { expect_kernel_answers_ping(); }
