@@ -5,8 +5,9 @@
 // then AF_PACKET). The peer gets 10.78.N.2/24 (N from the pid) and its tx checksum offload off (a
 // veth hands frames over with the TCP checksum unfilled, which nothing on this path fills in: a real
 // NIC's wire carries complete checksums). netring-bridge -i netmap:IF -i netmap:IF^ runs as uid
-// 65534; once its TAP nr-IF exists it gets 10.78.N.1/24. The bound veth end gets rp_filter 1 and arp_ignore 8, so the
-// kernel ignores what it might see on it directly (AF_PACKET mode) and answers only through the TAP.
+// 65534; once its TAP nr-IF exists it gets 10.78.N.1/24. The bound veth end gets rp_filter 1 and
+// arp_ignore 8, so the kernel ignores what it might see on it directly (AF_PACKET mode) and answers
+// only through the TAP.
 // Then, from inside the namespace: 3 ICMP echoes to 10.78.N.1 are answered with their payload, and
 // 4 MiB of pseudo-random bytes sent over TCP to a listener on 10.78.N.1 arrive byte for byte.
 // Finally the bridge stops on SIGINT (exit 0) reporting zero-copy and traffic both ways. Run with
