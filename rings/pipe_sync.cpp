@@ -79,6 +79,32 @@ inline uint32_t swap_stretch(nr_slot *tx_slots, nr_slot *rx_slots, uint32_t from
     return to;
 }
 
+// True when every slot of [from, to) (no wrap) passes slot_valid: the receive-side check of what
+// the peer handed over. Branch-free per slot, the two words read as in swap_stretch, so a pass
+// over a full batch costs a few instructions per slot; a failure sends the caller to the slow
+// loop that finds and repairs the bad slots.
+template <bool with_offsets>
+inline bool stretch_valid(const nr_slot *slots, uint32_t from, uint32_t to, const buffer_limits &limit)
+{
+    const uint64_t num_buffers = limit.num_buffers;
+    const uint64_t buf_size = limit.buf_size;
+    const uint64_t mask = limit.offset_mask;
+    bool bad = false;
+    for (uint32_t k = from; k < to; k++) {
+        uint64_t w0;
+        std::memcpy(&w0, &slots[k], 8);
+        const uint64_t buf = w0 & 0xffffffffu;
+        const uint64_t len = (w0 >> 32) & 0xffffu;
+        uint64_t offset = 0;
+        if constexpr (with_offsets) {
+            uint64_t w1;
+            std::memcpy(&w1, reinterpret_cast<const char *>(&slots[k]) + 8, 8);
+            offset = w1 & mask;
+        }
+        bad |= (buf >= num_buffers) | (offset > buf_size) | (len > buf_size - offset);
+    }
+    return !bad;
+}
 
 // After a hw_index fault a ring's own kernel-side indices are garbage. The pipe invariants
 // (A.tx.hwcur == B.rx.hwtail, A.tx.hwtail == B.rx.head - 1) give them back from the partner, so
@@ -242,15 +268,21 @@ sync_outcome pipe_rxsync(const ring_ref &rx, const ring_ref &peer_tx, const buff
 
     // Check what the peer handed over since the application last looked.
     sync_outcome out;
-    uint32_t j = in_window(seen, head, hwtail, n) ? seen : head;
-    for (; j != hwtail; j = next_index(j, n)) {
-        const nr_slot seen = slot_snapshot(rx.ring->slot[j]);
-        if (!slot_valid(seen, lim)) {
-            slot_repair(rx.ring->slot[j], seen, lim);
-            rx.sync->kern.errors++;
-            out.fault = sync_fault::slot_buf;
+    const buffer_limits limit = lim; // in locals, as in pipe_txsync
+    for (uint32_t j = in_window(seen, head, hwtail, n) ? seen : head; j != hwtail;) {
+        const uint32_t end = hwtail > j ? hwtail : n; // a stretch that does not wrap
+        const bool valid = limit.offset_mask ? stretch_valid<true>(rx.ring->slot, j, end, limit)
+                                             : stretch_valid<false>(rx.ring->slot, j, end, limit);
+        for (uint32_t k = j; !valid && k < end; k++) {
+            const nr_slot slot = slot_snapshot(rx.ring->slot[k]);
+            if (!slot_valid(slot, limit)) {
+                slot_repair(rx.ring->slot[k], slot, limit);
+                rx.sync->kern.errors++;
+                out.fault = sync_fault::slot_buf;
+            }
         }
-        out.moved++;
+        out.moved += end - j;
+        j = end == n ? 0 : end;
     }
     store_relaxed(rx.ring->tail, hwtail);
 

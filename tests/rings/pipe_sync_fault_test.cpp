@@ -361,3 +361,39 @@ TEST(PipeSyncFault, WrappingDataOffsetIsCaught)
     EXPECT_TRUE(o.ok()) << nr::describe(o, "tx0");
     EXPECT_EQ(o.moved, 1u);
 }
+
+TEST(PipeSyncFault, BadSlotsFromPeerAcrossTheWrapAreRepairedOnRx)
+{
+    pipe_pair p(16);
+    nr::buffer_limits lim = p.region.limits();
+    lim.offset_mask = 0xfff; // the low 12 bits of ptr are a data offset
+    uint64_t seq = 0, expect = 0;
+    // Move the rings to slot 12 so the next burst wraps.
+    tx_fill(p, 12, seq);
+    ASSERT_TRUE(nr::pipe_txsync(p.tx, p.rx, lim).ok());
+    ASSERT_TRUE(nr::pipe_rxsync(p.rx, p.tx, lim).ok());
+    rx_drain(p, 12, expect);
+    ASSERT_TRUE(nr::pipe_rxsync(p.rx, p.tx, lim).ok());
+    ASSERT_TRUE(nr::pipe_txsync(p.tx, p.rx, lim).ok());
+    tx_fill(p, 8, seq); // slots 12..15 and 0..3
+    ASSERT_TRUE(nr::pipe_txsync(p.tx, p.rx, lim).ok());
+    // After the handoff the sender's process spoils one slot before the wrap and one after it.
+    const uint32_t kept = p.rx.ring->slot[13].buf_idx;
+    p.rx.ring->slot[13].ptr = p.region.limits().buf_size - 10; // offset + len overflows the buffer
+    p.rx.ring->slot[2].buf_idx = p.region.limits().num_buffers;
+    auto o = nr::pipe_rxsync(p.rx, p.tx, lim);
+    EXPECT_EQ(o.fault, nr::sync_fault::slot_buf);
+    EXPECT_EQ(o.moved, 8u);
+    EXPECT_EQ(p.rx.sync->kern.errors, 2u);
+    EXPECT_EQ(p.rx.ring->tail, 4u);
+    EXPECT_EQ(p.rx.ring->slot[13].buf_idx, kept) << "a valid index stays in circulation";
+    EXPECT_EQ(p.rx.ring->slot[13].len, 0u);
+    EXPECT_EQ(p.rx.ring->slot[13].ptr, 0u);
+    EXPECT_EQ(p.rx.ring->slot[2].buf_idx, NR_DUMMY_BUFFER);
+    EXPECT_EQ(p.rx.ring->slot[2].len, 0u);
+    EXPECT_EQ(read_seq(p, p.rx.ring->slot[12]), 12u);
+    EXPECT_EQ(read_seq(p, p.rx.ring->slot[3]), 19u);
+    // The good slots on both sides of the wrap are untouched and readable.
+    for (uint32_t k : {12u, 14u, 15u, 0u, 1u, 3u})
+        EXPECT_EQ(p.rx.ring->slot[k].len, 60u) << "slot " << k;
+}

@@ -98,6 +98,26 @@ TEST(Frame, DamageIsNamed)
     EXPECT_EQ(frame_inspect(f.data(), header_bytes - 1, payload_kind::full).fault, frame_fault::too_short);
 }
 
+TEST(Frame, EveryHeaderBitIsCheckedAndNamedAsTheSlowPathNamesIt)
+{
+    const uint16_t len = 60;
+    for (const payload_kind kind : {payload_kind::header, payload_kind::full}) {
+        for (size_t pos = off_ethertype; pos < header_bytes; pos++) {
+            for (int bit = 0; bit < 8; bit++) {
+                auto f = make_frame(len, 0x0123456789abcdefull, kind);
+                f[pos] ^= static_cast<unsigned char>(1u << bit);
+                const frame_verdict fast = frame_inspect(f.data(), len, kind);
+                EXPECT_NE(fast.fault, frame_fault::none) << "byte " << pos << " bit " << bit;
+                EXPECT_EQ(fast.fault, frame_diagnose(f.data(), len, kind, 0).fault) << "byte " << pos;
+            }
+        }
+        const auto f = make_frame(len, 0x0123456789abcdefull, kind);
+        const frame_verdict v = frame_inspect(f.data(), len, kind);
+        EXPECT_EQ(v.fault, frame_fault::none);
+        EXPECT_EQ(v.seq, 0x0123456789abcdefull) << "all 64 bits of seq, across the two header words";
+    }
+}
+
 TEST(Frame, MacAddressesDoNotMatterToTheChecker)
 {
     std::vector<unsigned char> f(128);
