@@ -66,10 +66,11 @@ inline T load_le(const unsigned char *p)
 // The check word: one multiplicative hash of the header fields (the high half of a 64-bit
 // product), so a frame whose seq or len was mixed with another's fails. One multiply per frame:
 // it runs on both sides for every packet of a benchmark.
+inline constexpr uint64_t frame_check_multiplier = 0x9e3779b97f4a7c15ull;
+inline uint64_t frame_check_salt(uint16_t len) { return (uint64_t{len} << 48) ^ (uint64_t{frame_magic} << 16); }
 inline uint32_t frame_check(uint64_t seq, uint16_t len)
 {
-    const uint64_t h = (seq ^ (uint64_t{len} << 48) ^ (uint64_t{frame_magic} << 16)) * 0x9e3779b97f4a7c15ull;
-    return static_cast<uint32_t>(h >> 32);
+    return static_cast<uint32_t>(((seq ^ frame_check_salt(len)) * frame_check_multiplier) >> 32);
 }
 
 // Payload word i of frame `seq`: base + i * step, a sequence that changes every byte of every word
@@ -143,25 +144,35 @@ public:
     // which the caller fills with its timestamp.
     void write(unsigned char *buf, uint64_t seq, size_t first_word = 0) const
     {
+        write_header(buf, seq);
+        if (kind_ == payload_kind::full)
+            pattern_fill(buf + header_bytes, len_ - header_bytes, seq, first_word);
+    }
+
+    // Bytes [0, header_bytes) of write(): all of it for payload_kind::header.
+    void write_header(unsigned char *buf, uint64_t seq) const
+    {
         // Two 16-byte stores: the constant half, and the half with seq, len and check composed in
         // registers. The buffer's line is usually in the other core's cache, and the fewer stores
         // queue behind its transfer, the more frames the store buffer keeps in flight.
         static_assert(off_magic + 4 == off_seq && off_seq + 8 == off_len && off_len + 2 == off_check);
         static_assert(std::endian::native == std::endian::little);
         const uint64_t lo = magic_hi_ | (seq << 16);
-        const uint64_t hi = (seq >> 48) | (uint64_t{len_} << 16) | (uint64_t{frame_check(seq, len_)} << 32);
+        // frame_check(seq, len_) << 32, from the constant part of its input prepared once.
+        const uint64_t check_hi = ((seq ^ check_salt_) * frame_check_multiplier) & 0xffffffff00000000ull;
+        const uint64_t hi = (seq >> 48) | len_hi_ | check_hi;
         unsigned char second[16];
         std::memcpy(second, &lo, 8);
         std::memcpy(second + 8, &hi, 8);
         std::memcpy(buf, head_, 16);
         std::memcpy(buf + 16, second, 16);
-        if (kind_ == payload_kind::full)
-            pattern_fill(buf + header_bytes, len_ - header_bytes, seq, first_word);
     }
 
 private:
     alignas(32) unsigned char head_[header_bytes] = {};
     uint64_t magic_hi_ = frame_magic >> 16; // bytes 16-17 of the frame: the magic's upper half
+    uint64_t len_hi_;                       // len in bytes 26-27, as placed in the second half
+    uint64_t check_salt_;                   // what frame_check mixes into seq for this len
     uint16_t len_;
     payload_kind kind_;
 };

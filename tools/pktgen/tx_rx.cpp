@@ -52,31 +52,51 @@ void pace_idle(uint64_t ns_until_burst, wait_kind wait)
         cpu_relax();
 }
 
+// Frames seq, seq+1, ... into slots [from, to) (no wrap). Out of line and with the template passed
+// by value: inside run_tx the loop ran short of registers and reloaded its constants from the
+// stack on every packet, and the frame stores (through unsigned char pointers, which may alias
+// anything) made the compiler re-read a template it could not prove unchanged.
+template <payload_kind kind>
+[[gnu::noinline]] void fill_stretch(nr_slot *slots, uint32_t from, uint32_t to, uint32_t ring_mask,
+                                    const buffer_view bufs, const frame_template tmpl, uint64_t seq)
+{
+    const uint16_t len = tmpl.len();
+    unsigned char *const base = bufs.base;
+    const uint64_t buf_size = bufs.buf_size;
+    for (nr_slot *slot = slots + from, *end = slots + to; slot != end; slot++, seq++) {
+        // `& ring_mask` stays inside any ring; past the free slots it only wastes a prefetch. The
+        // data offset does not matter to a prefetch: the frame is written at the buffer's start.
+        const nr_slot *ahead = slots + ((slot - slots + tx_prefetch_distance) & ring_mask);
+        rings::prefetch_for_write(base + ahead->buf_idx * buf_size);
+        // Frames start at the buffer, so len <= buf_size is always in bounds. The slot keeps its
+        // ptr and len from the last lap (the swap moves only buffer indices): store only changes.
+        if (slot->ptr != 0)
+            slot->ptr = 0;
+        if (slot->len != len)
+            slot->len = len;
+        unsigned char *frame = base + slot->buf_idx * buf_size;
+        if constexpr (kind == payload_kind::header)
+            tmpl.write_header(frame, seq);
+        else
+            tmpl.write(frame, seq);
+    }
+}
+
 // Fills up to `want` free slots of `ring` with frames seq, seq+1, ...; returns how many.
 // The buffer index is read from the slot every time: a pipe's txsync swaps it for another.
 uint32_t fill_ring(nr_ring *ring, const frame_template &tmpl, uint64_t seq, uint32_t want)
 {
     const uint32_t n = std::min(nr_ring_space(ring), want);
-    const uint16_t len = tmpl.len();
     const buffer_view bufs(ring);
     const uint32_t num_slots = ring->num_slots;
-    nr_slot *const slots = ring->slot;
     uint32_t cur = ring->cur;
     for (uint32_t done = 0; done < n;) {
         // A stretch that does not wrap: no wrap test per packet.
         const uint32_t stretch = std::min(n - done, num_slots - cur);
-        for (uint32_t k = 0; k < stretch; k++) {
-            nr_slot *slot = &slots[cur + k];
-            // `& (num_slots - 1)` stays inside any ring; past the free slots it only wastes a prefetch.
-            rings::prefetch_for_write(bufs.data(&slots[(cur + k + tx_prefetch_distance) & (num_slots - 1)]));
-            // Frames start at the buffer, so len <= buf_size is always in bounds. The slot keeps its
-            // ptr and len from the last lap (the swap moves only buffer indices): store only changes.
-            if (slot->ptr != 0)
-                slot->ptr = 0;
-            tmpl.write(bufs.data(slot), seq + done + k);
-            if (slot->len != len)
-                slot->len = len;
-        }
+        if (tmpl.kind() == payload_kind::header)
+            fill_stretch<payload_kind::header>(ring->slot, cur, cur + stretch, num_slots - 1, bufs, tmpl, seq + done);
+        else
+            fill_stretch<payload_kind::full>(ring->slot, cur, cur + stretch, num_slots - 1, bufs, tmpl, seq + done);
         done += stretch;
         cur = cur + stretch == num_slots ? 0 : cur + stretch;
     }
