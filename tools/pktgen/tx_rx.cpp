@@ -82,6 +82,38 @@ template <payload_kind kind>
     }
 }
 
+// What the rx loop accumulates over good frames.
+struct rx_tally {
+    seq_tracker track;
+    uint64_t bytes = 0;
+    uint32_t good_len = 0; // length of the last good frame
+};
+
+// Checks the frames in slots [from, to) (no wrap) and counts them into `tally`, up to the first
+// bad one: returns its index, or `to`. Out of line with the tally in locals, for the same reason
+// as fill_stretch.
+template <payload_kind kind>
+[[gnu::noinline]] uint32_t check_stretch(const nr_slot *slots, uint32_t from, uint32_t to, uint32_t ring_mask,
+                                         const buffer_view bufs, rx_tally &tally)
+{
+    rx_tally t = tally;
+    uint32_t k = from;
+    for (; k < to; k++) {
+        // Past the tail this reads a slot the peer may be writing: a wasted prefetch, never a
+        // fault, and `& ring_mask` keeps it inside any ring.
+        __builtin_prefetch(bufs.data(&slots[(k + rx_prefetch_distance) & ring_mask]));
+        const uint32_t len = slots[k].len;
+        const frame_verdict v = frame_inspect(bufs.data(&slots[k]), len, kind);
+        if (v.fault != frame_fault::none) [[unlikely]]
+            break;
+        t.track.observe(v.seq);
+        t.bytes += len;
+        t.good_len = len;
+    }
+    tally = t;
+    return k;
+}
+
 // Fills up to `want` free slots of `ring` with frames seq, seq+1, ...; returns how many.
 // The buffer index is read from the slot every time: a pipe's txsync swaps it for another.
 uint32_t fill_ring(nr_ring *ring, const frame_template &tmpl, uint64_t seq, uint32_t want)
@@ -204,7 +236,7 @@ run_outcome run_rx(run_context &ctx)
     const std::vector<nr_ring *> rings = rx_rings_of(ctx.p);
     const uint64_t limit = o.count ? o.count : UINT64_MAX;
     const payload_kind kind = o.payload;
-    seq_tracker track;
+    rx_tally tally;
     int reported = 0;
     bool gone_hint = false; // a wait reported peer_gone: stop at the next empty sync
 
@@ -223,8 +255,8 @@ run_outcome run_rx(run_context &ctx)
         }
         const uint32_t room = static_cast<uint32_t>(std::min<uint64_t>(o.batch, limit - r.packets));
         uint32_t got = 0;
-        uint32_t good_len = 0;
-        uint64_t bytes = 0;
+        tally.bytes = 0;
+        tally.good_len = 0;
         for (nr_ring *ring : rings) {
             const buffer_view bufs(ring);
             const uint32_t num_slots = ring->num_slots;
@@ -235,17 +267,15 @@ run_outcome run_rx(run_context &ctx)
                 // A stretch that does not wrap: no wrap test per packet.
                 const uint32_t stretch = std::min(avail, num_slots - i);
                 for (uint32_t k = i; k < i + stretch; k++) {
-                    // Past the tail this reads a slot the peer may be writing: a wasted prefetch,
-                    // never a fault, and `& (num_slots - 1)` keeps it inside any ring.
-                    __builtin_prefetch(bufs.data(&slots[(k + rx_prefetch_distance) & (num_slots - 1)]));
+                    k = kind == payload_kind::header
+                            ? check_stretch<payload_kind::header>(slots, k, i + stretch, num_slots - 1, bufs, tally)
+                            : check_stretch<payload_kind::full>(slots, k, i + stretch, num_slots - 1, bufs, tally);
+                    if (k == i + stretch)
+                        break;
+                    // Slot k holds a bad frame: count it, name it, go on after it.
                     const uint32_t len = slots[k].len;
                     const frame_verdict v = frame_inspect(bufs.data(&slots[k]), len, kind);
-                    bytes += len;
-                    if (v.fault == frame_fault::none) [[likely]] {
-                        track.observe(v.seq);
-                        good_len = len;
-                        continue;
-                    }
+                    tally.bytes += len;
                     r.corrupt++;
                     if (reported++ < max_corrupt_reports)
                         std::fprintf(stderr,
@@ -259,13 +289,13 @@ run_outcome run_rx(run_context &ctx)
             }
             ring->head = ring->cur = i;
         }
-        if (good_len)
-            r.frame_len = good_len;
+        if (tally.good_len)
+            r.frame_len = tally.good_len;
         if (got) {
             if (r.packets == 0)
                 r.first_ns = now;
             r.packets += got;
-            r.bytes += bytes;
+            r.bytes += tally.bytes;
             r.last_ns = now_ns();
             continue;
         }
@@ -282,8 +312,8 @@ run_outcome run_rx(run_context &ctx)
         }
     }
     (void)ctx.p.rxsync(); // hand back the last pass's slots; the peer may be gone already
-    r.lost = track.lost;
-    r.duplicate = track.duplicate;
+    r.lost = tally.track.lost;
+    r.duplicate = tally.track.duplicate;
     out.complete = !o.count || r.packets >= o.count;
     return out;
 }
