@@ -1,5 +1,6 @@
 #include "pipe_sync.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -98,6 +99,16 @@ template <bool with_offsets>
 template <bool with_offsets>
 inline bool stretch_valid(const nr_slot *slots, uint32_t from, uint32_t to, const buffer_limits &limit)
 {
+    if constexpr (!with_offsets) {
+        // Without offsets a stretch is valid when its largest index and length are: two running
+        // maxima, two compares at the end.
+        uint32_t max_buf = 0, max_len = 0;
+        for (uint32_t k = from; k < to; k++) {
+            max_buf = std::max<uint32_t>(max_buf, slots[k].buf_idx);
+            max_len = std::max<uint32_t>(max_len, slots[k].len);
+        }
+        return from == to || (max_buf < limit.num_buffers && max_len <= limit.buf_size);
+    }
     const uint64_t num_buffers = limit.num_buffers;
     const uint64_t buf_size = limit.buf_size;
     const uint64_t mask = limit.offset_mask;

@@ -118,6 +118,25 @@ TEST(Frame, EveryHeaderBitIsCheckedAndNamedAsTheSlowPathNamesIt)
     }
 }
 
+TEST(Frame, HeaderIsMatchesOnlyTheExpectedFrame)
+{
+    const uint64_t seq = 0x0123456789abcdefull;
+    for (const uint16_t len : {uint16_t{60}, uint16_t{1500}}) {
+        const auto f = make_frame(len, seq, payload_kind::full);
+        EXPECT_TRUE(frame_header_is(f.data(), len, seq));
+        EXPECT_FALSE(frame_header_is(f.data(), len, seq + 1));
+        EXPECT_FALSE(frame_header_is(f.data(), len, seq ^ (uint64_t{1} << 63))) << "the top bits of seq count";
+        EXPECT_FALSE(frame_header_is(f.data(), len - 1, seq)) << "slot length differs from the frame's";
+        for (size_t pos = off_ethertype; pos < header_bytes; pos++) {
+            auto bad = f;
+            bad[pos] ^= 0x40;
+            EXPECT_FALSE(frame_header_is(bad.data(), len, seq)) << "byte " << pos;
+        }
+    }
+    const auto f = make_frame(60, seq, payload_kind::header);
+    EXPECT_FALSE(frame_header_is(f.data(), header_bytes - 1, seq));
+}
+
 TEST(Frame, MacAddressesDoNotMatterToTheChecker)
 {
     std::vector<unsigned char> f(128);

@@ -216,6 +216,25 @@ inline frame_verdict frame_diagnose(const unsigned char *p, uint32_t len, payloa
     return v;
 }
 
+// True when bytes [12, 32) of a frame of slot length `len` are exactly what frame_template::write
+// puts there for `seq` (any MAC addresses). The rx loop's fast path: it asks whether the frame is
+// the one it expects next, so the expected bytes are computed from `seq` while the frame's line is
+// still on its way, and once it arrives only three compares remain. Anything else (another seq, a
+// damaged header) takes frame_inspect.
+inline bool frame_header_is(const unsigned char *p, uint32_t len, uint64_t seq)
+{
+    static_assert(std::endian::native == std::endian::little);
+    constexpr uint64_t type_magic_lo = uint64_t{test_ethertype >> 8} | uint64_t{test_ethertype & 0xff} << 8 |
+                                       uint64_t{frame_magic & 0xffff} << 16;
+    const uint64_t want_lo = (frame_magic >> 16) | (seq << 16);
+    const uint64_t want_hi = (seq >> 48) | (uint64_t{len} << 16) |
+                             (((seq ^ frame_check_salt(static_cast<uint16_t>(len))) * frame_check_multiplier) &
+                              0xffffffff00000000ull);
+    const uint64_t diff = (load_le<uint32_t>(p + 12) ^ type_magic_lo) | (load_le<uint64_t>(p + 16) ^ want_lo) |
+                          (load_le<uint64_t>(p + 24) ^ want_hi);
+    return diff == 0 && len >= header_bytes && len <= 0xffff;
+}
+
 // Checks a received frame of slot length `len` (any MAC addresses are accepted).
 // The header checks of frame_diagnose, as three 8-byte compares or-ed together and one branch:
 // the rx loop runs this for every packet, and the fewer instructions per packet, the more
