@@ -67,7 +67,10 @@ inline T load_le(const unsigned char *p)
 // product), so a frame whose seq or len was mixed with another's fails. One multiply per frame:
 // it runs on both sides for every packet of a benchmark.
 inline constexpr uint64_t frame_check_multiplier = 0x9e3779b97f4a7c15ull;
-inline uint64_t frame_check_salt(uint16_t len) { return (uint64_t{len} << 48) ^ (uint64_t{frame_magic} << 16); }
+inline uint64_t frame_check_salt(uint16_t len)
+{
+    return (uint64_t{len} << 48) ^ (uint64_t{frame_magic} << 16);
+}
 inline uint32_t frame_check(uint64_t seq, uint16_t len)
 {
     return static_cast<uint32_t>(((seq ^ frame_check_salt(len)) * frame_check_multiplier) >> 32);
@@ -186,7 +189,8 @@ struct frame_verdict {
 };
 
 // The slow path of frame_inspect: which check failed.
-inline frame_verdict frame_diagnose(const unsigned char *p, uint32_t len, payload_kind kind, size_t first_word)
+inline frame_verdict frame_diagnose(const unsigned char *p, uint32_t len, payload_kind kind,
+                                    size_t first_word)
 {
     frame_verdict v;
     if (len < header_bytes) {
@@ -227,11 +231,12 @@ inline bool frame_header_is(const unsigned char *p, uint32_t len, uint64_t seq)
     constexpr uint64_t type_magic_lo = uint64_t{test_ethertype >> 8} | uint64_t{test_ethertype & 0xff} << 8 |
                                        uint64_t{frame_magic & 0xffff} << 16;
     const uint64_t want_lo = (frame_magic >> 16) | (seq << 16);
-    const uint64_t want_hi = (seq >> 48) | (uint64_t{len} << 16) |
-                             (((seq ^ frame_check_salt(static_cast<uint16_t>(len))) * frame_check_multiplier) &
-                              0xffffffff00000000ull);
-    const uint64_t diff = (load_le<uint32_t>(p + 12) ^ type_magic_lo) | (load_le<uint64_t>(p + 16) ^ want_lo) |
-                          (load_le<uint64_t>(p + 24) ^ want_hi);
+    const uint64_t want_hi =
+        (seq >> 48) | (uint64_t{len} << 16) |
+        (((seq ^ frame_check_salt(static_cast<uint16_t>(len))) * frame_check_multiplier) &
+         0xffffffff00000000ull);
+    const uint64_t diff = (load_le<uint32_t>(p + 12) ^ type_magic_lo) |
+                          (load_le<uint64_t>(p + 16) ^ want_lo) | (load_le<uint64_t>(p + 24) ^ want_hi);
     return diff == 0 && len >= header_bytes && len <= 0xffff;
 }
 

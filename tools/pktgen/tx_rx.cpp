@@ -138,9 +138,11 @@ uint32_t fill_ring(nr_ring *ring, const frame_template &tmpl, uint64_t seq, uint
         // A stretch that does not wrap: no wrap test per packet.
         const uint32_t stretch = std::min(n - done, num_slots - cur);
         if (tmpl.kind() == payload_kind::header)
-            fill_stretch<payload_kind::header>(ring->slot, cur, cur + stretch, num_slots - 1, bufs, tmpl, seq + done);
+            fill_stretch<payload_kind::header>(ring->slot, cur, cur + stretch, num_slots - 1, bufs, tmpl,
+                                               seq + done);
         else
-            fill_stretch<payload_kind::full>(ring->slot, cur, cur + stretch, num_slots - 1, bufs, tmpl, seq + done);
+            fill_stretch<payload_kind::full>(ring->slot, cur, cur + stretch, num_slots - 1, bufs, tmpl,
+                                             seq + done);
         done += stretch;
         cur = cur + stretch == num_slots ? 0 : cur + stretch;
     }
@@ -280,8 +282,10 @@ run_outcome run_rx(run_context &ctx)
                 const uint32_t stretch = std::min(avail, num_slots - i);
                 for (uint32_t k = i; k < i + stretch; k++) {
                     k = kind == payload_kind::header
-                            ? check_stretch<payload_kind::header>(slots, k, i + stretch, num_slots - 1, bufs, tally)
-                            : check_stretch<payload_kind::full>(slots, k, i + stretch, num_slots - 1, bufs, tally);
+                            ? check_stretch<payload_kind::header>(slots, k, i + stretch, num_slots - 1, bufs,
+                                                                  tally)
+                            : check_stretch<payload_kind::full>(slots, k, i + stretch, num_slots - 1, bufs,
+                                                                tally);
                     if (k == i + stretch)
                         break;
                     // Slot k holds a bad frame: count it, name it, go on after it.
@@ -290,10 +294,10 @@ run_outcome run_rx(run_context &ctx)
                     tally.bytes += len;
                     r.corrupt++;
                     if (reported++ < max_corrupt_reports)
-                        std::fprintf(stderr,
-                                     "netring-pktgen: bad frame in rx ring %u slot %u: %s (len %u, seq %" PRIu64
-                                     ")\n",
-                                     ring->ringid, k, frame_fault_name(v.fault), len, v.seq);
+                        std::fprintf(
+                            stderr,
+                            "netring-pktgen: bad frame in rx ring %u slot %u: %s (len %u, seq %" PRIu64 ")\n",
+                            ring->ringid, k, frame_fault_name(v.fault), len, v.seq);
                 }
                 got += stretch;
                 avail -= stretch;
