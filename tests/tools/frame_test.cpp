@@ -135,6 +135,10 @@ TEST(Frame, HeaderIsMatchesOnlyTheExpectedFrame)
     }
     const auto f = make_frame(60, seq, payload_kind::header);
     EXPECT_FALSE(frame_header_is(f.data(), header_bytes - 1, seq));
+    // A frame shorter than the header is refused before any byte past its length is read (the
+    // sanitizer build would flag a read past this 20-byte buffer).
+    const std::vector<unsigned char> tiny(20, 0);
+    EXPECT_FALSE(frame_header_is(tiny.data(), 20, 0));
 }
 
 TEST(Frame, MacAddressesDoNotMatterToTheChecker)

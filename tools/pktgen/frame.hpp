@@ -228,6 +228,9 @@ inline frame_verdict frame_diagnose(const unsigned char *p, uint32_t len, payloa
 inline bool frame_header_is(const unsigned char *p, uint32_t len, uint64_t seq)
 {
     static_assert(std::endian::native == std::endian::little);
+    // First, as in frame_inspect: the slot's checks guarantee `len` bytes, the header needs 32.
+    if (len < header_bytes || len > 0xffff) [[unlikely]]
+        return false;
     constexpr uint64_t type_magic_lo = uint64_t{test_ethertype >> 8} | uint64_t{test_ethertype & 0xff} << 8 |
                                        uint64_t{frame_magic & 0xffff} << 16;
     const uint64_t want_lo = (frame_magic >> 16) | (seq << 16);
@@ -237,7 +240,7 @@ inline bool frame_header_is(const unsigned char *p, uint32_t len, uint64_t seq)
          0xffffffff00000000ull);
     const uint64_t diff = (load_le<uint32_t>(p + 12) ^ type_magic_lo) |
                           (load_le<uint64_t>(p + 16) ^ want_lo) | (load_le<uint64_t>(p + 24) ^ want_hi);
-    return diff == 0 && len >= header_bytes && len <= 0xffff;
+    return diff == 0;
 }
 
 // Checks a received frame of slot length `len` (any MAC addresses are accepted).
