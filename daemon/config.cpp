@@ -160,6 +160,9 @@ void apply(config &c, const line_parser &p, std::string_view directive)
             c.nic = nic_mode::afpacket;
         else
             p.fail(cat({"nic_mode wants auto, afxdp or afpacket, not '", m, "'"}));
+    } else if (directive == "switch_stall_ms") {
+        p.want_args(1);
+        c.switch_stall_ms = static_cast<uint32_t>(p.number(1, 1, 60000));
     } else if (directive == "worker_spin") {
         p.want_args(1);
         c.worker_spin = static_cast<uint32_t>(p.number(1, 0, 1u << 30));

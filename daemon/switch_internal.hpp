@@ -1,6 +1,7 @@
 // What switch_table.cpp and switch_ports.cpp share: a switch and its ports. Not part of any API.
 #pragma once
 
+#include "config.hpp"
 #include "port.hpp"
 #include "ports/vale_fwd.hpp"
 #include "region.hpp"
@@ -64,12 +65,12 @@ public:
     }
     uint32_t mac_entries() const { return fwd_.mac_entries(); }
     void stop() { fwd_.stop(); }
-    void start(uint32_t spin)
+    void start(const fwd_settings &settings)
     {
         std::vector<fwd_endpoint *> eps;
         for (auto &p : ports_)
             eps.push_back(&p->ep);
-        (void)fwd_.start(std::move(eps), spin); // fails only without an eventfd: ports stay idle
+        (void)fwd_.start(std::move(eps), settings); // fails only without an eventfd: ports stay idle
     }
 
 private:
@@ -78,6 +79,14 @@ private:
     std::vector<std::unique_ptr<sw_port>> ports_;
     switch_fwd fwd_;
 };
+
+// The forwarding thread's settings from the configuration. The default stall grace, 20 ms, is
+// longer than a scheduler time slice, so a receiver that is merely waiting for a CPU is not
+// mistaken for one that stopped.
+inline fwd_settings fwd_settings_of(const config &cfg)
+{
+    return {cfg.worker_spin, int64_t{cfg.switch_stall_ms} * 1'000'000};
+}
 
 inline error no_switch(const std::string &sw) { return error::from(errc::not_found, "switch " + sw + " does not exist"); }
 

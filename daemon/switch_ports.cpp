@@ -242,7 +242,7 @@ status switch_table::attach_nic(const std::string &sw, const std::string &nic)
     s->ports().push_back(make(nic_port_name, "nic", 0, nic_rings));
     if (with_host)
         s->ports().push_back(make(host_port_name, "host", nic_rings, 1));
-    s->start(cfg_.worker_spin);
+    s->start(fwd_settings_of(cfg_));
     return ok_status();
 }
 
@@ -263,7 +263,7 @@ status switch_table::detach_nic(const std::string &sw, const std::string &nic)
         return error::from(errc::not_found, nic + " is not attached to " + sw);
     s->stop();
     v.erase(std::remove_if(v.begin(), v.end(), [&](const auto &p) { return p->nic_reg == reg_id; }), v.end());
-    s->start(cfg_.worker_spin);
+    s->start(fwd_settings_of(cfg_));
     env_.unregister_nic(reg_id);
     return ok_status();
 }

@@ -126,7 +126,7 @@ result<sw_port *> switch_table::make_client_port(vale_switch &s, const std::stri
     p->ep.rx = &p->rx;
     s.stop();
     s.ports().push_back(std::move(p));
-    s.start(cfg_.worker_spin);
+    s.start(fwd_settings_of(cfg_));
     return s.ports().back().get();
 }
 
@@ -153,7 +153,7 @@ void switch_table::remove_port(vale_switch &s, sw_port *p)
     s.stop();
     auto &v = s.ports();
     v.erase(std::remove_if(v.begin(), v.end(), [&](const auto &q) { return q.get() == p; }), v.end());
-    s.start(cfg_.worker_spin);
+    s.start(fwd_settings_of(cfg_));
     if (!s.persistent() && v.empty())
         switches_.erase(s.name());
     if (env_.prune_regions)

@@ -17,7 +17,7 @@ using namespace fwd_detail;
 
 switch_fwd::switch_fwd() : macs_(mac_capacity, mac_ageing_s) {}
 
-status switch_fwd::start(std::vector<fwd_endpoint *> eps, uint32_t spin)
+status switch_fwd::start(std::vector<fwd_endpoint *> eps, const fwd_settings &settings)
 {
     stop();
     macs_.clear(); // port numbers are positions in eps_: they change with the set
@@ -30,7 +30,8 @@ status switch_fwd::start(std::vector<fwd_endpoint *> eps, uint32_t spin)
             return error::from_errno(errno, "eventfd for a switch");
     }
     eps_ = std::move(eps);
-    spin_ = spin;
+    spin_ = settings.spin;
+    stall_grace_ns_ = settings.stall_grace_ns;
     size_t fds = 1;
     for (const fwd_endpoint *ep : eps_)
         fds += 1 + ep->in.size();
@@ -169,7 +170,7 @@ void switch_fwd::sleep()
     for (fwd_endpoint *ep : eps_) {
         if (ep->full_since_ns != 0 && !ep->stalled) {
             // Someone may be held back by it: wake in time to declare it stalled.
-            const int64_t left = stall_grace_ns - (now - ep->full_since_ns);
+            const int64_t left = stall_grace_ns_ - (now - ep->full_since_ns);
             const int ms = left <= 0 ? 0 : static_cast<int>(left / 1'000'000 + 1);
             timeout_ms = timeout_ms < 0 ? ms : std::min(timeout_ms, ms);
         }

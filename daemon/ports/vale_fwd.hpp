@@ -9,7 +9,7 @@
 // held back, and a stalled port holds back nobody.
 //
 //   switch_fwd f;
-//   f.start({&ep1, &ep2}, spin);   // the thread owns the endpoints' ring state now
+//   f.start({&ep1, &ep2}, {spin, stall_grace_ns});   // the thread owns the endpoints' ring state now
 //   f.stop();                      // joins; the control thread may change the set again
 //
 // Two kinds of endpoint:
@@ -73,6 +73,13 @@ struct fwd_endpoint {
     uint64_t pass_tx_bytes = 0;
 };
 
+// How a forwarding thread waits: empty passes before it sleeps, and how long a full destination
+// may hold a source back before it counts as stalled (config: worker_spin, switch_stall_ms).
+struct fwd_settings {
+    uint32_t spin = 0;
+    int64_t stall_grace_ns = 20'000'000;
+};
+
 class switch_fwd {
 public:
     switch_fwd();
@@ -80,7 +87,7 @@ public:
     switch_fwd(const switch_fwd &) = delete;
     switch_fwd &operator=(const switch_fwd &) = delete;
 
-    status start(std::vector<fwd_endpoint *> eps, uint32_t spin);
+    status start(std::vector<fwd_endpoint *> eps, const fwd_settings &settings);
     void stop();
     // Learned addresses, for `list` (read racily: informational).
     uint32_t mac_entries() const { return mac_count_.load(std::memory_order_relaxed); }
@@ -110,6 +117,7 @@ private:
     uint64_t pass_ = 0;
     uint32_t now_s_ = 0;
     uint32_t spin_ = 0;
+    int64_t stall_grace_ns_ = 0;
     bool holding_ = false; // some source is held back by a full destination this pass
     std::vector<pollfd> pollset_;
     unique_fd wake_;

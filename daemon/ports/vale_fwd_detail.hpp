@@ -17,10 +17,6 @@ inline constexpr uint32_t batch = 256;          // frames taken from one port at
 inline constexpr uint32_t mac_capacity = 4096;  // learned addresses per switch
 inline constexpr uint32_t mac_ageing_s = 300;
 inline constexpr uint32_t eth_header = 14;
-// How long a full destination may hold back a source before it counts as stalled. Longer than a
-// scheduler time slice, so a receiver that is merely waiting for a CPU is not mistaken for one
-// that stopped.
-inline constexpr int64_t stall_grace_ns = 20'000'000;
 
 inline void cpu_relax()
 {

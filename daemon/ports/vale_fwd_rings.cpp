@@ -141,7 +141,7 @@ bool switch_fwd::can_take(uint16_t dst)
     const int64_t now = now_ns();
     if (ep.full_since_ns == 0)
         ep.full_since_ns = now;
-    if (now - ep.full_since_ns >= stall_grace_ns) {
+    if (now - ep.full_since_ns >= stall_grace_ns_) {
         ep.stalled = true;
         return true;
     }

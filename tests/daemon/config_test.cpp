@@ -83,6 +83,15 @@ TEST(config_test, every_directive)
     EXPECT_EQ(c.admins[1].str(), "uid=12");
 }
 
+TEST(config_test, switch_stall_ms)
+{
+    EXPECT_EQ(parse_config("", "empty").switch_stall_ms, 20u);
+    EXPECT_EQ(parse_config("switch_stall_ms 250\n", "test").switch_stall_ms, 250u);
+    EXPECT_EQ(error_of("switch_stall_ms 0\n"), "config line 1: switch_stall_ms 0 outside 1..60000");
+    EXPECT_EQ(error_of("switch_stall_ms 60001\n"), "config line 1: switch_stall_ms 60001 outside 1..60000");
+    EXPECT_EQ(error_of("switch_stall_ms\n"), "config line 1: 'switch_stall_ms' takes 1 argument, got 0");
+}
+
 TEST(config_test, errors_name_the_line)
 {
     EXPECT_EQ(error_of("buf_size 2048\n\n\n\n\n\nfoo 1\n"), "config line 7: unknown directive 'foo'");

@@ -10,6 +10,9 @@
 // waits until each peer has seen the last marker of the others. The switch keeps every port's
 // order, so a peer that has seen a later marker has seen whatever was forwarded to it before.
 // Then exact counts per peer and source: N intact, in order, or nothing at all.
+// Slow receivers (vale1, vale2): a port that never reads is stalled after the grace and loses only
+// its own frames; with `switch_stall_ms 60000` it holds the sender back instead, drops nothing for
+// a second, and once it leaves every held frame reaches the other port in order.
 // Slow receiver: vale1:c is opened by a process that never reads (a 256-slot rx ring); a sends
 // broadcasts in bursts, b receives every one (waiting for each burst before the next), and
 // `netring-switch list --json` shows c got exactly 255 (a full ring) and dropped the rest.
@@ -205,6 +208,74 @@ TEST_F(switch_slow_receiver, stalled_port_drops_only_its_own_frames)
     EXPECT_TRUE(b->quit());
     c->signal(SIGTERM);
     c->wait(10s);
+}
+
+// With a stall grace longer than the test (switch_stall_ms 60000), a full port holds the sender
+// back instead of dropping: the frames wait in the sender's tx ring, nothing is dropped, and once
+// the full port goes away they all reach the other port, in order.
+class switch_long_stall : public switch_fixture<daemon_test> {
+protected:
+    std::string config_text() const override
+    {
+        return switch_fixture<daemon_test>::config_text() + "switch_stall_ms 60000\n";
+    }
+};
+
+TEST_F(switch_long_stall, full_port_holds_the_sender_back_without_dropping)
+{
+    constexpr uint64_t total = 500, len = 200;
+    constexpr uint32_t stalled_slots = 256;
+    auto a = start_peer("vale2:a");
+    auto b = start_peer("vale2:b");
+    ASSERT_TRUE(a && b);
+    auto c = start_idle_peer("vale2:c", stalled_slots);
+    ASSERT_TRUE(c);
+
+    // Broadcast: every frame is for b and c. c takes stalled_slots - 1 and is then full.
+    ASSERT_TRUE(a->command("send " + std::to_string(total) + " " + mac_a + " " + mac_bcast + " " +
+                           std::to_string(len) + " 0"));
+    std::string json, port_c;
+    ASSERT_TRUE(eventually(
+        [&] {
+            json = list_json();
+            port_c = list_port(json, "vale2", "c");
+            return json_number(port_c, "tx_packets") == static_cast<double>(stalled_slots - 1);
+        },
+        10s))
+        << json;
+    // Held back, not dropped: for a whole second (50 times the default grace) c drops nothing, a
+    // is not done, and b sees no more than c took.
+    EXPECT_FALSE(eventually(
+        [&] {
+            json = list_json();
+            port_c = list_port(json, "vale2", "c");
+            return json_number(port_c, "drops").value_or(0) > 0;
+        },
+        1s))
+        << "a full port dropped within its 60 s grace: " << port_c;
+    const auto sender = a->state();
+    ASSERT_TRUE(sender.valid) << "no state from the sender";
+    EXPECT_EQ(sender.done, 0u) << "the sender finished although a port it sends to is full";
+    const auto held = b->state();
+    const auto got = held.from(mac_a);
+    EXPECT_LE(got ? got->received : 0, uint64_t{stalled_slots}) << held.json;
+
+    // The full port leaves: the held frames go on to b, every one of them, in order.
+    c->signal(SIGTERM);
+    c->wait(10s);
+    ASSERT_TRUE(b->wait([&](const peer_state &s) {
+        const auto g = s.from(mac_a);
+        return g && g->received >= total;
+    })) << b->state().json;
+    const auto all = b->state().from(mac_a);
+    ASSERT_TRUE(all);
+    EXPECT_EQ(all->received, total);
+    EXPECT_EQ(all->lost, 0u);
+    EXPECT_EQ(all->corrupt, 0u);
+    EXPECT_EQ(all->duplicate, 0u);
+    EXPECT_TRUE(a->wait([](const peer_state &s) { return s.done == 1; }));
+    EXPECT_TRUE(a->quit());
+    EXPECT_TRUE(b->quit());
 }
 
 } // namespace
