@@ -56,7 +56,9 @@ struct config {
     bool hugepages = false;               // try MFD_HUGETLB for regions
     nic_mode nic = nic_mode::auto_select; // nic_mode auto|afxdp|afpacket
     uint32_t worker_spin = 2000;          // empty passes a NIC worker spins before it sleeps
-    uint32_t switch_stall_ms = 20;        // a full switch port holds senders back this long, then drops
+    // A full switch port holds its senders back this long, then drops. Longer than a scheduler
+    // time slice, so a receiver that is merely waiting for a CPU is not taken for one that stopped.
+    uint32_t switch_stall_ms = 20;
     std::vector<policy_rule> rules;       // first match wins
     std::vector<subject> admins;          // may administer switches
     std::string origin = "defaults";      // the file the values came from

@@ -80,9 +80,7 @@ private:
     switch_fwd fwd_;
 };
 
-// The forwarding thread's settings from the configuration. The default stall grace, 20 ms, is
-// longer than a scheduler time slice, so a receiver that is merely waiting for a CPU is not
-// mistaken for one that stopped.
+// The forwarding thread's settings from the configuration.
 inline fwd_settings fwd_settings_of(const config &cfg)
 {
     return {cfg.worker_spin, int64_t{cfg.switch_stall_ms} * 1'000'000};

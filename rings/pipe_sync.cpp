@@ -93,40 +93,23 @@ template <bool with_offsets>
 }
 
 // True when every slot of [from, to) (no wrap) passes slot_valid: the receive-side check of what
-// the peer handed over. Branch-free per slot, the two words read as in swap_stretch, so a pass
-// over a full batch costs a few instructions per slot; a failure sends the caller to the slow
-// loop that finds and repairs the bad slots.
-template <bool with_offsets>
+// the peer handed over. Without data offsets (pipes' default) a stretch is valid when its largest
+// index and length are: two running maxima and two compares at the end, a few instructions per
+// slot. A failure sends the caller to the loop that finds and repairs the bad slots.
 inline bool stretch_valid(const nr_slot *slots, uint32_t from, uint32_t to, const buffer_limits &limit)
 {
-    if constexpr (!with_offsets) {
-        // Without offsets a stretch is valid when its largest index and length are: two running
-        // maxima, two compares at the end.
-        uint32_t max_buf = 0, max_len = 0;
-        for (uint32_t k = from; k < to; k++) {
-            max_buf = std::max<uint32_t>(max_buf, slots[k].buf_idx);
-            max_len = std::max<uint32_t>(max_len, slots[k].len);
-        }
-        return from == to || (max_buf < limit.num_buffers && max_len <= limit.buf_size);
+    if (limit.offset_mask != 0) {
+        for (uint32_t k = from; k < to; k++)
+            if (!slot_valid(slots[k], limit))
+                return false;
+        return true;
     }
-    const uint64_t num_buffers = limit.num_buffers;
-    const uint64_t buf_size = limit.buf_size;
-    const uint64_t mask = limit.offset_mask;
-    bool bad = false;
+    uint32_t max_buf = 0, max_len = 0;
     for (uint32_t k = from; k < to; k++) {
-        uint64_t w0;
-        std::memcpy(&w0, &slots[k], 8);
-        const uint64_t buf = w0 & 0xffffffffu;
-        const uint64_t len = (w0 >> 32) & 0xffffu;
-        uint64_t offset = 0;
-        if constexpr (with_offsets) {
-            uint64_t w1;
-            std::memcpy(&w1, reinterpret_cast<const char *>(&slots[k]) + 8, 8);
-            offset = w1 & mask;
-        }
-        bad |= (buf >= num_buffers) | (offset > buf_size) | (len > buf_size - offset);
+        max_buf = std::max<uint32_t>(max_buf, slots[k].buf_idx);
+        max_len = std::max<uint32_t>(max_len, slots[k].len);
     }
-    return !bad;
+    return from == to || (max_buf < limit.num_buffers && max_len <= limit.buf_size);
 }
 
 // After a hw_index fault a ring's own kernel-side indices are garbage. The pipe invariants
@@ -294,8 +277,7 @@ sync_outcome pipe_rxsync(const ring_ref &rx, const ring_ref &peer_tx, const buff
     const buffer_limits limit = lim; // in locals, as in pipe_txsync
     for (uint32_t j = in_window(seen, head, hwtail, n) ? seen : head; j != hwtail;) {
         const uint32_t end = hwtail > j ? hwtail : n; // a stretch that does not wrap
-        const bool valid = limit.offset_mask ? stretch_valid<true>(rx.ring->slot, j, end, limit)
-                                             : stretch_valid<false>(rx.ring->slot, j, end, limit);
+        const bool valid = stretch_valid(rx.ring->slot, j, end, limit);
         for (uint32_t k = j; !valid && k < end; k++) {
             const nr_slot slot = slot_snapshot(rx.ring->slot[k]);
             if (!slot_valid(slot, limit)) {

@@ -9,8 +9,8 @@
 // held back, and a stalled port holds back nobody.
 //
 //   switch_fwd f;
-//   f.start({&ep1, &ep2}, {spin, stall_grace_ns});   // the thread owns the endpoints' ring state now
-//   f.stop();                      // joins; the control thread may change the set again
+//   f.start({&ep1, &ep2}, {spin, stall_grace_ns}); // the thread owns the endpoints' ring state now
+//   f.stop();                                       // joins; the control thread may change the set again
 //
 // Two kinds of endpoint:
 //   served  a client port of the switch: the switch is the kernel side of its rings (like the NIC
@@ -77,7 +77,7 @@ struct fwd_endpoint {
 // may hold a source back before it counts as stalled (config: worker_spin, switch_stall_ms).
 struct fwd_settings {
     uint32_t spin = 0;
-    int64_t stall_grace_ns = 20'000'000;
+    int64_t stall_grace_ns = 0;
 };
 
 class switch_fwd {

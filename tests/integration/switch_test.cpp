@@ -21,6 +21,7 @@
 #include <signal.h>
 
 #include <array>
+#include <functional>
 #include <string>
 
 namespace netring::itest {
@@ -151,22 +152,68 @@ TEST_F(switch_forwarding, learns_floods_forwards_and_moves)
     EXPECT_EQ(json_number(list_switch(json, "vale0"), "mac_entries"), 6.0) << json;
 }
 
-class switch_slow_receiver : public switch_fixture<daemon_test> {};
+// Two peers that read, a and b, and c, which never reads and has stalled_slots slots, on one switch.
+class slow_receiver_fixture : public switch_fixture<daemon_test> {
+protected:
+    static constexpr uint32_t stalled_slots = 256;
+    static constexpr uint64_t len = 200;
+
+    bool start_peers(const std::string &sw)
+    {
+        sw_ = sw;
+        a = start_peer(sw + ":a");
+        b = start_peer(sw + ":b");
+        c = start_idle_peer(sw + ":c", stalled_slots);
+        return a && b && c;
+    }
+    bool send_from_a(uint64_t count, uint64_t first_seq)
+    {
+        return a->command("send " + std::to_string(count) + " " + mac_a + " " + mac_bcast + " " +
+                          std::to_string(len) + " " + std::to_string(first_seq));
+    }
+    // Reads `netring-switch list --json` until port `port` satisfies `pred` or `timeout` passes;
+    // json and port_json keep the last reading.
+    bool port_until(const std::string &port, const std::function<bool(const std::string &)> &pred,
+                    std::chrono::milliseconds timeout)
+    {
+        return eventually(
+            [&] {
+                json = list_json();
+                port_json = list_port(json, sw_, port);
+                return pred(port_json);
+            },
+            timeout);
+    }
+    // b has exactly frames 0..total-1 from a: intact, in order.
+    void expect_b_has_all(uint64_t total)
+    {
+        const auto got = b->state().from(mac_a);
+        ASSERT_TRUE(got);
+        EXPECT_EQ(got->received, total);
+        EXPECT_EQ(got->next, total);
+        EXPECT_EQ(got->corrupt, 0u);
+        EXPECT_EQ(got->lost, 0u);
+        EXPECT_EQ(got->duplicate, 0u);
+    }
+
+    std::unique_ptr<switch_peer_proc> a, b;
+    std::unique_ptr<child> c;
+    std::string json, port_json;
+
+private:
+    std::string sw_;
+};
+
+class switch_slow_receiver : public slow_receiver_fixture {};
 
 TEST_F(switch_slow_receiver, stalled_port_drops_only_its_own_frames)
 {
-    constexpr uint64_t bursts = 12, burst = 250, len = 200;
+    constexpr uint64_t bursts = 12, burst = 250;
     constexpr uint64_t total = bursts * burst;
-    constexpr uint32_t stalled_slots = 256;
-    auto a = start_peer("vale1:a");
-    auto b = start_peer("vale1:b");
-    ASSERT_TRUE(a && b);
-    auto c = start_idle_peer("vale1:c", stalled_slots);
-    ASSERT_TRUE(c);
+    ASSERT_TRUE(start_peers("vale1"));
 
     for (uint64_t k = 0; k < bursts; k++) {
-        ASSERT_TRUE(a->command("send " + std::to_string(burst) + " " + mac_a + " " + mac_bcast + " " +
-                               std::to_string(len) + " " + std::to_string(k * burst)));
+        ASSERT_TRUE(send_from_a(burst, k * burst));
         const uint64_t want = (k + 1) * burst;
         ASSERT_TRUE(b->wait([&](const peer_state &s) {
             const auto got = s.from(mac_a);
@@ -175,28 +222,21 @@ TEST_F(switch_slow_receiver, stalled_port_drops_only_its_own_frames)
             << k << ": b has " << b->state().json << "; a: " << a->state().json;
     }
     ASSERT_TRUE(a->wait([&](const peer_state &s) { return s.done == bursts; }));
-    const auto got = b->state().from(mac_a);
-    ASSERT_TRUE(got);
-    EXPECT_EQ(got->received, total);
-    EXPECT_EQ(got->next, total);
-    EXPECT_EQ(got->corrupt, 0u);
-    EXPECT_EQ(got->lost, 0u);
-    EXPECT_EQ(got->duplicate, 0u);
+    expect_b_has_all(total);
 
     // Counters are published at the end of a forwarding pass: wait until c's add up.
-    std::string json, port_c;
-    EXPECT_TRUE(eventually(
-        [&] {
-            json = list_json();
-            port_c = list_port(json, "vale1", "c");
-            return json_number(port_c, "tx_packets").value_or(0) + json_number(port_c, "drops").value_or(0) ==
+    EXPECT_TRUE(port_until(
+        "c",
+        [&](const std::string &c_json) {
+            return json_number(c_json, "tx_packets").value_or(0) + json_number(c_json, "drops").value_or(0) ==
                    static_cast<double>(total);
         },
         10s))
         << json;
-    EXPECT_EQ(json_number(port_c, "tx_packets"), static_cast<double>(stalled_slots - 1)) << port_c;
-    EXPECT_EQ(json_number(port_c, "tx_bytes"), static_cast<double>((stalled_slots - 1) * len)) << port_c;
-    EXPECT_EQ(json_number(port_c, "drops"), static_cast<double>(total - (stalled_slots - 1))) << port_c;
+    EXPECT_EQ(json_number(port_json, "tx_packets"), static_cast<double>(stalled_slots - 1)) << port_json;
+    EXPECT_EQ(json_number(port_json, "tx_bytes"), static_cast<double>((stalled_slots - 1) * len))
+        << port_json;
+    EXPECT_EQ(json_number(port_json, "drops"), static_cast<double>(total - (stalled_slots - 1))) << port_json;
     const std::string port_b = list_port(json, "vale1", "b");
     EXPECT_EQ(json_number(port_b, "tx_packets"), static_cast<double>(total)) << port_b;
     EXPECT_EQ(json_number(port_b, "drops"), 0.0) << port_b;
@@ -213,46 +253,31 @@ TEST_F(switch_slow_receiver, stalled_port_drops_only_its_own_frames)
 // With a stall grace longer than the test (switch_stall_ms 60000), a full port holds the sender
 // back instead of dropping: the frames wait in the sender's tx ring, nothing is dropped, and once
 // the full port goes away they all reach the other port, in order.
-class switch_long_stall : public switch_fixture<daemon_test> {
+class switch_long_stall : public slow_receiver_fixture {
 protected:
     std::string config_text() const override
     {
-        return switch_fixture<daemon_test>::config_text() + "switch_stall_ms 60000\n";
+        return slow_receiver_fixture::config_text() + "switch_stall_ms 60000\n";
     }
 };
 
 TEST_F(switch_long_stall, full_port_holds_the_sender_back_without_dropping)
 {
-    constexpr uint64_t total = 500, len = 200;
-    constexpr uint32_t stalled_slots = 256;
-    auto a = start_peer("vale2:a");
-    auto b = start_peer("vale2:b");
-    ASSERT_TRUE(a && b);
-    auto c = start_idle_peer("vale2:c", stalled_slots);
-    ASSERT_TRUE(c);
+    constexpr uint64_t total = 500;
+    ASSERT_TRUE(start_peers("vale2"));
 
     // Broadcast: every frame is for b and c. c takes stalled_slots - 1 and is then full.
-    ASSERT_TRUE(a->command("send " + std::to_string(total) + " " + mac_a + " " + mac_bcast + " " +
-                           std::to_string(len) + " 0"));
-    std::string json, port_c;
-    ASSERT_TRUE(eventually(
-        [&] {
-            json = list_json();
-            port_c = list_port(json, "vale2", "c");
-            return json_number(port_c, "tx_packets") == static_cast<double>(stalled_slots - 1);
-        },
+    ASSERT_TRUE(send_from_a(total, 0));
+    ASSERT_TRUE(port_until(
+        "c",
+        [](const std::string &c_json) { return json_number(c_json, "tx_packets") == stalled_slots - 1.0; },
         10s))
         << json;
     // Held back, not dropped: for a whole second (50 times the default grace) c drops nothing, a
     // is not done, and b sees no more than c took.
-    EXPECT_FALSE(eventually(
-        [&] {
-            json = list_json();
-            port_c = list_port(json, "vale2", "c");
-            return json_number(port_c, "drops").value_or(0) > 0;
-        },
-        1s))
-        << "a full port dropped within its 60 s grace: " << port_c;
+    EXPECT_FALSE(port_until(
+        "c", [](const std::string &c_json) { return json_number(c_json, "drops").value_or(0) > 0; }, 1s))
+        << "a full port dropped within its 60 s grace: " << port_json;
     const auto sender = a->state();
     ASSERT_TRUE(sender.valid) << "no state from the sender";
     EXPECT_EQ(sender.done, 0u) << "the sender finished although a port it sends to is full";
@@ -267,12 +292,7 @@ TEST_F(switch_long_stall, full_port_holds_the_sender_back_without_dropping)
         const auto g = s.from(mac_a);
         return g && g->received >= total;
     })) << b->state().json;
-    const auto all = b->state().from(mac_a);
-    ASSERT_TRUE(all);
-    EXPECT_EQ(all->received, total);
-    EXPECT_EQ(all->lost, 0u);
-    EXPECT_EQ(all->corrupt, 0u);
-    EXPECT_EQ(all->duplicate, 0u);
+    expect_b_has_all(total);
     EXPECT_TRUE(a->wait([](const peer_state &s) { return s.done == 1; }));
     EXPECT_TRUE(a->quit());
     EXPECT_TRUE(b->quit());

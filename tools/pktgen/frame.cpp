@@ -55,7 +55,7 @@ std::string format_mac(const mac_addr &m)
 }
 
 frame_template::frame_template(const mac_addr &dst, const mac_addr &src, uint16_t len, payload_kind kind)
-    : len_hi_(uint64_t{len} << 16), check_salt_(frame_check_salt(len)), len_(len), kind_(kind)
+    : len_(len), kind_(kind)
 {
     std::memcpy(head_, dst.b, 6);
     std::memcpy(head_ + 6, src.b, 6);

@@ -66,15 +66,29 @@ inline T load_le(const unsigned char *p)
 // The check word: one multiplicative hash of the header fields (the high half of a 64-bit
 // product), so a frame whose seq or len was mixed with another's fails. One multiply per frame:
 // it runs on both sides for every packet of a benchmark.
-inline constexpr uint64_t frame_check_multiplier = 0x9e3779b97f4a7c15ull;
-inline uint64_t frame_check_salt(uint16_t len)
-{
-    return (uint64_t{len} << 48) ^ (uint64_t{frame_magic} << 16);
-}
 inline uint32_t frame_check(uint64_t seq, uint16_t len)
 {
-    return static_cast<uint32_t>(((seq ^ frame_check_salt(len)) * frame_check_multiplier) >> 32);
+    const uint64_t h = (seq ^ (uint64_t{len} << 48) ^ (uint64_t{frame_magic} << 16)) * 0x9e3779b97f4a7c15ull;
+    return static_cast<uint32_t>(h >> 32);
 }
+
+// Frame bytes 16-31 of frame `seq`, `len` bytes long, as two little-endian words: the magic's upper
+// half and seq's low 48 bits, then seq's top 16 bits, len and the check word. The writer stores
+// them and the reader compares against them; one definition keeps the two in step.
+struct header_words {
+    uint64_t lo, hi;
+};
+inline header_words frame_header_words(uint64_t seq, uint16_t len)
+{
+    static_assert(off_ethertype + 2 == off_magic && off_magic + 4 == off_seq && off_seq + 8 == off_len &&
+                  off_len + 2 == off_check && off_check + 4 == header_bytes);
+    static_assert(std::endian::native == std::endian::little);
+    return {(frame_magic >> 16) | (seq << 16),
+            (seq >> 48) | (uint64_t{len} << 16) | (uint64_t{frame_check(seq, len)} << 32)};
+}
+// Frame bytes 12-15: the ethertype (big-endian) and the magic's lower half.
+inline constexpr uint32_t frame_type_magic_lo =
+    uint32_t{test_ethertype >> 8} | uint32_t{test_ethertype & 0xff} << 8 | (frame_magic & 0xffff) << 16;
 
 // Payload word i of frame `seq`: base + i * step, a sequence that changes every byte of every word
 // from one frame to the next and from one word to the next.
@@ -158,24 +172,16 @@ public:
         // Two 16-byte stores: the constant half, and the half with seq, len and check composed in
         // registers. The buffer's line is usually in the other core's cache, and the fewer stores
         // queue behind its transfer, the more frames the store buffer keeps in flight.
-        static_assert(off_magic + 4 == off_seq && off_seq + 8 == off_len && off_len + 2 == off_check);
-        static_assert(std::endian::native == std::endian::little);
-        const uint64_t lo = magic_hi_ | (seq << 16);
-        // frame_check(seq, len_) << 32, from the constant part of its input prepared once.
-        const uint64_t check_hi = ((seq ^ check_salt_) * frame_check_multiplier) & 0xffffffff00000000ull;
-        const uint64_t hi = (seq >> 48) | len_hi_ | check_hi;
+        const header_words w = frame_header_words(seq, len_);
         unsigned char second[16];
-        std::memcpy(second, &lo, 8);
-        std::memcpy(second + 8, &hi, 8);
+        std::memcpy(second, &w.lo, 8);
+        std::memcpy(second + 8, &w.hi, 8);
         std::memcpy(buf, head_, 16);
         std::memcpy(buf + 16, second, 16);
     }
 
 private:
     alignas(32) unsigned char head_[header_bytes] = {};
-    uint64_t magic_hi_ = frame_magic >> 16; // bytes 16-17 of the frame: the magic's upper half
-    uint64_t len_hi_;                       // len in bytes 26-27, as placed in the second half
-    uint64_t check_salt_;                   // what frame_check mixes into seq for this len
     uint16_t len_;
     payload_kind kind_;
 };
@@ -221,51 +227,31 @@ inline frame_verdict frame_diagnose(const unsigned char *p, uint32_t len, payloa
 }
 
 // True when bytes [12, 32) of a frame of slot length `len` are exactly what frame_template::write
-// puts there for `seq` (any MAC addresses). The rx loop's fast path: it asks whether the frame is
-// the one it expects next, so the expected bytes are computed from `seq` while the frame's line is
-// still on its way, and once it arrives only three compares remain. Anything else (another seq, a
-// damaged header) takes frame_inspect.
+// puts there for `seq` (any MAC addresses): three 8-byte compares or-ed together, one branch.
+// The rx loop's fast path asks this about the frame it expects next, so the expected bytes are
+// computed while the frame's line is still on its way.
 inline bool frame_header_is(const unsigned char *p, uint32_t len, uint64_t seq)
 {
-    static_assert(std::endian::native == std::endian::little);
-    // First, as in frame_inspect: the slot's checks guarantee `len` bytes, the header needs 32.
+    // First, as in frame_diagnose: the slot's checks guarantee `len` bytes, the header needs 32.
     if (len < header_bytes || len > 0xffff) [[unlikely]]
         return false;
-    constexpr uint64_t type_magic_lo = uint64_t{test_ethertype >> 8} | uint64_t{test_ethertype & 0xff} << 8 |
-                                       uint64_t{frame_magic & 0xffff} << 16;
-    const uint64_t want_lo = (frame_magic >> 16) | (seq << 16);
-    const uint64_t want_hi =
-        (seq >> 48) | (uint64_t{len} << 16) |
-        (((seq ^ frame_check_salt(static_cast<uint16_t>(len))) * frame_check_multiplier) &
-         0xffffffff00000000ull);
-    const uint64_t diff = (load_le<uint32_t>(p + 12) ^ type_magic_lo) |
-                          (load_le<uint64_t>(p + 16) ^ want_lo) | (load_le<uint64_t>(p + 24) ^ want_hi);
+    const header_words want = frame_header_words(seq, static_cast<uint16_t>(len));
+    const uint64_t diff = (load_le<uint32_t>(p + off_ethertype) ^ frame_type_magic_lo) |
+                          (load_le<uint64_t>(p + 16) ^ want.lo) | (load_le<uint64_t>(p + 24) ^ want.hi);
     return diff == 0;
 }
 
-// Checks a received frame of slot length `len` (any MAC addresses are accepted).
-// The header checks of frame_diagnose, as three 8-byte compares or-ed together and one branch:
-// the rx loop runs this for every packet, and the fewer instructions per packet, the more
-// buffer-line misses the out-of-order window overlaps. A mismatch takes the slow path to name it.
+// Checks a received frame of slot length `len` (any MAC addresses are accepted): the header against
+// the sequence number it carries (frame_header_is), then the payload; a mismatch takes
+// frame_diagnose to name the fault.
 inline frame_verdict frame_inspect(const unsigned char *p, uint32_t len, payload_kind kind,
                                    size_t first_word = 0)
 {
-    static_assert(std::endian::native == std::endian::little);
-    static_assert(off_ethertype == 12 && off_magic == 14 && off_seq == 18 && off_check == 28);
     if (len < header_bytes) [[unlikely]]
         return frame_diagnose(p, len, kind, first_word);
-    // Bytes 12-15: ethertype (big-endian) and the magic's low half; bytes 16-31: as write() made them.
-    constexpr uint64_t type_magic_lo = uint64_t{test_ethertype >> 8} | uint64_t{test_ethertype & 0xff} << 8 |
-                                       uint64_t{frame_magic & 0xffff} << 16;
-    const uint32_t w12 = load_le<uint32_t>(p + 12);
-    const uint64_t lo = load_le<uint64_t>(p + 16);
-    const uint64_t hi = load_le<uint64_t>(p + 24);
     frame_verdict v;
-    v.seq = (lo >> 16) | (hi << 48);
-    const uint64_t want_hi = (v.seq >> 48) | (uint64_t{len} << 16) |
-                             (uint64_t{frame_check(v.seq, static_cast<uint16_t>(len))} << 32);
-    const uint64_t diff = (w12 ^ type_magic_lo) | ((lo ^ (frame_magic >> 16)) & 0xffff) | (hi ^ want_hi);
-    if (diff != 0 || len > 0xffff) [[unlikely]]
+    v.seq = load_le<uint64_t>(p + off_seq);
+    if (!frame_header_is(p, len, v.seq)) [[unlikely]]
         return frame_diagnose(p, len, kind, first_word);
     if (kind == payload_kind::full && !pattern_check(p + header_bytes, len - header_bytes, v.seq, first_word))
         v.fault = frame_fault::payload;

@@ -85,40 +85,37 @@ template <payload_kind kind>
     }
 }
 
-// What the rx loop accumulates over good frames.
+// What the rx loop accumulates.
 struct rx_tally {
     seq_tracker track;
     uint64_t bytes = 0;
     uint64_t corrupt = 0;
     uint32_t good_len = 0;                  // length of the last good frame
     int reports_left = max_corrupt_reports; // bad frames still to be named on stderr
+    // The bad frame check_stretch stopped after, for the caller to name (fault none: nothing to).
+    struct {
+        uint32_t slot = 0, len = 0;
+        frame_verdict verdict;
+    } to_report;
 };
 
-// A bad frame: corrupt. One whose header was sound (only its payload is damaged) did arrive, so
-// its sequence number still counts: it is neither lost nor makes the next frame look like a gap.
-void count_bad(rx_tally &t, const frame_verdict &v)
-{
-    t.corrupt++;
-    if (v.fault == frame_fault::payload)
-        t.track.observe(v.seq);
-}
-
 // Checks the frames in slots [from, to) (no wrap) and counts them into `tally`. Returns `to`, or
-// the index of a bad frame the caller is to name (while reports_left > 0; after that, bad frames
-// are only counted here, so a stream of foreign frames costs no more than a stream of good ones).
-// Out of line with the tally in locals, for the same reason as fill_stretch.
+// the slot after a bad frame the caller is to name (tally.to_report; only while reports_left > 0,
+// after that bad frames are only counted, so a stream of foreign frames costs no more than a
+// stream of good ones). Out of line with the tally in locals, for the same reason as fill_stretch.
 template <payload_kind kind>
 [[gnu::noinline]] uint32_t check_stretch(const nr_slot *slots, uint32_t from, uint32_t to, uint32_t ring_mask,
                                          const buffer_view bufs, rx_tally &tally)
 {
     rx_tally t = tally;
     uint32_t k = from;
-    for (; k < to; k++) {
+    while (k < to) {
         // Past the tail this reads a slot the peer may be writing: a wasted prefetch, never a
         // fault, and `& ring_mask` keeps it inside any ring.
         __builtin_prefetch(bufs.data(&slots[(k + rx_prefetch_distance) & ring_mask]));
         const uint32_t len = slots[k].len;
         const unsigned char *frame = bufs.data(&slots[k]);
+        const uint32_t slot = k++;
         t.bytes += len;
         // The expected frame, in order: the header compares against bytes computed from the next
         // sequence number. Anything else is inspected and tracked (lost, duplicate) the long way.
@@ -136,11 +133,16 @@ template <payload_kind kind>
             t.good_len = len;
             continue;
         }
+        // Corrupt. A frame whose header was sound (only its payload is damaged) did arrive: its
+        // sequence number still counts, so it is neither lost nor makes the next one look like a gap.
+        t.corrupt++;
+        if (v.fault == frame_fault::payload)
+            t.track.observe(v.seq);
         if (t.reports_left > 0) {
-            t.bytes -= len; // the caller counts the frame it names
+            t.reports_left--;
+            t.to_report = {slot, len, v};
             break;
         }
-        count_bad(t, v);
     }
     tally = t;
     return k;
@@ -310,24 +312,20 @@ run_outcome run_rx(run_context &ctx)
             while (avail) {
                 // A stretch that does not wrap: no wrap test per packet.
                 const uint32_t stretch = std::min(avail, num_slots - i);
-                for (uint32_t k = i; k < i + stretch; k++) {
+                for (uint32_t k = i; k < i + stretch;) {
                     k = kind == payload_kind::header
                             ? check_stretch<payload_kind::header>(slots, k, i + stretch, num_slots - 1, bufs,
                                                                   tally)
                             : check_stretch<payload_kind::full>(slots, k, i + stretch, num_slots - 1, bufs,
                                                                 tally);
-                    if (k == i + stretch)
-                        break;
-                    // Slot k holds a bad frame to name: count it, name it, go on after it.
-                    const uint32_t len = slots[k].len;
-                    const frame_verdict v = frame_inspect(bufs.data(&slots[k]), len, kind);
-                    tally.bytes += len;
-                    count_bad(tally, v);
-                    tally.reports_left--;
-                    std::fprintf(stderr,
-                                 "netring-pktgen: bad frame in rx ring %u slot %u: %s (len %u, seq %" PRIu64
-                                 ")\n",
-                                 ring->ringid, k, frame_fault_name(v.fault), len, v.seq);
+                    if (const auto &bad = tally.to_report; bad.verdict.fault != frame_fault::none) {
+                        std::fprintf(
+                            stderr,
+                            "netring-pktgen: bad frame in rx ring %u slot %u: %s (len %u, seq %" PRIu64 ")\n",
+                            ring->ringid, bad.slot, frame_fault_name(bad.verdict.fault), bad.len,
+                            bad.verdict.seq);
+                        tally.to_report = {};
+                    }
                 }
                 got += stretch;
                 avail -= stretch;
