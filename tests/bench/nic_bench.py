@@ -19,13 +19,21 @@ TX (the sender differs, the counter is always the same: the kernel's rx_packets 
   * netring-*    netringd (in TXNS, bound to A) + `netring-pktgen -f tx -i netmap:A`
   * dpdk_af_xdp  testpmd txonly with the af_xdp PMD on A, forwarding lcore on the tx CPU
 
+TX, --interleave (for a noisy host): every contender gets its own veth pair (A_k in TXNS, B_k in
+  RXNS, the same kind of pair for all) and is started once per frame size; all but one are held
+  stopped (SIGSTOP) at any time. A round resumes each contender in turn (SIGCONT), lets it run
+  --warm seconds, counts rx_packets of its B_k over --secs, and stops it again. Setting up a
+  contender costs seconds, a round only (warm + secs) per contender, so many short, closely paired
+  rounds fit where a few long ones did: the host's slow phases then hit every contender alike.
+
 Every measurement prints one JSON line (mode, contender, len, mpps, ns_per_packet, round, ...);
 rounds alternate the contenders; the last line is a summary with medians and the ratios
 netring/xsk_min and netring/dpdk_af_xdp (netring = the best netring configuration by median).
 
 usage: nic_bench.py [--rounds 3] [--secs 4] [--sizes 64,1500] [--build DIR] [--configs LIST]
-                    [--no-dpdk] [--modes rx,tx]
-Runs as root. Creates nrt<pid>tx / nrt<pid>rx and veth nrt<pid>a / nrt<pid>b, and removes them,
+                    [--no-dpdk] [--modes rx,tx] [--interleave [--warm 0.3]]
+Runs as root. Creates nrt<pid>tx / nrt<pid>rx and veth nrt<pid>a / nrt<pid>b (with --interleave
+nrt<pid>a<k> / nrt<pid>b<k>), and removes them,
 its netringd instances and every process it started (by PID) on exit, also on Ctrl-C/SIGTERM.
 """
 import argparse
@@ -61,6 +69,15 @@ CONFIGS = {
 DEFAULT_CONFIGS = "netring-split-busy,netring-same-poll,netring-split-poll"
 
 
+def config_of(name):
+    """(worker side, client side, wait, worker_spin, pktgen args) of a configuration name; a name
+    may end in @SLOTS, the ring size the client asks for (netring-split-busy@4096)."""
+    base, _, slots = name.partition("@")
+    if base not in CONFIGS or (slots and not slots.isdigit()):
+        raise SystemExit("nic_bench: unknown configuration " + name)
+    return CONFIGS[base] + ((["--slots", slots] if slots else []),)
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -70,6 +87,7 @@ class Bench:
         self.procs = []  # every Popen we start; stopped by PID
         self.sids = set()  # their session ids: their CPU time is ours, not foreign load
         self.made_ns = []
+        self.pairs = [(self.a, self.b)]  # every veth pair made: (end in TXNS, end in RXNS)
         self.dirs = []
         self.xsk_min = os.path.join(args.build, "tests", "bench", "xsk_min")
         self.netringd = os.path.join(args.build, "daemon", "netringd")
@@ -96,6 +114,14 @@ class Bench:
         self.sh("ip", "-n", self.txns, "link", "set", self.a, "up")
         self.sh("ip", "-n", self.rxns, "link", "set", self.b, "up")
 
+    def add_pair(self, k):
+        a, b = "%s%d" % (self.a, k), "%s%d" % (self.b, k)
+        self.sh("ip", "link", "add", a, "netns", self.txns, "type", "veth", "peer", "name", b, "netns", self.rxns)
+        self.pairs.append((a, b))
+        self.sh("ip", "-n", self.txns, "link", "set", a, "up")
+        self.sh("ip", "-n", self.rxns, "link", "set", b, "up")
+        return a, b
+
     def start(self, argv, **kw):
         p = subprocess.Popen(argv, start_new_session=True, **kw)
         self.procs.append(p)
@@ -105,6 +131,7 @@ class Bench:
     def stop(self, p, sig=signal.SIGTERM, grace=8.0):
         if p.poll() is None:
             try:
+                os.kill(p.pid, signal.SIGCONT)  # a held (stopped) process acts on sig only once resumed
                 os.kill(p.pid, sig)
             except ProcessLookupError:
                 pass
@@ -117,8 +144,9 @@ class Bench:
             self.procs.remove(p)
 
     def xdp_off(self):
-        for ns, dev in ((self.txns, self.a), (self.rxns, self.b)):
-            self.sh("ip", "-n", ns, "link", "set", "dev", dev, "xdp", "off", check=False)
+        for a, b in self.pairs:
+            for ns, dev in ((self.txns, a), (self.rxns, b)):
+                self.sh("ip", "-n", ns, "link", "set", "dev", dev, "xdp", "off", check=False)
 
     def cleanup(self):
         for p in list(self.procs):
@@ -134,8 +162,8 @@ class Bench:
                 shutil.rmtree(os.path.join("/var/run/dpdk", d), ignore_errors=True)
 
     # ---- helpers -------------------------------------------------------------------------
-    def rx_packets_b(self):
-        out = self.sh("ip", "-n", self.rxns, "-s", "-j", "link", "show", self.b).stdout
+    def rx_packets_b(self, dev=None):
+        out = self.sh("ip", "-n", self.rxns, "-s", "-j", "link", "show", dev or self.b).stdout
         return json.loads(out)[0]["stats64"]["rx"]["packets"]
 
     def has_xdp(self, ns, dev):
@@ -177,11 +205,11 @@ class Bench:
                            self.a, "-f", "tx", "-l", str(length), "-T", str(secs), "--json"],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
-    def testpmd(self, ns, dev, fwd_cpu, fwd, length=None):
+    def testpmd(self, ns, dev, fwd_cpu, fwd, length=None, tag=""):
         other = 1 - fwd_cpu
         argv = ["ip", "netns", "exec", ns, "stdbuf", "-oL", "dpdk-testpmd", "-l", "0,1", "--main-lcore",
                 str(other), "--no-pci", "--no-huge", "-m", "512", "--file-prefix",
-                "nrt%d%s" % (os.getpid(), fwd), "--proc-type", "primary",
+                "nrt%d%s%s" % (os.getpid(), fwd, tag), "--proc-type", "primary",
                 "--vdev=net_af_xdp0,iface=%s,start_queue=0,queue_count=1" % dev, "--",
                 "--forward-mode=" + fwd, "--burst=%d" % self.args.dpdk_burst, "--stats-period=1",
                 "--nb-cores=1", "--total-num-mbufs=16384", "--disable-link-check", "--port-topology=loop"]
@@ -219,13 +247,13 @@ class Bench:
         return {"mpps": r.get("mpps"), "lost": r.get("lost"), "corrupt": r.get("corrupt")}
 
     def rx_netring(self, cfg, length, secs):
-        wside, cside, wait, spin = CONFIGS[cfg]
+        wside, cside, wait, spin, extra = config_of(cfg)
         wcpu = RX_CPU if wside == "own" else TX_CPU
         ccpu = RX_CPU if cside == "own" else TX_CPU
         d, sock, _ = self.daemon(self.rxns, wcpu, spin)
         rx = self.start(["taskset", "-c", str(ccpu), self.pktgen, "--socket", sock, "-i", "netmap:" + self.b, "-f",
                          "rx", "-l", str(length), "-b", str(self.args.batch), "-T", str(secs + 4), "--payload",
-                         "header", "--wait", wait, "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         "header", "--wait", wait, "--json"] + extra, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                         text=True)
         try:
             if not self.wait_xdp(self.rxns, self.b, rx):
@@ -277,12 +305,12 @@ class Bench:
             return None
         return (c1 - c0) / (t1 - t0) / 1e6
 
-    def wait_moving(self, proc, timeout=30.0):
-        c0 = self.rx_packets_b()
+    def wait_moving(self, proc, timeout=30.0, dev=None):
+        c0 = self.rx_packets_b(dev)
         t_end = time.monotonic() + timeout
         while time.monotonic() < t_end and proc.poll() is None:
             time.sleep(0.1)
-            if self.rx_packets_b() - c0 > 1000:
+            if self.rx_packets_b(dev) - c0 > 1000:
                 return True
         return False
 
@@ -298,13 +326,13 @@ class Bench:
             self.stop(tx)
 
     def tx_netring(self, cfg, length, secs):
-        wside, cside, wait, spin = CONFIGS[cfg]
+        wside, cside, wait, spin, extra = config_of(cfg)
         wcpu = TX_CPU if wside == "own" else RX_CPU
         ccpu = TX_CPU if cside == "own" else RX_CPU
         d, sock, _ = self.daemon(self.txns, wcpu, spin)
         tx = self.start(["taskset", "-c", str(ccpu), self.pktgen, "--socket", sock, "-i", "netmap:" + self.a, "-f",
                          "tx", "-l", str(length), "-b", str(self.args.batch), "-T", str(secs + 4), "--payload",
-                         "header", "--wait", wait, "--json"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                         "header", "--wait", wait, "--json"] + extra, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                         text=True)
         try:
             if not self.wait_moving(tx):
@@ -323,6 +351,78 @@ class Bench:
             return {"mpps": self.window_rate(tx, secs)}
         finally:
             self.stop(tx, sig=signal.SIGINT)
+            self.xdp_off()
+
+    # ---- TX, interleaved -------------------------------------------------------------------
+    def start_tx_contender(self, cont, a, length, run_s):
+        """Starts `cont` sending on `a`; the processes to hold and resume, in resume order."""
+        if cont == "xsk_min":
+            return [self.start(["ip", "netns", "exec", self.txns, "taskset", "-c", str(TX_CPU), self.xsk_min, "-i",
+                                a, "-f", "tx", "-l", str(length), "-T", str(run_s)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+        if cont == "dpdk_af_xdp":
+            return [self.testpmd(self.txns, a, TX_CPU, "txonly", length, tag=a)]
+        wside, cside, wait, spin, extra = config_of(cont)
+        wcpu = TX_CPU if wside == "own" else RX_CPU
+        ccpu = TX_CPU if cside == "own" else RX_CPU
+        d, sock, _ = self.daemon(self.txns, wcpu, spin)
+        tx = self.start(["taskset", "-c", str(ccpu), self.pktgen, "--socket", sock, "-i", "netmap:" + a, "-f", "tx",
+                         "-l", str(length), "-b", str(self.args.batch), "-T", str(run_s), "--payload", "header",
+                         "--wait", wait] + extra, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return [d, tx]
+
+    @staticmethod
+    def signal_all(procs, sig):
+        for p in procs:
+            if p.poll() is None:
+                os.kill(p.pid, sig)
+
+    def tx_interleaved(self, contenders, length, rounds, secs, warm, emit_rec):
+        """Every contender on its own veth pair, started once and held stopped but while measured."""
+        run_s = rounds * len(contenders) * (secs + warm + 1.0) + 120
+        held = {}
+        try:
+            for k, cont in enumerate(contenders):
+                a, b = self.add_pair(len(self.pairs))
+                procs = self.start_tx_contender(cont, a, length, run_s)
+                if not self.wait_moving(procs[-1], timeout=40, dev=b):
+                    self.signal_all(procs, signal.SIGCONT)
+                    for p in reversed(procs):
+                        self.stop(p, sig=signal.SIGINT if cont == "dpdk_af_xdp" else signal.SIGTERM)
+                    emit_rec({"mode": "tx", "contender": cont, "len": length, "round": 0,
+                              "error": "sent nothing after start"})
+                    continue
+                self.signal_all(reversed(procs), signal.SIGSTOP)  # the client before its daemon
+                held[cont] = (procs, b)
+            for rnd in range(1, rounds + 1):
+                names = list(held)
+                k = (rnd - 1) % max(1, len(names))
+                for cont in names[k:] + names[:k]:
+                    procs, b = held[cont]
+                    self.signal_all(procs, signal.SIGCONT)  # the daemon before its client
+                    time.sleep(warm)
+                    (b0, f0) = cpu_split(self.sids)
+                    c0, t0 = self.rx_packets_b(b), time.monotonic()
+                    time.sleep(secs)
+                    c1, t1 = self.rx_packets_b(b), time.monotonic()
+                    (b1, f1) = cpu_split(self.sids)
+                    self.signal_all(reversed(procs), signal.SIGSTOP)
+                    rec = {"mode": "tx", "contender": cont, "len": length, "round": rnd, "method": "interleaved"}
+                    if any(p.poll() is not None for p in procs):
+                        rec["error"] = "contender exited"
+                        del held[cont]
+                    else:
+                        mpps = (c1 - c0) / (t1 - t0) / 1e6
+                        rec["mpps"] = round(mpps, 4) if mpps else None
+                        rec["ns_per_packet"] = round(1e3 / mpps, 1) if mpps else None
+                    other = sum(max(0, t - f0.get(pid, 0)) for pid, t in f1.items())
+                    rec["foreign_cpu"] = round(other / CLK_TCK / (t1 - t0), 2)
+                    rec["machine_busy_cpu"] = round((b1 - b0) / CLK_TCK / (t1 - t0), 2)
+                    emit_rec(rec)
+        finally:
+            for cont, (procs, _) in held.items():
+                for p in reversed(procs):
+                    self.stop(p, sig=signal.SIGINT if cont == "dpdk_af_xdp" else signal.SIGTERM)
             self.xdp_off()
 
     def measure(self, mode, contender, length, secs):
@@ -379,6 +479,17 @@ def summarize(results, configs):
         for ref in ("xsk_min", "dpdk_af_xdp"):
             if (mode, length, ref) in med:
                 entry["netring/" + ref] = round(nr[best] / med[(mode, length, ref)], 3)
+            # Paired: the ratio within each round (the two ran minutes or, interleaved, seconds apart),
+            # then the median and range of those ratios.
+            by_round = {}
+            for r in results:
+                if r["mode"] == mode and r["len"] == length and r.get("mpps") and r["contender"] in (best, ref):
+                    by_round.setdefault(r["round"], {})[r["contender"]] = r["mpps"]
+            paired = sorted(v[best] / v[ref] for v in by_round.values() if best in v and ref in v)
+            if paired:
+                entry["paired netring/" + ref] = {"median": round(statistics.median(paired), 3),
+                                                  "min": round(paired[0], 3), "max": round(paired[-1], 3),
+                                                  "rounds": len(paired)}
         summary["ratios"]["%s-%dB" % (mode, length)] = entry
     return summary
 
@@ -393,6 +504,9 @@ def main():
     ap.add_argument("--dpdk-burst", type=int, default=32)
     ap.add_argument("--configs", default=DEFAULT_CONFIGS, help="netring configurations: " + ",".join(CONFIGS))
     ap.add_argument("--no-dpdk", action="store_true")
+    ap.add_argument("--interleave", action="store_true",
+                    help="TX: every contender on its own veth pair, started once, resumed in turn per round")
+    ap.add_argument("--warm", type=float, default=0.3, help="with --interleave: seconds run before counting")
     default_build = os.path.join(ROOT, "build")
     ap.add_argument("--build", default=default_build)
     args = ap.parse_args()
@@ -400,8 +514,7 @@ def main():
         raise SystemExit("nic_bench: needs root (netns, veth, XDP)")
     configs = [c for c in args.configs.split(",") if c]
     for c in configs:
-        if c not in CONFIGS:
-            raise SystemExit("nic_bench: unknown configuration " + c)
+        config_of(c)
     contenders = ["xsk_min"] + configs + ([] if args.no_dpdk else ["dpdk_af_xdp"])
     sizes = [int(s) for s in args.sizes.split(",")]
     modes = [m for m in args.modes.split(",") if m]
@@ -418,6 +531,14 @@ def main():
         log("%s, %d vCPUs, kernel %s; rx cpu %d, tx cpu %d; %s s per run; veth %s/%s" % (
             open("/proc/cpuinfo").read().split("model name")[1].split(":")[1].split("\n")[0].strip(),
             os.cpu_count(), os.uname().release, RX_CPU, TX_CPU, args.secs, bench.a, bench.b))
+        def keep(rec):
+            emit(rec)
+            results.append(rec)
+
+        if args.interleave and "tx" in modes:
+            modes = [m for m in modes if m != "tx"]
+            for length in sizes:
+                bench.tx_interleaved(contenders, length, args.rounds, args.secs, args.warm, keep)
         for rnd in range(1, args.rounds + 1):
             # Alternate: every contender once per (mode, size), in an order rotated every round.
             for mode in modes:
@@ -438,8 +559,7 @@ def main():
                         rec["foreign_cpu"] = round(other / CLK_TCK / dt, 2)
                         rec["machine_busy_cpu"] = round((b1 - b0) / CLK_TCK / dt, 2)
                         rec["loadavg"] = float(open("/proc/loadavg").read().split()[0])
-                        emit(rec)
-                        results.append(rec)
+                        keep(rec)
         emit(summarize(results, configs))
     except KeyboardInterrupt:
         log("interrupted")
