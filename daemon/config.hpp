@@ -53,7 +53,7 @@ struct config {
     uint32_t max_extra_bufs = 4096;       // per registration
     uint32_t max_regs_per_client = 64;    // registrations one connection may hold
     uint32_t max_regions = 64;            // regions alive at once (each is a memfd and a mapping)
-    bool hugepages = false;               // try MFD_HUGETLB for regions
+    bool hugepages = false;               // try MFD_HUGETLB for regions (guarded against SIGBUS: fault_guard)
     nic_mode nic = nic_mode::auto_select; // nic_mode auto|afxdp|afpacket
     uint32_t worker_spin = 2000;          // empty passes a NIC worker spins before it sleeps
     // A full switch port holds its senders back this long, then drops. Longer than a scheduler

@@ -1,5 +1,6 @@
 #include "region.hpp"
 
+#include "fault_guard.hpp"
 #include "numa_place.hpp"
 
 #include <fcntl.h>
@@ -31,10 +32,21 @@ result<unique_fd> make_memfd(const std::string &name, uint64_t size, bool huge)
 
 } // namespace
 
-region::region(std::string name, const rings::region_geometry &g, unique_fd fd, mapped_region map, bool huge)
+region::region(std::string name, const rings::region_geometry &g, unique_fd fd, mapped_region map,
+               int guard_slot)
     : name_(std::move(name)), geometry_(g), fd_(std::move(fd)), map_(std::move(map)),
       pool_(NR_RESERVED_BUFFERS, g.num_buffers - NR_RESERVED_BUFFERS), meta_(g.meta_offset, g.meta_size),
-      hugepages_(huge) {}
+      guard_slot_(guard_slot), hugepages_(guard_slot >= 0) {}
+
+region::~region()
+{
+    fault_guard::remove(guard_slot_); // before map_ unmaps the range
+}
+
+uint64_t region::hugepage_faults() const
+{
+    return fault_guard::faults(guard_slot_);
+}
 
 result<std::unique_ptr<region>> region::create(std::string name, const region_options &opt,
                                                const std::function<void(const std::string &)> &log)
@@ -44,8 +56,9 @@ result<std::unique_ptr<region>> region::create(std::string name, const region_op
         return error::from(errc::internal, "region " + name + ": geometry does not fit (buf_size " +
                                                std::to_string(opt.buf_size) + ", " + std::to_string(opt.num_buffers) +
                                                " buffers)");
-    bool huge = false;
     result<unique_fd> fd = error::from(errc::internal, "");
+    result<mapped_region> map = error::from(errc::internal, "");
+    int guard_slot = -1;
     if (opt.hugepages) {
         // Hugetlb mappings round lengths up to the huge page, and clients unmap region_size bytes:
         // only a region that is a whole number of huge pages can use them safely.
@@ -55,22 +68,30 @@ result<std::unique_ptr<region>> region::create(std::string name, const region_op
                     " is not a multiple of 2 MiB; using 4 KiB pages");
         } else {
             fd = make_memfd(name, g->region_size, true);
-            huge = fd.ok();
-            if (!huge && log)
-                log("region " + name + ": hugepages unavailable (" + fd.err().message + "); using 4 KiB pages");
+            if (fd)
+                map = mapped_region::map(fd->get(), g->region_size);
+            if (map && fault_guard::install())
+                guard_slot = fault_guard::add(map->base(), g->region_size, huge_page);
+            if (guard_slot < 0 && log)
+                log("region " + name + ": hugepages unavailable (" +
+                    (!fd ? fd.err().message : !map ? map.err().message : "no SIGBUS guard slot left") +
+                    "); using 4 KiB pages");
         }
     }
-    if (!huge)
+    if (guard_slot < 0) {
+        map = error::from(errc::internal, ""); // unmaps a hugetlb mapping left unguarded
         fd = make_memfd(name, g->region_size, false);
-    if (!fd)
-        return fd.err();
-    auto map = mapped_region::map(fd->get(), g->region_size);
-    if (!map)
-        return map.err();
+        if (!fd)
+            return fd.err();
+        map = mapped_region::map(fd->get(), g->region_size);
+        if (!map)
+            return map.err();
+    }
     if (auto placed = place_memory(map->base(), g->region_size, opt.numa_node); !placed && log)
         log("region " + name + ": " + placed.err().message + "; memory left where the kernel puts it");
     rings::write_region_header(map->base(), *g);
-    return std::unique_ptr<region>(new region(std::move(name), *g, std::move(fd.value()), std::move(map.value()), huge));
+    return std::unique_ptr<region>(
+        new region(std::move(name), *g, std::move(fd.value()), std::move(map.value()), guard_slot));
 }
 
 } // namespace netring::netringd

@@ -8,6 +8,8 @@
 // The memfd is sealed against shrinking and growing once sized: a client holding the fd cannot
 // truncate it under the daemon (which would turn the daemon's next access into SIGBUS).
 // Nothing a client writes into the region can change the pool or the arena: they live here.
+// A hugetlb region is always under fault_guard (holes a client punches cannot kill the daemon);
+// when no guard slot is left, the region takes 4 KiB pages instead.
 #pragma once
 
 #include "config.hpp"
@@ -43,6 +45,9 @@ public:
     // `log` hears about a hugepage fallback; may be empty.
     static result<std::unique_ptr<region>> create(std::string name, const region_options &opt,
                                                   const std::function<void(const std::string &)> &log = {});
+    ~region();
+    region(const region &) = delete;
+    region &operator=(const region &) = delete;
 
     const std::string &name() const { return name_; }
     int fd() const { return fd_.get(); }
@@ -51,6 +56,8 @@ public:
     const rings::region_geometry &geometry() const { return geometry_; }
     rings::buffer_limits limits() const { return {geometry_.num_buffers, geometry_.buf_size, 0}; }
     bool hugepages() const { return hugepages_; }
+    // Huge pages of the daemon's view replaced by private memory after a client punched them out.
+    uint64_t hugepage_faults() const;
 
     rings::buffer_pool &pool() { return pool_; }
     const rings::buffer_pool &pool() const { return pool_; }
@@ -62,7 +69,8 @@ public:
     void drop_user() { users_--; } // partner of add_user
 
 private:
-    region(std::string name, const rings::region_geometry &g, unique_fd fd, mapped_region map, bool huge);
+    region(std::string name, const rings::region_geometry &g, unique_fd fd, mapped_region map,
+           int guard_slot);
 
     std::string name_;
     rings::region_geometry geometry_;
@@ -70,6 +78,7 @@ private:
     mapped_region map_;
     rings::buffer_pool pool_;
     rings::arena meta_;
+    int guard_slot_; // fault_guard slot of a hugetlb mapping; -1 for 4 KiB pages
     bool hugepages_;
     uint32_t users_ = 0;
 };
