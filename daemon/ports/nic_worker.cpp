@@ -202,7 +202,12 @@ bool nic_worker::serve_tx(nic_queue &q)
         r.reclaim = add(r.reclaim, done, n);
         r.hwtail = prev(r.reclaim, n);
         rings::store_release(rr.sync->kern.hwtail, r.hwtail); // partner: the client's load_acquire
-        wake_app(rr, r);
+        // A sender sleeps only on a full ring. It is woken once half of the ring is free again (at
+        // the latest when nothing it gave is left), not at every completion: each wake-up costs an
+        // eventfd write here and an IPI and a poll() return there, and a sender woken for a few
+        // slots refills a few at a time.
+        if (rings::distance(r.reclaim, head, n) <= n / 2)
+            wake_app(rr, r);
         progress = true;
     }
     return progress;

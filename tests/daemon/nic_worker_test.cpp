@@ -72,8 +72,9 @@ public:
     uint32_t reclaim() override
     {
         std::lock_guard<std::mutex> g(m_);
-        const uint32_t k = taken_;
-        taken_ = 0;
+        const uint32_t k = hold_completions ? std::min(taken_, released_) : taken_;
+        taken_ -= k;
+        released_ -= hold_completions ? k : 0;
         tx_room += k;
         return k;
     }
@@ -87,6 +88,14 @@ public:
         const uint64_t one = 1;
         (void)!::write(wait_fd_, &one, sizeof one); // wakes a sleeping worker
     }
+    // With hold_completions: lets k more taken frames complete, and wakes a sleeping worker.
+    void complete(uint32_t k)
+    {
+        std::lock_guard<std::mutex> g(m_);
+        released_ += k;
+        const uint64_t one = 1;
+        (void)!::write(wait_fd_, &one, sizeof one);
+    }
     std::vector<std::vector<uint8_t>> sent()
     {
         std::lock_guard<std::mutex> g(m_);
@@ -95,6 +104,7 @@ public:
 
     uint16_t rx_offset = 256;
     uint32_t tx_room = 1u << 30;
+    bool hold_completions = false; // set before start(): frames complete only through complete()
 
 private:
     nic_buffers mem_;
@@ -103,6 +113,7 @@ private:
     std::deque<std::pair<uint64_t, uint32_t>> pending_;
     std::vector<std::vector<uint8_t>> sent_;
     uint32_t taken_ = 0;
+    uint32_t released_ = 0;
     io_counters counters_;
 };
 
@@ -306,6 +317,41 @@ TEST_F(nic_worker_test, waiting_application_is_notified_and_only_then)
     ASSERT_EQ(::poll(&p, 1, 10000), 1);
     EXPECT_EQ(::read(q.rx.notify.get(), &v, sizeof v), static_cast<ssize_t>(sizeof v));
     EXPECT_EQ(rings::load_relaxed(sync(q.rx)->flags.appl_need_kick), 0u); // taken by the worker
+}
+
+TEST_F(nic_worker_test, sleeping_sender_is_woken_once_half_its_ring_is_free)
+{
+    fio->hold_completions = true;
+    start();
+    const uint32_t full = slots - 1;
+    for (uint32_t i = 0; i < full; i++) {
+        ring(q.tx)->slot[i].ptr = 0;
+        ring(q.tx)->slot[i].len = 60;
+    }
+    const auto all_taken = [&] { return rings::load_acquire(sync(q.tx)->kern.hwcur) == full; };
+    ASSERT_TRUE(publish_and_wait(q.tx, full, all_taken));
+    // The application found its ring full and sleeps (what libnetring's wait arms).
+    rings::store_relaxed(sync(q.tx)->flags.appl_need_kick, 1u);
+    uint64_t v = 0;
+    for (uint32_t done = 1; done <= full; done++) {
+        fio->complete(1);
+        const uint32_t want = (done + slots - 1) % slots;
+        ASSERT_TRUE(publish_and_wait(q.tx, full, [&] { return hwtail(q.tx) == want; })) << done;
+        const uint32_t in_flight = full - done;
+        if (in_flight > slots / 2) {
+            // Not for a few free slots: the worker must not have written the eventfd yet.
+            ASSERT_LT(::read(q.tx.notify.get(), &v, sizeof v), 0) << "woken with " << in_flight << " in flight";
+            continue;
+        }
+        pollfd p{q.tx.notify.get(), POLLIN, 0};
+        ASSERT_EQ(::poll(&p, 1, 10000), 1) << "not woken with half the ring free";
+        EXPECT_EQ(::read(q.tx.notify.get(), &v, sizeof v), static_cast<ssize_t>(sizeof v));
+        EXPECT_EQ(v, 1u); // once
+        EXPECT_EQ(in_flight, slots / 2);
+        EXPECT_EQ(rings::load_relaxed(sync(q.tx)->flags.appl_need_kick), 0u);
+        return;
+    }
+    FAIL() << "never woken";
 }
 
 TEST_F(nic_worker_test, stop_leaves_no_kick_request_behind)
