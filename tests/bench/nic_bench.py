@@ -66,16 +66,25 @@ CONFIGS = {
     "netring-rsplit-busy": ("own", "other", "busy", None),
     "netring-rsplit-poll": ("own", "other", "poll", None),
 }
-DEFAULT_CONFIGS = "netring-split-busy,netring-same-poll,netring-split-poll"
+DEFAULT_CONFIGS = "netring-same-poll@spin0@512,netring-same-poll,netring-split-busy"
 
 
 def config_of(name):
-    """(worker side, client side, wait, worker_spin, pktgen args) of a configuration name; a name
-    may end in @SLOTS, the ring size the client asks for (netring-split-busy@4096)."""
-    base, _, slots = name.partition("@")
-    if base not in CONFIGS or (slots and not slots.isdigit()):
+    """(worker side, client side, wait, worker_spin, pktgen args) of a configuration name. A name
+    may end in @SLOTS (the ring size the client asks for) and @spinN (pktgen --spin N: the empty
+    checks its waits make before sleeping), e.g. netring-same-poll@spin0@4096."""
+    base, *opts = name.split("@")
+    extra = []
+    for opt in opts:
+        if opt.isdigit():
+            extra += ["--slots", opt]
+        elif opt.startswith("spin") and opt[4:].isdigit():
+            extra += ["--spin", opt[4:]]
+        else:
+            base = None
+    if base not in CONFIGS:
         raise SystemExit("nic_bench: unknown configuration " + name)
-    return CONFIGS[base] + ((["--slots", slots] if slots else []),)
+    return CONFIGS[base] + (extra,)
 
 
 class Bench:
@@ -489,7 +498,7 @@ def summarize(results, configs):
             if paired:
                 entry["paired netring/" + ref] = {"median": round(statistics.median(paired), 3),
                                                   "min": round(paired[0], 3), "max": round(paired[-1], 3),
-                                                  "rounds": len(paired)}
+                                                  "rounds": len(paired), "netring_ahead": sum(p > 1 for p in paired)}
         summary["ratios"]["%s-%dB" % (mode, length)] = entry
     return summary
 
