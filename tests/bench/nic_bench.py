@@ -31,7 +31,7 @@ rounds alternate the contenders; the last line is a summary with medians and the
 netring/xsk_min and netring/dpdk_af_xdp (netring = the best netring configuration by median).
 
 usage: nic_bench.py [--rounds 3] [--secs 4] [--sizes 64,1500] [--build DIR] [--configs LIST]
-                    [--no-dpdk] [--modes rx,tx] [--interleave [--warm 0.3]]
+                    [--no-dpdk] [--modes rx,tx] [--interleave [--warm 0.3] [--rx-rounds N] [--rx-secs S]]
 Runs as root. Creates nrt<pid>tx / nrt<pid>rx and veth nrt<pid>a / nrt<pid>b (with --interleave
 nrt<pid>a<k> / nrt<pid>b<k>), and removes them,
 its netringd instances and every process it started (by PID) on exit, also on Ctrl-C/SIGTERM.
@@ -516,6 +516,8 @@ def main():
     ap.add_argument("--interleave", action="store_true",
                     help="TX: every contender on its own veth pair, started once, resumed in turn per round")
     ap.add_argument("--warm", type=float, default=0.3, help="with --interleave: seconds run before counting")
+    ap.add_argument("--rx-rounds", type=int, help="with --interleave: rounds of the RX runs (default --rounds)")
+    ap.add_argument("--rx-secs", type=float, help="with --interleave: seconds per RX run (default --secs)")
     default_build = os.path.join(ROOT, "build")
     ap.add_argument("--build", default=default_build)
     args = ap.parse_args()
@@ -548,14 +550,17 @@ def main():
             modes = [m for m in modes if m != "tx"]
             for length in sizes:
                 bench.tx_interleaved(contenders, length, args.rounds, args.secs, args.warm, keep)
-        for rnd in range(1, args.rounds + 1):
+        rounds, secs = args.rounds, args.secs
+        if args.interleave:  # what is left is RX, measured one contender start at a time
+            rounds, secs = args.rx_rounds or rounds, args.rx_secs or secs
+        for rnd in range(1, rounds + 1):
             # Alternate: every contender once per (mode, size), in an order rotated every round.
             for mode in modes:
                 for length in sizes:
                     k = (rnd - 1) % len(contenders)
                     for cont in contenders[k:] + contenders[:k]:
                         t0, (b0, f0) = time.monotonic(), cpu_split(bench.sids)
-                        res = bench.measure(mode, cont, length, args.secs)
+                        res = bench.measure(mode, cont, length, secs)
                         # Processes that come and go (a compiler) are missed by f1 - f0; machine
                         # busy time catches them, but includes our own and the kernel's work too.
                         dt, (b1, f1) = time.monotonic() - t0, cpu_split(bench.sids)
