@@ -73,31 +73,28 @@ TEST(FaultGuard, GuardedRangeSurvivesSigbusAndCountsEachPage)
     fault_guard::remove(slot);
 }
 
+// With the handler installed, writes past the end of a shrunk mapping that is not (or no longer)
+// guarded: the process must die of the SIGBUS.
+void write_past_end_unguarded(bool guard_then_remove)
+{
+    fault_guard::install();
+    shrunk_mapping m;
+    if (guard_then_remove)
+        fault_guard::remove(fault_guard::add(m.base, m.size, small_page));
+    volatile uint8_t *v = m.base;
+    v[2 * small_page] = 1;
+}
+
 TEST(FaultGuardDeathTest, UnguardedSigbusStillKills)
 {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
-    EXPECT_EXIT(
-        {
-            fault_guard::install();
-            shrunk_mapping m;
-            volatile uint8_t *v = m.base;
-            v[2 * small_page] = 1;
-        },
-        testing::KilledBySignal(SIGBUS), "");
+    EXPECT_EXIT(write_past_end_unguarded(false), testing::KilledBySignal(SIGBUS), "");
 }
 
 TEST(FaultGuardDeathTest, RemovedRangeIsNoLongerGuarded)
 {
     GTEST_FLAG_SET(death_test_style, "threadsafe");
-    EXPECT_EXIT(
-        {
-            fault_guard::install();
-            shrunk_mapping m;
-            fault_guard::remove(fault_guard::add(m.base, m.size, small_page));
-            volatile uint8_t *v = m.base;
-            v[2 * small_page] = 1;
-        },
-        testing::KilledBySignal(SIGBUS), "");
+    EXPECT_EXIT(write_past_end_unguarded(true), testing::KilledBySignal(SIGBUS), "");
 }
 
 TEST(FaultGuardDeathTest, SigbusSentByKillIsNotSwallowed)
