@@ -236,6 +236,8 @@ std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clie
         s.buffers_total = r->pool().total();
         s.buffers_free = r->pool().available();
         s.users = r->users();
+        s.hugepages = r->hugepages() ? 1 : 0;
+        s.hugepage_faults = static_cast<uint32_t>(r->hugepage_faults());
         regions.push_back(s);
     }
     std::vector<proto::stats_registration> regs;

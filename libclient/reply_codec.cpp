@@ -87,7 +87,8 @@ result<daemon_stats> decode_stats_reply(const header &h, std::span<const std::by
         auto name = fixed_string(r.name, sizeof r.name);
         if (!name)
             return malformed("region " + std::to_string(i) + " name not terminated");
-        out.regions.push_back({std::string(*name), r.size, r.buf_size, r.buffers_total, r.buffers_free, r.users});
+        out.regions.push_back({std::string(*name), r.size, r.buf_size, r.buffers_total, r.buffers_free, r.users,
+                               r.hugepages != 0, r.hugepage_faults});
     }
     out.registrations.reserve(top.n_regs);
     for (uint32_t i = 0; i < top.n_regs; i++, off += sizeof(stats_registration)) {

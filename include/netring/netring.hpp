@@ -107,6 +107,8 @@ struct region_stats {
     uint32_t buffers_total = 0;
     uint32_t buffers_free = 0;
     uint32_t users = 0;
+    bool hugepages = false;       // hugetlb memory (guarded: see docs/SECURITY.md)
+    uint32_t hugepage_faults = 0; // huge pages the daemon replaced after a client punched them out
 };
 
 struct ring_stats {

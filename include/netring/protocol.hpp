@@ -275,9 +275,11 @@ struct stats_region {
     uint32_t buf_size;
     uint32_t buffers_total; // allocatable buffers (reserved ones excluded)
     uint32_t buffers_free;
-    uint32_t users; // registrations mapping it
+    uint32_t users;           // registrations mapping it
+    uint32_t hugepages;       // 1: hugetlb memory, guarded against holes a client punches
+    uint32_t hugepage_faults; // huge pages of the daemon's view replaced after such a hole
 };
-static_assert(sizeof(stats_region) == 88);
+static_assert(sizeof(stats_region) == 96);
 
 struct stats_registration {
     char port_name[port_name_max];

@@ -307,6 +307,8 @@ std::vector<std::byte> stats_payload(uint32_t regions, uint32_t regs, uint32_t r
         proto::stats_region r{};
         proto::set_text(r.name, sizeof r.name, "pipe:pipeA");
         r.buffers_free = 10 + i;
+        r.hugepages = 1;
+        r.hugepage_faults = 3 + i;
         auto b = bytes_of(r);
         out.insert(out.end(), b.begin(), b.end());
     }
@@ -335,6 +337,8 @@ TEST(ReplyCodec, StatsRecords)
     EXPECT_EQ(s->uptime_ms, 1234u);
     ASSERT_EQ(s->regions.size(), 1u);
     EXPECT_EQ(s->regions[0].name, "pipe:pipeA");
+    EXPECT_TRUE(s->regions[0].hugepages);
+    EXPECT_EQ(s->regions[0].hugepage_faults, 3u);
     ASSERT_EQ(s->registrations.size(), 2u);
     EXPECT_EQ(s->registrations[1].reg_id, 101u);
     ASSERT_EQ(s->rings.size(), 3u);

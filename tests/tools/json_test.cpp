@@ -71,7 +71,7 @@ TEST(CtlFormat, StatsJsonShape)
     const std::string j = ctl::stats_json(s);
     EXPECT_EQ(j, "{\"version\":1,\"uptime_ms\":1234,\"clients\":2,"
                  "\"regions\":[{\"name\":\"pipe:pipeA\",\"size\":1048576,\"buf_size\":2048,\"buffers_total\":500,"
-                 "\"buffers_free\":100,\"users\":2}],"
+                 "\"buffers_free\":100,\"users\":2,\"hugepages\":false,\"hugepage_faults\":0}],"
                  "\"registrations\":["
                  "{\"port\":\"netmap:pipeA{1\",\"reg_id\":7,\"uid\":65534,\"gid\":65534,\"pid\":42,\"rings\":[]},"
                  "{\"port\":\"netmap:pipeA}1\",\"reg_id\":8,\"uid\":65534,\"gid\":65534,\"pid\":42,\"rings\":["
@@ -81,6 +81,25 @@ TEST(CtlFormat, StatsJsonShape)
     const std::string t = ctl::stats_text(s);
     EXPECT_NE(t.find("netmap:pipeA}1  reg_id 8"), std::string::npos) << t;
     EXPECT_NE(t.find("peer_gone"), std::string::npos) << t;
+}
+
+TEST(CtlFormat, StatsNamesHugepageRegionsAndTheirFaults)
+{
+    daemon_stats s;
+    region_stats r;
+    r.name = "pipe:pipeH";
+    r.hugepages = true;
+    r.hugepage_faults = 2;
+    s.regions.push_back(r);
+    r.name = "pipe:pipeS";
+    r.hugepages = false;
+    r.hugepage_faults = 0;
+    s.regions.push_back(r);
+    const std::string t = ctl::stats_text(s);
+    EXPECT_NE(t.find("2M\n    2 huge pages punched out by a client"), std::string::npos) << t;
+    EXPECT_NE(t.find("pipe:pipeS"), std::string::npos) << t;
+    EXPECT_EQ(t.find("punched", t.find("pipe:pipeS")), std::string::npos) << t; // only for the faulted one
+    EXPECT_NE(ctl::stats_json(s).find("\"hugepages\":true,\"hugepage_faults\":2"), std::string::npos);
 }
 
 TEST(CtlFormat, PortInfo)

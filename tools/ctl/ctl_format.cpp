@@ -71,10 +71,15 @@ std::string stats_text(const daemon_stats &s)
 
     append(out, "\nregions: %zu\n", s.regions.size());
     if (!s.regions.empty())
-        append(out, "  %-24s %12s %8s %10s %10s %6s\n", "name", "size", "buf_size", "buffers", "free", "users");
-    for (const region_stats &r : s.regions)
-        append(out, "  %-24s %12s %8u %10u %10u %6u\n", r.name.c_str(), human_bytes(r.size).c_str(), r.buf_size,
-               r.buffers_total, r.buffers_free, r.users);
+        append(out, "  %-24s %12s %8s %10s %10s %6s %5s\n", "name", "size", "buf_size", "buffers", "free", "users",
+               "pages");
+    for (const region_stats &r : s.regions) {
+        append(out, "  %-24s %12s %8u %10u %10u %6u %5s\n", r.name.c_str(), human_bytes(r.size).c_str(), r.buf_size,
+               r.buffers_total, r.buffers_free, r.users, r.hugepages ? "2M" : "4K");
+        if (r.hugepage_faults)
+            append(out, "    %u huge page%s punched out by a client, replaced by the daemon's own memory\n",
+                   r.hugepage_faults, r.hugepage_faults == 1 ? "" : "s");
+    }
 
     append(out, "\nregistrations: %zu\n", s.registrations.size());
     for (size_t i = 0; i < s.registrations.size(); i++) {
@@ -117,6 +122,8 @@ std::string stats_json(const daemon_stats &s)
         j.field("buffers_total", r.buffers_total);
         j.field("buffers_free", r.buffers_free);
         j.field("users", r.users);
+        j.field("hugepages", r.hugepages);
+        j.field("hugepage_faults", r.hugepage_faults);
         j.end_object();
     }
     j.end_array();
