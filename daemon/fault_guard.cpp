@@ -62,9 +62,9 @@ void on_sigbus(int sig, siginfo_t *info, void *)
             if (p == MAP_FAILED)
                 break;
             r.faults.fetch_add(1, std::memory_order_relaxed);
-            put("netringd: SIGBUS in hugepage region memory at offset ");
+            put("netringd: SIGBUS in guarded region memory at offset ");
             put_hex(at - b);
-            put(" (a client punched a hole and no huge page was free); that page of the daemon's view is now "
+            put(" (a client punched a hole the kernel could not fill); that page of the daemon's view is now "
                 "private memory\n");
             return; // the faulting access runs again, on the new page
         }

@@ -36,7 +36,7 @@ region::region(std::string name, const rings::region_geometry &g, unique_fd fd, 
                int guard_slot)
     : name_(std::move(name)), geometry_(g), fd_(std::move(fd)), map_(std::move(map)),
       pool_(NR_RESERVED_BUFFERS, g.num_buffers - NR_RESERVED_BUFFERS), meta_(g.meta_offset, g.meta_size),
-      guard_slot_(guard_slot), hugepages_(guard_slot >= 0) {}
+      guard_slot_(guard_slot) {}
 
 region::~region()
 {

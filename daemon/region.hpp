@@ -55,7 +55,7 @@ public:
     uint64_t size() const { return geometry_.region_size; }
     const rings::region_geometry &geometry() const { return geometry_; }
     rings::buffer_limits limits() const { return {geometry_.num_buffers, geometry_.buf_size, 0}; }
-    bool hugepages() const { return hugepages_; }
+    bool hugepages() const { return guard_slot_ >= 0; } // only a guarded mapping is hugetlb
     // Huge pages of the daemon's view replaced by private memory after a client punched them out.
     uint64_t hugepage_faults() const;
 
@@ -79,7 +79,6 @@ private:
     rings::buffer_pool pool_;
     rings::arena meta_;
     int guard_slot_; // fault_guard slot of a hugetlb mapping; -1 for 4 KiB pages
-    bool hugepages_;
     uint32_t users_ = 0;
 };
 

@@ -277,9 +277,7 @@ std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clie
 
     // Sized once, then filled: growing an empty vector with insert() here trips GCC 12's
     // -Wstringop-overflow false positive at -O3.
-    std::vector<std::byte> out(sizeof head + regions.size() * sizeof(proto::stats_region) +
-                               regs.size() * sizeof(proto::stats_registration) +
-                               rings.size() * sizeof(proto::stats_ring));
+    std::vector<std::byte> out(fixed + rings.size() * sizeof(proto::stats_ring));
     size_t at = 0;
     auto put = [&out, &at](const auto *data, size_t count) {
         if (count)

@@ -73,13 +73,9 @@ template <bool with_offsets>
         const uint64_t w0 = slot[0];
         const uint64_t buf = w0 & 0xffffffffu;
         const uint64_t len = (w0 >> 32) & 0xffffu;
-        if constexpr (with_offsets) {
-            const uint64_t offset = slot[1] & mask;
-            if ((buf >= num_buffers) | (offset > buf_size) | (len > buf_size - offset)) [[unlikely]]
-                break;
-        } else if ((buf >= num_buffers) | (len > buf_size)) [[unlikely]] {
-            break; // rings without data offsets (mask 0, pipes' default) skip the offset arithmetic
-        }
+        const uint64_t offset = with_offsets ? slot[1] & mask : 0; // slot_valid on the words read
+        if ((buf >= num_buffers) | (offset > buf_size) | (len > buf_size - offset)) [[unlikely]]
+            break;
         uint32_t spare; // released by the peer (or its own swap): checked before our app sees it
         std::memcpy(&spare, &rx_slots[k], 4);
         const uint64_t mine = (spare < num_buffers ? spare : NR_DUMMY_BUFFER) | (w0 & 0x0000ffff00000000ull);
@@ -90,26 +86,6 @@ template <bool with_offsets>
     }
     bytes += sum;
     return k;
-}
-
-// True when every slot of [from, to) (no wrap) passes slot_valid: the receive-side check of what
-// the peer handed over. Without data offsets (pipes' default) a stretch is valid when its largest
-// index and length are: two running maxima and two compares at the end, a few instructions per
-// slot. A failure sends the caller to the loop that finds and repairs the bad slots.
-inline bool stretch_valid(const nr_slot *slots, uint32_t from, uint32_t to, const buffer_limits &limit)
-{
-    if (limit.offset_mask != 0) {
-        for (uint32_t k = from; k < to; k++)
-            if (!slot_valid(slots[k], limit))
-                return false;
-        return true;
-    }
-    uint32_t max_buf = 0, max_len = 0;
-    for (uint32_t k = from; k < to; k++) {
-        max_buf = std::max<uint32_t>(max_buf, slots[k].buf_idx);
-        max_len = std::max<uint32_t>(max_len, slots[k].len);
-    }
-    return from == to || (max_buf < limit.num_buffers && max_len <= limit.buf_size);
 }
 
 // After a hw_index fault a ring's own kernel-side indices are garbage. The pipe invariants
@@ -277,13 +253,16 @@ sync_outcome pipe_rxsync(const ring_ref &rx, const ring_ref &peer_tx, const buff
     const buffer_limits limit = lim; // in locals, as in pipe_txsync
     for (uint32_t j = in_window(seen, head, hwtail, n) ? seen : head; j != hwtail;) {
         const uint32_t end = hwtail > j ? hwtail : n; // a stretch that does not wrap
-        const bool valid = stretch_valid(rx.ring->slot, j, end, limit);
-        for (uint32_t k = j; !valid && k < end; k++) {
-            const nr_slot slot = slot_snapshot(rx.ring->slot[k]);
-            if (!slot_valid(slot, limit)) {
-                slot_repair(rx.ring->slot[k], slot, limit);
-                rx.sync->kern.errors++;
-                out.fault = sync_fault::slot_buf;
+        // Without data offsets (pipes' default) one quick pass over the stretch usually settles it;
+        // with offsets, or when it fails, each slot is checked (and repaired) on its own.
+        if (limit.offset_mask != 0 || !stretch_valid_no_offsets(rx.ring->slot, j, end, limit)) {
+            for (uint32_t k = j; k < end; k++) {
+                const nr_slot slot = slot_snapshot(rx.ring->slot[k]);
+                if (!slot_valid(slot, limit)) {
+                    slot_repair(rx.ring->slot[k], slot, limit);
+                    rx.sync->kern.errors++;
+                    out.fault = sync_fault::slot_buf;
+                }
             }
         }
         out.moved += end - j;

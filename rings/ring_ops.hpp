@@ -5,6 +5,7 @@
 
 #include <netring/layout.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -73,6 +74,20 @@ inline bool slot_valid(const nr_slot &s, const buffer_limits &lim)
     const uint64_t offset = s.ptr & lim.offset_mask;
     // Written so that no sum can wrap around: offset may be anything the mask lets through.
     return s.buf_idx < lim.num_buffers && offset <= lim.buf_size && s.len <= lim.buf_size - offset;
+}
+
+// slot_valid over the slots [from, to) of a ring without data offsets (offset_mask 0), in one pass:
+// they all pass when the largest buffer index and the largest length do (two running maxima, a
+// few instructions a slot). On false, look at the slots one by one to find the bad ones.
+inline bool stretch_valid_no_offsets(nr_slot *slots, uint32_t from, uint32_t to, const buffer_limits &lim)
+{
+    uint32_t max_buf = 0;
+    uint16_t max_len = 0;
+    for (uint32_t k = from; k < to; k++) {
+        max_buf = std::max(max_buf, load_relaxed(slots[k].buf_idx));
+        max_len = std::max(max_len, load_relaxed(slots[k].len));
+    }
+    return max_buf < lim.num_buffers && max_len <= lim.buf_size;
 }
 
 // The slot as it is now, read once: a copy, so later checks and uses see the same values.

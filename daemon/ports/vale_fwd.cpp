@@ -167,9 +167,11 @@ void switch_fwd::sleep()
     pollset_.clear();
     pollset_.push_back({wake_.get(), POLLIN, 0});
     const int64_t now = now_ns();
+    // A full port matters only while it holds a source back (holding_, from the pass just made):
+    // then wake in time to declare it stalled, and go on at once if its receiver made room. A full
+    // port nobody is sending to is left alone (it used to turn every sleep into poll(0)).
     for (fwd_endpoint *ep : eps_) {
-        if (ep->full_since_ns != 0 && !ep->stalled) {
-            // Someone may be held back by it: wake in time to declare it stalled.
+        if (holding_ && ep->full_since_ns != 0 && !ep->stalled) {
             const int64_t left = stall_grace_ns_ - (now - ep->full_since_ns);
             const int ms = left <= 0 ? 0 : static_cast<int>(left / 1'000'000 + 1);
             timeout_ms = timeout_ms < 0 ? ms : std::min(timeout_ms, ms);
@@ -178,7 +180,7 @@ void switch_fwd::sleep()
             const rings::ring_ref tx = ref(ep->base, *ep->tx);
             const rings::ring_ref rx = ref(ep->base, *ep->rx);
             work |= !ep->held && rings::load_acquire(tx.sync->app.head) != ep->tx->hwcur;
-            work |= ep->full_since_ns != 0 && rings::load_acquire(rx.sync->app.head) != ep->rx->hwcur;
+            work |= holding_ && ep->full_since_ns != 0 && rings::load_acquire(rx.sync->app.head) != ep->rx->hwcur;
             pollset_.push_back({ep->tx->kick.get(), POLLIN, 0});
             pollset_.push_back({ep->rx->kick.get(), POLLIN, 0});
         } else {

@@ -5,8 +5,9 @@
 // A full destination first holds back the source whose frame it cannot take (the frame stays in
 // that source's tx ring, so a sender faster than its receiver is slowed instead of losing frames,
 // and the CPU goes to the receiver). If the destination makes no room for `stall_grace`, it is
-// stalled: frames for it are dropped and counted until it has room again. Other sources are never
-// held back, and a stalled port holds back nobody.
+// stalled: frames for it are dropped and counted until it has room again, and it holds back nobody.
+// Until then a held source's later frames (to any port) wait behind the held one, and so does any
+// flooded frame (it is for the full port too); sources with nothing for it go on.
 //
 //   switch_fwd f;
 //   f.start({&ep1, &ep2}, {spin, stall_grace_ns}); // the thread owns the endpoints' ring state now

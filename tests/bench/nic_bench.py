@@ -386,18 +386,21 @@ class Bench:
             if p.poll() is None:
                 os.kill(p.pid, sig)
 
+    def stop_contender(self, cont, procs):
+        """Ends a contender's processes, client before daemon (testpmd wants SIGINT to clean up)."""
+        for p in reversed(procs):
+            self.stop(p, sig=signal.SIGINT if cont == "dpdk_af_xdp" else signal.SIGTERM)
+
     def tx_interleaved(self, contenders, length, rounds, secs, warm, emit_rec):
         """Every contender on its own veth pair, started once and held stopped but while measured."""
         run_s = rounds * len(contenders) * (secs + warm + 1.0) + 120
         held = {}
         try:
-            for k, cont in enumerate(contenders):
+            for cont in contenders:
                 a, b = self.add_pair(len(self.pairs))
                 procs = self.start_tx_contender(cont, a, length, run_s)
                 if not self.wait_moving(procs[-1], timeout=40, dev=b):
-                    self.signal_all(procs, signal.SIGCONT)
-                    for p in reversed(procs):
-                        self.stop(p, sig=signal.SIGINT if cont == "dpdk_af_xdp" else signal.SIGTERM)
+                    self.stop_contender(cont, procs)
                     emit_rec({"mode": "tx", "contender": cont, "len": length, "round": 0,
                               "error": "sent nothing after start"})
                     continue
@@ -410,28 +413,25 @@ class Bench:
                     procs, b = held[cont]
                     self.signal_all(procs, signal.SIGCONT)  # the daemon before its client
                     time.sleep(warm)
-                    (b0, f0) = cpu_split(self.sids)
+                    load0 = cpu_split(self.sids)
                     c0, t0 = self.rx_packets_b(b), time.monotonic()
                     time.sleep(secs)
                     c1, t1 = self.rx_packets_b(b), time.monotonic()
-                    (b1, f1) = cpu_split(self.sids)
+                    load1 = cpu_split(self.sids)
                     self.signal_all(reversed(procs), signal.SIGSTOP)
                     rec = {"mode": "tx", "contender": cont, "len": length, "round": rnd, "method": "interleaved"}
                     if any(p.poll() is not None for p in procs):
                         rec["error"] = "contender exited"
-                        del held[cont]
+                        self.stop_contender(cont, held.pop(cont)[0])
                     else:
                         mpps = (c1 - c0) / (t1 - t0) / 1e6
                         rec["mpps"] = round(mpps, 4) if mpps else None
                         rec["ns_per_packet"] = round(1e3 / mpps, 1) if mpps else None
-                    other = sum(max(0, t - f0.get(pid, 0)) for pid, t in f1.items())
-                    rec["foreign_cpu"] = round(other / CLK_TCK / (t1 - t0), 2)
-                    rec["machine_busy_cpu"] = round((b1 - b0) / CLK_TCK / (t1 - t0), 2)
+                    rec.update(load_fields(load0, load1, t1 - t0))
                     emit_rec(rec)
         finally:
             for cont, (procs, _) in held.items():
-                for p in reversed(procs):
-                    self.stop(p, sig=signal.SIGINT if cont == "dpdk_af_xdp" else signal.SIGTERM)
+                self.stop_contender(cont, procs)
             self.xdp_off()
 
     def measure(self, mode, contender, length, secs):
@@ -467,6 +467,13 @@ def cpu_split(our_sids):
             continue
         foreign[int(d)] = int(rest[11]) + int(rest[12])
     return busy, foreign
+
+
+def load_fields(before, after, dt):
+    """foreign_cpu and machine_busy_cpu (cores) between two cpu_split() samples dt seconds apart."""
+    (b0, f0), (b1, f1) = before, after
+    other = sum(max(0, t - f0.get(pid, 0)) for pid, t in f1.items())
+    return {"foreign_cpu": round(other / CLK_TCK / dt, 2), "machine_busy_cpu": round((b1 - b0) / CLK_TCK / dt, 2)}
 
 
 def summarize(results, configs):
@@ -559,19 +566,17 @@ def main():
                 for length in sizes:
                     k = (rnd - 1) % len(contenders)
                     for cont in contenders[k:] + contenders[:k]:
-                        t0, (b0, f0) = time.monotonic(), cpu_split(bench.sids)
+                        t0, load0 = time.monotonic(), cpu_split(bench.sids)
                         res = bench.measure(mode, cont, length, secs)
                         # Processes that come and go (a compiler) are missed by f1 - f0; machine
                         # busy time catches them, but includes our own and the kernel's work too.
-                        dt, (b1, f1) = time.monotonic() - t0, cpu_split(bench.sids)
+                        dt, load1 = time.monotonic() - t0, cpu_split(bench.sids)
                         rec = {"mode": mode, "contender": cont, "len": length, "round": rnd}
                         mpps = res.pop("mpps", None)
                         rec["mpps"] = round(mpps, 4) if mpps else None
                         rec["ns_per_packet"] = round(1e3 / mpps, 1) if mpps else None
                         rec.update(res)
-                        other = sum(max(0, t - f0.get(pid, 0)) for pid, t in f1.items())
-                        rec["foreign_cpu"] = round(other / CLK_TCK / dt, 2)
-                        rec["machine_busy_cpu"] = round((b1 - b0) / CLK_TCK / dt, 2)
+                        rec.update(load_fields(load0, load1, dt))
                         rec["loadavg"] = float(open("/proc/loadavg").read().split()[0])
                         keep(rec)
         emit(summarize(results, configs))

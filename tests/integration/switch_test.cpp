@@ -10,12 +10,11 @@
 // waits until each peer has seen the last marker of the others. The switch keeps every port's
 // order, so a peer that has seen a later marker has seen whatever was forwarded to it before.
 // Then exact counts per peer and source: N intact, in order, or nothing at all.
-// Slow receivers (vale1, vale2): a port that never reads is stalled after the grace and loses only
-// its own frames; with `switch_stall_ms 60000` it holds the sender back instead, drops nothing for
-// a second, and once it leaves every held frame reaches the other port in order.
-// Slow receiver: vale1:c is opened by a process that never reads (a 256-slot rx ring); a sends
+// Slow receivers: vale1:c is opened by a process that never reads (a 256-slot rx ring); a sends
 // broadcasts in bursts, b receives every one (waiting for each burst before the next), and
-// `netring-switch list --json` shows c got exactly 255 (a full ring) and dropped the rest.
+// `netring-switch list --json` shows c got exactly 255 (a full ring) and dropped the rest once
+// stalled. On vale2 with `switch_stall_ms 60000` c holds the sender back instead, drops nothing
+// for a second, and once it leaves every held frame reaches the other port in order.
 #include "switch_fixture.hpp"
 
 #include <signal.h>
@@ -274,7 +273,7 @@ TEST_F(switch_long_stall, full_port_holds_the_sender_back_without_dropping)
         10s))
         << json;
     // Held back, not dropped: for a whole second (50 times the default grace) c drops nothing, a
-    // is not done, and b sees no more than c took.
+    // is not done, and b sees no more than a ring's worth.
     EXPECT_FALSE(port_until(
         "c", [](const std::string &c_json) { return json_number(c_json, "drops").value_or(0) > 0; }, 1s))
         << "a full port dropped within its 60 s grace: " << port_json;

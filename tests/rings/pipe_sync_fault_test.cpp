@@ -362,11 +362,14 @@ TEST(PipeSyncFault, WrappingDataOffsetIsCaught)
     EXPECT_EQ(o.moved, 1u);
 }
 
-TEST(PipeSyncFault, BadSlotsFromPeerAcrossTheWrapAreRepairedOnRx)
+// A burst that wraps the ring; after the handoff the sender's process spoils one slot before the
+// wrap (its length, or with data offsets its offset) and one after it (its buffer index): rxsync
+// repairs exactly those two and leaves the good ones on both sides of the wrap alone.
+void expect_wrapped_bad_slots_repaired(bool offsets)
 {
     pipe_pair p(16);
     nr::buffer_limits lim = p.region.limits();
-    lim.offset_mask = 0xfff; // the low 12 bits of ptr are a data offset
+    lim.offset_mask = offsets ? 0xfff : 0; // with offsets, the low 12 bits of ptr are a data offset
     uint64_t seq = 0, expect = 0;
     // Move the rings to slot 12 so the next burst wraps.
     tx_fill(p, 12, seq);
@@ -377,10 +380,12 @@ TEST(PipeSyncFault, BadSlotsFromPeerAcrossTheWrapAreRepairedOnRx)
     ASSERT_TRUE(nr::pipe_txsync(p.tx, p.rx, lim).ok());
     tx_fill(p, 8, seq); // slots 12..15 and 0..3
     ASSERT_TRUE(nr::pipe_txsync(p.tx, p.rx, lim).ok());
-    // After the handoff the sender's process spoils one slot before the wrap and one after it.
     const uint32_t kept = p.rx.ring->slot[13].buf_idx;
-    p.rx.ring->slot[13].ptr = p.region.limits().buf_size - 10; // offset + len overflows the buffer
-    p.rx.ring->slot[2].buf_idx = p.region.limits().num_buffers;
+    if (offsets)
+        p.rx.ring->slot[13].ptr = lim.buf_size - 10; // offset + len overflows the buffer
+    else
+        p.rx.ring->slot[13].len = static_cast<uint16_t>(lim.buf_size + 1);
+    p.rx.ring->slot[2].buf_idx = lim.num_buffers;
     auto o = nr::pipe_rxsync(p.rx, p.tx, lim);
     EXPECT_EQ(o.fault, nr::sync_fault::slot_buf);
     EXPECT_EQ(o.moved, 8u);
@@ -393,7 +398,16 @@ TEST(PipeSyncFault, BadSlotsFromPeerAcrossTheWrapAreRepairedOnRx)
     EXPECT_EQ(p.rx.ring->slot[2].len, 0u);
     EXPECT_EQ(read_seq(p, p.rx.ring->slot[12]), 12u);
     EXPECT_EQ(read_seq(p, p.rx.ring->slot[3]), 19u);
-    // The good slots on both sides of the wrap are untouched and readable.
     for (uint32_t k : {12u, 14u, 15u, 0u, 1u, 3u})
         EXPECT_EQ(p.rx.ring->slot[k].len, 60u) << "slot " << k;
+}
+
+TEST(PipeSyncFault, BadSlotsFromPeerAcrossTheWrapAreRepairedOnRx)
+{
+    expect_wrapped_bad_slots_repaired(false);
+}
+
+TEST(PipeSyncFault, BadSlotsWithDataOffsetsAcrossTheWrapAreRepairedOnRx)
+{
+    expect_wrapped_bad_slots_repaired(true);
 }

@@ -6,7 +6,8 @@
 //   14 magic u32     18 seq u64       26  len u16     28  check u32        (little-endian)
 //   32 payload: 64-bit pattern words derived from seq (the last word cut to fit)
 // `check` hashes magic, seq and len, so a frame whose header bytes were mixed with another's fails.
-// payload_kind::header writes and checks only bytes [0, 32): "only headers are touched".
+// payload_kind::header writes only bytes [0, 32) and checks [12, 32) (any MAC addresses): "only
+// headers are touched".
 // Ping frames carry the send time in payload word 0 and the pattern from word 1 on.
 #pragma once
 
@@ -227,7 +228,8 @@ inline frame_verdict frame_diagnose(const unsigned char *p, uint32_t len, payloa
 }
 
 // True when bytes [12, 32) of a frame of slot length `len` are exactly what frame_template::write
-// puts there for `seq` (any MAC addresses): three 8-byte compares or-ed together, one branch.
+// puts there for `seq` (any MAC addresses): a 4-byte and two 8-byte compares or-ed together, one
+// branch.
 // The rx loop's fast path asks this about the frame it expects next, so the expected bytes are
 // computed while the frame's line is still on its way.
 inline bool frame_header_is(const unsigned char *p, uint32_t len, uint64_t seq)

@@ -1,5 +1,6 @@
 // tx: fill free slots with test frames, publish, repeat. rx: collect, verify, release, repeat.
-// One sync per batch; the per-packet work is frame_template::write / frame_inspect (frame.hpp).
+// One sync per batch; the per-packet work is fill_stretch (frame_template::write_header / write) and
+// check_stretch (frame_header_is and the payload check); frame_inspect only names a bad frame.
 #include "run.hpp"
 
 #include <rings/ring_ops.hpp>
@@ -101,8 +102,8 @@ struct rx_tally {
 
 // Checks the frames in slots [from, to) (no wrap) and counts them into `tally`. Returns `to`, or
 // the slot after a bad frame the caller is to name (tally.to_report; only while reports_left > 0,
-// after that bad frames are only counted, so a stream of foreign frames costs no more than a
-// stream of good ones). Out of line with the tally in locals, for the same reason as fill_stretch.
+// after that bad frames are counted without leaving the loop, though each is still checked on the
+// slow path). Out of line with the tally in locals, for the same reason as fill_stretch.
 template <payload_kind kind>
 [[gnu::noinline]] uint32_t check_stretch(const nr_slot *slots, uint32_t from, uint32_t to, uint32_t ring_mask,
                                          const buffer_view bufs, rx_tally &tally)
@@ -110,8 +111,9 @@ template <payload_kind kind>
     rx_tally t = tally;
     uint32_t k = from;
     while (k < to) {
-        // Past the tail this reads a slot the peer may be writing: a wasted prefetch, never a
-        // fault, and `& ring_mask` keeps it inside any ring.
+        // Near the tail this prefetches buffers the peer may still be filling, which can take their
+        // lines from it (what rx_prefetch_distance is chosen to limit); never a fault, and
+        // `& ring_mask` keeps it inside any ring.
         __builtin_prefetch(bufs.data(&slots[(k + rx_prefetch_distance) & ring_mask]));
         const uint32_t len = slots[k].len;
         const unsigned char *frame = bufs.data(&slots[k]);
