@@ -59,10 +59,7 @@ frame_template::frame_template(const mac_addr &dst, const mac_addr &src, uint16_
 {
     std::memcpy(head_, dst.b, 6);
     std::memcpy(head_ + 6, src.b, 6);
-    head_[off_ethertype] = test_ethertype >> 8;
-    head_[off_ethertype + 1] = test_ethertype & 0xff;
-    store_le<uint32_t>(head_ + off_magic, frame_magic);
-    store_le<uint16_t>(head_ + off_len, len);
+    store_le<uint32_t>(head_ + off_ethertype, frame_type_magic_lo); // ethertype, magic bytes 0-1
 }
 
 const char *frame_fault_name(frame_fault f)

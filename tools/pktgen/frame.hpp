@@ -182,7 +182,9 @@ public:
     }
 
 private:
-    alignas(32) unsigned char head_[header_bytes] = {};
+    // The constant first half of the header (MACs, ethertype, the low half of the magic); the rest
+    // comes from frame_header_words.
+    alignas(16) unsigned char head_[16] = {};
     uint16_t len_;
     payload_kind kind_;
 };
