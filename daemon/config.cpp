@@ -1,6 +1,7 @@
 #include "config.hpp"
 
 #include <rings/region_format.hpp>
+#include <rings/bits.hpp>
 
 #include <charconv>
 #include <fstream>
@@ -10,7 +11,6 @@
 namespace netring::netringd {
 namespace {
 
-bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 // Joins message pieces into one string. Chains of `"..." + std::string(...) + ...` trip GCC 12's
 // -Wrestrict false positive at -O3, which -Werror builds turn into a failure.
@@ -73,7 +73,7 @@ public:
     uint32_t pow2(size_t at, uint32_t lo, uint32_t hi) const
     {
         const auto v = static_cast<uint32_t>(number(at, lo, hi));
-        if (!is_pow2(v))
+        if (!rings::is_pow2(v))
             fail(cat({words_[0], " ", std::to_string(v), " is not a power of two"}));
         return v;
     }

@@ -2,7 +2,7 @@
 
 #include "control_server.hpp"
 
-#include <libclient/wire.hpp>
+#include <rings/wire.hpp>
 
 #include <boost/asio/socket_base.hpp>
 

@@ -5,6 +5,7 @@
 
 #include <rings/pipe_sync.hpp>
 #include <rings/region_format.hpp>
+#include <rings/bits.hpp>
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -16,7 +17,6 @@ namespace netring::netringd {
 
 namespace {
 
-uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 bool valid_switch_name(const std::string &sw)
 {
@@ -27,7 +27,7 @@ bool valid_switch_name(const std::string &sw)
 status reserve_ring(region &mem, nic_ring &r, uint32_t slots, uint16_t dir, std::vector<uint32_t> &bufs,
                     const std::string &what)
 {
-    const uint64_t ring_bytes = round_up(nr_ring_block_size(slots), rings::arena::alignment);
+    const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
     const auto off = mem.meta().reserve(ring_bytes + sizeof(nr_sync));
     if (!off)
         return error::from(errc::out_of_buffers, what + ": region metadata area is full; raise region_meta_bytes");

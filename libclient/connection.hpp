@@ -3,7 +3,7 @@
 // and the stats queries; not part of the public API.
 #pragma once
 
-#include "wire.hpp"
+#include <rings/wire.hpp>
 
 #include <netring/error.hpp>
 #include <netring/protocol.hpp>

@@ -65,9 +65,4 @@ struct port::impl {
     void fill_pollset(unsigned events, std::vector<pollfd> &out) const;
 };
 
-// Writes 1 to an eventfd; a saturated counter already means a pending wake-up, so EAGAIN is fine.
-void eventfd_signal(int fd);
-// Reads (resets) an eventfd that poll() reported readable.
-void eventfd_drain(int fd);
-
 } // namespace netring

@@ -8,6 +8,8 @@
 
 #include "reply_codec.hpp"
 
+#include <rings/eventfd.hpp>
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -15,24 +17,6 @@
 #include <cerrno>
 
 namespace netring {
-
-void eventfd_signal(int fd)
-{
-    const uint64_t one = 1;
-    ssize_t n;
-    do {
-        n = ::write(fd, &one, sizeof one);
-    } while (n < 0 && errno == EINTR);
-}
-
-void eventfd_drain(int fd)
-{
-    uint64_t count;
-    ssize_t n;
-    do {
-        n = ::read(fd, &count, sizeof count);
-    } while (n < 0 && errno == EINTR);
-}
 
 namespace {
 
@@ -60,7 +44,7 @@ std::error_code daemon_sync(ring_state &r, std::string &last_error)
     std::atomic_thread_fence(std::memory_order_seq_cst);
     if (rings::load_relaxed(s->flags.kern_need_kick) != 0) {
         rings::store_relaxed(s->flags.kern_need_kick, 0u);
-        eventfd_signal(r.kick_fd);
+        rings::eventfd_signal(r.kick_fd);
     }
     const uint32_t tail = rings::load_acquire(s->kern.hwtail); // partner: the worker's store_release
     if (tail < r.own.num_slots)
@@ -83,7 +67,7 @@ std::error_code port::impl::sync_one(ring_state &r)
     const rings::sync_outcome o =
         r.tx ? rings::pipe_txsync(r.own, r.partner, lim) : rings::pipe_rxsync(r.own, r.partner, lim);
     if (o.kick)
-        eventfd_signal(r.kick_fd);
+        rings::eventfd_signal(r.kick_fd);
     if (!o.ok())
         return fail(rings::fault_errc(o.fault), rings::describe(o, r.label.c_str()));
     return {};

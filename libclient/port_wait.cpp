@@ -3,6 +3,9 @@
 // other side publishes, fences, then reads the flag (rings::pipe_txsync / the daemon worker).
 #include "port_impl.hpp"
 
+#include <rings/bits.hpp>
+#include <rings/eventfd.hpp>
+
 #include <poll.h>
 
 #include <atomic>
@@ -12,13 +15,6 @@
 
 namespace netring {
 namespace {
-
-inline void cpu_relax()
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
 
 bool wants(unsigned events, const ring_state &r) { return r.tx ? (events & wait_tx) : (events & wait_rx); }
 
@@ -47,7 +43,7 @@ void drain_ready(std::vector<pollfd> &fds)
     } while (n < 0 && errno == EINTR);
     for (const pollfd &p : fds)
         if (n > 0 && (p.revents & POLLIN))
-            eventfd_drain(p.fd);
+            rings::eventfd_drain(p.fd);
 }
 
 } // namespace
@@ -130,7 +126,7 @@ int port::wait(unsigned events, int timeout_ms, std::error_code &ec)
             return 0;
         if (spins > 0) {
             spins--;
-            cpu_relax();
+            rings::cpu_relax();
             continue;
         }
         if (!p.arm(events)) {
@@ -163,7 +159,7 @@ int port::wait(unsigned events, int timeout_ms, std::error_code &ec)
         }
         for (size_t i = 0; i + 1 < fds.size(); i++)
             if (fds[i].revents & POLLIN)
-                eventfd_drain(fds[i].fd);
+                rings::eventfd_drain(fds[i].fd);
         // The daemon sends nothing unsolicited: a readable control socket is EOF or an error.
         if (fds.back().revents) {
             p.last_error = "netringd closed the connection";

@@ -1,5 +1,7 @@
 #include "pipe_sync.hpp"
 
+#include <rings/bits.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -20,11 +22,7 @@ sync_outcome fault(sync_fault f, uint32_t value, uint32_t lo, uint32_t hi)
     return o;
 }
 
-uint32_t prev_index(uint32_t i, uint32_t n) { return i == 0 ? n - 1 : i - 1; }
 
-// Both sides' stores must be visible before the other side's flag is read (and vice versa in
-// pipe_arm_wait): a store-load order only a full fence gives.
-inline void full_fence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
 
 // After publishing, wake the other side if it armed its wait flag; clearing the flag first means a
 // burst of syncs costs one eventfd write, and a waiter that re-arms finds the eventfd counted.

@@ -1,12 +1,13 @@
 #include "region_format.hpp"
 
+#include <rings/bits.hpp>
+
 #include <cstring>
 
 namespace netring::rings {
 namespace {
 
 constexpr uint64_t page = 4096;
-uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 } // namespace
 

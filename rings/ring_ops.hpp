@@ -49,6 +49,7 @@ inline void prefetch_for_write(const void *p)
 }
 
 inline uint32_t next_index(uint32_t i, uint32_t n) { return i + 1 == n ? 0 : i + 1; }
+inline uint32_t prev_index(uint32_t i, uint32_t n) { return i == 0 ? n - 1 : i - 1; }
 
 // i - j on a ring of n slots.
 inline uint32_t distance(uint32_t from, uint32_t to, uint32_t n)

@@ -4,6 +4,7 @@
 
 #include <rings/pipe_sync.hpp>
 #include <rings/region_format.hpp>
+#include <rings/bits.hpp>
 
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -19,7 +20,6 @@
 namespace netring::netringd {
 namespace {
 
-bool is_pow2(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 error limit(const std::string &what) { return error::from(errc::limit_exceeded, what); }
 
 } // namespace
@@ -34,7 +34,7 @@ status nic_port::check_request(const port_name &name, const proto::regif &req) c
             continue;
         if (slots > cfg_.max_slots)
             return limit("slots " + std::to_string(slots) + " exceed max_slots " + std::to_string(cfg_.max_slots));
-        if (slots < 64 || !is_pow2(slots))
+        if (slots < 64 || !rings::is_pow2(slots))
             return limit("NIC rings take a power of two of slots in 64.." + std::to_string(cfg_.max_slots) + ", not " +
                          std::to_string(slots));
     }

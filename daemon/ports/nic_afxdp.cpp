@@ -9,6 +9,7 @@
 #include "ports/nic_io.hpp"
 
 #include <netring/error.hpp>
+#include <rings/bits.hpp>
 
 #include <linux/if_xdp.h>
 #include <sys/socket.h>
@@ -33,7 +34,6 @@ constexpr auto bind_busy_limit = std::chrono::seconds(5);
 constexpr uint32_t stats_every = 4096; // receive() calls between XDP_STATISTICS reads while busy
 constexpr uint32_t eth_hlen = 14;
 
-bool is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 uint32_t pow2_at_least(uint64_t v)
 {
@@ -103,12 +103,12 @@ status afxdp_queue::open(const std::string &ifname, uint32_t queue, std::span<co
                          uint32_t ring_size)
 {
     const std::string where = "AF_XDP " + ifname + " queue " + std::to_string(queue) + ": ";
-    if (!is_pow2(ring_size))
+    if (!rings::is_pow2(ring_size))
         return error::from(errc::limit_exceeded, where + "ring size " + std::to_string(ring_size) +
                                                      " is not a power of two");
     // Aligned UMEM mode: chunks are a power of two between 2048 and the page size, the area starts
     // on a page and is whole chunks.
-    if (!is_pow2(mem_.buf_size) || mem_.buf_size < 2048 || mem_.buf_size > 4096 ||
+    if (!rings::is_pow2(mem_.buf_size) || mem_.buf_size < 2048 || mem_.buf_size > 4096 ||
         reinterpret_cast<uintptr_t>(mem_.area) % 4096 != 0 ||
         mem_.area_bytes != uint64_t{mem_.num_buffers} * mem_.buf_size || mem_.num_buffers == 0)
         return error::from(errc::internal, where + "buffer area unusable as a UMEM (buffer size " +

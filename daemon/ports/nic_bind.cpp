@@ -6,6 +6,7 @@
 
 #include <rings/pipe_sync.hpp>
 #include <rings/region_format.hpp>
+#include <rings/bits.hpp>
 
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -25,7 +26,6 @@ namespace {
 // that many region buffers: 8 MiB per queue at 2 KiB).
 constexpr uint32_t xsk_min_ring = 4096;
 
-uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
 std::string read_sysfs(const std::string &ifname, const char *leaf)
 {
@@ -204,7 +204,7 @@ result<std::vector<uint32_t>> nic_port::queues_for(const port_name &name) const
 
 status nic_port::reserve_ring(nic_ring &r, uint32_t slots, uint16_t ringid, uint16_t dir, std::vector<uint32_t> &bufs)
 {
-    const uint64_t ring_bytes = round_up(nr_ring_block_size(slots), rings::arena::alignment);
+    const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
     const auto off = mem_->meta().reserve(ring_bytes + sizeof(nr_sync));
     if (!off)
         return error::from(errc::out_of_buffers, "region " + region_name_ + " metadata area has " +

@@ -2,6 +2,9 @@
 
 #include "../numa_place.hpp"
 
+#include <rings/bits.hpp>
+#include <rings/eventfd.hpp>
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -15,44 +18,19 @@ namespace {
 // the others of the thread.
 constexpr uint32_t io_batch = 256;
 
-inline void cpu_relax()
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
-inline void full_fence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
-
 uint32_t add(uint32_t i, uint32_t k, uint32_t n) { return i + k >= n ? i + k - n : i + k; }
-uint32_t prev(uint32_t i, uint32_t n) { return i == 0 ? n - 1 : i - 1; }
 
-void signal(int fd)
-{
-    const uint64_t one = 1;
-    ssize_t r;
-    do {
-        r = ::write(fd, &one, sizeof one);
-    } while (r < 0 && errno == EINTR); // EAGAIN: the counter is full, which wakes the reader anyway
-}
-
-void drain(int fd)
-{
-    uint64_t v;
-    while (::read(fd, &v, sizeof v) < 0 && errno == EINTR) {
-    }
-}
 
 // After publishing hwtail: wake the application if it said it sleeps. The store of hwtail must be
 // visible before the flag is read (store-load: a full fence); partner: the fence in the client's
 // daemon_arm between setting the flag and re-reading hwtail.
 void wake_app(const rings::ring_ref &r, const nic_ring &rec)
 {
-    full_fence();
+    rings::full_fence();
     if (rings::load_relaxed(r.sync->flags.appl_need_kick) == 0)
         return;
     rings::store_relaxed(r.sync->flags.appl_need_kick, 0u);
-    signal(rec.notify.get());
+    rings::eventfd_signal(rec.notify.get());
     rings::store_relaxed(r.sync->kern.kicks, rings::load_relaxed(r.sync->kern.kicks) + 1);
 }
 
@@ -90,9 +68,9 @@ void nic_worker::stop()
     if (!thread_.joinable())
         return;
     stop_.store(true, std::memory_order_release);
-    signal(wake_.get());
+    rings::eventfd_signal(wake_.get());
     thread_.join();
-    drain(wake_.get());
+    rings::eventfd_drain(wake_.get());
     // Leave no flag saying "kick me": nobody would read the kick eventfd until the next start.
     for (nic_queue *q : queues_)
         for (const nic_ring *r : {&q->tx, &q->rx})
@@ -131,7 +109,7 @@ void nic_worker::run()
             continue;
         }
         if (++idle < spin_) {
-            cpu_relax();
+            rings::cpu_relax();
             continue;
         }
         sleep();
@@ -172,7 +150,7 @@ bool nic_worker::serve_tx(nic_queue &q)
                 }
                 i = add(i, 1, n);
                 r.hwcur = r.reclaim = i;
-                r.hwtail = prev(r.reclaim, n);
+                r.hwtail = rings::prev_index(r.reclaim, n);
                 progress = true;
                 continue;
             }
@@ -200,7 +178,7 @@ bool nic_worker::serve_tx(nic_queue &q)
         done = in_flight; // an I/O that miscounts must not move tail past hwcur
     if (done || progress) {
         r.reclaim = add(r.reclaim, done, n);
-        r.hwtail = prev(r.reclaim, n);
+        r.hwtail = rings::prev_index(r.reclaim, n);
         rings::store_release(rr.sync->kern.hwtail, r.hwtail); // partner: the client's load_acquire
         // A sender sleeps only on a full ring. It is woken once half of the ring is free again (at
         // the latest when nothing it gave is left), not at every completion: each wake-up costs an
@@ -232,7 +210,7 @@ bool nic_worker::serve_rx(nic_queue &q)
     }
 
     // 2. Receive into [hwtail, hwcur - 1): one slot stays empty, so a full ring is not an empty one.
-    const uint32_t room = rings::distance(r.hwtail, prev(r.hwcur, n), n);
+    const uint32_t room = rings::distance(r.hwtail, rings::prev_index(r.hwcur, n), n);
     if (room == 0)
         return false;
     const uint32_t k = room < io_batch ? room : io_batch;
@@ -276,7 +254,7 @@ void nic_worker::sleep()
     for (nic_queue *q : queues_)
         for (const nic_ring *r : {&q->tx, &q->rx})
             rings::store_relaxed(ref(*r).sync->flags.kern_need_kick, 1u);
-    full_fence();
+    rings::full_fence();
     bool work = false;
     int timeout_ms = -1;
     pollset_.clear();
@@ -291,7 +269,7 @@ void nic_worker::sleep()
             timeout_ms = 1; // frames still with the I/O: their completion has no fd to wake us
         pollset_.push_back({tx.kick.get(), POLLIN, 0});
         pollset_.push_back({rx.kick.get(), POLLIN, 0});
-        if (rings::distance(rx.hwtail, prev(rx.hwcur, rx.num_slots), rx.num_slots) > 0)
+        if (rings::distance(rx.hwtail, rings::prev_index(rx.hwcur, rx.num_slots), rx.num_slots) > 0)
             pollset_.push_back({q->io->rx_wait_fd(), POLLIN, 0});
     }
     if (!work && !stop_.load(std::memory_order_acquire)) {
@@ -303,7 +281,7 @@ void nic_worker::sleep()
     for (nic_queue *q : queues_) {
         for (const nic_ring *r : {&q->tx, &q->rx}) {
             rings::store_relaxed(ref(*r).sync->flags.kern_need_kick, 0u);
-            drain(r->kick.get());
+            rings::eventfd_drain(r->kick.get());
         }
     }
 }

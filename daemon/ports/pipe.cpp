@@ -1,6 +1,7 @@
 #include "pipe.hpp"
 
 #include <rings/region_format.hpp>
+#include <rings/bits.hpp>
 
 #include <sys/eventfd.h>
 
@@ -10,8 +11,6 @@
 namespace netring::netringd {
 namespace {
 
-uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-bool is_pow2(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 
 error limit(const std::string &what) { return error::from(errc::limit_exceeded, what); }
 
@@ -73,7 +72,7 @@ status pipe_port::check_request(const port_name &name, const proto::regif &req) 
         if (c.v > cfg_.max_slots)
             return limit(std::string(c.what) + " " + std::to_string(c.v) + " exceeds max_slots " +
                          std::to_string(cfg_.max_slots));
-        if (c.v < 2 || !is_pow2(c.v))
+        if (c.v < 2 || !rings::is_pow2(c.v))
             return limit(std::string(c.what) + " " + std::to_string(c.v) + " is not a power of two in 2.." +
                          std::to_string(cfg_.max_slots));
     }
@@ -85,7 +84,7 @@ status pipe_port::check_request(const port_name &name, const proto::regif &req) 
 
 status pipe_port::reserve_ring(ring_rec &r, uint32_t slots)
 {
-    const uint64_t ring_bytes = round_up(nr_ring_block_size(slots), rings::arena::alignment);
+    const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
     const uint64_t bytes = ring_bytes + sizeof(nr_sync);
     const auto off = mem_->meta().reserve(bytes);
     if (!off)

@@ -2,6 +2,8 @@
 #include "vale_fwd_detail.hpp"
 
 #include <rings/pipe_sync.hpp>
+#include <rings/bits.hpp>
+#include <rings/eventfd.hpp>
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -47,9 +49,9 @@ void switch_fwd::stop()
     if (!thread_.joinable())
         return;
     stop_.store(true, std::memory_order_release);
-    signal(wake_.get());
+    rings::eventfd_signal(wake_.get());
     thread_.join();
-    drain(wake_.get());
+    rings::eventfd_drain(wake_.get());
     arm(false); // leave no flag saying "kick me": nobody reads the eventfds until the next start
     eps_.clear();
 }
@@ -74,7 +76,7 @@ void switch_fwd::run()
             continue;
         }
         if (++idle < spin_) {
-            cpu_relax();
+            rings::cpu_relax();
             continue;
         }
         sleep();
@@ -161,7 +163,7 @@ void switch_fwd::arm(bool on)
 void switch_fwd::sleep()
 {
     arm(true);
-    full_fence(); // partner: the fence between a client's publish and its read of the flag
+    rings::full_fence(); // partner: the fence between a client's publish and its read of the flag
     bool work = false;
     int timeout_ms = -1;
     pollset_.clear();
@@ -200,7 +202,7 @@ void switch_fwd::sleep()
     }
     arm(false);
     for (size_t i = 1; i < pollset_.size(); i++)
-        drain(pollset_[i].fd);
+        rings::eventfd_drain(pollset_[i].fd);
 }
 
 } // namespace netring::netringd

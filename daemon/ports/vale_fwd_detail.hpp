@@ -5,6 +5,8 @@
 #include "vale_fwd.hpp"
 
 #include <rings/pipe_sync.hpp>
+#include <rings/bits.hpp>
+#include <rings/eventfd.hpp>
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -18,30 +20,6 @@ inline constexpr uint32_t mac_capacity = 4096;  // learned addresses per switch
 inline constexpr uint32_t mac_ageing_s = 300;
 inline constexpr uint32_t eth_header = 14;
 
-inline void cpu_relax()
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-inline void full_fence() { std::atomic_thread_fence(std::memory_order_seq_cst); }
-inline uint32_t next(uint32_t i, uint32_t n) { return i + 1 == n ? 0 : i + 1; }
-inline uint32_t prev(uint32_t i, uint32_t n) { return i == 0 ? n - 1 : i - 1; }
-
-inline void signal(int fd)
-{
-    const uint64_t one = 1;
-    ssize_t r;
-    do {
-        r = ::write(fd, &one, sizeof one);
-    } while (r < 0 && errno == EINTR);
-}
-inline void drain(int fd)
-{
-    uint64_t v;
-    while (::read(fd, &v, sizeof v) < 0 && errno == EINTR) {
-    }
-}
 
 inline rings::ring_ref ref(uint8_t *base, const nic_ring &r)
 {
@@ -51,11 +29,11 @@ inline rings::ring_ref ref(uint8_t *base, const nic_ring &r)
 // Kernel side: wake the application if it waits (flag taken; partner: its fence after arming).
 inline void wake_app(const rings::ring_ref &r, int notify_fd)
 {
-    full_fence();
+    rings::full_fence();
     if (rings::load_relaxed(r.sync->flags.appl_need_kick) == 0)
         return;
     rings::store_relaxed(r.sync->flags.appl_need_kick, 0u);
-    signal(notify_fd);
+    rings::eventfd_signal(notify_fd);
 }
 
 // Application side: publish head, and kick the NIC worker if it sleeps (as libnetring does).
@@ -65,10 +43,10 @@ inline void publish_head(app_ring &a)
     rings::store_relaxed(a.r.ring->cur, a.head);
     rings::store_relaxed(a.r.sync->app.cur, a.head);
     rings::store_release(a.r.sync->app.head, a.head);
-    full_fence();
+    rings::full_fence();
     if (rings::load_relaxed(a.r.sync->flags.kern_need_kick) != 0) {
         rings::store_relaxed(a.r.sync->flags.kern_need_kick, 0u);
-        signal(a.kick_fd);
+        rings::eventfd_signal(a.kick_fd);
     }
 }
 

@@ -43,7 +43,7 @@ uint32_t switch_fwd::pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &
             return 0;
         }
         uint32_t i = r.hwcur;
-        for (uint32_t seen = 0; i != head && seen < max; seen++, i = next(i, r.num_slots)) {
+        for (uint32_t seen = 0; i != head && seen < max; seen++, i = rings::next_index(i, r.num_slots)) {
             slot_index = i;
             take(rr.ring->slot[i]);
         }
@@ -57,7 +57,7 @@ uint32_t switch_fwd::pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &
         if (!app_tail(a, tail) || tail == a.head)
             continue;
         uint32_t i = a.head;
-        for (uint32_t seen = 0; i != tail && seen < max; seen++, i = next(i, a.r.num_slots)) {
+        for (uint32_t seen = 0; i != tail && seen < max; seen++, i = rings::next_index(i, a.r.num_slots)) {
             slot_index = i;
             take(a.r.ring->slot[i]);
         }
@@ -78,7 +78,7 @@ void switch_fwd::release(fwd_endpoint &ep, uint32_t ring_index, uint32_t upto_sl
         if (upto_slot == r.hwcur)
             return;
         r.hwcur = upto_slot;
-        r.hwtail = prev(r.hwcur, r.num_slots); // copied out already: every slot is free again
+        r.hwtail = rings::prev_index(r.hwcur, r.num_slots); // copied out already: every slot is free again
         rings::store_release(rr.sync->kern.hwcur, r.hwcur);
         rings::store_release(rr.sync->kern.hwtail, r.hwtail);
         wake_app(rr, r.notify.get());
@@ -110,7 +110,7 @@ bool switch_fwd::open_out(fwd_endpoint &ep)
             rings::store_release(rr.sync->kern.hwcur, r.hwcur);
         }
         ep.out_cursor = r.hwtail;
-        ep.out_room = rings::distance(r.hwtail, prev(r.hwcur, r.num_slots), r.num_slots);
+        ep.out_room = rings::distance(r.hwtail, rings::prev_index(r.hwcur, r.num_slots), r.num_slots);
     } else {
         uint32_t tail;
         if (!app_tail(ep.out, tail))
@@ -170,7 +170,7 @@ void switch_fwd::deliver(uint16_t dst, const frame &f)
     rings::store_relaxed(slot.len, len);
     rings::store_relaxed(slot.ptr, uint64_t{0});
     rings::store_relaxed(slot.flags, uint16_t{0});
-    ep.out_cursor = next(ep.out_cursor, n);
+    ep.out_cursor = rings::next_index(ep.out_cursor, n);
     ep.out_room--;
     if (ep.out_room == 0 && ep.full_since_ns == 0)
         ep.full_since_ns = now_ns(); // the grace runs from when it filled

@@ -4,7 +4,7 @@
 // a disconnect releases the client's registrations.
 #include "control_server.hpp"
 
-#include <libclient/wire.hpp>
+#include <rings/wire.hpp>
 #include <rings/region_format.hpp>
 
 #include <gtest/gtest.h>

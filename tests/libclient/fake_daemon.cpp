@@ -1,6 +1,6 @@
 #include "fake_daemon.hpp"
 
-#include "libclient/wire.hpp"
+#include "rings/wire.hpp"
 
 #include <netring/protocol.hpp>
 

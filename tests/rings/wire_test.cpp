@@ -1,6 +1,6 @@
 // Socket helper: messages and fds round trip over a socketpair; truncated streams, EOF and too
 // many fds are errors; no error path leaks a descriptor (counted in /proc/self/fd).
-#include "libclient/wire.hpp"
+#include "rings/wire.hpp"
 
 #include <gtest/gtest.h>
 
