@@ -8,8 +8,8 @@
 #include "control_server.hpp"
 #include "log.hpp"
 #include "policy.hpp"
+#include "ports/nic/xdp_program.hpp"
 #include "registry.hpp"
-#include "ports/xdp_program.hpp"
 
 #include <netring/netring.hpp>
 
@@ -27,10 +27,11 @@ namespace {
 
 void usage(FILE *to)
 {
-    std::fprintf(to, "usage: netringd [--socket PATH] [--config FILE] [--verbose]\n"
-                     "  --socket PATH   control socket (default %s)\n"
-                     "  --config FILE   configuration file (default: built-in limits, root-only policy)\n"
-                     "  --verbose       log every connection, registration and close\n",
+    std::fprintf(to,
+                 "usage: netringd [--socket PATH] [--config FILE] [--verbose]\n"
+                 "  --socket PATH   control socket (default %s)\n"
+                 "  --config FILE   configuration file (default: built-in limits, root-only policy)\n"
+                 "  --verbose       log every connection, registration and close\n",
                  netring::default_socket_path);
 }
 

@@ -1,12 +1,14 @@
 // The one port interface every port kind implements, and the factory that picks the kind.
 //
-//   auto p = create_port(name, cfg);              // from a parsed name; no resources yet
-//   auto a = (*p)->attach(ctx, name, req);        // a registration: rings, if block, fds
-//   (*p)->txsync(reg_id, 0);  (*p)->rxsync(reg_id, proto::all_rings);
-//   if ((*p)->detach(reg_id)) destroy the port;   // partner of attach
+//   auto p = create_port(name, cfg, &switches);        // from a parsed name; no resources yet
+//   auto a = (*p)->attach(ctx, name, request);          // a registration: rings, if block, fds
+//   (*p)->sync(reg_id, ring_dir::tx, 0);                // a socket-path TXSYNC of ring 0
+//   if ((*p)->detach(reg_id)) destroy the port;         // partner of attach
 //
-// Ports run on the control thread only: no locks. Every call takes client input (a registration's
-// rings in shared memory, a request's numbers) and turns anything wrong into an error value.
+// Ports speak in rings, slots and buffers; the registry and the session translate to and from the
+// control protocol. Ports run on the control thread only: no locks. Every call takes client input
+// (a registration's rings in shared memory, a request's numbers) and turns anything wrong into an
+// error value.
 #pragma once
 
 #include "config.hpp"
@@ -15,7 +17,6 @@
 #include <netring/error.hpp>
 #include <netring/netring.hpp>
 #include <netring/port_name.hpp>
-#include <netring/protocol.hpp>
 
 #include <sys/types.h>
 
@@ -25,6 +26,19 @@
 #include <vector>
 
 namespace netring::netringd {
+
+// What a registration asks of a port. Zero counts mean the port's default (rings) or the
+// configured default_slots (slots); the flags are the name's suffixes and the request's, merged.
+struct ring_request {
+    uint32_t tx_rings = 0;
+    uint32_t rx_rings = 0;
+    uint32_t tx_slots = 0; // otherwise a power of two within the configured limit
+    uint32_t rx_slots = 0;
+    uint32_t extra_bufs = 0; // linked from the if block's ni_bufs_head, returned on detach
+    bool exclusive = false;  // "/x": no other registration may share these rings
+    bool tx_only = false;    // "/T"
+    bool rx_only = false;    // "/R"
+};
 
 // What a port needs from the registry to set up one registration.
 struct reg_context {
@@ -49,7 +63,12 @@ struct attach_result {
     std::vector<int> fds;
 };
 
-// A socket-path TXSYNC/RXSYNC outcome. `message` is set only on errors.
+enum class ring_dir : uint8_t { tx, rx };
+
+// Every ring of a registration, for sync().
+inline constexpr uint32_t all_rings = 0xffffffffu;
+
+// A socket-path sync outcome. `message` is set only on errors.
 struct sync_result {
     errc code = errc::ok;
     std::string message;
@@ -58,29 +77,44 @@ struct sync_result {
     bool ok() const { return code == errc::ok; }
 };
 
-// What PORT_INFO reports: the same struct libnetring hands to applications.
-using port_details = netring::port_details;
+// What one ring of a registration counted (STATS).
+struct ring_counters {
+    uint16_t dir = 0; // NR_RING_DIR_*
+    uint16_t ringid = 0;
+    uint32_t num_slots = 0;
+    uint32_t status = 0; // NR_SYNC_*
+    uint64_t packets = 0, bytes = 0, drops = 0, kicks = 0, errors = 0;
+    uint64_t copies = 0; // frames the daemon copied in user space
+};
+
+// A setting an administrator changes on the port (NIC_CTL). Kinds without it refuse.
+struct port_setting {
+    bool promiscuous = false;
+};
 
 class port {
 public:
     virtual ~port() = default;
 
-    // Registers `reg_id` (ctx) on the port as named (pipe end, ring selection, flags).
-    virtual result<attach_result> attach(const reg_context &ctx, const port_name &name, const proto::regif &req) = 0;
+    // Registers ctx.reg_id on the port as named (pipe end, ring selection) with what it asks for.
+    virtual result<attach_result> attach(const reg_context &ctx, const port_name &name,
+                                         const ring_request &req) = 0;
     // Partner of attach. True when no registration is left and the port should be destroyed.
     virtual bool detach(uint32_t reg_id) = 0;
-    // Socket-path syncs of one tx/rx ring of a registration, or every ring (proto::all_rings).
-    virtual sync_result txsync(uint32_t reg_id, uint32_t ring) = 0;
-    virtual sync_result rxsync(uint32_t reg_id, uint32_t ring) = 0;
+    // Socket-path sync of one ring of a registration, or of every ring (all_rings).
+    virtual sync_result sync(uint32_t reg_id, ring_dir dir, uint32_t ring) = 0;
     // What a registration under `name` gets (or would get, before any attach).
     virtual port_details info(const port_name &name) const = 0;
-    // Appends the rings of `reg_id`: tx rings then rx rings, `registration` left 0 for the caller.
-    virtual void collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const = 0;
+    // Appends what each ring of `reg_id` counted: tx rings, then rx rings.
+    virtual void collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const = 0;
+    // Applies an administrator's setting to what `name` designates.
+    virtual status configure(const port_name &name, const port_setting &s);
 };
 
 class switch_table;
 
 // Maps a parsed name to a port kind: pipe, NIC (with host rings) or switch port (through `switches`).
-result<std::unique_ptr<port>> create_port(const port_name &name, const config &cfg, switch_table *switches = nullptr);
+result<std::unique_ptr<port>> create_port(const port_name &name, const config &cfg,
+                                          switch_table *switches = nullptr);
 
 } // namespace netring::netringd

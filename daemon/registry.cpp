@@ -1,7 +1,5 @@
 #include "registry.hpp"
 
-#include "ports/nic_io.hpp"
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,8 +10,44 @@
 namespace netring::netringd {
 
 namespace {
+
 // The session the daemon's own registrations (a switch's NIC attachments) belong to.
 constexpr uint64_t internal_session = ~uint64_t{0};
+
+static_assert(all_rings == proto::all_rings, "a sync request's ring number reaches the port unchanged");
+
+// A REGIF's numbers and flags as a port sees them (the name's suffixes are merged in later).
+ring_request request_of(const proto::regif &m)
+{
+    ring_request r;
+    r.tx_rings = m.tx_rings;
+    r.rx_rings = m.rx_rings;
+    r.tx_slots = m.tx_slots;
+    r.rx_slots = m.rx_slots;
+    r.extra_bufs = m.extra_bufs;
+    r.exclusive = (m.flags & proto::regif_exclusive) != 0;
+    r.tx_only = (m.flags & proto::regif_tx_only) != 0;
+    r.rx_only = (m.flags & proto::regif_rx_only) != 0;
+    return r;
+}
+
+proto::stats_ring stats_record_of(const ring_counters &c, uint32_t registration)
+{
+    proto::stats_ring s{};
+    s.registration = registration;
+    s.dir = c.dir;
+    s.ringid = c.ringid;
+    s.num_slots = c.num_slots;
+    s.status = c.status;
+    s.packets = c.packets;
+    s.bytes = c.bytes;
+    s.drops = c.drops;
+    s.kicks = c.kicks;
+    s.errors = c.errors;
+    s.copies = c.copies;
+    return s;
+}
+
 } // namespace
 
 registry::registry(const config &cfg, const policy &pol, log_fn log)
@@ -21,9 +55,7 @@ registry::registry(const config &cfg, const policy &pol, log_fn log)
       switches_(cfg, switch_env{
                          [this](const std::string &n) { return open_region(n, -1); },
                          [this](const std::string &n) -> result<std::pair<uint32_t, attach_result>> {
-                             proto::regif req{};
-                             proto::set_text(req.port_name, sizeof req.port_name, n);
-                             auto r = register_port({internal_session, 0, 0, ::getpid()}, req);
+                             auto r = register_name({internal_session, 0, 0, ::getpid()}, n, {});
                              if (!r)
                                  return r.err();
                              return std::make_pair(r->reg_id, std::move(r->a));
@@ -31,8 +63,7 @@ registry::registry(const config &cfg, const policy &pol, log_fn log)
                          [this](uint32_t reg_id) { (void)unregister(internal_session, reg_id); },
                          [this] { prune_regions(); },
                      })
-{
-}
+{}
 
 registry::~registry() { unregister_all(); }
 
@@ -47,10 +78,9 @@ result<std::shared_ptr<region>> registry::open_region(const std::string &name, i
     if (auto it = regions_.find(name); it != regions_.end())
         return it->second;
     if (regions_.size() >= cfg_.max_regions)
-        return error::from(errc::limit_exceeded, "cannot create region " + name + ": " +
-                                                     std::to_string(regions_.size()) +
-                                                     " regions exist (max_regions " +
-                                                     std::to_string(cfg_.max_regions) + ")");
+        return error::from(errc::limit_exceeded,
+                           "cannot create region " + name + ": " + std::to_string(regions_.size()) +
+                               " regions exist (max_regions " + std::to_string(cfg_.max_regions) + ")");
     region_options opt = region_options::from(cfg_);
     opt.numa_node = numa_node;
     auto r = region::create(name, opt, log_);
@@ -60,8 +90,8 @@ result<std::shared_ptr<region>> registry::open_region(const std::string &name, i
     regions_.emplace(name, shared);
     if (log_)
         log_("region " + name + " created: " + std::to_string(shared->size()) + " bytes, " +
-             std::to_string(shared->pool().total()) + " buffers of " + std::to_string(shared->geometry().buf_size) +
-             (shared->hugepages() ? ", hugepages" : ""));
+             std::to_string(shared->pool().total()) + " buffers of " +
+             std::to_string(shared->geometry().buf_size) + (shared->hugepages() ? ", hugepages" : ""));
     return shared;
 }
 
@@ -87,14 +117,22 @@ uint32_t registry::next_reg_id()
     return last_id_;
 }
 
-result<registered> registry::register_port(const client_info &who, const proto::regif &req)
+result<registered> registry::register_port(const client_info &who, const proto::regif &m)
 {
-    const auto text = proto::fixed_string(req.port_name, sizeof req.port_name);
+    const auto text = proto::fixed_string(m.port_name, sizeof m.port_name);
     if (!text)
         return error::from(errc::bad_message, "REGIF port_name is not NUL-terminated");
-    auto name = parse_port_name(*text); // the daemon trusts only its own parse
+    return register_name(who, *text, request_of(m));
+}
+
+result<registered> registry::register_name(const client_info &who, std::string_view text, ring_request req)
+{
+    auto name = parse_port_name(text); // the daemon trusts only its own parse
     if (!name)
         return name.err();
+    req.exclusive = req.exclusive || name->exclusive;
+    req.tx_only = req.tx_only || name->tx_only;
+    req.rx_only = req.rx_only || name->rx_only;
     const std::string canonical = name->str();
     const decision d = policy_.check(who.creds(), policy_name(canonical));
     if (!d.allowed)
@@ -160,7 +198,8 @@ status registry::unregister(uint64_t session, uint32_t reg_id)
 {
     auto it = regs_.find(reg_id);
     if (it == regs_.end() || it->second.session != session)
-        return error::from(errc::not_registered, "no registration " + std::to_string(reg_id) + " on this connection");
+        return error::from(errc::not_registered,
+                           "no registration " + std::to_string(reg_id) + " on this connection");
     drop(it);
     return ok_status();
 }
@@ -191,8 +230,7 @@ sync_result registry::sync(uint64_t session, uint32_t reg_id, uint32_t ring, boo
     auto it = regs_.find(reg_id);
     if (it == regs_.end() || it->second.session != session)
         return {errc::not_registered, "no registration " + std::to_string(reg_id) + " on this connection", 0};
-    port &p = *it->second.owner;
-    return tx ? p.txsync(reg_id, ring) : p.rxsync(reg_id, ring);
+    return it->second.owner->sync(reg_id, tx ? ring_dir::tx : ring_dir::rx, ring);
 }
 
 result<port_details> registry::port_info(const client_info &who, std::string_view text)
@@ -220,9 +258,14 @@ status registry::nic_ctl(const client_info &who, std::string_view text, bool pro
     if (!policy_.is_admin(who.creds()))
         return error::from(errc::access_denied, "uid " + std::to_string(who.uid) +
                                                     " is not an admin of this netringd (admin directive)");
-    if (name->is_pipe() || name->role == port_role::switch_port)
-        return error::from(errc::not_supported, name->str() + " is not a NIC port");
-    return set_promiscuous(name->base, promisc);
+    port_setting s;
+    s.promiscuous = promisc;
+    if (auto it = ports_.find(name->port_key()); it != ports_.end())
+        return it->second->configure(*name, s);
+    auto made = create_port(*name, cfg_, &switches_); // holds nothing until attach
+    if (!made)
+        return made.err();
+    return (*made)->configure(*name, s);
 }
 
 std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clients) const
@@ -242,6 +285,7 @@ std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clie
     }
     std::vector<proto::stats_registration> regs;
     std::vector<proto::stats_ring> rings;
+    std::vector<ring_counters> counted;
     for (const auto &[id, r] : regs_) {
         proto::stats_registration s{};
         proto::set_text(s.port_name, sizeof s.port_name, r.name);
@@ -251,10 +295,10 @@ std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clie
         s.pid = static_cast<uint32_t>(r.pid);
         s.tx_rings = r.tx_rings;
         s.rx_rings = r.rx_rings;
-        const size_t before = rings.size();
-        r.owner->collect_stats(id, rings);
-        for (size_t i = before; i < rings.size(); i++)
-            rings[i].registration = static_cast<uint32_t>(regs.size());
+        counted.clear();
+        r.owner->collect_stats(id, counted);
+        for (const ring_counters &c : counted)
+            rings.push_back(stats_record_of(c, static_cast<uint32_t>(regs.size())));
         regs.push_back(s);
     }
 

@@ -13,8 +13,8 @@
 #include "config.hpp"
 #include "policy.hpp"
 #include "port.hpp"
+#include "ports/vale/switch_table.hpp"
 #include "region.hpp"
-#include "switch_table.hpp"
 
 #include <netring/error.hpp>
 #include <netring/protocol.hpp>
@@ -55,7 +55,10 @@ public:
     registry(const registry &) = delete;
     registry &operator=(const registry &) = delete;
 
+    // REGIF: the name and numbers of the request, translated for the port.
     result<registered> register_port(const client_info &who, const proto::regif &req);
+    // The same for a name given as text (the daemon's own registrations: switch NIC attachments).
+    result<registered> register_name(const client_info &who, std::string_view name, ring_request req);
     // Partner of register_port. errc::not_registered unless `session` made `reg_id`.
     status unregister(uint64_t session, uint32_t reg_id);
     // Everything `session` registered; returns how many.
@@ -69,8 +72,8 @@ public:
     switch_table &switches() { return switches_; }
     // SWITCH_CTL (switch_ctl.cpp): `list` of every switch (sw empty) or of one, for anyone; the
     // other operations for admins only, answering an empty list on success.
-    result<std::vector<switch_info>> switch_ctl(const client_info &who, proto::switch_op op, std::string_view sw,
-                                                std::string_view arg);
+    result<std::vector<switch_info>> switch_ctl(const client_info &who, proto::switch_op op,
+                                                std::string_view sw, std::string_view arg);
 
     // The STATS reply payload: stats_reply, then regions, registrations and rings.
     std::vector<std::byte> build_stats(uint64_t uptime_ms, uint32_t n_clients) const;

@@ -1,4 +1,5 @@
-// One client connection: reads requests, applies the session state table, answers.
+// One client connection: reads requests, applies the session state table, hands each allowed
+// request to answer_request (requests.hpp) and writes the replies.
 //
 //   auto s = std::make_shared<session>(id, std::move(socket), server);
 //   s->start();      // SO_PEERCRED, then reads until EOF, error or close()
@@ -12,7 +13,9 @@
 // Replies never block the daemon: a reply that finds the socket buffer full closes the client.
 #pragma once
 
+#include "peer_credentials.hpp"
 #include "registry.hpp"
+#include "requests.hpp"
 
 #include <netring/protocol.hpp>
 
@@ -30,7 +33,7 @@ namespace netring::netringd {
 
 class control_server;
 
-class session : public std::enable_shared_from_this<session> {
+class session final : public std::enable_shared_from_this<session>, private reply_sink {
 public:
     using socket_type = boost::asio::local::stream_protocol::socket;
 
@@ -50,35 +53,19 @@ private:
     void on_readable();
     void process_input();
     void handle(const proto::header &h, std::span<const std::byte> payload);
-    void dispatch(const proto::decoded_request &req);
-
-    void on_hello(uint32_t seq, const proto::hello &m);
-    void on_regif(uint32_t seq, const proto::regif &m);
-    void on_unregif(uint32_t seq, const proto::unregif &m);
-    void on_sync(uint32_t seq, const proto::sync_request &m, bool tx);
-    void on_port_info(uint32_t seq, const proto::port_info &m);
-    void on_stats(uint32_t seq);
-    void on_nic_ctl(uint32_t seq, const proto::nic_ctl &m);
-    void on_switch_ctl(uint32_t seq, const proto::switch_ctl &m);
-
-    template <class T>
-    void reply_struct(proto::msg_type t, uint32_t seq, const T &msg, std::span<const int> fds = {})
-    {
-        reply(t, seq, std::as_bytes(std::span<const T, 1>(&msg, 1)), fds);
-    }
-    void reply_error(uint32_t seq, const error &e);
-    void reply(proto::msg_type t, uint32_t seq, std::span<const std::byte> payload, std::span<const int> fds);
+    // reply_sink: one non-blocking sendmsg, the rest (if any) as the socket drains.
+    void reply(proto::msg_type t, uint32_t seq, std::span<const std::byte> payload,
+               std::span<const int> fds) override;
     void flush_output();
     void wait_writable();
 
-    std::string who() const; // "session 3 (pid 123 uid 0)"
-    client_info client() const { return {id_, cred_.uid, cred_.gid, cred_.pid, groups_}; }
+    client_info client() const { return {id_, cred_.uid, cred_.gid, cred_.pid, cred_.groups}; }
 
     uint64_t id_;
     socket_type socket_;
     control_server &server_;
-    ucred cred_{};
-    std::vector<gid_t> groups_; // the peer's supplementary groups when it connected
+    peer_credentials cred_;
+    std::string who_; // "session 3 (pid 123 uid 0)", for log lines
     proto::session_state state_ = proto::session_state::awaiting_hello;
     std::array<std::byte, max_request> in_{};
     size_t in_len_ = 0;

@@ -1,7 +1,7 @@
 // SWITCH_CTL in netringd: the registry's admission and dispatch to the switch table, and the
 // reply's encoding (status, switch records, then port records naming their switch by index).
+#include "ports/vale/switch_table.hpp"
 #include "registry.hpp"
-#include "switch_table.hpp"
 
 #include <cstring>
 

@@ -12,18 +12,6 @@ namespace {
 static_assert(offsetof(nr_slot, len) == 4 && offsetof(nr_slot, flags) == 6 && offsetof(nr_slot, ptr) == 8,
               "swap_stretch reads a slot as two little-endian 64-bit words");
 
-sync_outcome fault(sync_fault f, uint32_t value, uint32_t lo, uint32_t hi)
-{
-    sync_outcome o;
-    o.fault = f;
-    o.value = value;
-    o.lo = lo;
-    o.hi = hi;
-    return o;
-}
-
-
-
 // After publishing, wake the other side if it armed its wait flag; clearing the flag first means a
 // burst of syncs costs one eventfd write, and a waiter that re-arms finds the eventfd counted.
 inline bool take_need_kick(nr_sync &other)
@@ -137,42 +125,24 @@ void pipe_pair_init(const ring_ref &tx, const ring_ref &rx)
     tx.sync->flags.status = rx.sync->flags.status = NR_SYNC_OK;
 }
 
-void ring_reset(const ring_ref &r, uint32_t hwcur, uint32_t hwtail, const buffer_limits &lim)
-{
-    for (uint32_t i = 0; i < r.num_slots; i++) {
-        const nr_slot seen = slot_snapshot(r.ring->slot[i]);
-        if (!slot_valid(seen, lim))
-            slot_repair(r.ring->slot[i], seen, lim);
-    }
-    store_relaxed(r.ring->head, hwcur);
-    store_relaxed(r.ring->cur, hwcur);
-    store_relaxed(r.ring->tail, hwtail);
-    r.sync->kern.errors++;
-}
-
-void mark_peer_gone(const ring_ref &r)
-{
-    store_release(r.sync->flags.status, NR_SYNC_PEER_GONE);
-}
-
 sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buffer_limits &lim)
 {
     const uint32_t n = tx.num_slots;
     if (peer_gone(tx))
-        return fault(sync_fault::peer_gone, 0, 0, 0);
+        return make_fault(sync_fault::peer_gone, 0, 0, 0);
     // Our own kernel-side state lives in shared memory too, so it is checked like the rest.
     const uint32_t hwcur = load_relaxed(tx.sync->kern.hwcur);
     const uint32_t hwtail = load_relaxed(tx.sync->kern.hwtail);
     if (hwcur >= n || hwtail >= n) {
         restore_tx_indices(tx, peer_rx, lim);
-        return fault(sync_fault::hw_index, hwcur >= n ? hwcur : hwtail, 0, n - 1);
+        return make_fault(sync_fault::hw_index, hwcur >= n ? hwcur : hwtail, 0, n - 1);
     }
     const uint32_t head = load_relaxed(tx.ring->head);
     const uint32_t cur = load_relaxed(tx.ring->cur);
     if (!indices_valid(head, cur, hwcur, hwtail, n)) {
         ring_reset(tx, hwcur, hwtail, lim);
-        return in_window(head, hwcur, hwtail, n) ? fault(sync_fault::cur, cur, head, hwtail)
-                                                 : fault(sync_fault::head, head, hwcur, hwtail);
+        return in_window(head, hwcur, hwtail, n) ? make_fault(sync_fault::cur, cur, head, hwtail)
+                                                 : make_fault(sync_fault::head, head, hwcur, hwtail);
     }
 
     sync_outcome out;
@@ -185,14 +155,16 @@ sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buff
         // A stretch that does not wrap, so the inner loop needs no wrap test per slot.
         const uint32_t end = head > i ? head : n;
         const uint32_t reached =
-            limit.offset_mask ? swap_stretch<true>(tx.ring->slot, peer_rx.ring->slot, i, end, n, limit, bytes)
-                              : swap_stretch<false>(tx.ring->slot, peer_rx.ring->slot, i, end, n, limit, bytes);
+            limit.offset_mask
+                ? swap_stretch<true>(tx.ring->slot, peer_rx.ring->slot, i, end, n, limit, bytes)
+                : swap_stretch<false>(tx.ring->slot, peer_rx.ring->slot, i, end, n, limit, bytes);
         out.moved += reached - i;
         if (reached != end) { // a bad slot: what came before it is swapped and gets published
             const nr_slot s = slot_snapshot(tx.ring->slot[reached]);
             const uint32_t moved = out.moved;
-            out = s.buf_idx < limit.num_buffers ? fault(sync_fault::slot_len, s.len, 0, limit.buf_size)
-                                                : fault(sync_fault::slot_buf, s.buf_idx, 0, limit.num_buffers - 1);
+            out = s.buf_idx < limit.num_buffers
+                      ? make_fault(sync_fault::slot_len, s.len, 0, limit.buf_size)
+                      : make_fault(sync_fault::slot_buf, s.buf_idx, 0, limit.num_buffers - 1);
             out.moved = moved;
             i = reached;
             break;
@@ -235,15 +207,15 @@ sync_outcome pipe_rxsync(const ring_ref &rx, const ring_ref &peer_tx, const buff
     const uint32_t seen = load_relaxed(rx.ring->tail);
     if (hwcur >= n || hwtail >= n) {
         restore_rx_indices(rx, peer_tx, lim);
-        return fault(sync_fault::hw_index, hwcur >= n ? hwcur : hwtail, 0, n - 1);
+        return make_fault(sync_fault::hw_index, hwcur >= n ? hwcur : hwtail, 0, n - 1);
     }
     const uint32_t head = load_relaxed(rx.ring->head);
     const uint32_t cur = load_relaxed(rx.ring->cur);
     if (!indices_valid(head, cur, hwcur, hwtail, n)) {
         const uint32_t keep = in_window(seen, hwcur, hwtail, n) ? seen : hwcur;
         ring_reset(rx, hwcur, keep, lim);
-        return in_window(head, hwcur, hwtail, n) ? fault(sync_fault::cur, cur, head, hwtail)
-                                                 : fault(sync_fault::head, head, hwcur, hwtail);
+        return in_window(head, hwcur, hwtail, n) ? make_fault(sync_fault::cur, cur, head, hwtail)
+                                                 : make_fault(sync_fault::head, head, hwcur, hwtail);
     }
 
     // Check what the peer handed over since the application last looked.
@@ -294,54 +266,6 @@ bool pipe_arm_wait(const ring_ref &r, const ring_ref &partner, bool want_rx)
     return peer_head >= n || prev_index(peer_head, n) == seen;
 }
 
-void disarm_wait(const ring_ref &r)
-{
-    store_relaxed(r.sync->flags.appl_need_kick, 0u);
-}
-
-errc fault_errc(sync_fault f)
-{
-    switch (f) {
-    case sync_fault::none:
-        return errc::ok;
-    case sync_fault::peer_gone:
-        return errc::peer_gone;
-    default:
-        return errc::ring_reset;
-    }
-}
-
-std::string describe(const sync_outcome &o, const char *ring_name)
-{
-    char text[160];
-    switch (o.fault) {
-    case sync_fault::none:
-        return "ok";
-    case sync_fault::hw_index:
-        std::snprintf(text, sizeof text, "%s: kernel index %u is not a slot (0..%u); ring reset", ring_name,
-                      o.value, o.hi);
-        break;
-    case sync_fault::head:
-        std::snprintf(text, sizeof text, "%s: head %u outside [hwcur %u, hwtail %u]; ring reset", ring_name,
-                      o.value, o.lo, o.hi);
-        break;
-    case sync_fault::cur:
-        std::snprintf(text, sizeof text, "%s: cur %u outside [head %u, hwtail %u]; ring reset", ring_name,
-                      o.value, o.lo, o.hi);
-        break;
-    case sync_fault::slot_buf:
-        std::snprintf(text, sizeof text, "%s: slot buf_idx %u outside the region (0..%u); ring reset",
-                      ring_name, o.value, o.hi);
-        break;
-    case sync_fault::slot_len:
-        std::snprintf(text, sizeof text, "%s: slot len %u + offset exceeds the %u-byte buffer; ring reset",
-                      ring_name, o.value, o.hi);
-        break;
-    case sync_fault::peer_gone:
-        std::snprintf(text, sizeof text, "%s: the other end of the pipe closed", ring_name);
-        break;
-    }
-    return text;
-}
+void disarm_wait(const ring_ref &r) { store_relaxed(r.sync->flags.appl_need_kick, 0u); }
 
 } // namespace netring::rings

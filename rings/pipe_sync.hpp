@@ -9,39 +9,16 @@
 // every index and slot read from shared memory is checked here before use, so a corrupt ring can
 // make a sync fail but can never make the caller touch memory outside the region.
 //
-// Wake-ups follow the brief's suppression protocol: a waiter sets its appl_need_kick, fences and
+// Wake-ups follow the sync model's event suppression: a waiter sets its appl_need_kick, fences and
 // re-checks; the other side publishes its index, fences, and reports `kick` if the flag was set.
 #pragma once
 
+#include "ring_fault.hpp"
 #include "ring_ops.hpp"
 
-#include <netring/error.hpp>
-
 #include <cstdint>
-#include <string>
 
 namespace netring::rings {
-
-enum class sync_fault : uint8_t {
-    none,
-    hw_index,   // a kernel-side index (hwcur/hwtail) is not a slot number
-    head,       // application head outside [hwcur, hwtail]
-    cur,        // application cur outside [head, hwtail]
-    slot_buf,   // a slot's buf_idx is outside the region
-    slot_len,   // a slot's len + offset exceeds the buffer
-    peer_gone,  // the other end closed
-};
-
-struct sync_outcome {
-    sync_fault fault = sync_fault::none;
-    bool kick = false;    // write the ring's kick eventfd: the other side sleeps
-    uint32_t moved = 0;   // packets handed over (txsync) or newly visible (rxsync)
-    uint32_t value = 0;   // the offending value, for the message
-    uint32_t lo = 0;      // the window it had to be in
-    uint32_t hi = 0;
-
-    bool ok() const { return fault == sync_fault::none; }
-};
 
 // txsync for pipe tx ring `tx` whose partner is `peer_rx`. Resets `tx` on invalid indices or slots.
 sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buffer_limits &lim);
@@ -57,15 +34,5 @@ void disarm_wait(const ring_ref &r);
 
 // Sets up a fresh pipe ring pair: tx empty with n-1 free slots, rx empty.
 void pipe_pair_init(const ring_ref &tx, const ring_ref &rx);
-
-// netmap's ring reinit: head = cur = hwcur, tail = hwtail, slots that point outside the region or
-// overflow their buffer are repaired. Used after a fault on a ring this side serves.
-void ring_reset(const ring_ref &r, uint32_t hwcur, uint32_t hwtail, const buffer_limits &lim);
-
-// Marks a ring whose partner went away; its next syncs report peer_gone.
-void mark_peer_gone(const ring_ref &r);
-
-errc fault_errc(sync_fault f);
-std::string describe(const sync_outcome &o, const char *ring_name);
 
 } // namespace netring::rings

@@ -6,8 +6,8 @@
 // frames to the kernel stack; xdp_program leaves no program behind and clear_stale_xdp removes only
 // ours. Steps: a veth pair nrtx<pid>a / nrtx<pid>b in the root namespace (IPv6 off so no stray
 // frames), a memfd buffer area of 4096 x 2048, AF_PACKET sockets on the other side. Needs root.
-#include "ports/nic_io.hpp"
-#include "ports/xdp_program.hpp"
+#include "ports/nic/nic_io.hpp"
+#include "ports/nic/xdp_program.hpp"
 
 #include <netring/unique_fd.hpp>
 

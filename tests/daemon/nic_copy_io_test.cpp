@@ -7,7 +7,7 @@
 // TAP: the device exists with its MAC, MTU and IFF_UP and goes with the object; a second open is
 // refused; transmit() reaches the kernel (an AF_PACKET socket on the TAP sees it incoming) and frames
 // the kernel sends out through the TAP come out of receive(). Needs root (CAP_NET_ADMIN, CAP_NET_RAW).
-#include "ports/nic_io.hpp"
+#include "ports/nic/nic_io.hpp"
 
 #include <netring/unique_fd.hpp>
 

@@ -1,7 +1,7 @@
 // The NIC worker against an in-memory queue I/O: frames move both ways intact and in order, bad
 // indices and slots written by the "application" (this test) are caught, counted and repaired, and
 // the wake-up protocol writes the notify eventfd only for a waiting application.
-#include "ports/nic_worker.hpp"
+#include "ports/nic/nic_worker.hpp"
 #include "region.hpp"
 
 #include <rings/region_format.hpp>
@@ -128,9 +128,8 @@ protected:
         make_ring(q.tx, NR_RING_DIR_TX);
         make_ring(q.rx, NR_RING_DIR_RX);
         const auto &g = mem->geometry();
-        auto io = std::make_unique<fake_io>(nic_buffers{mem->base() + g.buffers_offset,
-                                                        uint64_t{g.num_buffers} * g.buf_size, g.buf_size,
-                                                        g.num_buffers});
+        auto io = std::make_unique<fake_io>(nic_buffers{
+            mem->base() + g.buffers_offset, uint64_t{g.num_buffers} * g.buf_size, g.buf_size, g.num_buffers});
         fio = io.get();
         q.io = std::move(io);
         lim = mem->limits();
@@ -138,7 +137,7 @@ protected:
     }
     void TearDown() override { worker.stop(); }
 
-    void make_ring(nic_ring &r, uint16_t dir)
+    void make_ring(served_ring &r, uint16_t dir)
     {
         const uint64_t a = rings::arena::alignment;
         const uint64_t ring_bytes = (nr_ring_block_size(slots) + a - 1) / a * a;
@@ -157,15 +156,15 @@ protected:
         r.kick.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
         r.notify.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     }
-    nr_ring *ring(const nic_ring &r) { return reinterpret_cast<nr_ring *>(mem->base() + r.ring_off); }
-    nr_sync *sync(const nic_ring &r) { return reinterpret_cast<nr_sync *>(mem->base() + r.sync_off); }
+    nr_ring *ring(const served_ring &r) { return reinterpret_cast<nr_ring *>(mem->base() + r.ring_off); }
+    nr_sync *sync(const served_ring &r) { return reinterpret_cast<nr_sync *>(mem->base() + r.sync_off); }
 
     void start(uint32_t spin = 100) { ASSERT_TRUE(worker.start(mem->base(), lim, {&q}, spin).ok()); }
 
     // The application side of a sync (what libnetring's daemon_sync does), then a bounded wait for
     // `until` to hold. Never a timing assertion: a generous bound only ends a hung test.
     template <class F>
-    bool publish_and_wait(nic_ring &r, uint32_t head, F until)
+    bool publish_and_wait(served_ring &r, uint32_t head, F until)
     {
         rings::store_relaxed(sync(r)->app.cur, head);
         rings::store_release(sync(r)->app.head, head);
@@ -182,8 +181,8 @@ protected:
         }
         return true;
     }
-    uint32_t hwtail(const nic_ring &r) { return rings::load_acquire(sync(r)->kern.hwtail); }
-    uint64_t errors(const nic_ring &r) { return rings::load_relaxed(sync(r)->kern.errors); }
+    uint32_t hwtail(const served_ring &r) { return rings::load_acquire(sync(r)->kern.hwtail); }
+    uint64_t errors(const served_ring &r) { return rings::load_relaxed(sync(r)->kern.errors); }
 
     std::unique_ptr<region> mem;
     nic_queue q;
@@ -340,7 +339,8 @@ TEST_F(nic_worker_test, sleeping_sender_is_woken_once_half_its_ring_is_free)
         const uint32_t in_flight = full - done;
         if (in_flight > slots / 2) {
             // Not for a few free slots: the worker must not have written the eventfd yet.
-            ASSERT_LT(::read(q.tx.notify.get(), &v, sizeof v), 0) << "woken with " << in_flight << " in flight";
+            ASSERT_LT(::read(q.tx.notify.get(), &v, sizeof v), 0)
+                << "woken with " << in_flight << " in flight";
             continue;
         }
         pollfd p{q.tx.notify.get(), POLLIN, 0};
@@ -357,7 +357,8 @@ TEST_F(nic_worker_test, sleeping_sender_is_woken_once_half_its_ring_is_free)
 TEST_F(nic_worker_test, stop_leaves_no_kick_request_behind)
 {
     start(1); // sleeps almost at once: sets kern_need_kick on every ring
-    ASSERT_TRUE(publish_and_wait(q.tx, 0, [&] { return rings::load_relaxed(sync(q.tx)->flags.kern_need_kick) != 0; }));
+    ASSERT_TRUE(publish_and_wait(q.tx, 0,
+                                 [&] { return rings::load_relaxed(sync(q.tx)->flags.kern_need_kick) != 0; }));
     worker.stop();
     EXPECT_EQ(rings::load_relaxed(sync(q.tx)->flags.kern_need_kick), 0u);
     EXPECT_EQ(rings::load_relaxed(sync(q.rx)->flags.kern_need_kick), 0u);

@@ -1,6 +1,6 @@
 // The switch's MAC table, and the switch table's administration and registration rules, in-process
 // (no forwarding traffic here: the integration tests move frames).
-#include "ports/mac_table.hpp"
+#include "ports/vale/mac_table.hpp"
 #include "registry.hpp"
 
 #include <gtest/gtest.h>
@@ -14,8 +14,12 @@ namespace {
 
 uint64_t mac(uint32_t i)
 {
-    const uint8_t m[6] = {0x02, 0, static_cast<uint8_t>(i >> 24), static_cast<uint8_t>(i >> 16),
-                          static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i)};
+    const uint8_t m[6] = {0x02,
+                          0,
+                          static_cast<uint8_t>(i >> 24),
+                          static_cast<uint8_t>(i >> 16),
+                          static_cast<uint8_t>(i >> 8),
+                          static_cast<uint8_t>(i)};
     return mac_key(m);
 }
 

@@ -1,7 +1,7 @@
 // switch_fwd, ring side: taking frames from a port, giving its slots back, and writing frames into a
 // destination port's ring (vale_fwd.cpp has the loop, the forwarding decisions and the sleeping).
-#include "vale_fwd.hpp"
-#include "vale_fwd_detail.hpp"
+#include "fwd_ring_ops.hpp"
+#include "switch_fwd.hpp"
 
 #include <chrono>
 #include <cstring>
@@ -32,14 +32,15 @@ uint32_t switch_fwd::pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &
         out[k++] = {data, s.len, slot_index};
     };
     if (ep.served) {
-        nic_ring &r = *ep.tx;
-        const rings::ring_ref rr = ref(ep.base, r);
+        served_ring &r = *ep.tx;
+        const rings::ring_ref rr = ring_ref_of(ep.base, r);
         const uint32_t head = rings::load_acquire(rr.sync->app.head);
         if (head == r.hwcur)
             return 0;
         const uint32_t cur = rings::load_relaxed(rr.sync->app.cur);
         if (!rings::indices_valid(head, cur, r.hwcur, r.hwtail, r.num_slots)) {
-            reset_served(ep.base, r, ep.lim, ep.counters);
+            reset_served(rr, r, ep.lim);
+            ep.counters.errors.fetch_add(1, std::memory_order_relaxed);
             return 0;
         }
         uint32_t i = r.hwcur;
@@ -73,15 +74,15 @@ uint32_t switch_fwd::pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &
 void switch_fwd::release(fwd_endpoint &ep, uint32_t ring_index, uint32_t upto_slot)
 {
     if (ep.served) {
-        nic_ring &r = *ep.tx;
-        const rings::ring_ref rr = ref(ep.base, r);
+        served_ring &r = *ep.tx;
+        const rings::ring_ref rr = ring_ref_of(ep.base, r);
         if (upto_slot == r.hwcur)
             return;
         r.hwcur = upto_slot;
         r.hwtail = rings::prev_index(r.hwcur, r.num_slots); // copied out already: every slot is free again
         rings::store_release(rr.sync->kern.hwcur, r.hwcur);
         rings::store_release(rr.sync->kern.hwtail, r.hwtail);
-        wake_app(rr, r.notify.get());
+        wake_app(rr, r);
         return;
     }
     app_ring &a = ep.in[ring_index];
@@ -98,12 +99,14 @@ bool switch_fwd::open_out(fwd_endpoint &ep)
     ep.out_pass = pass_;
     ep.out_room = 0;
     if (ep.served) {
-        nic_ring &r = *ep.rx;
-        const rings::ring_ref rr = ref(ep.base, r);
+        served_ring &r = *ep.rx;
+        const rings::ring_ref rr = ring_ref_of(ep.base, r);
         const uint32_t head = rings::load_acquire(rr.sync->app.head);
         if (head != r.hwcur) {
-            if (!rings::indices_valid(head, rings::load_relaxed(rr.sync->app.cur), r.hwcur, r.hwtail, r.num_slots)) {
-                reset_served(ep.base, r, ep.lim, ep.counters);
+            if (!rings::indices_valid(head, rings::load_relaxed(rr.sync->app.cur), r.hwcur, r.hwtail,
+                                      r.num_slots)) {
+                reset_served(rr, r, ep.lim);
+                ep.counters.errors.fetch_add(1, std::memory_order_relaxed);
                 return false;
             }
             r.hwcur = head;
@@ -127,7 +130,8 @@ bool switch_fwd::open_out(fwd_endpoint &ep)
 
 int64_t switch_fwd::now_ns()
 {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
         .count();
 }
 
@@ -156,7 +160,7 @@ void switch_fwd::deliver(uint16_t dst, const frame &f)
         add(ep.counters.drops, 1);
         return;
     }
-    nr_ring *ring = ep.served ? ref(ep.base, *ep.rx).ring : ep.out.r.ring;
+    nr_ring *ring = ep.served ? ring_ref_of(ep.base, *ep.rx).ring : ep.out.r.ring;
     const uint32_t n = ep.served ? ep.rx->num_slots : ep.out.r.num_slots;
     nr_slot &slot = ring->slot[ep.out_cursor];
     uint32_t buf = rings::load_relaxed(slot.buf_idx);
@@ -187,11 +191,11 @@ void switch_fwd::flush(fwd_endpoint &ep)
     ep.pass_tx_packets = 0;
     ep.pass_tx_bytes = 0;
     if (ep.served) {
-        nic_ring &r = *ep.rx;
-        const rings::ring_ref rr = ref(ep.base, r);
+        served_ring &r = *ep.rx;
+        const rings::ring_ref rr = ring_ref_of(ep.base, r);
         r.hwtail = ep.out_cursor;
         rings::store_release(rr.sync->kern.hwtail, r.hwtail);
-        wake_app(rr, r.notify.get());
+        wake_app(rr, r);
         return;
     }
     ep.out.head = ep.out_cursor;

@@ -1,4 +1,4 @@
-#include "ports/xdp_program.hpp"
+#include "xdp_program.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -8,9 +8,9 @@
 
 #include <cerrno>
 #include <cstdarg>
+#include <cstddef>
 #include <cstdio>
 #include <cstring>
-#include <cstddef>
 
 namespace netring::netringd {
 namespace {
@@ -44,12 +44,13 @@ result<unique_fd> load_redirect_program(int map_fd)
     char verifier_log[2048] = {};
     LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_XDP, .log_size = sizeof verifier_log,
                 .log_buf = verifier_log);
-    unique_fd fd(bpf_prog_load(BPF_PROG_TYPE_XDP, xdp_program_name, "GPL", prog, sizeof prog / sizeof prog[0],
-                               &opts));
+    unique_fd fd(
+        bpf_prog_load(BPF_PROG_TYPE_XDP, xdp_program_name, "GPL", prog, sizeof prog / sizeof prog[0], &opts));
     if (!fd.valid()) {
         const int err = errno;
-        return error::from_errno(err, std::string("bpf_prog_load of the XDP redirect program") +
-                                          (verifier_log[0] ? std::string(" (verifier: ") + verifier_log + ")" : ""));
+        return error::from_errno(
+            err, std::string("bpf_prog_load of the XDP redirect program") +
+                     (verifier_log[0] ? std::string(" (verifier: ") + verifier_log + ")" : ""));
     }
     return fd;
 }
@@ -93,7 +94,8 @@ result<std::unique_ptr<xdp_program>> xdp_program::attach(const std::string &ifna
     std::unique_ptr<xdp_program> p(new xdp_program());
     p->ifindex_ = idx.value();
     p->queues_ = queues;
-    p->map_.reset(bpf_map_create(BPF_MAP_TYPE_XSKMAP, map_name, sizeof(uint32_t), sizeof(uint32_t), queues, nullptr));
+    p->map_.reset(
+        bpf_map_create(BPF_MAP_TYPE_XSKMAP, map_name, sizeof(uint32_t), sizeof(uint32_t), queues, nullptr));
     if (!p->map_.valid())
         return error::from_errno(errno, "bpf_map_create(XSKMAP) for " + ifname);
     auto prog = load_redirect_program(p->map_.get());
@@ -137,8 +139,8 @@ result<std::unique_ptr<xdp_program>> xdp_program::attach(const std::string &ifna
 status xdp_program::map_socket(uint32_t queue, int xsk_fd)
 {
     if (queue >= queues_)
-        return error::from(errc::bad_ring, "XSKMAP: queue " + std::to_string(queue) + " of " +
-                                               std::to_string(queues_));
+        return error::from(errc::bad_ring,
+                           "XSKMAP: queue " + std::to_string(queue) + " of " + std::to_string(queues_));
     if (bpf_map_update_elem(map_.get(), &queue, &xsk_fd, BPF_ANY) != 0)
         return error::from_errno(errno, "XSKMAP update for queue " + std::to_string(queue));
     return ok_status();
@@ -179,10 +181,10 @@ result<std::string> clear_stale_xdp(const std::string &ifname)
         if (bpf_xdp_detach(idx.value(), a.flag | XDP_FLAGS_REPLACE, &d) != 0) {
             const int err = errno;
             // EBUSY: a live bpf_link holds it, i.e. another netringd owns this interface.
-            return error::from(err == EBUSY ? errc::port_busy : errc::internal,
-                               ifname + ": cannot detach " + what + ": " +
-                                   std::system_category().message(err) +
-                                   (err == EBUSY ? " (held by a live bpf_link: another process owns it)" : ""));
+            return error::from(
+                err == EBUSY ? errc::port_busy : errc::internal,
+                ifname + ": cannot detach " + what + ": " + std::system_category().message(err) +
+                    (err == EBUSY ? " (held by a live bpf_link: another process owns it)" : ""));
         }
         report += std::string(report.empty() ? "" : " ") + "detached stale " + what + " from " + ifname + ".";
     }

@@ -31,7 +31,8 @@ inline uint64_t mac_key(const uint8_t *mac)
 
 class mac_table {
 public:
-    mac_table(uint32_t capacity, uint32_t ageing_s) : slots_(capacity), mask_(capacity - 1), ageing_(ageing_s) {}
+    mac_table(uint32_t capacity, uint32_t ageing_s) : slots_(capacity), mask_(capacity - 1), ageing_(ageing_s)
+    {}
 
     void learn(uint64_t mac, uint16_t port, uint32_t now)
     {

@@ -1,6 +1,6 @@
 #include "nic_worker.hpp"
 
-#include "../numa_place.hpp"
+#include "numa_place.hpp"
 
 #include <rings/bits.hpp>
 #include <rings/eventfd.hpp>
@@ -20,21 +20,10 @@ constexpr uint32_t io_batch = 256;
 
 uint32_t add(uint32_t i, uint32_t k, uint32_t n) { return i + k >= n ? i + k - n : i + k; }
 
-
-// After publishing hwtail: wake the application if it said it sleeps. The store of hwtail must be
-// visible before the flag is read (store-load: a full fence); partner: the fence in the client's
-// daemon_arm between setting the flag and re-reading hwtail.
-void wake_app(const rings::ring_ref &r, const nic_ring &rec)
+void bump(uint64_t &counter, uint64_t by)
 {
-    rings::full_fence();
-    if (rings::load_relaxed(r.sync->flags.appl_need_kick) == 0)
-        return;
-    rings::store_relaxed(r.sync->flags.appl_need_kick, 0u);
-    rings::eventfd_signal(rec.notify.get());
-    rings::store_relaxed(r.sync->kern.kicks, rings::load_relaxed(r.sync->kern.kicks) + 1);
+    rings::store_relaxed(counter, rings::load_relaxed(counter) + by);
 }
-
-void bump(uint64_t &counter, uint64_t by) { rings::store_relaxed(counter, rings::load_relaxed(counter) + by); }
 
 } // namespace
 
@@ -44,61 +33,41 @@ status nic_worker::start(uint8_t *base, const rings::buffer_limits &lim, std::ve
     stop();
     if (queues.empty())
         return ok_status();
-    if (!wake_.valid()) {
-        wake_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-        if (!wake_.valid())
-            return error::from_errno(errno, "eventfd for the NIC worker");
-    }
     base_ = base;
     lim_ = lim;
     spin_ = spin;
     queues_ = std::move(queues);
     pollset_.clear();
     pollset_.reserve(1 + 3 * queues_.size()); // sized here: sleep() never allocates
-    stop_.store(false, std::memory_order_relaxed);
-    thread_ = std::thread([this, numa_node] {
+    return thread_.start("the NIC worker", [this, numa_node] {
         (void)pin_to_node(numa_node); // a failure leaves the thread where the scheduler puts it
         run();
     });
-    return ok_status();
 }
 
 void nic_worker::stop()
 {
-    if (!thread_.joinable())
+    if (!thread_.running())
         return;
-    stop_.store(true, std::memory_order_release);
-    rings::eventfd_signal(wake_.get());
-    thread_.join();
-    rings::eventfd_drain(wake_.get());
+    thread_.stop();
     // Leave no flag saying "kick me": nobody would read the kick eventfd until the next start.
     for (nic_queue *q : queues_)
-        for (const nic_ring *r : {&q->tx, &q->rx})
+        for (const served_ring *r : {&q->tx, &q->rx})
             rings::store_relaxed(ref(*r).sync->flags.kern_need_kick, 0u);
     queues_.clear();
 }
 
-rings::ring_ref nic_worker::ref(const nic_ring &r) const
-{
-    return {reinterpret_cast<nr_ring *>(base_ + r.ring_off), reinterpret_cast<nr_sync *>(base_ + r.sync_off),
-            r.num_slots};
-}
+rings::ring_ref nic_worker::ref(const served_ring &r) const { return ring_ref_of(base_, r); }
 
 // netmap's answer to indices it cannot accept: put the ring back where the kernel side stands,
 // repair any slot that points outside the region, count the error (the client reports it as
 // errc::ring_reset). app.head/app.cur are rewritten too, or the same bad value would be seen again.
-void nic_worker::fault(const nic_ring &r)
-{
-    const rings::ring_ref rr = ref(r);
-    rings::ring_reset(rr, r.hwcur, r.hwtail, lim_);
-    rings::store_relaxed(rr.sync->app.cur, r.hwcur);
-    rings::store_relaxed(rr.sync->app.head, r.hwcur);
-}
+void nic_worker::fault(const served_ring &r) { reset_served(ref(r), r, lim_); }
 
 void nic_worker::run()
 {
     uint32_t idle = 0;
-    while (!stop_.load(std::memory_order_acquire)) {
+    while (!thread_.stopping()) {
         bool progress = false;
         for (nic_queue *q : queues_) {
             progress |= serve_tx(*q);
@@ -119,7 +88,7 @@ void nic_worker::run()
 
 bool nic_worker::serve_tx(nic_queue &q)
 {
-    nic_ring &r = q.tx;
+    served_ring &r = q.tx;
     const rings::ring_ref rr = ref(r);
     const uint32_t n = r.num_slots;
     bool progress = false;
@@ -193,7 +162,7 @@ bool nic_worker::serve_tx(nic_queue &q)
 
 bool nic_worker::serve_rx(nic_queue &q)
 {
-    nic_ring &r = q.rx;
+    served_ring &r = q.rx;
     const rings::ring_ref rr = ref(r);
     const uint32_t n = r.num_slots;
 
@@ -252,16 +221,16 @@ void nic_worker::sleep()
     // Arm: "kick me" on every ring, then look once more (the application may have published just
     // before seeing the flag: store-load, so a full fence; partner: the one in daemon_sync).
     for (nic_queue *q : queues_)
-        for (const nic_ring *r : {&q->tx, &q->rx})
+        for (const served_ring *r : {&q->tx, &q->rx})
             rings::store_relaxed(ref(*r).sync->flags.kern_need_kick, 1u);
     rings::full_fence();
     bool work = false;
     int timeout_ms = -1;
     pollset_.clear();
-    pollset_.push_back({wake_.get(), POLLIN, 0});
+    pollset_.push_back({thread_.wake_fd(), POLLIN, 0});
     for (nic_queue *q : queues_) {
-        const nic_ring &tx = q->tx;
-        const nic_ring &rx = q->rx;
+        const served_ring &tx = q->tx;
+        const served_ring &rx = q->rx;
         if (rings::load_acquire(ref(tx).sync->app.head) != tx.hwcur ||
             rings::load_acquire(ref(rx).sync->app.head) != rx.hwcur)
             work = true;
@@ -272,14 +241,14 @@ void nic_worker::sleep()
         if (rings::distance(rx.hwtail, rings::prev_index(rx.hwcur, rx.num_slots), rx.num_slots) > 0)
             pollset_.push_back({q->io->rx_wait_fd(), POLLIN, 0});
     }
-    if (!work && !stop_.load(std::memory_order_acquire)) {
+    if (!work && !thread_.stopping()) {
         int rc;
         do {
             rc = ::poll(pollset_.data(), pollset_.size(), timeout_ms);
         } while (rc < 0 && errno == EINTR);
     }
     for (nic_queue *q : queues_) {
-        for (const nic_ring *r : {&q->tx, &q->rx}) {
+        for (const served_ring *r : {&q->tx, &q->rx}) {
             rings::store_relaxed(ref(*r).sync->flags.kern_need_kick, 0u);
             rings::eventfd_drain(r->kick.get());
         }

@@ -10,7 +10,8 @@ vale_port::~vale_port()
         switches_.release_port(r, name_);
 }
 
-result<attach_result> vale_port::attach(const reg_context &ctx, const port_name &name, const proto::regif &req)
+result<attach_result> vale_port::attach(const reg_context &ctx, const port_name &name,
+                                        const ring_request &req)
 {
     auto a = switches_.acquire_port(ctx.reg_id, ctx.pid, name, req);
     if (a)
@@ -28,12 +29,14 @@ bool vale_port::detach(uint32_t reg_id)
     return regs_.empty();
 }
 
-sync_result vale_port::txsync(uint32_t reg_id, uint32_t ring) { return switches_.socket_sync(reg_id, name_, ring, true); }
-sync_result vale_port::rxsync(uint32_t reg_id, uint32_t ring) { return switches_.socket_sync(reg_id, name_, ring, false); }
+sync_result vale_port::sync(uint32_t reg_id, ring_dir dir, uint32_t ring)
+{
+    return switches_.socket_sync(reg_id, name_, ring, dir == ring_dir::tx);
+}
 
 port_details vale_port::info(const port_name &name) const { return switches_.port_info(name); }
 
-void vale_port::collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const
+void vale_port::collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const
 {
     switches_.collect_stats(reg_id, name_, out);
 }

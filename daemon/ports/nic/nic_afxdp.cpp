@@ -6,7 +6,7 @@
 // the caller and the caller's free buffer goes to the fill ring in its place. transmit() lends buffers
 // to the kernel until reclaim() counts them back, oldest first. Facts about this kernel (copy mode on
 // veth, frames at chunk + 256, EBUSY on a quick re-bind): docs/AF_XDP-NOTES.md.
-#include "ports/nic_io.hpp"
+#include "nic_io.hpp"
 
 #include <netring/error.hpp>
 #include <rings/bits.hpp>
@@ -34,7 +34,6 @@ constexpr auto bind_busy_limit = std::chrono::seconds(5);
 constexpr uint32_t stats_every = 4096; // receive() calls between XDP_STATISTICS reads while busy
 constexpr uint32_t eth_hlen = 14;
 
-
 uint32_t pow2_at_least(uint64_t v)
 {
     uint32_t p = 1;
@@ -56,7 +55,8 @@ public:
     afxdp_queue(const afxdp_queue &) = delete;
     afxdp_queue &operator=(const afxdp_queue &) = delete;
 
-    status open(const std::string &ifname, uint32_t queue, std::span<const uint32_t> fill_bufs, uint32_t ring_size);
+    status open(const std::string &ifname, uint32_t queue, std::span<const uint32_t> fill_bufs,
+                uint32_t ring_size);
 
     uint32_t receive(io_slot *slots, uint32_t n) override;
     uint32_t transmit(const io_slot *slots, uint32_t n) override;
@@ -73,7 +73,10 @@ public:
     int fd() const { return fd_; }
 
 private:
-    bool tx_frame_ok(const io_slot &s) const { return s.len >= eth_hlen && uint32_t{s.offset} + s.len <= mem_.buf_size; }
+    bool tx_frame_ok(const io_slot &s) const
+    {
+        return s.len >= eth_hlen && uint32_t{s.offset} + s.len <= mem_.buf_size;
+    }
     void kick_tx();
     void refresh_stats();
 
@@ -88,11 +91,11 @@ private:
     xsk_ring_prod tx_{};
     int fd_ = -1;
 
-    uint64_t submitted_ = 0;  // frames handed to the kernel's TX ring
-    uint64_t completed_ = 0;  // of those, completions counted by reclaim()
-    uint32_t credits_ = 0;    // refused frames taken but not yet counted by reclaim()
-    uint64_t bad_rx_ = 0;     // RX descriptors that failed our checks
-    uint64_t bad_tx_ = 0;     // frames transmit() refused (shorter than a header)
+    uint64_t submitted_ = 0; // frames handed to the kernel's TX ring
+    uint64_t completed_ = 0; // of those, completions counted by reclaim()
+    uint32_t credits_ = 0;   // refused frames taken but not yet counted by reclaim()
+    uint64_t bad_rx_ = 0;    // RX descriptors that failed our checks
+    uint64_t bad_tx_ = 0;    // frames transmit() refused (shorter than a header)
     uint32_t calls_ = 0;
     bool rx_since_stats_ = false;
     io_counters counters_;
@@ -104,8 +107,8 @@ status afxdp_queue::open(const std::string &ifname, uint32_t queue, std::span<co
 {
     const std::string where = "AF_XDP " + ifname + " queue " + std::to_string(queue) + ": ";
     if (!rings::is_pow2(ring_size))
-        return error::from(errc::limit_exceeded, where + "ring size " + std::to_string(ring_size) +
-                                                     " is not a power of two");
+        return error::from(errc::limit_exceeded,
+                           where + "ring size " + std::to_string(ring_size) + " is not a power of two");
     // Aligned UMEM mode: chunks are a power of two between 2048 and the page size, the area starts
     // on a page and is whole chunks.
     if (!rings::is_pow2(mem_.buf_size) || mem_.buf_size < 2048 || mem_.buf_size > 4096 ||
@@ -129,8 +132,9 @@ status afxdp_queue::open(const std::string &ifname, uint32_t queue, std::span<co
     ucfg.frame_headroom = 0;
     xsk_umem *u = nullptr;
     if (int err = xsk_umem__create(&u, mem_.area, mem_.area_bytes, &fill_, &comp_, &ucfg); err != 0)
-        return error::from_errno(-err, where + "UMEM registration" +
-                                           (err == -ENOBUFS ? " (over RLIMIT_MEMLOCK: needs CAP_IPC_LOCK)" : ""));
+        return error::from_errno(-err,
+                                 where + "UMEM registration" +
+                                     (err == -ENOBUFS ? " (over RLIMIT_MEMLOCK: needs CAP_IPC_LOCK)" : ""));
     umem_.reset(u);
 
     xsk_socket_config cfg{};
@@ -157,7 +161,8 @@ status afxdp_queue::open(const std::string &ifname, uint32_t queue, std::span<co
             cfg.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP;
             continue;
         }
-        return error::from_errno(-err, where + "bind" + (err == -EBUSY ? " (queue still busy after 5 s)" : ""));
+        return error::from_errno(-err,
+                                 where + "bind" + (err == -EBUSY ? " (queue still busy after 5 s)" : ""));
     }
     fd_ = xsk_socket__fd(xsk_.get());
     // Lets one copy-mode sendto() move a whole TX ring instead of 32 frames; older kernels say no.
@@ -317,7 +322,8 @@ void afxdp_queue::refresh_stats()
 } // namespace
 
 result<std::unique_ptr<nic_queue_io>> open_afxdp_queue(const std::string &ifname, uint32_t queue,
-                                                       const nic_buffers &mem, std::span<const uint32_t> fill_bufs,
+                                                       const nic_buffers &mem,
+                                                       std::span<const uint32_t> fill_bufs,
                                                        uint32_t ring_size)
 {
     auto q = std::make_unique<afxdp_queue>(mem);

@@ -12,7 +12,7 @@
 // the region. Socket-path syncs run rings::pipe_txsync/pipe_rxsync on the daemon's own mapping.
 #pragma once
 
-#include "../port.hpp"
+#include "port.hpp"
 
 #include <netring/unique_fd.hpp>
 #include <rings/pipe_sync.hpp>
@@ -28,12 +28,12 @@ public:
     pipe_port(const pipe_port &) = delete;
     pipe_port &operator=(const pipe_port &) = delete;
 
-    result<attach_result> attach(const reg_context &ctx, const port_name &name, const proto::regif &req) override;
+    result<attach_result> attach(const reg_context &ctx, const port_name &name,
+                                 const ring_request &req) override;
     bool detach(uint32_t reg_id) override;
-    sync_result txsync(uint32_t reg_id, uint32_t ring) override;
-    sync_result rxsync(uint32_t reg_id, uint32_t ring) override;
+    sync_result sync(uint32_t reg_id, ring_dir dir, uint32_t ring) override;
     port_details info(const port_name &name) const override;
-    void collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const override;
+    void collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const override;
 
 private:
     // One ring, as the daemon recorded it: offsets and size come from here, never from the region.
@@ -68,17 +68,17 @@ private:
     end_rec *find_end(uint32_t reg_id);
     const end_rec *find_end(uint32_t reg_id) const;
 
-    status check_request(const port_name &name, const proto::regif &req) const;
-    status create(const reg_context &ctx, int creator, const proto::regif &req);
+    status check_request(const port_name &name, const ring_request &req) const;
+    status create(const reg_context &ctx, int creator, const ring_request &req);
     status reserve_ring(ring_rec &r, uint32_t slots);
     void release_all();
     rings::ring_ref ref(const ring_rec &r) const;
     sync_result sync_one(end_rec &e, bool tx, uint32_t ring);
 
     const config &cfg_;
-    std::string parent_;     // region name, "pipe:NAME"
-    std::string key_;        // "pipe:NAME{ID}"
-    std::shared_ptr<region> mem_; // set once created; held until the pipe is destroyed
+    std::string parent_;              // region name, "pipe:NAME"
+    std::string key_;                 // "pipe:NAME{ID}"
+    std::shared_ptr<region> mem_;     // set once created; held until the pipe is destroyed
     std::array<direction, 2> dirs_{}; // [0] A->B, [1] B->A
     std::array<end_rec, 2> ends_;     // [0] A ('{'), [1] B ('}')
     std::vector<uint32_t> bufs_;      // every buffer this pipe took: rings and extras of both ends

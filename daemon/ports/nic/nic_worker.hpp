@@ -16,9 +16,9 @@
 #pragma once
 
 #include "nic_io.hpp"
+#include "served_ring.hpp"
+#include "worker_thread.hpp"
 
-#include <netring/unique_fd.hpp>
-#include <rings/pipe_sync.hpp>
 #include <rings/ring_ops.hpp>
 
 #include <poll.h>
@@ -30,25 +30,11 @@
 
 namespace netring::netringd {
 
-// One ring as the daemon recorded it, plus the worker's own copy of the kernel-side indices: the
-// worker never reads hwcur/hwtail back from shared memory, it only publishes them.
-struct nic_ring {
-    uint64_t ring_off = 0;
-    uint64_t sync_off = 0;
-    uint64_t meta_bytes = 0; // arena range at ring_off: ring block and sync block
-    uint32_t num_slots = 0;
-    unique_fd kick;   // written by the application, read by the worker
-    unique_fd notify; // written by the worker, polled by the application
-    uint32_t hwcur = 0;
-    uint32_t hwtail = 0;
-    uint32_t reclaim = 0; // tx: first slot whose frame the I/O still holds
-};
-
 struct nic_queue {
     uint32_t index = 0; // hardware queue, or the host queue (index == hardware queue count)
     bool host = false;
-    nic_ring tx;
-    nic_ring rx;
+    served_ring tx;
+    served_ring rx;
     std::unique_ptr<nic_queue_io> io;
     uint32_t users = 0;     // registrations naming this queue
     bool exclusive = false; // held with /x
@@ -63,11 +49,11 @@ public:
 
     // Starts the thread over `queues` (bound: io set, rings formatted). `base` is the region mapping.
     // The thread runs on the CPUs of `numa_node` when the machine has several nodes (-1: anywhere).
-    status start(uint8_t *base, const rings::buffer_limits &lim, std::vector<nic_queue *> queues, uint32_t spin,
-                 int numa_node = -1);
+    status start(uint8_t *base, const rings::buffer_limits &lim, std::vector<nic_queue *> queues,
+                 uint32_t spin, int numa_node = -1);
     // Partner of start: returns once the thread has left the queues alone. No-op when not running.
     void stop();
-    bool running() const { return thread_.joinable(); }
+    bool running() const { return thread_.running(); }
 
 private:
     void run();
@@ -75,17 +61,15 @@ private:
     bool serve_rx(nic_queue &q);
     void sleep();
 
-    rings::ring_ref ref(const nic_ring &r) const;
-    void fault(const nic_ring &r);
+    rings::ring_ref ref(const served_ring &r) const;
+    void fault(const served_ring &r);
 
     uint8_t *base_ = nullptr;
     rings::buffer_limits lim_;
     uint32_t spin_ = 0;
     std::vector<nic_queue *> queues_;
     std::vector<pollfd> pollset_;
-    unique_fd wake_; // stop() writes it to end a sleep
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
+    worker_thread thread_; // last: stopped before the members its body uses go
 };
 
 } // namespace netring::netringd

@@ -38,22 +38,22 @@ struct io_slot {
 struct io_counters {
     uint64_t rx_packets = 0;
     uint64_t rx_bytes = 0;
-    uint64_t rx_dropped = 0;  // frames the kernel or the backend dropped (ring full, no buffer)
+    uint64_t rx_dropped = 0; // frames the kernel or the backend dropped (ring full, no buffer)
     uint64_t tx_packets = 0;
     uint64_t tx_bytes = 0;
-    uint64_t tx_errors = 0;   // frames the kernel refused
-    uint64_t rx_copies = 0;   // frames copied into region buffers (AF_XDP: always 0)
-    uint64_t tx_copies = 0;   // frames copied out of them by a send or write (AF_XDP: always 0)
-    uint64_t syscalls = 0;    // sendto/recv/poll kicks made to move frames
+    uint64_t tx_errors = 0; // frames the kernel refused
+    uint64_t rx_copies = 0; // frames copied into region buffers (AF_XDP: always 0)
+    uint64_t tx_copies = 0; // frames copied out of them by a send or write (AF_XDP: always 0)
+    uint64_t syscalls = 0;  // sendto/recv/poll kicks made to move frames
 
     uint64_t copies() const { return rx_copies + tx_copies; }
 };
 
 // The region's buffer area, as the daemon maps it.
 struct nic_buffers {
-    uint8_t *area = nullptr;  // buffer 0 in the daemon's mapping (region base + buffers_offset)
-    uint64_t area_bytes = 0;  // num_buffers * buf_size
-    uint32_t buf_size = 0;    // power of two; also the AF_XDP chunk size
+    uint8_t *area = nullptr; // buffer 0 in the daemon's mapping (region base + buffers_offset)
+    uint64_t area_bytes = 0; // num_buffers * buf_size
+    uint32_t buf_size = 0;   // power of two; also the AF_XDP chunk size
     uint32_t num_buffers = 0;
 
     uint8_t *data(const io_slot &s) const { return area + uint64_t{s.buf_idx} * buf_size + s.offset; }
@@ -91,7 +91,8 @@ public:
 // are buffers that belong to the queue from now on and go to the fill ring. `ring_size` sizes the
 // XSK rings (power of two). The XSK is not yet in the XDP program's map: see xdp_program.
 result<std::unique_ptr<nic_queue_io>> open_afxdp_queue(const std::string &ifname, uint32_t queue,
-                                                       const nic_buffers &mem, std::span<const uint32_t> fill_bufs,
+                                                       const nic_buffers &mem,
+                                                       std::span<const uint32_t> fill_bufs,
                                                        uint32_t ring_size);
 // The socket fd of an AF_XDP queue (for the XSKMAP), or -1 for other kinds.
 int afxdp_socket_fd(const nic_queue_io &q);
@@ -105,9 +106,6 @@ result<std::unique_ptr<nic_queue_io>> open_afpacket_queue(const std::string &ifn
 // the kernel sends out through the TAP are received.
 result<std::unique_ptr<nic_queue_io>> open_tap_queue(const std::string &tap_name, const uint8_t (&mac)[6],
                                                      uint32_t mtu, const nic_buffers &mem);
-
-// Sets or clears IFF_PROMISC on an interface.
-status set_promiscuous(const std::string &ifname, bool on);
 
 // The TAP name for an interface: "nr-" + ifname, cut to fit IFNAMSIZ.
 std::string tap_name_for(const std::string &ifname);

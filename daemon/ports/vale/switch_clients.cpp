@@ -1,8 +1,9 @@
-// switch_table, second half: client registrations of switch ports, and NIC attachments.
+// Client registrations of switch ports: acquire/release (creating an ephemeral port, and its switch,
+// on the fly), their socket-path syncs, STATS rings and PORT_INFO.
 #include "switch_table.hpp"
 
 #include "port.hpp"
-#include "switch_internal.hpp"
+#include "vale_switch.hpp"
 
 #include <rings/region_format.hpp>
 
@@ -18,19 +19,22 @@ sw_port *switch_table::find_port(const port_name &name) const
 }
 
 result<attach_result> switch_table::acquire_port(uint32_t reg_id, pid_t pid, const port_name &name,
-                                                 const proto::regif &req)
+                                                 const ring_request &req)
 {
-    if (name.tx_only || name.rx_only || (req.flags & (proto::regif_tx_only | proto::regif_rx_only)))
-        return error::from(errc::not_supported, "switch ports open both directions: /T and /R are not supported (" +
-                                                    name.str() + ")");
+    if (req.tx_only || req.rx_only)
+        return error::from(errc::not_supported,
+                           "switch ports open both directions: /T and /R are not supported (" + name.str() +
+                               ")");
     if (req.extra_bufs > cfg_.max_extra_bufs)
         return error::from(errc::limit_exceeded, "extra_bufs " + std::to_string(req.extra_bufs) +
-                                                     " exceeds max_extra_bufs " + std::to_string(cfg_.max_extra_bufs));
+                                                     " exceeds max_extra_bufs " +
+                                                     std::to_string(cfg_.max_extra_bufs));
     for (const uint32_t slots : {req.tx_slots, req.rx_slots})
         if (slots != 0 && (slots > cfg_.max_slots || slots < 2 || (slots & (slots - 1)) != 0))
             return error::from(errc::limit_exceeded, "slots " + std::to_string(slots) +
-                                                         " must be a power of two in 2.." + std::to_string(cfg_.max_slots));
-    const bool exclusive = name.exclusive || (req.flags & proto::regif_exclusive);
+                                                         " must be a power of two in 2.." +
+                                                         std::to_string(cfg_.max_slots));
+    const bool exclusive = req.exclusive;
 
     bool made_switch = false;
     vale_switch *s = find(name.base);
@@ -42,7 +46,8 @@ result<attach_result> switch_table::acquire_port(uint32_t reg_id, pid_t pid, con
     if (p && (p->kind == "nic" || p->kind == "host"))
         return error::from(errc::port_busy, name.str() + " is an attached interface (" + p->attachment +
                                                 "), not a port clients can register");
-    if (p && !p->regs.empty() && (exclusive || std::any_of(p->regs.begin(), p->regs.end(), [](auto &r) { return r.exclusive; })))
+    if (p && !p->regs.empty() &&
+        (exclusive || std::any_of(p->regs.begin(), p->regs.end(), [](auto &r) { return r.exclusive; })))
         return error::from(errc::port_busy, name.str() + " is already open" +
                                                 (exclusive ? "" : " exclusively") + " (pid " +
                                                 std::to_string(p->regs.front().pid) + ")");
@@ -70,7 +75,8 @@ result<attach_result> switch_table::acquire_port(uint32_t reg_id, pid_t pid, con
         return e;
     };
     if (!off)
-        return undo(error::from(errc::out_of_buffers, "region " + name.base + ":" + name.port + " metadata area is full"));
+        return undo(error::from(errc::out_of_buffers,
+                                "region " + name.base + ":" + name.port + " metadata area is full"));
     r.if_off = *off;
     uint32_t bufs_head = 0;
     if (req.extra_bufs) {
@@ -81,10 +87,13 @@ result<attach_result> switch_table::acquire_port(uint32_t reg_id, pid_t pid, con
                                                               std::to_string(mem.pool().available()) +
                                                               " free buffers; raise region_buffers"));
         }
-        bufs_head = rings::link_buffers(mem.base(), mem.geometry(), std::span<const uint32_t>(p->bufs).subspan(first));
+        bufs_head = rings::link_buffers(mem.base(), mem.geometry(),
+                                        std::span<const uint32_t>(p->bufs).subspan(first));
     }
-    const rings::if_ring_entry entries[] = {{p->tx.ring_off, p->tx.sync_off, 0, 0}, {p->rx.ring_off, p->rx.sync_off, 0, 0}};
-    rings::init_if(mem.base(), r.if_off, name.base + ":" + name.port, 1, 1, NR_PORT_KIND_DAEMON, entries, bufs_head);
+    const rings::if_ring_entry entries[] = {{p->tx.ring_off, p->tx.sync_off, 0, 0},
+                                            {p->rx.ring_off, p->rx.sync_off, 0, 0}};
+    rings::init_if(mem.base(), r.if_off, name.base + ":" + name.port, 1, 1, NR_PORT_KIND_DAEMON, entries,
+                   bufs_head);
     p->regs.push_back(r);
     mem.add_user();
 
@@ -116,14 +125,15 @@ void switch_table::release_port(uint32_t reg_id, const port_name &name)
         remove_port(*s, p); // also removes a switch made on the fly that has no port left
 }
 
-void switch_table::collect_stats(uint32_t reg_id, const port_name &name, std::vector<proto::stats_ring> &out) const
+void switch_table::collect_stats(uint32_t reg_id, const port_name &name,
+                                 std::vector<ring_counters> &out) const
 {
     const sw_port *p = find_port(name);
     if (!p || std::none_of(p->regs.begin(), p->regs.end(), [&](const auto &r) { return r.reg_id == reg_id; }))
         return;
-    for (const nic_ring *r : {&p->tx, &p->rx}) {
+    for (const served_ring *r : {&p->tx, &p->rx}) {
         auto *sync = reinterpret_cast<nr_sync *>(p->mem->base() + r->sync_off);
-        proto::stats_ring s{};
+        ring_counters s;
         s.dir = r == &p->tx ? NR_RING_DIR_TX : NR_RING_DIR_RX;
         s.num_slots = r->num_slots;
         s.status = rings::load_relaxed(sync->flags.status);
@@ -160,12 +170,14 @@ sync_result switch_table::socket_sync(uint32_t reg_id, const port_name &name, ui
 {
     sw_port *p = find_port(name);
     if (!p || std::none_of(p->regs.begin(), p->regs.end(), [&](const auto &r) { return r.reg_id == reg_id; }))
-        return {errc::not_registered, "registration " + std::to_string(reg_id) + " is not on " + name.str(), 0};
-    if (ring != proto::all_rings && ring != 0)
-        return {errc::bad_ring, name.str() + " has one " + (tx ? "tx" : "rx") + " ring; ring " + std::to_string(ring) +
-                                    " does not exist",
+        return {errc::not_registered, "registration " + std::to_string(reg_id) + " is not on " + name.str(),
                 0};
-    const nic_ring &r = tx ? p->tx : p->rx;
+    if (ring != all_rings && ring != 0)
+        return {errc::bad_ring,
+                name.str() + " has one " + (tx ? "tx" : "rx") + " ring; ring " + std::to_string(ring) +
+                    " does not exist",
+                0};
+    const served_ring &r = tx ? p->tx : p->rx;
     auto *nr = reinterpret_cast<nr_ring *>(p->mem->base() + r.ring_off);
     auto *sync = reinterpret_cast<nr_sync *>(p->mem->base() + r.sync_off);
     rings::store_relaxed(sync->app.cur, rings::load_relaxed(nr->cur));
@@ -177,95 +189,6 @@ sync_result switch_table::socket_sync(uint32_t reg_id, const port_name &name, ui
     if (res.tail < r.num_slots)
         rings::store_relaxed(nr->tail, res.tail);
     return res;
-}
-
-status switch_table::attach_nic(const std::string &sw, const std::string &nic)
-{
-    vale_switch *s = find(sw);
-    if (!s)
-        return no_switch(sw);
-    auto parsed = parse_port_name(nic);
-    if (!parsed || (parsed->role != port_role::nic_all && parsed->role != port_role::nic_host) || parsed->exclusive ||
-        parsed->tx_only || parsed->rx_only)
-        return error::from(errc::bad_port_name, "attach takes netmap:IF or netmap:IF* (NIC, or NIC and host rings), not '" +
-                                                    nic + "'");
-    const bool with_host = parsed->role == port_role::nic_host;
-    const std::string nic_port_name = "netmap:" + parsed->base;
-    const std::string host_port_name = nic_port_name + "^";
-    for (const auto &[name, other] : switches_)
-        for (const auto &p : other->ports())
-            if (p->name == nic_port_name || p->name == host_port_name)
-                return error::from(errc::already_exists, parsed->base + " is already attached to " + name + " (" +
-                                                             p->attachment + ")");
-    auto reg = env_.register_nic(parsed->str() + "/x");
-    if (!reg)
-        return reg.err();
-    const uint32_t reg_id = reg->first;
-    const attach_result &a = reg->second;
-    rings::checked_if ci;
-    const std::string why = rings::check_if_block(a.mem->base(), a.mem->geometry(), a.if_offset, &ci);
-    const uint32_t total = a.tx_rings; // per direction, host included
-    if (!why.empty() || ci.rings.size() != 2u * total || a.fds.size() != 1 + 4u * total ||
-        total < (with_host ? 2u : 1u)) {
-        env_.unregister_nic(reg_id);
-        return error::from(errc::internal, "attach " + nic + ": unexpected registration layout" +
-                                               (why.empty() ? "" : ": " + why));
-    }
-    rings::buffer_limits lim = a.mem->limits();
-    lim.offset_mask = lim.buf_size - 1;
-    uint8_t *base = a.mem->base();
-    auto ring_at = [&](uint32_t i) -> app_ring {
-        app_ring r;
-        r.r = {reinterpret_cast<nr_ring *>(base + ci.rings[i].ring_off),
-               reinterpret_cast<nr_sync *>(base + ci.rings[i].sync_off), ci.rings[i].num_slots};
-        r.kick_fd = a.fds[1 + 2 * i];
-        r.notify_fd = a.fds[2 + 2 * i];
-        return r;
-    };
-    const uint32_t nic_rings = with_host ? total - 1 : total;
-    auto make = [&](const std::string &pname, const char *kind, uint32_t first, uint32_t count) {
-        auto p = std::make_unique<sw_port>();
-        p->name = pname;
-        p->kind = kind;
-        p->attachment = parsed->str();
-        p->nic_reg = reg_id;
-        p->ep.served = false;
-        p->ep.base = base;
-        p->ep.bufs = base + a.mem->geometry().buffers_offset;
-        p->ep.lim = lim;
-        for (uint32_t i = 0; i < count; i++)
-            p->ep.in.push_back(ring_at(total + first + i)); // rx rings follow the tx rings
-        p->ep.out = ring_at(first);
-        return p;
-    };
-    s->stop();
-    s->ports().push_back(make(nic_port_name, "nic", 0, nic_rings));
-    if (with_host)
-        s->ports().push_back(make(host_port_name, "host", nic_rings, 1));
-    s->start(fwd_settings_of(cfg_));
-    return ok_status();
-}
-
-status switch_table::detach_nic(const std::string &sw, const std::string &nic)
-{
-    vale_switch *s = find(sw);
-    if (!s)
-        return no_switch(sw);
-    auto parsed = parse_port_name(nic);
-    if (!parsed)
-        return parsed.err();
-    auto &v = s->ports();
-    uint32_t reg_id = 0;
-    for (const auto &p : v)
-        if ((p->kind == "nic" || p->kind == "host") && parse_port_name(p->attachment)->base == parsed->base)
-            reg_id = p->nic_reg;
-    if (reg_id == 0)
-        return error::from(errc::not_found, nic + " is not attached to " + sw);
-    s->stop();
-    v.erase(std::remove_if(v.begin(), v.end(), [&](const auto &p) { return p->nic_reg == reg_id; }), v.end());
-    s->start(fwd_settings_of(cfg_));
-    env_.unregister_nic(reg_id);
-    return ok_status();
 }
 
 } // namespace netring::netringd

@@ -1,11 +1,11 @@
 #include "switch_table.hpp"
 
 #include "port.hpp"
-#include "switch_internal.hpp"
+#include "vale_switch.hpp"
 
+#include <rings/bits.hpp>
 #include <rings/pipe_sync.hpp>
 #include <rings/region_format.hpp>
-#include <rings/bits.hpp>
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -17,40 +17,24 @@ namespace netring::netringd {
 
 namespace {
 
-
 bool valid_switch_name(const std::string &sw)
 {
     auto parsed = parse_port_name(sw + ":p");
     return parsed && parsed->role == port_role::switch_port && parsed->base == sw;
 }
 
-status reserve_ring(region &mem, nic_ring &r, uint32_t slots, uint16_t dir, std::vector<uint32_t> &bufs,
+status reserve_ring(region &mem, served_ring &r, uint32_t slots, uint16_t dir, std::vector<uint32_t> &bufs,
                     const std::string &what)
 {
-    const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
-    const auto off = mem.meta().reserve(ring_bytes + sizeof(nr_sync));
-    if (!off)
-        return error::from(errc::out_of_buffers, what + ": region metadata area is full; raise region_meta_bytes");
-    r.ring_off = *off;
-    r.sync_off = *off + ring_bytes;
-    r.meta_bytes = ring_bytes + sizeof(nr_sync);
-    r.num_slots = slots;
-    r.kick.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    r.notify.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    if (!r.kick.valid() || !r.notify.valid())
-        return error::from_errno(errno, "eventfd for " + what);
+    if (auto s = served_ring_reserve(mem, r, slots, what); !s)
+        return s;
     const size_t first = bufs.size();
     if (!mem.pool().take(slots, bufs))
-        return error::from(errc::out_of_buffers, what + ": region has " + std::to_string(mem.pool().available()) +
+        return error::from(errc::out_of_buffers, what + ": region has " +
+                                                     std::to_string(mem.pool().available()) +
                                                      " free buffers, a ring of " + std::to_string(slots) +
                                                      " slots needs as many; raise region_buffers");
-    rings::init_ring(mem.base(), r.ring_off, mem.geometry(), slots, 0, dir, std::span<const uint32_t>(bufs).subspan(first));
-    rings::init_sync(mem.base(), r.sync_off);
-    auto *ring = reinterpret_cast<nr_ring *>(mem.base() + r.ring_off);
-    auto *sync = reinterpret_cast<nr_sync *>(mem.base() + r.sync_off);
-    r.hwtail = dir == NR_RING_DIR_TX ? slots - 1 : 0;
-    ring->tail = r.hwtail;
-    sync->kern.hwtail = r.hwtail;
+    served_ring_format(mem, r, 0, dir, std::span<const uint32_t>(bufs).subspan(first), false);
     return ok_status();
 }
 
@@ -80,7 +64,8 @@ vale_switch *switch_table::find(const std::string &sw) const
 status switch_table::create_switch(const std::string &sw)
 {
     if (!valid_switch_name(sw))
-        return error::from(errc::bad_port_name, "'" + sw + "' is not a switch name (vale followed by letters/digits)");
+        return error::from(errc::bad_port_name,
+                           "'" + sw + "' is not a switch name (vale followed by letters/digits)");
     if (vale_switch *s = find(sw)) {
         if (s->persistent())
             return error::from(errc::already_exists, "switch " + sw + " already exists");
@@ -98,13 +83,15 @@ status switch_table::destroy_switch(const std::string &sw)
         return no_switch(sw);
     if (!s->ports().empty())
         return error::from(errc::port_busy, "switch " + sw + " has " + std::to_string(s->ports().size()) +
-                                                " port" + (s->ports().size() == 1 ? "" : "s") + "; delete or detach them first");
+                                                " port" + (s->ports().size() == 1 ? "" : "s") +
+                                                "; delete or detach them first");
     switches_.erase(sw);
     return ok_status();
 }
 
-result<sw_port *> switch_table::make_client_port(vale_switch &s, const std::string &port, const std::string &kind,
-                                                 uint32_t tx_slots, uint32_t rx_slots)
+result<sw_port *> switch_table::make_client_port(vale_switch &s, const std::string &port,
+                                                 const std::string &kind, uint32_t tx_slots,
+                                                 uint32_t rx_slots)
 {
     const std::string full = s.name() + ":" + port;
     auto p = std::make_unique<sw_port>();
@@ -114,9 +101,13 @@ result<sw_port *> switch_table::make_client_port(vale_switch &s, const std::stri
     if (!mem)
         return mem.err();
     p->mem = std::move(mem.value());
-    if (auto st = reserve_ring(*p->mem, p->tx, tx_slots ? tx_slots : cfg_.default_slots, NR_RING_DIR_TX, p->bufs, full); !st)
+    if (auto st = reserve_ring(*p->mem, p->tx, tx_slots ? tx_slots : cfg_.default_slots, NR_RING_DIR_TX,
+                               p->bufs, full);
+        !st)
         return st.err();
-    if (auto st = reserve_ring(*p->mem, p->rx, rx_slots ? rx_slots : cfg_.default_slots, NR_RING_DIR_RX, p->bufs, full); !st)
+    if (auto st = reserve_ring(*p->mem, p->rx, rx_slots ? rx_slots : cfg_.default_slots, NR_RING_DIR_RX,
+                               p->bufs, full);
+        !st)
         return st.err();
     p->ep.served = true;
     p->ep.base = p->mem->base();
@@ -169,10 +160,12 @@ status switch_table::delete_port(const std::string &sw, const std::string &port)
     if (!p)
         return error::from(errc::not_found, "switch " + sw + " has no port " + port);
     if (p->kind == "nic" || p->kind == "host")
-        return error::from(errc::port_busy, "port " + port + " is an attached interface; detach " + p->attachment);
+        return error::from(errc::port_busy,
+                           "port " + port + " is an attached interface; detach " + p->attachment);
     if (!p->regs.empty())
-        return error::from(errc::port_busy, "port " + sw + ":" + port + " has " + std::to_string(p->regs.size()) +
-                                                " registration" + (p->regs.size() == 1 ? "" : "s"));
+        return error::from(errc::port_busy, "port " + sw + ":" + port + " has " +
+                                                std::to_string(p->regs.size()) + " registration" +
+                                                (p->regs.size() == 1 ? "" : "s"));
     remove_port(*s, p);
     return ok_status();
 }

@@ -1,15 +1,16 @@
-#include "nic.hpp"
+#include "nic_port.hpp"
+#include "nic_sysfs.hpp"
 
-#include "../numa_place.hpp"
+#include "numa_place.hpp"
 
+#include <rings/bits.hpp>
 #include <rings/pipe_sync.hpp>
 #include <rings/region_format.hpp>
-#include <rings/bits.hpp>
 
 #include <net/if.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/eventfd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -24,19 +25,21 @@ error limit(const std::string &what) { return error::from(errc::limit_exceeded, 
 
 } // namespace
 
-status nic_port::check_request(const port_name &name, const proto::regif &req) const
+status nic_port::check_request(const port_name &name, const ring_request &req) const
 {
-    if (name.tx_only || name.rx_only || (req.flags & (proto::regif_tx_only | proto::regif_rx_only)))
-        return error::from(errc::not_supported, "NIC ports open both directions: /T and /R are not supported (" +
-                                                    name.str() + ")");
+    if (req.tx_only || req.rx_only)
+        return error::from(errc::not_supported,
+                           "NIC ports open both directions: /T and /R are not supported (" + name.str() +
+                               ")");
     for (const uint32_t slots : {req.tx_slots, req.rx_slots}) {
         if (slots == 0)
             continue;
         if (slots > cfg_.max_slots)
-            return limit("slots " + std::to_string(slots) + " exceed max_slots " + std::to_string(cfg_.max_slots));
+            return limit("slots " + std::to_string(slots) + " exceed max_slots " +
+                         std::to_string(cfg_.max_slots));
         if (slots < 64 || !rings::is_pow2(slots))
-            return limit("NIC rings take a power of two of slots in 64.." + std::to_string(cfg_.max_slots) + ", not " +
-                         std::to_string(slots));
+            return limit("NIC rings take a power of two of slots in 64.." + std::to_string(cfg_.max_slots) +
+                         ", not " + std::to_string(slots));
     }
     if (req.extra_bufs > cfg_.max_extra_bufs)
         return limit("extra_bufs " + std::to_string(req.extra_bufs) + " exceeds max_extra_bufs " +
@@ -44,7 +47,7 @@ status nic_port::check_request(const port_name &name, const proto::regif &req) c
     return ok_status();
 }
 
-result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &name, const proto::regif &req)
+result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &name, const ring_request &req)
 {
     if (auto s = check_request(name, req); !s)
         return s.err();
@@ -55,7 +58,7 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
     auto wanted = queues_for(name);
     if (!wanted)
         return wanted.err();
-    const bool exclusive = name.exclusive || (req.flags & proto::regif_exclusive);
+    const bool exclusive = req.exclusive;
     for (const uint32_t q : *wanted) {
         const nic_queue *qu = q < queues_.size() ? queues_[q].get() : nullptr;
         if (qu && (qu->exclusive || exclusive))
@@ -90,7 +93,7 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
     std::vector<rings::if_ring_entry> entries;
     for (const bool tx : {true, false}) {
         for (const uint32_t q : reg.queues) {
-            const nic_ring &r = tx ? queues_[q]->tx : queues_[q]->rx;
+            const served_ring &r = tx ? queues_[q]->tx : queues_[q]->rx;
             entries.push_back({r.ring_off, r.sync_off, 0, 0});
         }
     }
@@ -102,7 +105,8 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
         for (const uint32_t f : fresh)
             unbind_queue(f);
         restart_worker();
-        return error::from(errc::out_of_buffers, "region " + region_name_ + " metadata area is full; raise region_meta_bytes");
+        return error::from(errc::out_of_buffers,
+                           "region " + region_name_ + " metadata area is full; raise region_meta_bytes");
     }
     reg.if_off = *off;
     uint32_t bufs_head = 0;
@@ -123,8 +127,8 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
     uint8_t *base = mem_->base();
     // init_if places the extension after as many ring_ofs[] entries as its counts add up to, so it
     // gets NIC + host rings; the split between the two is set afterwards, keeping the sum.
-    rings::init_if(base, reg.if_off, ifname_, nic_rings + host_rings, nic_rings + host_rings, NR_PORT_KIND_DAEMON,
-                   entries, bufs_head);
+    rings::init_if(base, reg.if_off, ifname_, nic_rings + host_rings, nic_rings + host_rings,
+                   NR_PORT_KIND_DAEMON, entries, bufs_head);
     auto *nifp = reinterpret_cast<nr_if *>(base + reg.if_off);
     nifp->ni_tx_rings = nifp->ni_rx_rings = nic_rings;
     nifp->ni_host_tx_rings = nifp->ni_host_rx_rings = host_rings;
@@ -147,7 +151,7 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
     a.fds.push_back(mem_->fd());
     for (const bool tx : {true, false}) {
         for (const uint32_t q : reg.queues) {
-            const nic_ring &r = tx ? queues_[q]->tx : queues_[q]->rx;
+            const served_ring &r = tx ? queues_[q]->tx : queues_[q]->rx;
             a.fds.push_back(r.kick.get());
             a.fds.push_back(r.notify.get());
         }
@@ -158,7 +162,8 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
 
 bool nic_port::detach(uint32_t reg_id)
 {
-    const auto it = std::find_if(regs_.begin(), regs_.end(), [&](const registration &r) { return r.reg_id == reg_id; });
+    const auto it =
+        std::find_if(regs_.begin(), regs_.end(), [&](const registration &r) { return r.reg_id == reg_id; });
     if (it != regs_.end()) {
         worker_.stop();
         for (const uint32_t q : it->queues) {
@@ -206,21 +211,23 @@ const nic_port::registration *nic_port::find(uint32_t reg_id) const
 
 // The socket path: publish what the application wrote in its ring and wake the worker. The worker
 // does the checking and the I/O; the reply carries the tail as it stands.
-sync_result nic_port::socket_sync(uint32_t reg_id, uint32_t ring, bool tx)
+sync_result nic_port::sync(uint32_t reg_id, ring_dir dir, uint32_t ring)
 {
+    const bool tx = dir == ring_dir::tx;
     const registration *reg = find(reg_id);
     if (!reg)
         return {errc::not_registered, "registration " + std::to_string(reg_id) + " is not on " + key_, 0};
     const size_t n = reg->queues.size();
-    if (ring != proto::all_rings && ring >= n)
-        return {errc::bad_ring, "netmap:" + ifname_ + " registration has " + std::to_string(n) + (tx ? " tx" : " rx") +
-                                    " rings; ring " + std::to_string(ring) + " does not exist",
+    if (ring != all_rings && ring >= n)
+        return {errc::bad_ring,
+                "netmap:" + ifname_ + " registration has " + std::to_string(n) + (tx ? " tx" : " rx") +
+                    " rings; ring " + std::to_string(ring) + " does not exist",
                 0};
     sync_result res;
     uint8_t *base = mem_->base();
-    for (size_t i = ring == proto::all_rings ? 0 : ring; i < (ring == proto::all_rings ? n : ring + 1); i++) {
+    for (size_t i = ring == all_rings ? 0 : ring; i < (ring == all_rings ? n : ring + 1); i++) {
         const nic_queue &qu = *queues_[reg->queues[i]];
-        const nic_ring &r = tx ? qu.tx : qu.rx;
+        const served_ring &r = tx ? qu.tx : qu.rx;
         auto *nr = reinterpret_cast<nr_ring *>(base + r.ring_off);
         auto *sync = reinterpret_cast<nr_sync *>(base + r.sync_off);
         rings::store_relaxed(sync->app.cur, rings::load_relaxed(nr->cur));
@@ -235,9 +242,6 @@ sync_result nic_port::socket_sync(uint32_t reg_id, uint32_t ring, bool tx)
     return res;
 }
 
-sync_result nic_port::txsync(uint32_t reg_id, uint32_t ring) { return socket_sync(reg_id, ring, true); }
-sync_result nic_port::rxsync(uint32_t reg_id, uint32_t ring) { return socket_sync(reg_id, ring, false); }
-
 port_details nic_port::info(const port_name &name) const
 {
     port_details d;
@@ -247,8 +251,8 @@ port_details nic_port::info(const port_name &name) const
     describe_interface(ifname_, d.nic); // also counts the queues before anything is bound
     const uint32_t hw = hw_queues_ ? hw_queues_ : std::max(1u, d.nic.hw_queues);
     const uint32_t rings = name.role == port_role::nic_ring || name.role == port_role::host ? 1
-                     : name.role == port_role::nic_host                              ? hw + 1
-                                                                                     : hw;
+                           : name.role == port_role::nic_host                               ? hw + 1
+                                                                                            : hw;
     d.tx_rings = d.rx_rings = rings;
     d.tx_slots = d.rx_slots = cfg_.default_slots;
     for (const auto &q : queues_)
@@ -277,7 +281,7 @@ port_details nic_port::info(const port_name &name) const
     return d;
 }
 
-void nic_port::collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const
+void nic_port::collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const
 {
     const registration *reg = find(reg_id);
     if (!reg)
@@ -286,9 +290,9 @@ void nic_port::collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &ou
     for (const bool tx : {true, false}) {
         for (const uint32_t q : reg->queues) {
             const nic_queue &qu = *queues_[q];
-            const nic_ring &r = tx ? qu.tx : qu.rx;
+            const served_ring &r = tx ? qu.tx : qu.rx;
             auto *sync = reinterpret_cast<nr_sync *>(const_cast<uint8_t *>(base) + r.sync_off);
-            proto::stats_ring s{};
+            ring_counters s;
             s.dir = tx ? NR_RING_DIR_TX : NR_RING_DIR_RX;
             s.ringid = static_cast<uint16_t>(q);
             s.num_slots = r.num_slots;
@@ -306,5 +310,9 @@ void nic_port::collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &ou
     }
 }
 
-} // namespace netring::netringd
+status nic_port::configure(const port_name &, const port_setting &s)
+{
+    return set_promiscuous(ifname_, s.promiscuous);
+}
 
+} // namespace netring::netringd

@@ -1,17 +1,19 @@
-// nic_port, first half: what the interface is, the region's buffers, binding and unbinding queues,
-// choosing AF_XDP or AF_PACKET. The port interface (attach, detach, sync, info) is in nic.cpp.
-#include "nic.hpp"
+// The NIC port's queues: binding a queue (its rings, buffers and I/O, all or nothing) and
+// unbinding it, the buffers the port owns, the worker restarted around every change, and the
+// choice of AF_XDP or AF_PACKET made by the first queue. nic_port.cpp has the port interface.
+#include "nic_port.hpp"
+#include "nic_sysfs.hpp"
 
-#include "../numa_place.hpp"
+#include "numa_place.hpp"
 
+#include <rings/bits.hpp>
 #include <rings/pipe_sync.hpp>
 #include <rings/region_format.hpp>
-#include <rings/bits.hpp>
 
 #include <net/if.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/eventfd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -26,94 +28,11 @@ namespace {
 // that many region buffers: 8 MiB per queue at 2 KiB).
 constexpr uint32_t xsk_min_ring = 4096;
 
-
-std::string read_sysfs(const std::string &ifname, const char *leaf)
-{
-    std::ifstream f("/sys/class/net/" + ifname + "/" + leaf);
-    std::string s;
-    std::getline(f, s);
-    return s;
-}
-
-// rx-N directories under /sys/class/net/IF/queues: the queues an XSK can bind to.
-uint32_t count_rx_queues(const std::string &ifname)
-{
-    std::error_code ec;
-    uint32_t n = 0;
-    for (const auto &e : std::filesystem::directory_iterator("/sys/class/net/" + ifname + "/queues", ec))
-        if (e.path().filename().string().rfind("rx-", 0) == 0)
-            n++;
-    return n ? n : 1;
-}
-
-bool parse_mac(const std::string &s, uint8_t (&out)[6])
-{
-    unsigned v[6];
-    if (std::sscanf(s.c_str(), "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) != 6)
-        return false;
-    for (int i = 0; i < 6; i++)
-        out[i] = static_cast<uint8_t>(v[i]);
-    return true;
-}
-
-
-uint64_t sysfs_number(const std::string &ifname, const char *leaf, uint64_t fallback = 0)
-{
-    const std::string s = read_sysfs(ifname, leaf);
-    if (s.empty())
-        return fallback;
-    char *end = nullptr;
-    const long long v = std::strtoll(s.c_str(), &end, 0);
-    return end == s.c_str() || v < 0 ? fallback : static_cast<uint64_t>(v);
-}
-
 } // namespace
-
-// The interface as the kernel shows it now: link, speed, flags, counters.
-void describe_interface(const std::string &ifname, nic_details &d)
-{
-    if (::if_nametoindex(ifname.c_str()) == 0)
-        return;
-    d.present = true;
-    d.link_up = read_sysfs(ifname, "operstate") == "up";
-    const std::string speed = read_sysfs(ifname, "speed"); // "-1" or unreadable (EINVAL) when unknown
-    d.speed_mbps = speed.empty() || speed[0] == '-' ? 0 : static_cast<uint32_t>(std::strtoul(speed.c_str(), nullptr, 10));
-    d.mtu = static_cast<uint32_t>(sysfs_number(ifname, "mtu"));
-    d.promisc = (sysfs_number(ifname, "flags") & IFF_PROMISC) != 0;
-    const std::string node = read_sysfs(ifname, "device/numa_node");
-    d.numa_node = node.empty() ? -1 : static_cast<int32_t>(std::strtol(node.c_str(), nullptr, 10));
-    d.hw_queues = count_rx_queues(ifname);
-    parse_mac(read_sysfs(ifname, "address"), d.mac);
-    d.rx_packets = sysfs_number(ifname, "statistics/rx_packets");
-    d.tx_packets = sysfs_number(ifname, "statistics/tx_packets");
-    d.rx_bytes = sysfs_number(ifname, "statistics/rx_bytes");
-    d.tx_bytes = sysfs_number(ifname, "statistics/tx_bytes");
-    d.rx_dropped = sysfs_number(ifname, "statistics/rx_dropped");
-    d.tx_dropped = sysfs_number(ifname, "statistics/tx_dropped");
-}
-
-status set_promiscuous(const std::string &ifname, bool on)
-{
-    if (ifname.size() >= IFNAMSIZ)
-        return error::from(errc::bad_port_name, "interface name too long: " + ifname);
-    unique_fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    if (!s.valid())
-        return error::from_errno(errno, "socket for interface flags");
-    ifreq ifr{};
-    std::memcpy(ifr.ifr_name, ifname.c_str(), ifname.size());
-    if (::ioctl(s.get(), SIOCGIFFLAGS, &ifr) < 0)
-        return errno == ENODEV ? error::from(errc::bad_port_name, ifname + ": no such interface in netringd's namespace")
-                               : error::from_errno(errno, "SIOCGIFFLAGS " + ifname);
-    ifr.ifr_flags = static_cast<short>(on ? (ifr.ifr_flags | IFF_PROMISC) : (ifr.ifr_flags & ~IFF_PROMISC));
-    if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) < 0)
-        return error::from_errno(errno, "SIOCSIFFLAGS " + ifname);
-    return ok_status();
-}
 
 nic_port::nic_port(const port_name &name, const config &cfg)
     : cfg_(cfg), ifname_(name.base), key_("nic:" + name.base), region_name_("nic:" + name.base)
-{
-}
+{}
 
 nic_port::~nic_port()
 {
@@ -161,13 +80,12 @@ void nic_port::give_bufs(std::span<const uint32_t> bufs)
 // What the interface is: index, queue count, MAC and MTU, read once when the port is created.
 status nic_port::probe()
 {
-    if (::if_nametoindex(ifname_.c_str()) == 0)
-        return error::from(errc::bad_port_name, "netmap:" + ifname_ + ": no such interface in netringd's namespace");
-    hw_queues_ = count_rx_queues(ifname_);
-    if (!parse_mac(read_sysfs(ifname_, "address"), mac_))
-        return error::from(errc::internal, "cannot read the MAC address of " + ifname_);
-    const std::string mtu = read_sysfs(ifname_, "mtu");
-    mtu_ = mtu.empty() ? 1500 : static_cast<uint32_t>(std::stoul(mtu));
+    auto facts = probe_interface(ifname_);
+    if (!facts)
+        return facts.err();
+    hw_queues_ = facts->hw_queues;
+    std::memcpy(mac_, facts->mac, sizeof mac_);
+    mtu_ = facts->mtu;
     return ok_status();
 }
 
@@ -184,8 +102,9 @@ result<std::vector<uint32_t>> nic_port::queues_for(const port_name &name) const
     switch (name.role) {
     case port_role::nic_ring:
         if (name.ring >= hw_queues_)
-            return error::from(errc::bad_ring, name.str() + ": " + ifname_ + " has " + std::to_string(hw_queues_) +
-                                                   " queue" + (hw_queues_ == 1 ? "" : "s") +
+            return error::from(errc::bad_ring, name.str() + ": " + ifname_ + " has " +
+                                                   std::to_string(hw_queues_) + " queue" +
+                                                   (hw_queues_ == 1 ? "" : "s") +
                                                    (mode_ == nic_mode::afpacket ? " in AF_PACKET mode" : ""));
         qs.push_back(name.ring);
         break;
@@ -202,55 +121,31 @@ result<std::vector<uint32_t>> nic_port::queues_for(const port_name &name) const
     return qs;
 }
 
-status nic_port::reserve_ring(nic_ring &r, uint32_t slots, uint16_t ringid, uint16_t dir, std::vector<uint32_t> &bufs)
+status nic_port::reserve_ring(served_ring &r, uint32_t slots, uint16_t ringid, uint16_t dir,
+                              std::vector<uint32_t> &bufs)
 {
-    const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
-    const auto off = mem_->meta().reserve(ring_bytes + sizeof(nr_sync));
-    if (!off)
-        return error::from(errc::out_of_buffers, "region " + region_name_ + " metadata area has " +
-                                                     std::to_string(mem_->meta().free_bytes()) +
-                                                     " bytes free, too few for a ring of " + std::to_string(slots) +
-                                                     " slots; raise region_meta_bytes");
-    r.ring_off = *off;
-    r.sync_off = *off + ring_bytes;
-    r.meta_bytes = ring_bytes + sizeof(nr_sync);
-    r.num_slots = slots;
-    r.kick.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    r.notify.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-    if (!r.kick.valid() || !r.notify.valid())
-        return error::from_errno(errno, "eventfd for " + ifname_);
+    if (auto s = served_ring_reserve(*mem_, r, slots, region_name_); !s)
+        return s;
     const size_t first = bufs.size();
     if (!take_bufs(slots, bufs))
         return error::from(errc::out_of_buffers, "region " + region_name_ + " has " +
                                                      std::to_string(mem_->pool().available()) +
                                                      " free buffers, a ring of " + std::to_string(slots) +
                                                      " slots needs as many; raise region_buffers");
-    uint8_t *base = mem_->base();
-    rings::init_ring(base, r.ring_off, mem_->geometry(), slots, ringid, dir,
-                     std::span<const uint32_t>(bufs).subspan(first));
-    rings::init_sync(base, r.sync_off);
     // Received frames may start past the buffer's beginning (AF_XDP copy mode: +256).
-    auto *ring = reinterpret_cast<nr_ring *>(base + r.ring_off);
-    ring->offset_mask = mem_->geometry().buf_size - 1;
-    auto *sync = reinterpret_cast<nr_sync *>(base + r.sync_off);
-    r.hwcur = r.reclaim = 0;
-    r.hwtail = dir == NR_RING_DIR_TX ? slots - 1 : 0;
-    ring->head = ring->cur = 0;
-    ring->tail = r.hwtail;
-    sync->kern.hwcur = 0;
-    sync->kern.hwtail = r.hwtail;
+    served_ring_format(*mem_, r, ringid, dir, std::span<const uint32_t>(bufs).subspan(first), true);
     return ok_status();
 }
 
-void nic_port::release_ring(nic_ring &r)
+void nic_port::release_ring(served_ring &r)
 {
     if (r.meta_bytes)
         mem_->meta().release(r.ring_off, r.meta_bytes);
-    r = nic_ring{};
+    r = served_ring{};
 }
 
 // Rings, buffers and I/O of queue q, all or nothing.
-status nic_port::bind_queue(uint32_t q, const proto::regif &req)
+status nic_port::bind_queue(uint32_t q, const ring_request &req)
 {
     std::vector<uint32_t> taken;
     auto qu = std::make_unique<nic_queue>();
@@ -283,8 +178,9 @@ status nic_port::bind_queue(uint32_t q, const proto::regif &req)
         // the netmap ring's size: they absorb what arrives while the worker waits for a CPU.
         const uint32_t xsk_ring = std::max(rx_slots, xsk_min_ring);
         if (!take_bufs(xsk_ring, taken))
-            return undo(error::from(errc::out_of_buffers, "region " + region_name_ + " has too few free buffers for " +
-                                                              ifname_ + " queue " + std::to_string(q) +
+            return undo(error::from(errc::out_of_buffers, "region " + region_name_ +
+                                                              " has too few free buffers for " + ifname_ +
+                                                              " queue " + std::to_string(q) +
                                                               "'s fill ring; raise region_buffers"));
         io = open_afxdp_queue(ifname_, q, mem, std::span<const uint32_t>(taken).subspan(first), xsk_ring);
     }
@@ -313,14 +209,14 @@ void nic_port::unbind_queue(uint32_t q)
     std::vector<uint32_t> back;
     qu->io->held_buffers(back);
     qu->io.reset();
-    for (const nic_ring *r : {&qu->tx, &qu->rx}) {
+    for (const served_ring *r : {&qu->tx, &qu->rx}) {
         const auto *ring = reinterpret_cast<const nr_ring *>(mem_->base() + r->ring_off);
         for (uint32_t i = 0; i < r->num_slots; i++)
             back.push_back(rings::load_relaxed(const_cast<nr_slot &>(ring->slot[i]).buf_idx));
     }
     give_bufs(back);
     // The application may still have the rings mapped: tell it they are gone before they are reused.
-    for (nic_ring *r : {&qu->tx, &qu->rx}) {
+    for (served_ring *r : {&qu->tx, &qu->rx}) {
         rings::mark_peer_gone({reinterpret_cast<nr_ring *>(mem_->base() + r->ring_off),
                                reinterpret_cast<nr_sync *>(mem_->base() + r->sync_off), r->num_slots});
         release_ring(*r);
@@ -369,8 +265,8 @@ status nic_port::choose_mode(const port_name &name)
             return ok_status();
         }
         if (cfg_.nic == nic_mode::afxdp)
-            return error::from(errc::not_supported, "cannot attach the XDP program to " + ifname_ + " (nic_mode afxdp): " +
-                                                        prog.err().message);
+            return error::from(errc::not_supported, "cannot attach the XDP program to " + ifname_ +
+                                                        " (nic_mode afxdp): " + prog.err().message);
         fallback_reason_ = prog.err().message;
     }
     mode_ = nic_mode::afpacket;

@@ -1,7 +1,7 @@
-#include "pipe.hpp"
+#include "pipe_port.hpp"
 
-#include <rings/region_format.hpp>
 #include <rings/bits.hpp>
+#include <rings/region_format.hpp>
 
 #include <sys/eventfd.h>
 
@@ -10,7 +10,6 @@
 
 namespace netring::netringd {
 namespace {
-
 
 error limit(const std::string &what) { return error::from(errc::limit_exceeded, what); }
 
@@ -52,11 +51,11 @@ rings::ring_ref pipe_port::ref(const ring_rec &r) const
             r.num_slots};
 }
 
-status pipe_port::check_request(const port_name &name, const proto::regif &req) const
+status pipe_port::check_request(const port_name &name, const ring_request &req) const
 {
-    if (name.tx_only || name.rx_only || (req.flags & (proto::regif_tx_only | proto::regif_rx_only)))
-        return error::from(errc::not_supported, "pipes carry both directions: /T and /R are not supported (" +
-                                                    name.str() + ")");
+    if (req.tx_only || req.rx_only)
+        return error::from(errc::not_supported,
+                           "pipes carry both directions: /T and /R are not supported (" + name.str() + ")");
     const struct {
         const char *what;
         uint32_t v;
@@ -88,9 +87,10 @@ status pipe_port::reserve_ring(ring_rec &r, uint32_t slots)
     const uint64_t bytes = ring_bytes + sizeof(nr_sync);
     const auto off = mem_->meta().reserve(bytes);
     if (!off)
-        return error::from(errc::out_of_buffers, "region " + parent_ + " metadata area has " +
-                                                     std::to_string(mem_->meta().free_bytes()) +
-                                                     " bytes free, too few for this pipe; raise region_meta_bytes");
+        return error::from(errc::out_of_buffers,
+                           "region " + parent_ + " metadata area has " +
+                               std::to_string(mem_->meta().free_bytes()) +
+                               " bytes free, too few for this pipe; raise region_meta_bytes");
     r.ring_off = *off;
     r.sync_off = *off + ring_bytes;
     r.meta_bytes = bytes;
@@ -100,7 +100,7 @@ status pipe_port::reserve_ring(ring_rec &r, uint32_t slots)
 
 // Allocates everything the pipe needs, all or nothing: on failure release_all() undoes the part
 // that was done, and the caller destroys the pipe.
-status pipe_port::create(const reg_context &ctx, int creator, const proto::regif &req)
+status pipe_port::create(const reg_context &ctx, int creator, const ring_request &req)
 {
     dirs_[creator] = {std::max(1u, req.tx_rings), req.tx_slots ? req.tx_slots : cfg_.default_slots};
     dirs_[1 - creator] = {std::max(1u, req.rx_rings), req.rx_slots ? req.rx_slots : cfg_.default_slots};
@@ -115,8 +115,8 @@ status pipe_port::create(const reg_context &ctx, int creator, const proto::regif
     if (needed > mem_->pool().available())
         return error::from(errc::out_of_buffers, "region " + parent_ + " has " +
                                                      std::to_string(mem_->pool().available()) +
-                                                     " free buffers, this pipe needs " + std::to_string(needed) +
-                                                     "; raise region_buffers");
+                                                     " free buffers, this pipe needs " +
+                                                     std::to_string(needed) + "; raise region_buffers");
 
     // A end: tx is direction 0, rx direction 1; B end the other way round.
     for (int e = 0; e < 2; e++) {
@@ -139,7 +139,8 @@ status pipe_port::create(const reg_context &ctx, int creator, const proto::regif
         const auto off = mem_->meta().reserve(e.if_bytes);
         if (!off) {
             e.if_bytes = 0;
-            return error::from(errc::out_of_buffers, "region " + parent_ + " metadata area is full; raise region_meta_bytes");
+            return error::from(errc::out_of_buffers,
+                               "region " + parent_ + " metadata area is full; raise region_meta_bytes");
         }
         e.if_off = *off;
     }
@@ -171,11 +172,14 @@ status pipe_port::create(const reg_context &ctx, int creator, const proto::regif
         const end_rec &peer = ends_[1 - e];
         std::vector<rings::if_ring_entry> entries;
         for (size_t i = 0; i < me.tx.size(); i++)
-            entries.push_back({me.tx[i].ring_off, me.tx[i].sync_off, peer.rx[i].ring_off, peer.rx[i].sync_off});
+            entries.push_back(
+                {me.tx[i].ring_off, me.tx[i].sync_off, peer.rx[i].ring_off, peer.rx[i].sync_off});
         for (size_t i = 0; i < me.rx.size(); i++)
-            entries.push_back({me.rx[i].ring_off, me.rx[i].sync_off, peer.tx[i].ring_off, peer.tx[i].sync_off});
-        rings::init_if(base, me.if_off, std::string_view(me.name).substr(7), static_cast<uint32_t>(me.tx.size()),
-                       static_cast<uint32_t>(me.rx.size()), NR_PORT_KIND_PIPE, entries, 0);
+            entries.push_back(
+                {me.rx[i].ring_off, me.rx[i].sync_off, peer.tx[i].ring_off, peer.tx[i].sync_off});
+        rings::init_if(base, me.if_off, std::string_view(me.name).substr(7),
+                       static_cast<uint32_t>(me.tx.size()), static_cast<uint32_t>(me.rx.size()),
+                       NR_PORT_KIND_PIPE, entries, 0);
     }
     return ok_status();
 }
@@ -200,14 +204,16 @@ void pipe_port::release_all()
     mem_.reset();
 }
 
-result<attach_result> pipe_port::attach(const reg_context &ctx, const port_name &name, const proto::regif &req)
+result<attach_result> pipe_port::attach(const reg_context &ctx, const port_name &name,
+                                        const ring_request &req)
 {
     const int e = end_of(name);
     end_rec &me = ends_[e];
     if (auto s = check_request(name, req); !s)
         return s.err();
     if (me.open)
-        return error::from(errc::port_busy, me.name + " is already open (pid " + std::to_string(me.pid) + ")");
+        return error::from(errc::port_busy,
+                           me.name + " is already open (pid " + std::to_string(me.pid) + ")");
     if (broken_)
         return error::from(errc::port_busy, "pipe is closing: the other end is still open");
     if (!mem_) {
@@ -221,19 +227,19 @@ result<attach_result> pipe_port::attach(const reg_context &ctx, const port_name 
     if (req.extra_bufs) {
         const size_t before = bufs_.size();
         if (!mem_->pool().take(req.extra_bufs, bufs_))
-            return error::from(errc::out_of_buffers, "region " + parent_ + " has " +
-                                                         std::to_string(mem_->pool().available()) +
-                                                         " free buffers, this registration needs " +
-                                                         std::to_string(req.extra_bufs) +
-                                                         " extra buffers; raise region_buffers");
-        head = rings::link_buffers(mem_->base(), mem_->geometry(), std::span<const uint32_t>(bufs_).subspan(before));
+            return error::from(errc::out_of_buffers,
+                               "region " + parent_ + " has " + std::to_string(mem_->pool().available()) +
+                                   " free buffers, this registration needs " +
+                                   std::to_string(req.extra_bufs) + " extra buffers; raise region_buffers");
+        head = rings::link_buffers(mem_->base(), mem_->geometry(),
+                                   std::span<const uint32_t>(bufs_).subspan(before));
     }
     rings::store_relaxed(reinterpret_cast<nr_if *>(mem_->base() + me.if_off)->ni_bufs_head, head);
 
     me.open = true;
     me.reg_id = ctx.reg_id;
     me.pid = ctx.pid;
-    me.exclusive = name.exclusive || (req.flags & proto::regif_exclusive);
+    me.exclusive = req.exclusive;
     me.extra_bufs = req.extra_bufs;
     mem_->add_user(); // partner: drop_user in detach
 
@@ -287,19 +293,20 @@ sync_result pipe_port::sync_one(end_rec &e, bool tx, uint32_t ring)
     std::vector<ring_rec> &partners = tx ? peer.rx : peer.tx;
     const rings::buffer_limits lim = mem_->limits();
     const char *dir = tx ? "tx" : "rx";
-    if (ring != proto::all_rings && ring >= own.size()) {
+    if (ring != all_rings && ring >= own.size()) {
         return {errc::bad_ring,
-                e.name + " has " + std::to_string(own.size()) + " " + dir + " ring" + (own.size() == 1 ? "" : "s") +
-                    "; ring " + std::to_string(ring) + " does not exist",
+                e.name + " has " + std::to_string(own.size()) + " " + dir + " ring" +
+                    (own.size() == 1 ? "" : "s") + "; ring " + std::to_string(ring) + " does not exist",
                 0};
     }
-    const size_t first = ring == proto::all_rings ? 0 : ring;
-    const size_t last = ring == proto::all_rings ? own.size() : ring + 1;
+    const size_t first = ring == all_rings ? 0 : ring;
+    const size_t last = ring == all_rings ? own.size() : ring + 1;
     sync_result res;
     for (size_t i = first; i < last; i++) {
         const rings::ring_ref me = ref(own[i]);
         const rings::ring_ref other = ref(partners[i]);
-        const rings::sync_outcome o = tx ? rings::pipe_txsync(me, other, lim) : rings::pipe_rxsync(me, other, lim);
+        const rings::sync_outcome o =
+            tx ? rings::pipe_txsync(me, other, lim) : rings::pipe_rxsync(me, other, lim);
         if (o.kick)
             notify(partners[i].notify); // this ring's kick eventfd
         if (!o.ok() && res.ok()) {
@@ -307,26 +314,18 @@ sync_result pipe_port::sync_one(end_rec &e, bool tx, uint32_t ring)
             const std::string ring_name = e.name + " " + dir + " ring " + std::to_string(i);
             res.message = rings::describe(o, ring_name.c_str());
         }
-        if (ring != proto::all_rings)
+        if (ring != all_rings)
             res.tail = rings::load_relaxed(me.ring->tail);
     }
     return res;
 }
 
-sync_result pipe_port::txsync(uint32_t reg_id, uint32_t ring)
+sync_result pipe_port::sync(uint32_t reg_id, ring_dir dir, uint32_t ring)
 {
     end_rec *e = find_end(reg_id);
     if (!e)
         return {errc::not_registered, "registration " + std::to_string(reg_id) + " is not on " + key_, 0};
-    return sync_one(*e, true, ring);
-}
-
-sync_result pipe_port::rxsync(uint32_t reg_id, uint32_t ring)
-{
-    end_rec *e = find_end(reg_id);
-    if (!e)
-        return {errc::not_registered, "registration " + std::to_string(reg_id) + " is not on " + key_, 0};
-    return sync_one(*e, false, ring);
+    return sync_one(*e, dir == ring_dir::tx, ring);
 }
 
 port_details pipe_port::info(const port_name &name) const
@@ -350,7 +349,7 @@ port_details pipe_port::info(const port_name &name) const
     return d;
 }
 
-void pipe_port::collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const
+void pipe_port::collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const
 {
     const end_rec *e = find_end(reg_id);
     if (!e)
@@ -358,7 +357,7 @@ void pipe_port::collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &o
     for (const auto *group : {&e->tx, &e->rx}) {
         for (size_t i = 0; i < group->size(); i++) {
             const rings::ring_ref r = ref((*group)[i]);
-            proto::stats_ring s{};
+            ring_counters s;
             s.dir = group == &e->tx ? NR_RING_DIR_TX : NR_RING_DIR_RX;
             s.ringid = static_cast<uint16_t>(i);
             s.num_slots = r.num_slots;

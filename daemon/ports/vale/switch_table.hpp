@@ -36,14 +36,16 @@ namespace netring::netringd {
 class vale_switch;
 struct sw_port;
 struct attach_result;
+struct ring_counters;
+struct ring_request;
 struct sync_result;
 
 // One port as `netring-switch list` shows it. rx: frames the switch took from the port; tx: frames
 // it delivered to the port; drops: frames for this port dropped because its rx ring was full.
 struct switch_port_info {
-    std::string name;      // "p1", or the attached NIC's name ("netmap:eth0", "netmap:eth0^")
-    std::string kind;      // "ephemeral", "persistent", "nic", "host"
-    uint32_t clients = 0;  // registrations mapping the port
+    std::string name;     // "p1", or the attached NIC's name ("netmap:eth0", "netmap:eth0^")
+    std::string kind;     // "ephemeral", "persistent", "nic", "host"
+    uint32_t clients = 0; // registrations mapping the port
     uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, drops = 0;
 };
 
@@ -87,12 +89,13 @@ public:
 
     // For the registry's switch-port object: a registration of `name` (valeX:PORT). Creates the
     // switch and the port when needed (ephemeral). The attach_result is as for any port.
-    result<attach_result> acquire_port(uint32_t reg_id, pid_t pid, const port_name &name, const proto::regif &req);
+    result<attach_result> acquire_port(uint32_t reg_id, pid_t pid, const port_name &name,
+                                       const ring_request &req);
     // Partner of acquire_port. Removes an ephemeral port with no registration left, and a switch
     // made on the fly that has no port left.
     void release_port(uint32_t reg_id, const port_name &name);
     // STATS rings of a registration (tx then rx), and PORT_INFO for a switch port name.
-    void collect_stats(uint32_t reg_id, const port_name &name, std::vector<proto::stats_ring> &out) const;
+    void collect_stats(uint32_t reg_id, const port_name &name, std::vector<ring_counters> &out) const;
     port_details port_info(const port_name &name) const;
     // Socket-path TXSYNC/RXSYNC: publish the ring's head to its sync block and wake the switch.
     sync_result socket_sync(uint32_t reg_id, const port_name &name, uint32_t ring, bool tx);

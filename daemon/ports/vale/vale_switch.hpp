@@ -3,8 +3,8 @@
 
 #include "config.hpp"
 #include "port.hpp"
-#include "ports/vale_fwd.hpp"
 #include "region.hpp"
+#include "switch_fwd.hpp"
 
 #include <memory>
 #include <string>
@@ -26,7 +26,7 @@ struct sw_port {
     std::string name;
     std::string kind;
     std::shared_ptr<region> mem;
-    nic_ring tx, rx;
+    served_ring tx, rx;
     std::vector<uint32_t> bufs; // every buffer the port took; back to the pool when it goes
     std::vector<reg> regs;
     std::string attachment; // nic and host ports: the NIC name as attached ("netmap:eth0*")
@@ -39,7 +39,7 @@ struct sw_port {
             return;
         for (const reg &r : regs)
             mem->meta().release(r.if_off, r.if_bytes);
-        for (nic_ring *r : {&tx, &rx})
+        for (served_ring *r : {&tx, &rx})
             if (r->meta_bytes)
                 mem->meta().release(r->ring_off, r->meta_bytes);
         mem->pool().give(bufs);
@@ -86,6 +86,9 @@ inline fwd_settings fwd_settings_of(const config &cfg)
     return {cfg.worker_spin, int64_t{cfg.switch_stall_ms} * 1'000'000};
 }
 
-inline error no_switch(const std::string &sw) { return error::from(errc::not_found, "switch " + sw + " does not exist"); }
+inline error no_switch(const std::string &sw)
+{
+    return error::from(errc::not_found, "switch " + sw + " does not exist");
+}
 
 } // namespace netring::netringd

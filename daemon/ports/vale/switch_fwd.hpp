@@ -22,7 +22,8 @@
 #pragma once
 
 #include "mac_table.hpp"
-#include "nic_worker.hpp"
+#include "served_ring.hpp"
+#include "worker_thread.hpp"
 
 #include <netring/unique_fd.hpp>
 #include <rings/ring_ops.hpp>
@@ -39,9 +40,9 @@ namespace netring::netringd {
 // eventfd to wake the NIC worker, the notify eventfd it sleeps on.
 struct app_ring {
     rings::ring_ref r;
-    int kick_fd = -1;   // borrowed from the NIC port, valid while the registration lasts
+    int kick_fd = -1; // borrowed from the NIC port, valid while the registration lasts
     int notify_fd = -1;
-    uint32_t head = 0;  // the switch's head: its own copy, never read back
+    uint32_t head = 0;     // the switch's head: its own copy, never read back
     uint32_t pull_end = 0; // rx: where the last pull stopped; release() moves head there
 };
 
@@ -55,11 +56,11 @@ struct fwd_endpoint {
     uint8_t *bufs = nullptr; // its buffer 0 (base + buffers_offset)
     rings::buffer_limits lim;
     // served: the client port's rings (the switch is their kernel side)
-    nic_ring *tx = nullptr; // frames in
-    nic_ring *rx = nullptr; // frames out
+    served_ring *tx = nullptr; // frames in
+    served_ring *rx = nullptr; // frames out
     // client: the NIC registration's rings (the switch is their application)
-    std::vector<app_ring> in;  // NIC rx rings
-    app_ring out;              // NIC tx ring 0
+    std::vector<app_ring> in; // NIC rx rings
+    app_ring out;             // NIC tx ring 0
     fwd_counters counters;
 
     // Per pass, the forwarding thread's view of the destination ring.
@@ -94,6 +95,11 @@ public:
     uint32_t mac_entries() const { return mac_count_.load(std::memory_order_relaxed); }
 
 private:
+    static constexpr uint32_t batch = 256;         // frames taken from one port at a time
+    static constexpr uint32_t mac_capacity = 4096; // learned addresses per switch
+    static constexpr uint32_t mac_ageing_s = 300;
+    static constexpr uint32_t eth_header = 14;
+
     struct frame {
         const uint8_t *data;
         uint16_t len;
@@ -121,9 +127,7 @@ private:
     int64_t stall_grace_ns_ = 0;
     bool holding_ = false; // some source is held back by a full destination this pass
     std::vector<pollfd> pollset_;
-    unique_fd wake_;
-    std::atomic<bool> stop_{false};
-    std::thread thread_;
+    worker_thread thread_; // last: stopped before the members its body uses go
 };
 
 } // namespace netring::netringd

@@ -2,8 +2,8 @@
 // table, which owns the switch, the port's region and rings, and the forwarding thread.
 #pragma once
 
-#include "../port.hpp"
-#include "../switch_table.hpp"
+#include "port.hpp"
+#include "switch_table.hpp"
 
 #include <vector>
 
@@ -14,12 +14,12 @@ public:
     vale_port(const port_name &name, switch_table &switches) : name_(name), switches_(switches) {}
     ~vale_port() override;
 
-    result<attach_result> attach(const reg_context &ctx, const port_name &name, const proto::regif &req) override;
+    result<attach_result> attach(const reg_context &ctx, const port_name &name,
+                                 const ring_request &req) override;
     bool detach(uint32_t reg_id) override;
-    sync_result txsync(uint32_t reg_id, uint32_t ring) override;
-    sync_result rxsync(uint32_t reg_id, uint32_t ring) override;
+    sync_result sync(uint32_t reg_id, ring_dir dir, uint32_t ring) override;
     port_details info(const port_name &name) const override;
-    void collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const override;
+    void collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const override;
 
 private:
     port_name name_;

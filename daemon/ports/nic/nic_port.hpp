@@ -13,9 +13,9 @@
 // "nic:IF", so an application can move frames between them by swapping buffer indices.
 #pragma once
 
-#include "../port.hpp"
 #include "nic_io.hpp"
 #include "nic_worker.hpp"
+#include "port.hpp"
 #include "xdp_program.hpp"
 
 #include <netring/unique_fd.hpp>
@@ -26,10 +26,6 @@
 
 namespace netring::netringd {
 
-// The interface as the kernel shows it now (sysfs): link, speed, MTU, flags, queues, counters.
-// Leaves `d` untouched (present = false) when there is no such interface.
-void describe_interface(const std::string &ifname, nic_details &d);
-
 class nic_port final : public port {
 public:
     nic_port(const port_name &name, const config &cfg);
@@ -37,12 +33,14 @@ public:
     nic_port(const nic_port &) = delete;
     nic_port &operator=(const nic_port &) = delete;
 
-    result<attach_result> attach(const reg_context &ctx, const port_name &name, const proto::regif &req) override;
+    result<attach_result> attach(const reg_context &ctx, const port_name &name,
+                                 const ring_request &req) override;
     bool detach(uint32_t reg_id) override;
-    sync_result txsync(uint32_t reg_id, uint32_t ring) override;
-    sync_result rxsync(uint32_t reg_id, uint32_t ring) override;
+    sync_result sync(uint32_t reg_id, ring_dir dir, uint32_t ring) override;
     port_details info(const port_name &name) const override;
-    void collect_stats(uint32_t reg_id, std::vector<proto::stats_ring> &out) const override;
+    void collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const override;
+    // Promiscuous mode of the interface.
+    status configure(const port_name &name, const port_setting &s) override;
 
 private:
     struct registration {
@@ -56,22 +54,22 @@ private:
 
     status probe();
     status choose_mode(const port_name &name);
-    status check_request(const port_name &name, const proto::regif &req) const;
+    status check_request(const port_name &name, const ring_request &req) const;
     bool any_nic_queue() const;
     std::string queue_label(uint32_t q) const;
     status open_region(const reg_context &ctx);
     result<std::vector<uint32_t>> queues_for(const port_name &name) const;
-    status bind_queue(uint32_t q, const proto::regif &req);
+    status bind_queue(uint32_t q, const ring_request &req);
     void unbind_queue(uint32_t q);
-    status reserve_ring(nic_ring &r, uint32_t slots, uint16_t ringid, uint16_t dir, std::vector<uint32_t> &bufs);
-    void release_ring(nic_ring &r);
+    status reserve_ring(served_ring &r, uint32_t slots, uint16_t ringid, uint16_t dir,
+                        std::vector<uint32_t> &bufs);
+    void release_ring(served_ring &r);
     bool take_bufs(uint32_t n, std::vector<uint32_t> &out);
     void give_bufs(std::span<const uint32_t> bufs);
     void restart_worker();
     registration *find(uint32_t reg_id);
     const registration *find(uint32_t reg_id) const;
     nic_buffers buffers() const;
-    sync_result socket_sync(uint32_t reg_id, uint32_t ring, bool tx);
 
     const config &cfg_;
     std::string ifname_;
@@ -81,7 +79,7 @@ private:
     uint32_t hw_queues_ = 0;                // from sysfs; 1 in AF_PACKET mode
     uint8_t mac_[6] = {};
     uint32_t mtu_ = 1500;
-    int numa_node_ = -1; // the interface's node: the region's memory and the worker go there
+    int numa_node_ = -1;          // the interface's node: the region's memory and the worker go there
     std::string fallback_reason_; // why auto mode fell back to AF_PACKET
     std::shared_ptr<region> mem_;
     std::unique_ptr<xdp_program> xdp_;

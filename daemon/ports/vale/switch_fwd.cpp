@@ -1,9 +1,9 @@
-#include "vale_fwd.hpp"
-#include "vale_fwd_detail.hpp"
+#include "switch_fwd.hpp"
+#include "fwd_ring_ops.hpp"
 
-#include <rings/pipe_sync.hpp>
 #include <rings/bits.hpp>
 #include <rings/eventfd.hpp>
+#include <rings/pipe_sync.hpp>
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -26,11 +26,6 @@ status switch_fwd::start(std::vector<fwd_endpoint *> eps, const fwd_settings &se
     mac_count_.store(0, std::memory_order_relaxed);
     if (eps.empty())
         return ok_status();
-    if (!wake_.valid()) {
-        wake_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-        if (!wake_.valid())
-            return error::from_errno(errno, "eventfd for a switch");
-    }
     eps_ = std::move(eps);
     spin_ = settings.spin;
     stall_grace_ns_ = settings.stall_grace_ns;
@@ -39,19 +34,14 @@ status switch_fwd::start(std::vector<fwd_endpoint *> eps, const fwd_settings &se
         fds += 1 + ep->in.size();
     pollset_.clear();
     pollset_.reserve(fds);
-    stop_.store(false, std::memory_order_relaxed);
-    thread_ = std::thread([this] { run(); });
-    return ok_status();
+    return thread_.start("a switch", [this] { run(); });
 }
 
 void switch_fwd::stop()
 {
-    if (!thread_.joinable())
+    if (!thread_.running())
         return;
-    stop_.store(true, std::memory_order_release);
-    rings::eventfd_signal(wake_.get());
-    thread_.join();
-    rings::eventfd_drain(wake_.get());
+    thread_.stop();
     arm(false); // leave no flag saying "kick me": nobody reads the eventfds until the next start
     eps_.clear();
 }
@@ -61,9 +51,10 @@ void switch_fwd::run()
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();
     uint32_t idle = 0;
-    while (!stop_.load(std::memory_order_acquire)) {
+    while (!thread_.stopping()) {
         if ((++pass_ & 1023) == 0 || now_s_ == 0)
-            now_s_ = 1 + static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::seconds>(clock::now() - t0).count());
+            now_s_ = 1 + static_cast<uint32_t>(
+                             std::chrono::duration_cast<std::chrono::seconds>(clock::now() - t0).count());
         bool progress = false;
         holding_ = false;
         for (uint16_t i = 0; i < eps_.size(); i++)
@@ -150,8 +141,8 @@ void switch_fwd::arm(bool on)
     const uint32_t v = on ? 1u : 0u;
     for (fwd_endpoint *ep : eps_) {
         if (ep->served) {
-            rings::store_relaxed(ref(ep->base, *ep->tx).sync->flags.kern_need_kick, v);
-            rings::store_relaxed(ref(ep->base, *ep->rx).sync->flags.kern_need_kick, v);
+            rings::store_relaxed(ring_ref_of(ep->base, *ep->tx).sync->flags.kern_need_kick, v);
+            rings::store_relaxed(ring_ref_of(ep->base, *ep->rx).sync->flags.kern_need_kick, v);
         } else {
             for (app_ring &a : ep->in)
                 rings::store_relaxed(a.r.sync->flags.appl_need_kick, v);
@@ -167,7 +158,7 @@ void switch_fwd::sleep()
     bool work = false;
     int timeout_ms = -1;
     pollset_.clear();
-    pollset_.push_back({wake_.get(), POLLIN, 0});
+    pollset_.push_back({thread_.wake_fd(), POLLIN, 0});
     const int64_t now = now_ns();
     // A full port matters only while it holds a source back (holding_, from the pass just made):
     // then wake in time to declare it stalled, and go on at once if its receiver made room. A full
@@ -179,10 +170,11 @@ void switch_fwd::sleep()
             timeout_ms = timeout_ms < 0 ? ms : std::min(timeout_ms, ms);
         }
         if (ep->served) {
-            const rings::ring_ref tx = ref(ep->base, *ep->tx);
-            const rings::ring_ref rx = ref(ep->base, *ep->rx);
+            const rings::ring_ref tx = ring_ref_of(ep->base, *ep->tx);
+            const rings::ring_ref rx = ring_ref_of(ep->base, *ep->rx);
             work |= !ep->held && rings::load_acquire(tx.sync->app.head) != ep->tx->hwcur;
-            work |= holding_ && ep->full_since_ns != 0 && rings::load_acquire(rx.sync->app.head) != ep->rx->hwcur;
+            work |=
+                holding_ && ep->full_since_ns != 0 && rings::load_acquire(rx.sync->app.head) != ep->rx->hwcur;
             pollset_.push_back({ep->tx->kick.get(), POLLIN, 0});
             pollset_.push_back({ep->rx->kick.get(), POLLIN, 0});
         } else {
@@ -194,7 +186,7 @@ void switch_fwd::sleep()
             pollset_.push_back({ep->out.notify_fd, POLLIN, 0});
         }
     }
-    if (!work && !stop_.load(std::memory_order_acquire)) {
+    if (!work && !thread_.stopping()) {
         int rc;
         do {
             rc = ::poll(pollset_.data(), pollset_.size(), timeout_ms);
@@ -206,4 +198,3 @@ void switch_fwd::sleep()
 }
 
 } // namespace netring::netringd
-

@@ -1,0 +1,220 @@
+#include "requests.hpp"
+
+#include "control_server.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#ifndef NETRINGD_VERSION
+#define NETRINGD_VERSION "0"
+#endif
+
+namespace netring::netringd {
+
+void reply_sink::reply_error(uint32_t seq, const error &e)
+{
+    proto::reply_status st{};
+    proto::set_status(st, e);
+    reply_struct(proto::msg_type::error_reply, seq, st);
+}
+
+namespace {
+
+// One request's answer: the server's registry, the asking client, the reply's destination.
+struct answer {
+    control_server &server;
+    request_context &ctx;
+    reply_sink &out;
+
+    void dispatch(const proto::decoded_request &req)
+    {
+        const uint32_t seq = req.seq;
+        switch (req.type) {
+        case proto::msg_type::hello: on_hello(seq, std::get<proto::hello>(req.body)); break;
+        case proto::msg_type::regif: on_regif(seq, std::get<proto::regif>(req.body)); break;
+        case proto::msg_type::unregif: on_unregif(seq, std::get<proto::unregif>(req.body)); break;
+        case proto::msg_type::txsync: on_sync(seq, std::get<proto::sync_request>(req.body), true); break;
+        case proto::msg_type::rxsync: on_sync(seq, std::get<proto::sync_request>(req.body), false); break;
+        case proto::msg_type::port_info: on_port_info(seq, std::get<proto::port_info>(req.body)); break;
+        case proto::msg_type::stats: on_stats(seq); break;
+        case proto::msg_type::nic_ctl: on_nic_ctl(seq, std::get<proto::nic_ctl>(req.body)); break;
+        case proto::msg_type::switch_ctl: on_switch_ctl(seq, std::get<proto::switch_ctl>(req.body)); break;
+        default: out.reply_error(seq, error::from(errc::unknown_message, "not a request")); break;
+        }
+    }
+
+    void on_hello(uint32_t seq, const proto::hello &m)
+    {
+        proto::hello_reply rep{};
+        const uint16_t lo = std::max(m.min_version, proto::min_version);
+        const uint16_t hi = std::min(m.max_version, proto::version);
+        if (lo > hi) {
+            proto::set_status(rep.status,
+                              error::from(errc::unsupported_version,
+                                          "client speaks versions " + std::to_string(m.min_version) + ".." +
+                                              std::to_string(m.max_version) + ", netringd " +
+                                              std::to_string(proto::min_version) + ".." +
+                                              std::to_string(proto::version)));
+            out.reply_struct(proto::msg_type::hello_reply, seq, rep); // the session still awaits a HELLO
+            return;
+        }
+        ctx.state = proto::session_state::ready;
+        proto::set_ok(rep.status);
+        rep.version = hi;
+        rep.uid = ctx.client.uid;
+        rep.gid = ctx.client.gid;
+        rep.pid = static_cast<uint32_t>(ctx.client.pid);
+        proto::set_text(rep.daemon_version, sizeof rep.daemon_version, "netringd " NETRINGD_VERSION);
+        server.log().info(ctx.who + ": hello from '" +
+                          std::string(*proto::fixed_string(m.client_name, sizeof m.client_name)) + "'");
+        out.reply_struct(proto::msg_type::hello_reply, seq, rep);
+    }
+
+    void on_regif(uint32_t seq, const proto::regif &m)
+    {
+        proto::regif_reply rep{};
+        auto r = server.reg().register_port(ctx.client, m);
+        if (!r) {
+            const std::string line = ctx.who + ": regif " +
+                                     std::string(*proto::fixed_string(m.port_name, sizeof m.port_name)) +
+                                     " refused: " + r.err().message;
+            if (r.err().code == make_error_code(errc::access_denied))
+                server.log().error(line); // an operator wants to see policy refusals
+            else
+                server.log().info(line);
+            proto::set_status(rep.status, r.err());
+            out.reply_struct(proto::msg_type::regif_reply, seq, rep);
+            return;
+        }
+        const attach_result &a = r->a;
+        proto::set_ok(rep.status);
+        rep.region_size = a.mem->size();
+        rep.if_offset = a.if_offset;
+        rep.reg_id = r->reg_id;
+        rep.port_kind = a.port_kind;
+        rep.tx_rings = a.tx_rings;
+        rep.rx_rings = a.rx_rings;
+        rep.tx_slots = a.tx_slots;
+        rep.rx_slots = a.rx_slots;
+        rep.buf_size = a.mem->geometry().buf_size;
+        rep.extra_bufs = a.extra_bufs;
+        rep.num_fds = static_cast<uint32_t>(a.fds.size());
+        server.log().info(ctx.who + ": regif " + r->name + " -> registration " + std::to_string(r->reg_id) +
+                          " (" + std::to_string(a.tx_rings) + " tx, " + std::to_string(a.rx_rings) +
+                          " rx rings, region " + a.mem->name() + ")");
+        out.reply_struct(proto::msg_type::regif_reply, seq, rep, a.fds);
+    }
+
+    void on_unregif(uint32_t seq, const proto::unregif &m)
+    {
+        proto::unregif_reply rep{};
+        if (auto s = server.reg().unregister(ctx.client.session, m.reg_id); !s)
+            proto::set_status(rep.status, s.err());
+        else
+            proto::set_ok(rep.status);
+        server.log().info(ctx.who + ": unregif " + std::to_string(m.reg_id));
+        out.reply_struct(proto::msg_type::unregif_reply, seq, rep);
+    }
+
+    void on_sync(uint32_t seq, const proto::sync_request &m, bool tx)
+    {
+        proto::sync_reply rep{};
+        const sync_result r = server.reg().sync(ctx.client.session, m.reg_id, m.ring, tx);
+        if (r.ok())
+            proto::set_ok(rep.status);
+        else
+            proto::set_status(rep.status, error::from(r.code, r.message));
+        rep.tail = r.tail;
+        out.reply_struct(proto::msg_type::sync_reply, seq, rep);
+    }
+
+    void on_port_info(uint32_t seq, const proto::port_info &m)
+    {
+        proto::port_info_reply rep{};
+        auto d = server.reg().port_info(ctx.client, *proto::fixed_string(m.port_name, sizeof m.port_name));
+        if (!d) {
+            proto::set_status(rep.status, d.err());
+        } else {
+            proto::set_ok(rep.status);
+            rep.port_kind = d->port_kind;
+            rep.tx_rings = d->tx_rings;
+            rep.rx_rings = d->rx_rings;
+            rep.tx_slots = d->tx_slots;
+            rep.rx_slots = d->rx_slots;
+            rep.buf_size = d->buf_size;
+            rep.clients = d->clients;
+            rep.exclusive = d->exclusive ? 1 : 0;
+            proto::set_text(rep.region_name, sizeof rep.region_name, d->region_name);
+            if (const auto &n = d->nic; n.present) {
+                auto &w = rep.nic;
+                w.present = 1;
+                w.link_up = n.link_up ? 1 : 0;
+                w.promisc = n.promisc ? 1 : 0;
+                w.speed_mbps = n.speed_mbps;
+                w.mtu = n.mtu;
+                w.hw_queues = n.hw_queues;
+                w.ring_slots = n.ring_slots;
+                w.numa_node = n.numa_node;
+                std::memcpy(w.mac, n.mac, sizeof w.mac);
+                proto::set_text(w.mode, sizeof w.mode, n.mode);
+                proto::set_text(w.xdp_mode, sizeof w.xdp_mode, n.xdp_mode);
+                w.rx_packets = n.rx_packets;
+                w.tx_packets = n.tx_packets;
+                w.rx_bytes = n.rx_bytes;
+                w.tx_bytes = n.tx_bytes;
+                w.rx_dropped = n.rx_dropped;
+                w.tx_dropped = n.tx_dropped;
+                w.copies = n.copies;
+            }
+        }
+        out.reply_struct(proto::msg_type::port_info_reply, seq, rep);
+    }
+
+    void on_nic_ctl(uint32_t seq, const proto::nic_ctl &m)
+    {
+        proto::nic_ctl_reply rep{};
+        const auto name = *proto::fixed_string(m.port_name, sizeof m.port_name);
+        if (auto s = server.reg().nic_ctl(ctx.client, name, m.value != 0); !s) {
+            proto::set_status(rep.status, s.err());
+        } else {
+            proto::set_ok(rep.status);
+            server.log().info(ctx.who + ": " + std::string(name) + " promiscuous mode " +
+                              (m.value ? "on" : "off"));
+        }
+        out.reply_struct(proto::msg_type::nic_ctl_reply, seq, rep);
+    }
+
+    // Every switch change is logged, refused ones too: switch administration is an admin's act.
+    void on_switch_ctl(uint32_t seq, const proto::switch_ctl &m)
+    {
+        const auto op = static_cast<proto::switch_op>(m.op); // decode_request checked the range
+        const auto sw = *proto::fixed_string(m.switch_name, sizeof m.switch_name);
+        const auto arg = *proto::fixed_string(m.arg, sizeof m.arg);
+        const auto r = server.reg().switch_ctl(ctx.client, op, sw, arg);
+        if (op != proto::switch_op::list) {
+            const std::string what = ctx.who + ": switch " + switch_op_name(op) + " " + std::string(sw) +
+                                     (arg.empty() ? "" : " " + std::string(arg));
+            if (r)
+                server.log().info(what);
+            else
+                server.log().info(what + " refused: " + r.err().describe());
+        }
+        out.reply(proto::msg_type::switch_ctl_reply, seq, switch_ctl_payload(r), {});
+    }
+
+    void on_stats(uint32_t seq)
+    {
+        const auto payload = server.reg().build_stats(server.uptime_ms(), server.session_count());
+        out.reply(proto::msg_type::stats_reply, seq, payload, {});
+    }
+};
+
+} // namespace
+
+void answer_request(control_server &server, const proto::decoded_request &req, request_context &ctx,
+                    reply_sink &out)
+{
+    answer{server, ctx, out}.dispatch(req);
+}
+
+} // namespace netring::netringd

@@ -1,0 +1,51 @@
+#include "served_ring.hpp"
+
+#include "region.hpp"
+
+#include <rings/region_format.hpp>
+
+#include <sys/eventfd.h>
+
+#include <cerrno>
+
+namespace netring::netringd {
+
+status served_ring_reserve(region &mem, served_ring &r, uint32_t slots, const std::string &region_name)
+{
+    const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
+    const auto off = mem.meta().reserve(ring_bytes + sizeof(nr_sync));
+    if (!off)
+        return error::from(errc::out_of_buffers, "region " + region_name + " metadata area has " +
+                                                     std::to_string(mem.meta().free_bytes()) +
+                                                     " bytes free, too few for a ring of " +
+                                                     std::to_string(slots) +
+                                                     " slots; raise region_meta_bytes");
+    r.ring_off = *off;
+    r.sync_off = *off + ring_bytes;
+    r.meta_bytes = ring_bytes + sizeof(nr_sync);
+    r.num_slots = slots;
+    r.kick.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    r.notify.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
+    if (!r.kick.valid() || !r.notify.valid())
+        return error::from_errno(errno, "eventfd for a ring of " + region_name);
+    return ok_status();
+}
+
+void served_ring_format(region &mem, served_ring &r, uint16_t ringid, uint16_t dir,
+                        std::span<const uint32_t> bufs, bool data_offsets)
+{
+    uint8_t *base = mem.base();
+    rings::init_ring(base, r.ring_off, mem.geometry(), r.num_slots, ringid, dir, bufs);
+    rings::init_sync(base, r.sync_off);
+    const rings::ring_ref rr = ring_ref_of(base, r);
+    if (data_offsets)
+        rr.ring->offset_mask = mem.geometry().buf_size - 1;
+    r.hwcur = r.reclaim = 0;
+    r.hwtail = dir == NR_RING_DIR_TX ? r.num_slots - 1 : 0;
+    rr.ring->head = rr.ring->cur = 0;
+    rr.ring->tail = r.hwtail;
+    rr.sync->kern.hwcur = 0;
+    rr.sync->kern.hwtail = r.hwtail;
+}
+
+} // namespace netring::netringd

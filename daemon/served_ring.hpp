@@ -1,0 +1,74 @@
+// A ring the daemon serves as its kernel side: a NIC queue's rings (the NIC worker) and a switch
+// client port's rings (the switch's forwarding thread). The record says where the ring lives and
+// holds its eventfds; hwcur/hwtail are the server's own copies, which it publishes to the sync block
+// and never reads back from shared memory.
+#pragma once
+
+#include <netring/unique_fd.hpp>
+#include <rings/bits.hpp>
+#include <rings/eventfd.hpp>
+#include <rings/ring_fault.hpp>
+#include <rings/ring_ops.hpp>
+
+#include <netring/error.hpp>
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+namespace netring::netringd {
+
+class region;
+
+struct served_ring {
+    uint64_t ring_off = 0;
+    uint64_t sync_off = 0;
+    uint64_t meta_bytes = 0; // arena range at ring_off: ring block and sync block
+    uint32_t num_slots = 0;
+    unique_fd kick;   // written by the application, read by the server
+    unique_fd notify; // written by the server, polled by the application
+    uint32_t hwcur = 0;
+    uint32_t hwtail = 0;
+    uint32_t reclaim = 0; // NIC tx: first slot whose frame the I/O still holds
+};
+
+// Reserves the ring block and sync block of a `slots`-slot ring in the region's metadata area and
+// makes the ring's eventfds. On failure the caller releases what `r` records (meta_bytes).
+status served_ring_reserve(region &mem, served_ring &r, uint32_t slots, const std::string &region_name);
+
+// Formats a reserved ring over `bufs` (one buffer per slot) and publishes its indices: an rx ring
+// starts empty, a tx ring with every slot but one free. `data_offsets`: the ring's slots may carry
+// a data offset inside the buffer (frames an AF_XDP socket received start past the beginning).
+void served_ring_format(region &mem, served_ring &r, uint16_t ringid, uint16_t dir,
+                        std::span<const uint32_t> bufs, bool data_offsets);
+
+// The ring in a mapping of its region at `base`; the slot count from the record, not the region.
+inline rings::ring_ref ring_ref_of(uint8_t *base, const served_ring &r)
+{
+    return {reinterpret_cast<nr_ring *>(base + r.ring_off), reinterpret_cast<nr_sync *>(base + r.sync_off),
+            r.num_slots};
+}
+
+// After publishing hwtail: wake the application if it said it sleeps, and count the kick. The store
+// of hwtail must be visible before the flag is read (store-load: a full fence); partner: the fence
+// in the client's arm between setting appl_need_kick and re-reading hwtail.
+inline void wake_app(const rings::ring_ref &r, const served_ring &rec)
+{
+    rings::full_fence();
+    if (rings::load_relaxed(r.sync->flags.appl_need_kick) == 0)
+        return;
+    rings::store_relaxed(r.sync->flags.appl_need_kick, 0u);
+    rings::eventfd_signal(rec.notify.get());
+    rings::store_relaxed(r.sync->kern.kicks, rings::load_relaxed(r.sync->kern.kicks) + 1);
+}
+
+// A ring whose application wrote indices or slots that fail the checks: netmap's reinit from the
+// server's own hwcur/hwtail, and the application's published head/cur put back in step with it.
+inline void reset_served(const rings::ring_ref &r, const served_ring &rec, const rings::buffer_limits &lim)
+{
+    rings::ring_reset(r, rec.hwcur, rec.hwtail, lim);
+    rings::store_relaxed(r.sync->app.cur, rec.hwcur);
+    rings::store_relaxed(r.sync->app.head, rec.hwcur);
+}
+
+} // namespace netring::netringd
