@@ -35,27 +35,14 @@ inline void store_relaxed(T &field, T v) { std::atomic_ref<T>(field).store(v, st
 template <class T>
 inline void store_release(T &field, T v) { std::atomic_ref<T>(field).store(v, std::memory_order_release); }
 
-// Brings a cache line in exclusive state, ready to be written. __builtin_prefetch(p, 1) only
-// emits PREFETCHW when the target enables PRFCHW (x86-64 baseline does not), and a plain prefetch
-// of a line the other core holds leaves it shared: the store then pays a second transfer to
-// upgrade it. PREFETCHW decodes as a NOP on CPUs that lack it.
-inline void prefetch_for_write(const void *p)
-{
-#if defined(__x86_64__)
-    asm volatile("prefetchw %0" : : "m"(*static_cast<const char *>(p)));
-#else
-    __builtin_prefetch(p, 1);
-#endif
-}
+// Brings a cache line in exclusive state, ready to be written (layout.h says why PREFETCHW).
+inline void prefetch_for_write(const void *p) { nr_prefetch_for_write(p); }
 
 inline uint32_t next_index(uint32_t i, uint32_t n) { return i + 1 == n ? 0 : i + 1; }
 inline uint32_t prev_index(uint32_t i, uint32_t n) { return i == 0 ? n - 1 : i - 1; }
 
-// i - j on a ring of n slots.
-inline uint32_t distance(uint32_t from, uint32_t to, uint32_t n)
-{
-    return to >= from ? to - from : to + n - from;
-}
+// Slots from `from` forward to `to` on a ring of n slots.
+inline uint32_t distance(uint32_t from, uint32_t to, uint32_t n) { return nr_ring_distance(from, to, n); }
 
 // x inside the circular window [lo, hi] (both ends included) of a ring of n slots.
 inline bool in_window(uint32_t x, uint32_t lo, uint32_t hi, uint32_t n)

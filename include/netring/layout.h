@@ -244,6 +244,28 @@ static inline int nr_ring_empty(const struct nr_ring *ring)
     return ring->cur == ring->tail;
 }
 
+/* Slots from index `from` forward to index `to` (excluded) on a ring of num_slots, both indices
+ * below num_slots: rx packets in [head, tail), tx slots free in [cur, tail). num_slots is a
+ * parameter so a loop can pass the copy it read once. */
+static inline uint32_t nr_ring_distance(uint32_t from, uint32_t to, uint32_t num_slots)
+{
+    return to >= from ? to - from : to + num_slots - from;
+}
+
+/* Brings the cache line at p in exclusive state, ready to be written: a tx loop calls it on a
+ * buffer some slots ahead. __builtin_prefetch(p, 1) only emits PREFETCHW when the target enables
+ * PRFCHW (x86-64 baseline does not), and a plain prefetch of a line the other core holds leaves it
+ * shared: the store then pays a second transfer to upgrade it. PREFETCHW decodes as a NOP on CPUs
+ * that lack it. Never faults, whatever p is. */
+static inline void nr_prefetch_for_write(const void *p)
+{
+#if defined(__x86_64__)
+    __asm__ __volatile__("prefetchw %0" : : "m"(*(const char *)p));
+#else
+    __builtin_prefetch(p, 1);
+#endif
+}
+
 static inline uint32_t nr_total_rings(const struct nr_if *nifp)
 {
     return nifp->ni_tx_rings + nifp->ni_host_tx_rings + nifp->ni_rx_rings + nifp->ni_host_rx_rings;

@@ -109,14 +109,10 @@ result<port> open_port(const std::string &name, const bridge_options &o)
 int main(int argc, char **argv)
 {
     const bridge_parse parsed = parse_bridge_options(std::vector<std::string>(argv + 1, argv + argc));
-    if (parsed.help) {
-        std::fputs(bridge_usage().c_str(), stdout);
-        return exit_ok;
-    }
-    if (!parsed.error.empty()) {
-        std::fprintf(stderr, "netring-bridge: %s\n%s", parsed.error.c_str(), bridge_usage().c_str());
-        return exit_usage;
-    }
+    if (parsed.help)
+        return tools::show_usage(bridge_usage());
+    if (!parsed.error.empty())
+        return tools::usage_error("netring-bridge", parsed.error, bridge_usage());
     const bridge_options &o = parsed.opts;
     install_signal_handlers();
 

@@ -6,6 +6,8 @@
 // docs/TOOLS.md explains every option; usage text in bridge_usage().
 #pragma once
 
+#include "tools/common/args.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -26,11 +28,7 @@ struct bridge_options {
     std::string socket_path;
 };
 
-struct bridge_parse {
-    bridge_options opts;
-    bool help = false;
-    std::string error; // non-empty: usage error
-};
+using bridge_parse = tools::parsed_options<bridge_options>;
 
 // args excludes the program name.
 bridge_parse parse_bridge_options(const std::vector<std::string> &args);

@@ -1,6 +1,7 @@
 #include "ctl_format.hpp"
 
 #include "tools/common/json_writer.hpp"
+#include "tools/common/text_format.hpp"
 
 #include <cinttypes>
 #include <cstdio>
@@ -8,16 +9,6 @@
 namespace netring::ctl {
 
 namespace {
-
-// printf into a std::string, for table rows.
-template <class... Args>
-void append(std::string &out, const char *fmt, Args... args)
-{
-    char buf[512];
-    const int n = std::snprintf(buf, sizeof buf, fmt, args...);
-    if (n > 0)
-        out.append(buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
-}
 
 std::string human_bytes(uint64_t v)
 {
@@ -66,40 +57,45 @@ const char *port_kind_name(uint32_t kind)
 std::string stats_text(const daemon_stats &s)
 {
     std::string out;
-    append(out, "netringd: protocol version %u, up %" PRIu64 ".%03" PRIu64 " s, %u client%s\n", s.version,
-           s.uptime_ms / 1000, s.uptime_ms % 1000, s.clients, s.clients == 1 ? "" : "s");
+    tools::append_format(out, "netringd: protocol version %u, up %" PRIu64 ".%03" PRIu64 " s, %u client%s\n",
+                         s.version, s.uptime_ms / 1000, s.uptime_ms % 1000, s.clients,
+                         s.clients == 1 ? "" : "s");
 
-    append(out, "\nregions: %zu\n", s.regions.size());
+    tools::append_format(out, "\nregions: %zu\n", s.regions.size());
     if (!s.regions.empty())
-        append(out, "  %-24s %12s %8s %10s %10s %6s %5s\n", "name", "size", "buf_size", "buffers", "free", "users",
-               "pages");
+        tools::append_format(out, "  %-24s %12s %8s %10s %10s %6s %5s\n", "name", "size", "buf_size",
+                             "buffers", "free", "users", "pages");
     for (const region_stats &r : s.regions) {
-        append(out, "  %-24s %12s %8u %10u %10u %6u %5s\n", r.name.c_str(), human_bytes(r.size).c_str(), r.buf_size,
-               r.buffers_total, r.buffers_free, r.users, r.hugepages ? "2M" : "4K");
+        tools::append_format(out, "  %-24s %12s %8u %10u %10u %6u %5s\n", r.name.c_str(),
+                             human_bytes(r.size).c_str(), r.buf_size, r.buffers_total, r.buffers_free,
+                             r.users, r.hugepages ? "2M" : "4K");
         if (r.hugepage_faults)
-            append(out, "    %u huge page%s punched out by a client, replaced by the daemon's own memory\n",
-                   r.hugepage_faults, r.hugepage_faults == 1 ? "" : "s");
+            tools::append_format(
+                out, "    %u huge page%s punched out by a client, replaced by the daemon's own memory\n",
+                r.hugepage_faults, r.hugepage_faults == 1 ? "" : "s");
     }
 
-    append(out, "\nregistrations: %zu\n", s.registrations.size());
+    tools::append_format(out, "\nregistrations: %zu\n", s.registrations.size());
     for (size_t i = 0; i < s.registrations.size(); i++) {
         const registration_stats &g = s.registrations[i];
-        append(out, "  %s  reg_id %u  uid %u gid %u pid %u  (%u tx, %u rx rings)\n", g.port_name.c_str(), g.reg_id,
-               g.uid, g.gid, g.pid, g.tx_rings, g.rx_rings);
+        tools::append_format(out, "  %s  reg_id %u  uid %u gid %u pid %u  (%u tx, %u rx rings)\n",
+                             g.port_name.c_str(), g.reg_id, g.uid, g.gid, g.pid, g.tx_rings, g.rx_rings);
         bool header = false;
         for (const ring_stats &r : s.rings) {
             if (r.registration != i)
                 continue;
             if (!header) {
-                append(out, "    %-3s %3s %6s %-9s %14s %16s %10s %10s %8s %10s\n", "dir", "id", "slots", "status",
-                       "packets", "bytes", "drops", "kicks", "errors", "copies");
+                tools::append_format(out, "    %-3s %3s %6s %-9s %14s %16s %10s %10s %8s %10s\n", "dir", "id",
+                                     "slots", "status", "packets", "bytes", "drops", "kicks", "errors",
+                                     "copies");
                 header = true;
             }
-            append(out,
-                   "    %-3s %3u %6u %-9s %14" PRIu64 " %16" PRIu64 " %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %10" PRIu64
-                   "\n",
-                   ring_dir_name(r.dir), unsigned{r.ringid}, r.num_slots, ring_status_name(r.status), r.packets,
-                   r.bytes, r.drops, r.kicks, r.errors, r.copies);
+            tools::append_format(out,
+                                 "    %-3s %3u %6u %-9s %14" PRIu64 " %16" PRIu64 " %10" PRIu64 " %10" PRIu64
+                                 " %8" PRIu64 " %10" PRIu64 "\n",
+                                 ring_dir_name(r.dir), unsigned{r.ringid}, r.num_slots,
+                                 ring_status_name(r.status), r.packets, r.bytes, r.drops, r.kicks, r.errors,
+                                 r.copies);
         }
     }
     return out;
@@ -167,21 +163,25 @@ std::string port_info_text(std::string_view name, const port_details &d)
 {
     std::string out;
     const std::string n(name);
-    append(out, "%s: %s port, region %s\n", n.c_str(), port_kind_name(d.port_kind), d.region_name.c_str());
-    append(out, "  rings: %u tx x %u slots, %u rx x %u slots; buffers of %u bytes\n", d.tx_rings, d.tx_slots,
-           d.rx_rings, d.rx_slots, d.buf_size);
-    append(out, "  clients: %u%s\n", d.clients, d.exclusive ? " (held exclusively)" : "");
+    tools::append_format(out, "%s: %s port, region %s\n", n.c_str(), port_kind_name(d.port_kind),
+                         d.region_name.c_str());
+    tools::append_format(out, "  rings: %u tx x %u slots, %u rx x %u slots; buffers of %u bytes\n",
+                         d.tx_rings, d.tx_slots, d.rx_rings, d.rx_slots, d.buf_size);
+    tools::append_format(out, "  clients: %u%s\n", d.clients, d.exclusive ? " (held exclusively)" : "");
     if (const nic_details &n = d.nic; n.present) {
-        append(out, "  interface: link %s, speed %s, mtu %u, mac %02x:%02x:%02x:%02x:%02x:%02x%s\n",
-               n.link_up ? "up" : "down", n.speed_mbps ? (std::to_string(n.speed_mbps) + " Mb/s").c_str() : "unknown",
-               n.mtu, n.mac[0], n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5], n.promisc ? ", promiscuous" : "");
-        append(out, "  queues: %u, ring depth %u, numa node %d, bound %s%s%s\n", n.hw_queues, n.ring_slots,
-               n.numa_node, n.mode.empty() ? "(not bound)" : n.mode.c_str(), n.xdp_mode.empty() ? "" : ", xdp ",
-               n.xdp_mode.c_str());
-        append(out, "  kernel counters: rx %" PRIu64 " packets %" PRIu64 " bytes %" PRIu64 " dropped; tx %" PRIu64
-                    " packets %" PRIu64 " bytes %" PRIu64 " dropped\n",
-               n.rx_packets, n.rx_bytes, n.rx_dropped, n.tx_packets, n.tx_bytes, n.tx_dropped);
-        append(out, "  user-space copies: %" PRIu64 "\n", n.copies);
+        tools::append_format(
+            out, "  interface: link %s, speed %s, mtu %u, mac %02x:%02x:%02x:%02x:%02x:%02x%s\n",
+            n.link_up ? "up" : "down",
+            n.speed_mbps ? (std::to_string(n.speed_mbps) + " Mb/s").c_str() : "unknown", n.mtu, n.mac[0],
+            n.mac[1], n.mac[2], n.mac[3], n.mac[4], n.mac[5], n.promisc ? ", promiscuous" : "");
+        tools::append_format(out, "  queues: %u, ring depth %u, numa node %d, bound %s%s%s\n", n.hw_queues,
+                             n.ring_slots, n.numa_node, n.mode.empty() ? "(not bound)" : n.mode.c_str(),
+                             n.xdp_mode.empty() ? "" : ", xdp ", n.xdp_mode.c_str());
+        tools::append_format(out,
+                             "  kernel counters: rx %" PRIu64 " packets %" PRIu64 " bytes %" PRIu64
+                             " dropped; tx %" PRIu64 " packets %" PRIu64 " bytes %" PRIu64 " dropped\n",
+                             n.rx_packets, n.rx_bytes, n.rx_dropped, n.tx_packets, n.tx_bytes, n.tx_dropped);
+        tools::append_format(out, "  user-space copies: %" PRIu64 "\n", n.copies);
     }
     return out;
 }

@@ -6,16 +6,15 @@
 // Exit status: 0 ok; 1 the daemon answered with an error or could not be reached; 2 usage.
 #include "ctl_format.hpp"
 
+#include "tools/common/args.hpp"
+
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
-
-constexpr int exit_usage = 2;
 
 const char *const usage =
     "usage: netring-ctl [--socket PATH] status [--json]\n"
@@ -23,11 +22,13 @@ const char *const usage =
     "       netring-ctl [--socket PATH] promisc PORT on|off\n"
     "       netring-ctl [--socket PATH] wait-link PORT [--timeout SECONDS]\n";
 
-int usage_error(const std::string &why)
-{
-    std::fprintf(stderr, "netring-ctl: %s\n%s", why.c_str(), usage);
-    return exit_usage;
-}
+int usage_error(const std::string &why) { return netring::tools::usage_error("netring-ctl", why, usage); }
+
+constexpr netring::tools::option_spec specs[] = {
+    {"--socket", "a path"},
+    {"--json", ""},
+    {"--timeout", "a number of seconds"},
+};
 
 } // namespace
 
@@ -37,32 +38,22 @@ int main(int argc, char **argv)
     bool json = false;
     double timeout_s = 10;
     std::vector<std::string> words; // the command and its arguments, options removed
-    for (int i = 1; i < argc; i++) {
-        const std::string a = argv[i];
-        if (a == "-h" || a == "--help") {
-            std::fputs(usage, stdout);
-            return 0;
-        } else if (a == "--json") {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    netring::tools::arg_scanner a(args, specs, netring::tools::operands::allowed);
+    while (a.next()) {
+        if (a.at_operand())
+            words.push_back(a.value());
+        else if (a.is("--json"))
             json = true;
-        } else if (a == "--timeout") {
-            if (i + 1 >= argc)
-                return usage_error("--timeout needs seconds");
-            char *end = nullptr;
-            timeout_s = std::strtod(argv[++i], &end);
-            if (*end != '\0' || timeout_s < 0)
-                return usage_error("--timeout wants a number of seconds, not '" + std::string(argv[i]) + "'");
-        } else if (a == "--socket") {
-            if (i + 1 >= argc)
-                return usage_error("--socket needs a path");
-            socket_path = argv[++i];
-        } else if (a.rfind("--socket=", 0) == 0) {
-            socket_path = a.substr(9);
-        } else if (a.size() > 1 && a[0] == '-') {
-            return usage_error("unknown option '" + a + "'");
-        } else {
-            words.push_back(a);
-        }
+        else if (a.is("--timeout"))
+            a.take_seconds(timeout_s, true);
+        else if (a.is("--socket"))
+            a.take_text(socket_path);
     }
+    if (a.help())
+        return netring::tools::show_usage(usage);
+    if (!a.error().empty())
+        return usage_error(a.error());
     if (words.empty())
         return usage_error("a command is required");
 

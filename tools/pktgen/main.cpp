@@ -66,14 +66,10 @@ int exit_status(const run_outcome &out, const pktgen_options &o)
 int main(int argc, char **argv)
 {
     const parse_outcome parsed = parse_options(std::vector<std::string>(argv + 1, argv + argc));
-    if (parsed.help) {
-        std::fputs(usage_text().c_str(), stdout);
-        return exit_ok;
-    }
-    if (!parsed.error.empty()) {
-        std::fprintf(stderr, "netring-pktgen: %s\n%s", parsed.error.c_str(), usage_text().c_str());
-        return exit_usage;
-    }
+    if (parsed.help)
+        return tools::show_usage(usage_text());
+    if (!parsed.error.empty())
+        return tools::usage_error("netring-pktgen", parsed.error, usage_text());
     const pktgen_options &o = parsed.opts;
     install_signal_handlers();
 

@@ -1,35 +1,29 @@
 #include "options.hpp"
 
-#include <charconv>
-#include <cmath>
-#include <cstdlib>
-
 namespace netring::pktgen {
 
 namespace {
 
-bool parse_u64(const std::string &s, uint64_t &out)
-{
-    if (s.empty())
-        return false;
-    const char *end = s.data() + s.size();
-    const auto r = std::from_chars(s.data(), end, out);
-    return r.ec == std::errc() && r.ptr == end;
-}
-
-bool parse_seconds(const std::string &s, double &out)
-{
-    if (s.empty())
-        return false;
-    char *end = nullptr;
-    const double v = std::strtod(s.c_str(), &end);
-    if (end != s.c_str() + s.size() || !std::isfinite(v) || v <= 0)
-        return false;
-    out = v;
-    return true;
-}
-
 bool is_power_of_two(uint64_t v) { return v && (v & (v - 1)) == 0; }
+
+constexpr tools::option_spec specs[] = {
+    {"-i", "a port name"},
+    {"-f", "tx, rx, ping or pong"},
+    {"-l", "a frame length from 60 to the buffer size"},
+    {"-n", "a positive count"},
+    {"-b", "a batch from 1 to 1048576"},
+    {"-T", "a positive number of seconds"},
+    {"-R", "a positive packet rate"},
+    {"-S", "a MAC address like 02:00:00:00:00:01"},
+    {"-D", "a MAC address like 02:00:00:00:00:01"},
+    {"--sync", "shm or socket"},
+    {"--wait", "poll or busy"},
+    {"--payload", "full or header"},
+    {"--slots", "a power of two from 2 to 1048576"},
+    {"--spin", "a number of empty checks"},
+    {"--json", ""},
+    {"--socket", "a path"},
+};
 
 } // namespace
 
@@ -78,132 +72,53 @@ parse_outcome parse_options(const std::vector<std::string> &args)
     pktgen_options &o = out.opts;
     bool have_mode = false;
     bool have_count = false;
-    auto fail = [&](std::string msg) {
-        out.error = std::move(msg);
-        return out;
-    };
-
-    for (size_t i = 0; i < args.size(); i++) {
-        std::string opt = args[i];
-        std::string val;
-        bool inline_val = false;
-        // --name=value and -xVALUE forms, as getopt accepts them.
-        if (opt.rfind("--", 0) == 0) {
-            if (const auto eq = opt.find('='); eq != std::string::npos) {
-                val = opt.substr(eq + 1);
-                opt = opt.substr(0, eq);
-                inline_val = true;
-            }
-        } else if (opt.size() > 2 && opt[0] == '-') {
-            val = opt.substr(2);
-            opt = opt.substr(0, 2);
-            inline_val = true;
-        }
-        if (opt == "-h" || opt == "--help") {
-            out.help = true;
-            return out;
-        }
-        if (opt == "--json") {
-            if (inline_val)
-                return fail("--json takes no value");
+    tools::arg_scanner a(args, specs, tools::operands::refused);
+    while (a.next()) {
+        if (a.is("-i")) {
+            a.take_text(o.port);
+        } else if (a.is("-f")) {
+            have_mode = a.take_choice(o.mode, {{"tx", run_mode::tx},
+                                               {"rx", run_mode::rx},
+                                               {"ping", run_mode::ping},
+                                               {"pong", run_mode::pong}});
+        } else if (a.is("-l")) {
+            a.take_number(o.len, min_frame_len, 65535);
+        } else if (a.is("-n")) {
+            have_count = a.take_number(o.count, 1, UINT64_MAX);
+        } else if (a.is("-b")) {
+            a.take_number(o.batch, 1, 1u << 20);
+        } else if (a.is("-T")) {
+            a.take_seconds(o.seconds, false);
+        } else if (a.is("-R")) {
+            a.take_number(o.rate, 1, UINT64_MAX);
+        } else if (a.is("-S") || a.is("-D")) {
+            if (!parse_mac(a.value(), a.is("-S") ? o.src : o.dst))
+                a.refuse();
+        } else if (a.is("--sync")) {
+            a.take_choice(o.sync, {{"shm", sync_mode::shm}, {"socket", sync_mode::socket}});
+        } else if (a.is("--wait")) {
+            a.take_choice(o.wait, {{"poll", wait_kind::poll}, {"busy", wait_kind::busy}});
+        } else if (a.is("--payload")) {
+            a.take_choice(o.payload, {{"full", payload_kind::full}, {"header", payload_kind::header}});
+        } else if (a.is("--slots")) {
+            if (a.take_number(o.slots, 2, 1u << 20) && !is_power_of_two(o.slots))
+                a.refuse();
+        } else if (a.is("--spin")) {
+            a.take_number(o.spin, 0, UINT32_MAX);
+        } else if (a.is("--json")) {
             o.json = true;
-            continue;
-        }
-        static const char *const with_value[] = {"-i", "-f", "-l", "-n", "-b", "-T", "-R", "-S", "-D",
-                                                 "--sync", "--wait", "--payload", "--slots", "--spin", "--socket"};
-        bool known = false;
-        for (const char *w : with_value)
-            known = known || opt == w;
-        if (!known)
-            return fail("unknown option '" + args[i] + "'");
-        if (!inline_val) {
-            if (i + 1 >= args.size())
-                return fail("option " + opt + " needs a value");
-            val = args[++i];
-        }
-
-        uint64_t n = 0;
-        if (opt == "-i") {
-            if (val.empty())
-                return fail("-i needs a port name");
-            o.port = val;
-        } else if (opt == "-f") {
-            if (val == "tx")
-                o.mode = run_mode::tx;
-            else if (val == "rx")
-                o.mode = run_mode::rx;
-            else if (val == "ping")
-                o.mode = run_mode::ping;
-            else if (val == "pong")
-                o.mode = run_mode::pong;
-            else
-                return fail("-f: expected tx, rx, ping or pong, not '" + val + "'");
-            have_mode = true;
-        } else if (opt == "-l") {
-            if (!parse_u64(val, n) || n < min_frame_len || n > 65535)
-                return fail("-l: frame length must be a number from " + std::to_string(min_frame_len) +
-                            " to the buffer size, not '" + val + "'");
-            o.len = static_cast<uint32_t>(n);
-        } else if (opt == "-n") {
-            if (!parse_u64(val, n) || n == 0)
-                return fail("-n: expected a positive count, not '" + val + "'");
-            o.count = n;
-            have_count = true;
-        } else if (opt == "-b") {
-            if (!parse_u64(val, n) || n == 0 || n > 1u << 20)
-                return fail("-b: expected a batch from 1 to 1048576, not '" + val + "'");
-            o.batch = static_cast<uint32_t>(n);
-        } else if (opt == "-T") {
-            if (!parse_seconds(val, o.seconds))
-                return fail("-T: expected a positive number of seconds, not '" + val + "'");
-        } else if (opt == "-R") {
-            if (!parse_u64(val, n) || n == 0)
-                return fail("-R: expected a positive packet rate, not '" + val + "'");
-            o.rate = n;
-        } else if (opt == "-S" || opt == "-D") {
-            if (!parse_mac(val, opt == "-S" ? o.src : o.dst))
-                return fail(opt + ": expected a MAC address like 02:00:00:00:00:01, not '" + val + "'");
-        } else if (opt == "--sync") {
-            if (val == "shm")
-                o.sync = sync_mode::shm;
-            else if (val == "socket")
-                o.sync = sync_mode::socket;
-            else
-                return fail("--sync: expected shm or socket, not '" + val + "'");
-        } else if (opt == "--wait") {
-            if (val == "poll")
-                o.wait = wait_kind::poll;
-            else if (val == "busy")
-                o.wait = wait_kind::busy;
-            else
-                return fail("--wait: expected poll or busy, not '" + val + "'");
-        } else if (opt == "--payload") {
-            if (val == "full")
-                o.payload = payload_kind::full;
-            else if (val == "header")
-                o.payload = payload_kind::header;
-            else
-                return fail("--payload: expected full or header, not '" + val + "'");
-        } else if (opt == "--slots") {
-            if (!parse_u64(val, n) || !is_power_of_two(n) || n < 2 || n > 1u << 20)
-                return fail("--slots: expected a power of two from 2 to 1048576, not '" + val + "'");
-            o.slots = static_cast<uint32_t>(n);
-        } else if (opt == "--spin") {
-            if (!parse_u64(val, n) || n > UINT32_MAX)
-                return fail("--spin: expected a number of empty checks, not '" + val + "'");
-            o.spin = static_cast<int64_t>(n);
-        } else if (opt == "--socket") {
-            if (val.empty())
-                return fail("--socket needs a path");
-            o.socket_path = val;
+        } else if (a.is("--socket")) {
+            a.take_text(o.socket_path);
         }
     }
+    if (!a.finish(out))
+        return out;
 
     if (o.port.empty())
-        return fail("a port is required (-i PORT)");
-    if (!have_mode)
-        return fail("a mode is required (-f tx|rx|ping|pong)");
-    if (o.mode == run_mode::ping && !have_count && o.seconds == 0)
+        out.error = "a port is required (-i PORT)";
+    else if (!have_mode)
+        out.error = "a mode is required (-f tx|rx|ping|pong)";
+    else if (o.mode == run_mode::ping && !have_count && o.seconds == 0)
         o.count = default_ping_count;
     return out;
 }

@@ -4,6 +4,8 @@
 
 #include "frame.hpp"
 
+#include "tools/common/args.hpp"
+
 #include <netring/netring.hpp>
 
 #include <cstdint>
@@ -37,11 +39,8 @@ struct pktgen_options {
     std::string socket_path;
 };
 
-struct parse_outcome {
-    pktgen_options opts;
-    bool help = false;  // -h/--help: print usage_text() and exit 0
-    std::string error;  // non-empty: usage error, exit 2
-};
+// help: print usage_text() and exit 0; error: a usage error, exit 2.
+using parse_outcome = tools::parsed_options<pktgen_options>;
 
 // args excludes the program name.
 parse_outcome parse_options(const std::vector<std::string> &args);

@@ -1,6 +1,7 @@
 #include "report.hpp"
 
 #include "tools/common/json_writer.hpp"
+#include "tools/common/text_format.hpp"
 
 #include <algorithm>
 #include <cinttypes>
@@ -56,20 +57,18 @@ std::string format_json(const run_result &r, const pktgen_options &o)
 
 std::string format_text(const run_result &r, const pktgen_options &o)
 {
-    char buf[512];
-    int n = std::snprintf(buf, sizeof buf,
-                          "%s %s: %" PRIu64 " packets, %" PRIu64 " bytes in %.3f s: %.3f Mpps, %.3f Gbps, "
-                          "%.1f ns/packet\n"
-                          "  lost %" PRIu64 ", corrupt %" PRIu64 ", duplicate %" PRIu64
-                          "; len %u, batch %u, sync %s, wait %s, payload %s\n",
-                          mode_name(o.mode), o.port.c_str(), r.packets, r.bytes, r.seconds(), r.mpps(), r.gbps(),
-                          r.ns_per_packet(), r.lost, r.corrupt, r.duplicate, r.frame_len ? r.frame_len : o.len, o.batch, sync_name(o.sync),
-                          wait_name(o.wait), o.payload == payload_kind::full ? "full" : "header");
-    std::string out(buf, std::min<size_t>(n > 0 ? n : 0, sizeof buf - 1));
-    if (r.has_rtt) {
-        std::snprintf(buf, sizeof buf, "  rtt p50 %.2f us, p99 %.2f us\n", r.rtt_us_p50, r.rtt_us_p99);
-        out += buf;
-    }
+    std::string out;
+    tools::append_format(out,
+                         "%s %s: %" PRIu64 " packets, %" PRIu64 " bytes in %.3f s: %.3f Mpps, %.3f Gbps, "
+                         "%.1f ns/packet\n"
+                         "  lost %" PRIu64 ", corrupt %" PRIu64 ", duplicate %" PRIu64
+                         "; len %u, batch %u, sync %s, wait %s, payload %s\n",
+                         mode_name(o.mode), o.port.c_str(), r.packets, r.bytes, r.seconds(), r.mpps(),
+                         r.gbps(), r.ns_per_packet(), r.lost, r.corrupt, r.duplicate,
+                         r.frame_len ? r.frame_len : o.len, o.batch, sync_name(o.sync), wait_name(o.wait),
+                         o.payload == payload_kind::full ? "full" : "header");
+    if (r.has_rtt)
+        tools::append_format(out, "  rtt p50 %.2f us, p99 %.2f us\n", r.rtt_us_p50, r.rtt_us_p99);
     return out;
 }
 

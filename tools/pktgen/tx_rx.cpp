@@ -3,8 +3,6 @@
 // check_stretch (frame_header_is and the payload check); frame_inspect only names a bad frame.
 #include "run.hpp"
 
-#include <rings/ring_ops.hpp>
-
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -71,7 +69,7 @@ template <payload_kind kind>
         // `& ring_mask` stays inside any ring; past the free slots it only wastes a prefetch. The
         // data offset does not matter to a prefetch: the frame is written at the buffer's start.
         const nr_slot *ahead = slots + ((slot - slots + tx_prefetch_distance) & ring_mask);
-        rings::prefetch_for_write(base + ahead->buf_idx * buf_size);
+        nr_prefetch_for_write(base + ahead->buf_idx * buf_size);
         // Frames start at the buffer, so len <= buf_size is always in bounds. The slot keeps its
         // ptr and len from the last lap (the swap moves only buffer indices): store only changes.
         if (slot->ptr != 0)
@@ -310,7 +308,7 @@ run_outcome run_rx(run_context &ctx)
             const uint32_t num_slots = ring->num_slots;
             const nr_slot *const slots = ring->slot;
             uint32_t i = ring->head;
-            uint32_t avail = std::min(rings::distance(i, ring->tail, num_slots), room - got);
+            uint32_t avail = std::min(nr_ring_distance(i, ring->tail, num_slots), room - got);
             while (avail) {
                 // A stretch that does not wrap: no wrap test per packet.
                 const uint32_t stretch = std::min(avail, num_slots - i);

@@ -6,6 +6,8 @@
 // Exit status: 0 done; 1 netringd refused (its sentence and code are printed) or is unreachable; 2 usage.
 #include "switch_cli.hpp"
 
+#include "tools/common/args.hpp"
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -13,7 +15,6 @@
 namespace {
 
 constexpr int exit_daemon = 1;
-constexpr int exit_usage = 2;
 
 int refused(const netring::swctl::command &c, const netring::error &e)
 {
@@ -33,13 +34,11 @@ int main(int argc, char **argv)
     namespace sw = netring::switches;
     using netring::swctl::verb;
     const auto c = netring::swctl::parse_args(std::vector<std::string>(argv + 1, argv + argc));
-    if (!c.error.empty()) {
-        std::fprintf(stderr, "netring-switch: %s\n%s", c.error.c_str(), netring::swctl::usage_text);
-        return exit_usage;
-    }
+    if (!c.error.empty())
+        return netring::tools::usage_error("netring-switch", c.error, netring::swctl::usage_text);
     netring::status s = netring::ok_status();
     switch (c.what) {
-    case verb::help: std::fputs(netring::swctl::usage_text, stdout); return 0;
+    case verb::help: return netring::tools::show_usage(netring::swctl::usage_text);
     case verb::create: s = sw::create(c.sw, c.socket_path); break;
     case verb::destroy: s = sw::destroy(c.sw, c.socket_path); break;
     case verb::add: s = sw::add_port(c.sw, c.arg, c.socket_path); break;

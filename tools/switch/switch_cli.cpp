@@ -1,6 +1,8 @@
 #include "switch_cli.hpp"
 
+#include "tools/common/args.hpp"
 #include "tools/common/json_writer.hpp"
+#include "tools/common/text_format.hpp"
 
 #include <cinttypes>
 #include <cstdio>
@@ -22,14 +24,7 @@ const char *const usage_text =
 
 namespace {
 
-template <class... Args>
-void append(std::string &out, const char *fmt, Args... args)
-{
-    char buf[512];
-    const int n = std::snprintf(buf, sizeof buf, fmt, args...);
-    if (n > 0)
-        out.append(buf, static_cast<size_t>(n) < sizeof buf ? static_cast<size_t>(n) : sizeof buf - 1);
-}
+constexpr tools::option_spec specs[] = {{"--json", ""}, {"--socket", "a path"}};
 
 command fail(std::string why)
 {
@@ -94,26 +89,19 @@ command parse_args(const std::vector<std::string> &args)
 {
     command c;
     std::vector<std::string> words; // the command and its operands, options removed
-    for (size_t i = 0; i < args.size(); i++) {
-        const std::string &a = args[i];
-        if (a == "-h" || a == "--help") {
-            return command{}; // verb::help, no error
-        } else if (a == "--json") {
+    tools::arg_scanner a(args, specs, tools::operands::allowed);
+    while (a.next()) {
+        if (a.at_operand())
+            words.push_back(a.value());
+        else if (a.is("--json"))
             c.json = true;
-        } else if (a == "--socket") {
-            if (i + 1 >= args.size())
-                return fail("--socket needs a path");
-            c.socket_path = args[++i];
-        } else if (a.rfind("--socket=", 0) == 0) {
-            c.socket_path = a.substr(9);
-            if (c.socket_path.empty())
-                return fail("--socket needs a path");
-        } else if (a.size() > 1 && a[0] == '-') {
-            return fail("unknown option '" + a + "'");
-        } else {
-            words.push_back(a);
-        }
+        else if (a.is("--socket"))
+            a.take_text(c.socket_path);
     }
+    if (a.help())
+        return command{}; // verb::help, no error
+    if (!a.error().empty())
+        return fail(a.error());
     if (words.empty())
         return fail("a command is required");
     if (!parse_verb(words[0], c.what))
@@ -158,19 +146,19 @@ std::string list_text(const std::vector<switches::switch_entry> &sw)
         return "no switches\n";
     std::string out;
     for (const switches::switch_entry &s : sw) {
-        append(out, "%s: %s, %zu port%s, %u learned address%s\n", s.name.c_str(),
-               s.persistent ? "persistent" : "made on the fly", s.ports.size(),
-               s.ports.size() == 1 ? "" : "s", s.mac_entries, s.mac_entries == 1 ? "" : "es");
+        tools::append_format(out, "%s: %s, %zu port%s, %u learned address%s\n", s.name.c_str(),
+                             s.persistent ? "persistent" : "made on the fly", s.ports.size(),
+                             s.ports.size() == 1 ? "" : "s", s.mac_entries, s.mac_entries == 1 ? "" : "es");
         if (s.ports.empty())
             continue;
-        append(out, "  %-24s %-10s %7s %12s %16s %12s %16s %10s\n", "port", "kind", "clients", "rx_packets",
-               "rx_bytes", "tx_packets", "tx_bytes", "drops");
+        tools::append_format(out, "  %-24s %-10s %7s %12s %16s %12s %16s %10s\n", "port", "kind", "clients",
+                             "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "drops");
         for (const switches::port_entry &p : s.ports)
-            append(out,
-                   "  %-24s %-10s %7u %12" PRIu64 " %16" PRIu64 " %12" PRIu64 " %16" PRIu64 " %10" PRIu64
-                   "\n",
-                   p.name.c_str(), p.kind.c_str(), p.clients, p.rx_packets, p.rx_bytes, p.tx_packets,
-                   p.tx_bytes, p.drops);
+            tools::append_format(out,
+                                 "  %-24s %-10s %7u %12" PRIu64 " %16" PRIu64 " %12" PRIu64 " %16" PRIu64
+                                 " %10" PRIu64 "\n",
+                                 p.name.c_str(), p.kind.c_str(), p.clients, p.rx_packets, p.rx_bytes,
+                                 p.tx_packets, p.tx_bytes, p.drops);
     }
     return out;
 }
