@@ -93,7 +93,7 @@ struct nr_if {
     int64_t ring_ofs[]; /* (c) tx rings (NIC then host), then rx rings; from this block */
 };
 
-/* ---- netring extension: per-ring sync block (the CSB of the brief) ----
+/* ---- netring extension: per-ring sync block (in the role of netmap's CSB) ----
  * Three groups of fields on their own 128-byte pairs of cache lines, so the producer's and the
  * consumer's stores never share a line (Zen's adjacent-line prefetch works on 128-byte pairs).
  * Ordering: the application stores cur before head (release on head); the kernel side stores
@@ -263,6 +263,17 @@ static inline void nr_prefetch_for_write(const void *p)
     __asm__ __volatile__("prefetchw %0" : : "m"(*(const char *)p));
 #else
     __builtin_prefetch(p, 1);
+#endif
+}
+
+/* The body of a busy-wait loop on a ring (PAUSE on x86, YIELD on arm64): the sibling hyperthread
+ * gets the core, and leaving the loop does not pay a memory-order mis-speculation. */
+static inline void nr_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield" ::: "memory");
 #endif
 }
 

@@ -22,13 +22,6 @@ uint64_t now_ns()
                                      .count());
 }
 
-inline void cpu_relax()
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-}
-
 std::string rate_text(const traffic &now, const traffic &before, uint64_t ns)
 {
     const double s = ns ? static_cast<double>(ns) / 1e9 : 1;
@@ -93,7 +86,7 @@ bool bridge_loop::run()
             continue;
         }
         if (++idle < o_.spin) {
-            cpu_relax();
+            nr_cpu_relax();
             continue;
         }
         idle = 0;

@@ -27,7 +27,7 @@ run_context::run_context(port &port_, const pktgen_options &opts)
 bool run_context::idle(unsigned events, std::error_code &ec)
 {
     if (o.wait == wait_kind::busy) {
-        cpu_relax();
+        nr_cpu_relax();
         return true;
     }
     return p.wait(events, wait_timeout_ms, ec) >= 0;

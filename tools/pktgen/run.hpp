@@ -24,15 +24,6 @@ inline uint64_t now_ns()
             .count());
 }
 
-inline void cpu_relax()
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield" ::: "memory");
-#endif
-}
-
 // Set by the signal handler; the loops poll it once per batch.
 extern std::atomic<bool> stop_requested;
 

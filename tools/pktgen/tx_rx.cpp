@@ -51,7 +51,7 @@ void pace_idle(uint64_t ns_until_burst, wait_kind wait)
     if (wait == wait_kind::poll && ns_until_burst > 60000)
         std::this_thread::sleep_for(std::chrono::nanoseconds(ns_until_burst - 50000));
     else
-        cpu_relax();
+        nr_cpu_relax();
 }
 
 // Frames seq, seq+1, ... into slots [from, to) (no wrap). Out of line and with the template passed
@@ -194,7 +194,7 @@ void drain_tx(run_context &ctx, const std::vector<nr_ring *> &rings, run_outcome
         if (ctx.should_stop(now))
             return;
         if (ctx.o.wait == wait_kind::busy)
-            cpu_relax();
+            nr_cpu_relax();
         else
             std::this_thread::sleep_for(std::chrono::microseconds(20));
     }

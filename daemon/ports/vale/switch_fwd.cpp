@@ -162,7 +162,7 @@ void switch_fwd::sleep()
     const int64_t now = now_ns();
     // A full port matters only while it holds a source back (holding_, from the pass just made):
     // then wake in time to declare it stalled, and go on at once if its receiver made room. A full
-    // port nobody is sending to is left alone (it used to turn every sleep into poll(0)).
+    // port nobody is sending to is left alone: waking for it would turn every sleep into poll(0).
     for (fwd_endpoint *ep : eps_) {
         if (holding_ && ep->full_since_ns != 0 && !ep->stalled) {
             const int64_t left = stall_grace_ns_ - (now - ep->full_since_ns);
