@@ -48,4 +48,29 @@ void served_ring_format(region &mem, served_ring &r, uint16_t ringid, uint16_t d
     rr.sync->kern.hwtail = r.hwtail;
 }
 
+rings::sync_outcome served_socket_sync(const rings::ring_ref &r, const served_ring &rec,
+                                       const rings::buffer_limits &lim, bool tx)
+{
+    const uint32_t n = r.num_slots;
+    const uint32_t hwcur = rings::load_acquire(r.sync->kern.hwcur); // partner: the server's store_release
+    const uint32_t hwtail = rings::load_acquire(r.sync->kern.hwtail);
+    if (hwcur >= n || hwtail >= n)
+        return rings::make_fault(rings::sync_fault::hw_index, hwcur >= n ? hwcur : hwtail, 0, n - 1);
+    const uint32_t head = rings::load_relaxed(r.ring->head);
+    const uint32_t cur = rings::load_relaxed(r.ring->cur);
+    if (const rings::sync_outcome bad = rings::index_fault(head, cur, hwcur, hwtail, n); !bad.ok())
+        return bad;
+    if (tx) {
+        for (uint32_t i = hwcur; i != head; i = rings::next_index(i, n)) {
+            const nr_slot s = rings::slot_snapshot(r.ring->slot[i]);
+            if (s.len != 0 && !rings::slot_valid(s, lim)) // an empty slot is skipped, as the server does
+                return rings::slot_fault(s, lim);
+        }
+    }
+    rings::store_relaxed(r.sync->app.cur, cur);
+    rings::store_release(r.sync->app.head, head); // partner: the server's load_acquire of app.head
+    rings::eventfd_signal(rec.kick.get());
+    return {};
+}
+
 } // namespace netring::netringd

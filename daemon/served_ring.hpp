@@ -63,12 +63,32 @@ inline void wake_app(const rings::ring_ref &r, const served_ring &rec)
 }
 
 // A ring whose application wrote indices or slots that fail the checks: netmap's reinit from the
-// server's own hwcur/hwtail, and the application's published head/cur put back in step with it.
+// server's own hwcur/hwtail (counted in kern.errors, which a shm client reports as ring_reset), the
+// application's published head/cur put back in step, and the published kernel indices restored
+// from the server's copies in case the application overwrote them too.
 inline void reset_served(const rings::ring_ref &r, const served_ring &rec, const rings::buffer_limits &lim)
 {
     rings::ring_reset(r, rec.hwcur, rec.hwtail, lim);
     rings::store_relaxed(r.sync->app.cur, rec.hwcur);
     rings::store_relaxed(r.sync->app.head, rec.hwcur);
+    rings::store_relaxed(r.sync->kern.hwcur, rec.hwcur);
+    rings::store_release(r.sync->kern.hwtail, rec.hwtail);
 }
+
+// A slot the server repaired and skipped: counted like a reset, so the client hears of it.
+inline void count_ring_error(const rings::ring_ref &r)
+{
+    rings::store_relaxed(r.sync->kern.errors, rings::load_relaxed(r.sync->kern.errors) + 1);
+}
+
+// A socket-path TXSYNC/RXSYNC of a served ring, on the control thread while the server's thread
+// runs. The client's head and cur (read once from its ring) and, on a tx ring, the slots they hand
+// over are checked by the rules the server applies (index_fault, slot_valid) against the indices
+// the server published. Valid: they are published to the sync block as a shm client would publish
+// them, and the server is kicked. Not valid: nothing is published and the outcome names the fault;
+// the caller then stops the server's thread, resets the ring (reset_served) and answers ring_reset,
+// so the reply already finds the ring reset.
+rings::sync_outcome served_socket_sync(const rings::ring_ref &r, const served_ring &rec,
+                                       const rings::buffer_limits &lim, bool tx);
 
 } // namespace netring::netringd

@@ -139,10 +139,9 @@ sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buff
     }
     const uint32_t head = load_relaxed(tx.ring->head);
     const uint32_t cur = load_relaxed(tx.ring->cur);
-    if (!indices_valid(head, cur, hwcur, hwtail, n)) {
+    if (const sync_outcome bad = index_fault(head, cur, hwcur, hwtail, n); !bad.ok()) {
         ring_reset(tx, hwcur, hwtail, lim);
-        return in_window(head, hwcur, hwtail, n) ? make_fault(sync_fault::cur, cur, head, hwtail)
-                                                 : make_fault(sync_fault::head, head, hwcur, hwtail);
+        return bad;
     }
 
     sync_outcome out;
@@ -162,9 +161,7 @@ sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buff
         if (reached != end) { // a bad slot: what came before it is swapped and gets published
             const nr_slot s = slot_snapshot(tx.ring->slot[reached]);
             const uint32_t moved = out.moved;
-            out = s.buf_idx < limit.num_buffers
-                      ? make_fault(sync_fault::slot_len, s.len, 0, limit.buf_size)
-                      : make_fault(sync_fault::slot_buf, s.buf_idx, 0, limit.num_buffers - 1);
+            out = slot_fault(s, limit);
             out.moved = moved;
             i = reached;
             break;
@@ -211,11 +208,10 @@ sync_outcome pipe_rxsync(const ring_ref &rx, const ring_ref &peer_tx, const buff
     }
     const uint32_t head = load_relaxed(rx.ring->head);
     const uint32_t cur = load_relaxed(rx.ring->cur);
-    if (!indices_valid(head, cur, hwcur, hwtail, n)) {
+    if (const sync_outcome bad = index_fault(head, cur, hwcur, hwtail, n); !bad.ok()) {
         const uint32_t keep = in_window(seen, hwcur, hwtail, n) ? seen : hwcur;
         ring_reset(rx, hwcur, keep, lim);
-        return in_window(head, hwcur, hwtail, n) ? make_fault(sync_fault::cur, cur, head, hwtail)
-                                                 : make_fault(sync_fault::head, head, hwcur, hwtail);
+        return bad;
     }
 
     // Check what the peer handed over since the application last looked.

@@ -44,6 +44,24 @@ inline sync_outcome make_fault(sync_fault f, uint32_t value, uint32_t lo, uint32
     return o;
 }
 
+// netmap's sync prologue: the application's head must lie in [hwcur, hwtail] and its cur in
+// [head, hwtail]; anything else is a head or cur fault (ring_reset). Every side that serves a ring,
+// on every sync path, applies this rule.
+inline sync_outcome index_fault(uint32_t head, uint32_t cur, uint32_t hwcur, uint32_t hwtail, uint32_t n)
+{
+    if (indices_valid(head, cur, hwcur, hwtail, n))
+        return {};
+    return in_window(head, hwcur, hwtail, n) ? make_fault(sync_fault::cur, cur, head, hwtail)
+                                             : make_fault(sync_fault::head, head, hwcur, hwtail);
+}
+
+// Why a slot failed slot_valid: its buffer index, or its length (with the data offset).
+inline sync_outcome slot_fault(const nr_slot &s, const buffer_limits &lim)
+{
+    return s.buf_idx < lim.num_buffers ? make_fault(sync_fault::slot_len, s.len, 0, lim.buf_size)
+                                       : make_fault(sync_fault::slot_buf, s.buf_idx, 0, lim.num_buffers - 1);
+}
+
 // netmap's ring reinit: head = cur = hwcur, tail = hwtail, slots that point outside the region or
 // overflow their buffer are repaired. Used after a fault on a ring this side serves.
 void ring_reset(const ring_ref &r, uint32_t hwcur, uint32_t hwtail, const buffer_limits &lim);

@@ -224,19 +224,26 @@ sync_result nic_port::sync(uint32_t reg_id, ring_dir dir, uint32_t ring)
                     " rings; ring " + std::to_string(ring) + " does not exist",
                 0};
     sync_result res;
-    uint8_t *base = mem_->base();
+    const rings::buffer_limits lim = mem_->limits();
     for (size_t i = ring == all_rings ? 0 : ring; i < (ring == all_rings ? n : ring + 1); i++) {
-        const nic_queue &qu = *queues_[reg->queues[i]];
-        const served_ring &r = tx ? qu.tx : qu.rx;
-        auto *nr = reinterpret_cast<nr_ring *>(base + r.ring_off);
-        auto *sync = reinterpret_cast<nr_sync *>(base + r.sync_off);
-        rings::store_relaxed(sync->app.cur, rings::load_relaxed(nr->cur));
-        rings::store_release(sync->app.head, rings::load_relaxed(nr->head));
-        const uint64_t one = 1;
-        (void)!::write(r.kick.get(), &one, sizeof one);
-        const uint32_t tail = rings::load_acquire(sync->kern.hwtail);
+        const uint32_t q = reg->queues[i];
+        served_ring &r = tx ? queues_[q]->tx : queues_[q]->rx;
+        const rings::ring_ref rr = ring_ref_of(mem_->base(), r);
+        if (const rings::sync_outcome o = served_socket_sync(rr, r, lim, tx); !o.ok()) {
+            // The worker owns the ring's state: reset it with the worker stopped, as attach does.
+            worker_.stop();
+            reset_served(rr, r, lim);
+            restart_worker();
+            if (res.ok()) {
+                const std::string label =
+                    "netmap:" + ifname_ + " " + queue_label(q) + (tx ? " tx" : " rx") + " ring";
+                res.code = rings::fault_errc(o.fault);
+                res.message = rings::describe(o, label.c_str());
+            }
+        }
+        const uint32_t tail = rings::load_acquire(rr.sync->kern.hwtail);
         if (tail < r.num_slots)
-            rings::store_relaxed(nr->tail, tail);
+            rings::store_relaxed(rr.ring->tail, tail);
         res.tail = tail;
     }
     return res;

@@ -115,7 +115,7 @@ bool nic_worker::serve_tx(nic_queue &q)
                     break;
                 if (s.len != 0) {
                     rings::slot_repair(slot, s, lim_);
-                    bump(rr.sync->kern.errors, 1);
+                    count_ring_error(rr);
                 }
                 i = add(i, 1, n);
                 r.hwcur = r.reclaim = i;
@@ -189,7 +189,7 @@ bool nic_worker::serve_rx(nic_queue &q)
         uint32_t buf = rings::load_relaxed(rr.ring->slot[i].buf_idx);
         if (buf >= lim_.num_buffers) { // released with a bad index: receive into the dummy buffer
             buf = NR_DUMMY_BUFFER;
-            bump(rr.sync->kern.errors, 1);
+            count_ring_error(rr);
         }
         batch[j] = {buf, 0, 0};
         i = add(i, 1, n);

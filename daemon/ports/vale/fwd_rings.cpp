@@ -21,6 +21,8 @@ uint32_t switch_fwd::pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &
         if (!rings::slot_valid(s, ep.lim)) {
             rings::slot_repair(slot, s, ep.lim);
             ep.counters.errors.fetch_add(1, std::memory_order_relaxed);
+            if (ep.served)
+                count_ring_error(ring_ref_of(ep.base, *ep.tx)); // the client reports ring_reset
             return;
         }
         if (s.len < eth_header)

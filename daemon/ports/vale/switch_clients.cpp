@@ -177,17 +177,24 @@ sync_result switch_table::socket_sync(uint32_t reg_id, const port_name &name, ui
                 name.str() + " has one " + (tx ? "tx" : "rx") + " ring; ring " + std::to_string(ring) +
                     " does not exist",
                 0};
-    const served_ring &r = tx ? p->tx : p->rx;
-    auto *nr = reinterpret_cast<nr_ring *>(p->mem->base() + r.ring_off);
-    auto *sync = reinterpret_cast<nr_sync *>(p->mem->base() + r.sync_off);
-    rings::store_relaxed(sync->app.cur, rings::load_relaxed(nr->cur));
-    rings::store_release(sync->app.head, rings::load_relaxed(nr->head));
-    const uint64_t one = 1;
-    (void)!::write(r.kick.get(), &one, sizeof one);
+    served_ring &r = tx ? p->tx : p->rx;
+    const rings::ring_ref rr = ring_ref_of(p->mem->base(), r);
+    const rings::buffer_limits lim = p->mem->limits();
     sync_result res;
-    res.tail = rings::load_acquire(sync->kern.hwtail);
+    if (const rings::sync_outcome o = served_socket_sync(rr, r, lim, tx); !o.ok()) {
+        // The forwarding thread owns the ring's state: reset it with the thread paused.
+        vale_switch *s = find(name.base);
+        s->pause();
+        reset_served(rr, r, lim);
+        p->ep.counters.errors.fetch_add(1, std::memory_order_relaxed);
+        s->resume();
+        const std::string label = name.str() + (tx ? " tx" : " rx") + " ring";
+        res.code = rings::fault_errc(o.fault);
+        res.message = rings::describe(o, label.c_str());
+    }
+    res.tail = rings::load_acquire(rr.sync->kern.hwtail);
     if (res.tail < r.num_slots)
-        rings::store_relaxed(nr->tail, res.tail);
+        rings::store_relaxed(rr.ring->tail, res.tail);
     return res;
 }
 
