@@ -169,6 +169,47 @@ void apply(config &c, const line_parser &p, std::string_view directive)
     } else if (directive == "allow" || directive == "deny") {
         p.want_args(2);
         c.rules.push_back(policy_rule{directive == "allow", p.who(1), std::string(p.word(2)), p.line()});
+    } else if (directive == "uid_max_connections") {
+        p.want_args(1);
+        c.uid_quota.connections = static_cast<uint32_t>(p.number(1, 1, 1u << 20));
+    } else if (directive == "uid_max_registrations") {
+        p.want_args(1);
+        c.uid_quota.registrations = static_cast<uint32_t>(p.number(1, 1, 1u << 20));
+    } else if (directive == "uid_max_regions") {
+        p.want_args(1);
+        c.uid_quota.regions = static_cast<uint32_t>(p.number(1, 0, 1u << 16));
+    } else if (directive == "uid_max_buffers") {
+        p.want_args(1);
+        c.uid_quota.buffers = p.number(1, 0, 1ull << 40);
+    } else if (directive == "quota") {
+        p.want_args(3);
+        quota_rule q;
+        q.who = p.who(1);
+        if (q.who.what == subject::kind::any)
+            p.fail("quota applies to uid=N or gid=N; uid_max_* set everyone's limits");
+        const std::string_view k = p.word(2);
+        if (k == "connections")
+            q.key = quota_key::connections;
+        else if (k == "registrations")
+            q.key = quota_key::registrations;
+        else if (k == "regions")
+            q.key = quota_key::regions;
+        else if (k == "buffers")
+            q.key = quota_key::buffers;
+        else
+            p.fail(cat({"quota key must be connections, registrations, regions or buffers, not '", k, "'"}));
+        q.value = p.number(3, 0, 1ull << 40);
+        q.line = p.line();
+        c.quotas.push_back(q);
+    } else if (directive == "max_connections") {
+        p.want_args(1);
+        c.max_connections = static_cast<uint32_t>(p.number(1, 2, 1u << 20));
+    } else if (directive == "admin_connections") {
+        p.want_args(1);
+        c.admin_connections = static_cast<uint32_t>(p.number(1, 1, 1u << 20));
+    } else if (directive == "idle_timeout_s") {
+        p.want_args(1);
+        c.idle_timeout_s = static_cast<uint32_t>(p.number(1, 1, 86400));
     } else if (directive == "admin") {
         p.want_args(1);
         c.admins.push_back(p.who(1));
@@ -184,6 +225,10 @@ void check_whole(const config &c, std::string_view origin)
     if (c.default_slots > c.max_slots)
         throw config_error(where + "default_slots " + std::to_string(c.default_slots) + " exceeds max_slots " +
                            std::to_string(c.max_slots));
+    if (c.admin_connections >= c.max_connections)
+        throw config_error(where + "admin_connections " + std::to_string(c.admin_connections) +
+                           " leaves no connection for anyone else (max_connections " +
+                           std::to_string(c.max_connections) + ")");
     if (!rings::plan_region(c.buf_size, c.region_buffers, c.region_meta_bytes))
         throw config_error(where + "region geometry does not fit (buf_size " + std::to_string(c.buf_size) +
                            ", region_buffers " + std::to_string(c.region_buffers) + ")");
@@ -197,6 +242,17 @@ const char *to_string(nic_mode m)
     case nic_mode::auto_select: return "auto";
     case nic_mode::afxdp: return "afxdp";
     case nic_mode::afpacket: return "afpacket";
+    }
+    return "?";
+}
+
+const char *to_string(quota_key k)
+{
+    switch (k) {
+    case quota_key::connections: return "connections";
+    case quota_key::registrations: return "registrations";
+    case quota_key::regions: return "regions";
+    case quota_key::buffers: return "buffers";
     }
     return "?";
 }

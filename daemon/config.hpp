@@ -39,29 +39,56 @@ struct policy_rule {
     unsigned line = 0;   // where it came from, for the reasons the policy gives
 };
 
+// What one uid may hold at once (uid 0 and admins are not limited). With the defaults a uid takes
+// at most a quarter of max_regions, and of the connections, 64 of 4096.
+struct quota_limits {
+    uint32_t connections = 64;
+    uint32_t registrations = 256;
+    uint32_t regions = 16; // regions alive that this uid's names caused to be created
+    // Buffers: every region the uid caused to be created counts all its buffers; a registration in
+    // a region someone else created counts its rings' slots and its extra buffers.
+    uint64_t buffers = 16 * 65536;
+};
+
+enum class quota_key : uint8_t { connections, registrations, regions, buffers };
+const char *to_string(quota_key k); // "connections", ...
+
+// `quota uid=N|gid=N KEY VALUE`: the limit of one key for that uid, or for each member of the gid.
+struct quota_rule {
+    subject who;
+    quota_key key = quota_key::connections;
+    uint64_t value = 0;
+    unsigned line = 0;
+};
+
 // How NIC ports bind an interface: AF_XDP, AF_PACKET, or AF_XDP with AF_PACKET where XDP fails.
 enum class nic_mode : uint8_t { auto_select, afxdp, afpacket };
 const char *to_string(nic_mode m);
 
 struct config {
-    uint32_t buf_size = 2048;             // power of two, 512..65536
-    uint32_t region_buffers = 65536;      // per region, the 2 reserved ones included
+    uint32_t buf_size = 2048;              // power of two, 512..65536
+    uint32_t region_buffers = 65536;       // per region, the 2 reserved ones included
     uint64_t region_meta_bytes = 8u << 20; // if blocks, rings and sync blocks
-    uint32_t default_slots = 1024;        // slots per ring when REGIF asks 0
-    uint32_t max_slots = 16384;           // power of two
-    uint32_t max_rings = 8;               // per direction per registration
-    uint32_t max_extra_bufs = 4096;       // per registration
-    uint32_t max_regs_per_client = 64;    // registrations one connection may hold
-    uint32_t max_regions = 64;            // regions alive at once (each is a memfd and a mapping)
+    uint32_t default_slots = 1024;         // slots per ring when REGIF asks 0
+    uint32_t max_slots = 16384;            // power of two
+    uint32_t max_rings = 8;                // per direction per registration
+    uint32_t max_extra_bufs = 4096;        // per registration
+    uint32_t max_regs_per_client = 64;     // registrations one connection may hold
+    uint32_t max_regions = 64;             // regions alive at once (each is a memfd and a mapping)
     bool hugepages = false;               // try MFD_HUGETLB for regions (guarded against SIGBUS: fault_guard)
     nic_mode nic = nic_mode::auto_select; // nic_mode auto|afxdp|afpacket
     uint32_t worker_spin = 2000;          // empty passes a NIC worker spins before it sleeps
     // A full switch port holds its senders back this long, then drops. Longer than a scheduler
     // time slice, so a receiver that is merely waiting for a CPU is not taken for one that stopped.
     uint32_t switch_stall_ms = 20;
-    std::vector<policy_rule> rules;       // first match wins
-    std::vector<subject> admins;          // may administer switches
-    std::string origin = "defaults";      // the file the values came from
+    std::vector<policy_rule> rules;  // first match wins
+    std::vector<subject> admins;     // may administer switches
+    quota_limits uid_quota;          // uid_max_*: every uid's limits unless a quota rule says otherwise
+    std::vector<quota_rule> quotas;  // first matching rule per key wins
+    uint32_t max_connections = 4096; // all clients together (lowered at startup to fit the fd limit)
+    uint32_t admin_connections = 32; // of those, kept for uid 0 and admins
+    uint32_t idle_timeout_s = 30;    // a connection holding no registration that sends nothing
+    std::string origin = "defaults"; // the file the values came from
 };
 
 // A ring count this large would need more fds than one message may carry (1 + 4R <= 250).

@@ -39,6 +39,8 @@ public:
     const logger &log() const { return log_; }
     uint64_t uptime_ms() const;
     uint32_t session_count() const { return static_cast<uint32_t>(sessions_.size()); }
+    uint32_t idle_timeout_s() const { return idle_timeout_s_; }
+    void set_idle_timeout_s(uint32_t s) { idle_timeout_s_ = s; }
     // Called by a session as it closes.
     void session_closed(uint64_t id) { sessions_.erase(id); }
 
@@ -53,6 +55,7 @@ private:
     uint64_t next_id_ = 1;
     std::string path_;
     bool listening_ = false;
+    uint32_t idle_timeout_s_ = 30;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

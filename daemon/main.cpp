@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -72,6 +73,22 @@ bool parse_args(int argc, char **argv, options &o)
     return true;
 }
 
+// Raises the soft fd limit to the hard one and returns it: every connection, region, eventfd and
+// socket is a descriptor, and running out of them must not be how a flood of connections ends.
+rlim_t raise_fd_limit()
+{
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlimit want = rl;
+        want.rlim_cur = rl.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &want) == 0)
+            rl = want;
+    }
+    return rl.rlim_cur;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -100,8 +117,16 @@ int main(int argc, char **argv)
     for (const std::string &line : clear_stale_xdp_everywhere())
         log.error(line);
     registry reg(cfg, pol, [&log](const std::string &line) { log.info(line); });
+    // Half the descriptors for connections, half for regions, rings' eventfds, sockets and TAPs.
+    const rlim_t fds = raise_fd_limit();
+    if (fds / 2 < cfg.max_connections) {
+        reg.quotas().limit_connections(static_cast<uint32_t>(fds / 2));
+        log.error("fd limit " + std::to_string(fds) + ": at most " + std::to_string(reg.quotas().max_connections()) +
+                  " connections (max_connections " + std::to_string(cfg.max_connections) + ")");
+    }
     boost::asio::io_context io;
     control_server server(io, reg, log);
+    server.set_idle_timeout_s(cfg.idle_timeout_s);
     if (auto s = server.listen(opt.socket_path); !s) {
         std::fprintf(stderr, "netringd: %s\n", s.err().message.c_str());
         return 1;

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <cstdint>
 
 namespace netring::netringd {
 
@@ -12,7 +13,43 @@ std::string policy_name(std::string_view canonical)
 }
 
 policy::policy(const config &cfg, uid_t daemon_uid)
-    : rules_(cfg.rules), admins_(cfg.admins), daemon_uid_(daemon_uid) {}
+    : rules_(cfg.rules), admins_(cfg.admins), uid_quota_(cfg.uid_quota), quotas_(cfg.quotas),
+      daemon_uid_(daemon_uid)
+{}
+
+quota_limits policy::limits(const credentials &who) const
+{
+    quota_limits l = uid_quota_;
+    bool seen[4] = {};
+    for (const quota_rule &q : quotas_) {
+        const auto k = static_cast<size_t>(q.key);
+        if (seen[k] || !matches(q.who, who))
+            continue;
+        seen[k] = true;
+        const auto v32 = static_cast<uint32_t>(std::min<uint64_t>(q.value, UINT32_MAX));
+        switch (q.key) {
+        case quota_key::connections: l.connections = v32; break;
+        case quota_key::registrations: l.registrations = v32; break;
+        case quota_key::regions: l.regions = v32; break;
+        case quota_key::buffers: l.buffers = q.value; break;
+        }
+    }
+    return l;
+}
+
+std::string policy::limit_origin(const credentials &who, quota_key k) const
+{
+    for (const quota_rule &q : quotas_)
+        if (q.key == k && matches(q.who, who))
+            return "config line " + std::to_string(q.line) + " allows";
+    return std::string("uid_max_") + to_string(k);
+}
+
+std::string over_quota(uid_t uid, quota_key k, uint64_t used, uint64_t limit, const std::string &origin)
+{
+    return "uid " + std::to_string(uid) + " holds " + std::to_string(used) + " " + to_string(k) + " (" +
+           origin + " " + std::to_string(limit) + ")";
+}
 
 bool policy::matches(const subject &s, const credentials &who)
 {

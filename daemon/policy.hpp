@@ -39,14 +39,32 @@ public:
     decision check(const credentials &who, std::string_view port) const;
     // Switch administration: an `admin` subject matches, or uid 0.
     bool is_admin(const credentials &who) const;
+    // What `who` may hold (quota rules first, then the uid_max_* defaults). Admins are not limited:
+    // callers check is_admin first.
+    quota_limits limits(const credentials &who) const;
+    // Where a limit came from, for refusals: "uid_max_regions" or "config line 12".
+    std::string limit_origin(const credentials &who, quota_key k) const;
 
 private:
     static bool matches(const subject &s, const credentials &who);
 
     std::vector<policy_rule> rules_;
     std::vector<subject> admins_;
+    quota_limits uid_quota_;
+    std::vector<quota_rule> quotas_;
     uid_t daemon_uid_;
 };
+
+// What a uid holds, against its quota_limits.
+struct quota_usage {
+    uint32_t connections = 0;
+    uint32_t registrations = 0;
+    uint32_t regions = 0;
+    uint64_t buffers = 0;
+};
+
+// "uid 65534 holds 4 regions (uid_max_regions 4)": the refusal of one more of `k`.
+std::string over_quota(uid_t uid, quota_key k, uint64_t used, uint64_t limit, const std::string &origin);
 
 // The port name policy rules see: the canonical name without its "/flags" suffix.
 std::string policy_name(std::string_view canonical);

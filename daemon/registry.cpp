@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include <netring/port_name.hpp>
 
@@ -31,27 +32,10 @@ ring_request request_of(const proto::regif &m)
     return r;
 }
 
-proto::stats_ring stats_record_of(const ring_counters &c, uint32_t registration)
-{
-    proto::stats_ring s{};
-    s.registration = registration;
-    s.dir = c.dir;
-    s.ringid = c.ringid;
-    s.num_slots = c.num_slots;
-    s.status = c.status;
-    s.packets = c.packets;
-    s.bytes = c.bytes;
-    s.drops = c.drops;
-    s.kicks = c.kicks;
-    s.errors = c.errors;
-    s.copies = c.copies;
-    return s;
-}
-
 } // namespace
 
 registry::registry(const config &cfg, const policy &pol, log_fn log)
-    : cfg_(cfg), policy_(pol), log_(std::move(log)),
+    : cfg_(cfg), policy_(pol), log_(std::move(log)), quotas_(cfg, pol),
       switches_(cfg, switch_env{
                          [this](const std::string &n) { return open_region(n, -1); },
                          [this](const std::string &n) -> result<std::pair<uint32_t, attach_result>> {
@@ -81,6 +65,17 @@ result<std::shared_ptr<region>> registry::open_region(const std::string &name, i
         return error::from(errc::limit_exceeded,
                            "cannot create region " + name + ": " + std::to_string(regions_.size()) +
                                " regions exist (max_regions " + std::to_string(cfg_.max_regions) + ")");
+    // A region a client's name causes to be created counts against that client's uid.
+    std::optional<credentials> payer;
+    if (registering_)
+        payer = registering_->creds();
+    if (payer) {
+        for (const auto &[k, n] : {std::pair{quota_key::regions, uint64_t{1}},
+                                   std::pair{quota_key::buffers, uint64_t{cfg_.region_buffers}}})
+            if (auto s = quotas_.check(*payer, k, n, regions_.size()); !s)
+                return error::from(errc::limit_exceeded,
+                                   "cannot create region " + name + ": " + s.err().message);
+    }
     region_options opt = region_options::from(cfg_);
     opt.numa_node = numa_node;
     auto r = region::create(name, opt, log_);
@@ -88,6 +83,12 @@ result<std::shared_ptr<region>> registry::open_region(const std::string &name, i
         return r.err();
     std::shared_ptr<region> shared(std::move(r.value()));
     regions_.emplace(name, shared);
+    if (payer) {
+        quotas_.charge(*payer, quota_key::regions, 1);
+        quotas_.charge(*payer, quota_key::buffers, cfg_.region_buffers);
+        region_payers_[name] = payer->uid;
+        created_.push_back(name);
+    }
     if (log_)
         log_("region " + name + " created: " + std::to_string(shared->size()) + " bytes, " +
              std::to_string(shared->pool().total()) + " buffers of " +
@@ -102,6 +103,11 @@ void registry::prune_regions()
         if (it->second.use_count() == 1) {
             if (log_)
                 log_("region " + it->first + " destroyed");
+            if (auto payer = region_payers_.find(it->first); payer != region_payers_.end()) {
+                quotas_.refund(payer->second, quota_key::regions, 1);
+                quotas_.refund(payer->second, quota_key::buffers, cfg_.region_buffers);
+                region_payers_.erase(payer);
+            }
             it = regions_.erase(it);
         } else {
             ++it;
@@ -144,6 +150,9 @@ result<registered> registry::register_name(const client_info &who, std::string_v
         return error::from(errc::limit_exceeded, "this connection holds " + std::to_string(held) +
                                                      " registrations (max_regs_per_client " +
                                                      std::to_string(cfg_.max_regs_per_client) + ")");
+    const credentials creds = who.creds();
+    if (auto s = quotas_.check(creds, quota_key::registrations, 1); !s)
+        return s.err();
 
     const std::string key = name->port_key();
     std::shared_ptr<port> p;
@@ -162,12 +171,30 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     ctx.reg_id = next_reg_id();
     ctx.pid = who.pid;
     ctx.open_region = [this](const std::string &n, int node) { return open_region(n, node); };
+    // Regions this attach creates are charged to `who` (open_region reads these two).
+    registering_ = &who;
+    created_.clear();
     auto a = p->attach(ctx, *name, req);
+    registering_ = nullptr;
     if (!a) {
         p.reset(); // a port made for this attempt goes now, and its region with it
         prune_regions();
         return a.err();
     }
+    // Buffers in a region this uid did not just create: its rings' slots and its extra buffers.
+    const bool own_region = std::find(created_.begin(), created_.end(), a->mem->name()) != created_.end();
+    const uint64_t buffers = own_region ? 0
+                                        : uint64_t{a->tx_rings} * a->tx_slots +
+                                              uint64_t{a->rx_rings} * a->rx_slots + a->extra_bufs;
+    if (auto s = quotas_.check(creds, quota_key::buffers, buffers); !s) {
+        if (p->detach(ctx.reg_id) && !fresh)
+            ports_.erase(key);
+        p.reset();
+        prune_regions();
+        return s.err();
+    }
+    quotas_.charge(creds, quota_key::registrations, 1);
+    quotas_.charge(creds, quota_key::buffers, buffers);
     if (fresh)
         ports_.emplace(key, p);
     registration r;
@@ -180,6 +207,7 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     r.pid = who.pid;
     r.tx_rings = a->tx_rings;
     r.rx_rings = a->rx_rings;
+    r.buffers = buffers;
     regs_.emplace(ctx.reg_id, std::move(r));
     return registered{ctx.reg_id, canonical, std::move(a.value())};
 }
@@ -187,11 +215,19 @@ result<registered> registry::register_name(const client_info &who, std::string_v
 void registry::drop(reg_map::iterator it)
 {
     const std::string key = it->second.key;
+    quotas_.refund(it->second.uid, quota_key::registrations, 1);
+    quotas_.refund(it->second.uid, quota_key::buffers, it->second.buffers);
     const bool empty = it->second.owner->detach(it->first);
     regs_.erase(it);
     if (empty)
         ports_.erase(key);
     prune_regions();
+}
+
+size_t registry::registrations_of(uint64_t session) const
+{
+    return static_cast<size_t>(std::count_if(regs_.begin(), regs_.end(),
+                                             [&](const auto &kv) { return kv.second.session == session; }));
 }
 
 status registry::unregister(uint64_t session, uint32_t reg_id)
@@ -266,73 +302,6 @@ status registry::nic_ctl(const client_info &who, std::string_view text, bool pro
     if (!made)
         return made.err();
     return (*made)->configure(*name, s);
-}
-
-std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clients) const
-{
-    std::vector<proto::stats_region> regions;
-    for (const auto &[name, r] : regions_) {
-        proto::stats_region s{};
-        proto::set_text(s.name, sizeof s.name, name);
-        s.size = r->size();
-        s.buf_size = r->geometry().buf_size;
-        s.buffers_total = r->pool().total();
-        s.buffers_free = r->pool().available();
-        s.users = r->users();
-        s.hugepages = r->hugepages() ? 1 : 0;
-        s.hugepage_faults = static_cast<uint32_t>(r->hugepage_faults());
-        regions.push_back(s);
-    }
-    std::vector<proto::stats_registration> regs;
-    std::vector<proto::stats_ring> rings;
-    std::vector<ring_counters> counted;
-    for (const auto &[id, r] : regs_) {
-        proto::stats_registration s{};
-        proto::set_text(s.port_name, sizeof s.port_name, r.name);
-        s.reg_id = id;
-        s.uid = r.uid;
-        s.gid = r.gid;
-        s.pid = static_cast<uint32_t>(r.pid);
-        s.tx_rings = r.tx_rings;
-        s.rx_rings = r.rx_rings;
-        counted.clear();
-        r.owner->collect_stats(id, counted);
-        for (const ring_counters &c : counted)
-            rings.push_back(stats_record_of(c, static_cast<uint32_t>(regs.size())));
-        regs.push_back(s);
-    }
-
-    // The reply is bounded: with absurdly many registrations the tail of the ring list goes.
-    const size_t fixed = sizeof(proto::stats_reply) + regions.size() * sizeof(proto::stats_region) +
-                         regs.size() * sizeof(proto::stats_registration);
-    if (fixed > proto::max_reply_payload)
-        rings.clear();
-    else if (fixed + rings.size() * sizeof(proto::stats_ring) > proto::max_reply_payload)
-        rings.resize((proto::max_reply_payload - fixed) / sizeof(proto::stats_ring));
-
-    proto::stats_reply head{};
-    proto::set_ok(head.status);
-    head.version = proto::version;
-    head.n_regions = static_cast<uint32_t>(regions.size());
-    head.n_regs = static_cast<uint32_t>(regs.size());
-    head.n_rings = static_cast<uint32_t>(rings.size());
-    head.n_clients = n_clients;
-    head.uptime_ms = uptime_ms;
-
-    // Sized once, then filled: growing an empty vector with insert() here trips GCC 12's
-    // -Wstringop-overflow false positive at -O3.
-    std::vector<std::byte> out(fixed + rings.size() * sizeof(proto::stats_ring));
-    size_t at = 0;
-    auto put = [&out, &at](const auto *data, size_t count) {
-        if (count)
-            std::memcpy(out.data() + at, data, count * sizeof(*data));
-        at += count * sizeof(*data);
-    };
-    put(&head, 1);
-    put(regions.data(), regions.size());
-    put(regs.data(), regs.size());
-    put(rings.data(), rings.size());
-    return out;
 }
 
 } // namespace netring::netringd

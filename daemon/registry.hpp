@@ -14,6 +14,7 @@
 #include "policy.hpp"
 #include "port.hpp"
 #include "ports/vale/switch_table.hpp"
+#include "quota_book.hpp"
 #include "region.hpp"
 
 #include <netring/error.hpp>
@@ -75,9 +76,14 @@ public:
     result<std::vector<switch_info>> switch_ctl(const client_info &who, proto::switch_op op,
                                                 std::string_view sw, std::string_view arg);
 
-    // The STATS reply payload: stats_reply, then regions, registrations and rings.
-    std::vector<std::byte> build_stats(uint64_t uptime_ms, uint32_t n_clients) const;
+    // The STATS reply payload: stats_reply, then regions, registrations, rings and (for sessions of
+    // protocol version 2 and later: `with_uids`) what each uid holds.
+    std::vector<std::byte> build_stats(uint64_t uptime_ms, uint32_t n_clients, bool with_uids) const;
 
+    quota_book &quotas() { return quotas_; }
+    const quota_book &quotas() const { return quotas_; }
+    // Registrations `session` holds.
+    size_t registrations_of(uint64_t session) const;
     size_t registrations() const { return regs_.size(); }
     size_t ports() const { return ports_.size(); }
     size_t regions() const { return regions_.size(); }
@@ -94,6 +100,7 @@ private:
         pid_t pid = 0;
         uint32_t tx_rings = 0;
         uint32_t rx_rings = 0;
+        uint64_t buffers = 0; // charged to uid's buffer quota
     };
     using reg_map = std::map<uint32_t, registration>;
 
@@ -106,7 +113,11 @@ private:
     const policy &policy_;
     log_fn log_;
     // Declared in dependency order: registrations go first, then ports, then regions.
+    quota_book quotas_;
     std::map<std::string, std::shared_ptr<region>> regions_;
+    std::map<std::string, uid_t> region_payers_; // regions a client's name caused: whose quota pays
+    const client_info *registering_ = nullptr;   // during an attach: who pays for regions it creates
+    std::vector<std::string> created_;           // regions that attach created
     std::map<std::string, std::shared_ptr<port>> ports_;
     reg_map regs_;
     uint32_t last_id_ = 0;

@@ -59,6 +59,7 @@ struct answer {
             return;
         }
         ctx.state = proto::session_state::ready;
+        ctx.version = hi;
         proto::set_ok(rep.status);
         rep.version = hi;
         rep.uid = ctx.client.uid;
@@ -204,7 +205,8 @@ struct answer {
 
     void on_stats(uint32_t seq)
     {
-        const auto payload = server.reg().build_stats(server.uptime_ms(), server.session_count());
+        const auto payload =
+            server.reg().build_stats(server.uptime_ms(), server.session_count(), ctx.version >= 2);
         out.reply(proto::msg_type::stats_reply, seq, payload, {});
     }
 };

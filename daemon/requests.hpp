@@ -42,6 +42,7 @@ struct request_context {
     client_info client;
     const std::string &who;      // "session 3 (pid 123 uid 0)", for log lines
     proto::session_state &state; // a successful HELLO makes it ready
+    uint16_t &version;           // and sets the protocol version the session speaks
 };
 
 void answer_request(control_server &server, const proto::decoded_request &req, request_context &ctx,

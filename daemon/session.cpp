@@ -14,7 +14,8 @@
 namespace netring::netringd {
 
 session::session(uint64_t id, socket_type socket, control_server &server)
-    : id_(id), socket_(std::move(socket)), server_(server), who_("session " + std::to_string(id))
+    : id_(id), socket_(std::move(socket)), server_(server), idle_(socket_.get_executor()),
+      who_("session " + std::to_string(id))
 {}
 
 void session::start()
@@ -34,8 +35,34 @@ void session::start()
         close("cannot make the socket non-blocking");
         return;
     }
+    const credentials who{cred_.uid, cred_.gid, cred_.groups};
+    if (auto s = server_.reg().quotas().admit_connection(who); !s) {
+        // Refused before any request: one error_reply with sequence number 0 says why, then close.
+        server_.log().info(who_ + ": refused: " + s.err().message);
+        reply_error(0, s.err());
+        close("refused");
+        return;
+    }
+    admitted_ = true;
     server_.log().info(who_ + ": connected");
+    arm_idle_timer();
     wait_readable();
+}
+
+// A connection that holds no registration and completes no request for idle_timeout_s is closed,
+// so connections that hold nothing (idle, or sending a request a byte at a time) cannot pile up.
+// One that holds a registration may stay silent forever: shm-sync clients never need to talk.
+void session::arm_idle_timer()
+{
+    idle_.expires_after(std::chrono::seconds(server_.idle_timeout_s()));
+    idle_.async_wait([self = shared_from_this()](const boost::system::error_code &ec) {
+        if (ec || self->closed())
+            return;
+        if (self->server_.reg().registrations_of(self->id_) == 0)
+            self->close("idle: no registration and no request for idle_timeout_s");
+        else
+            self->arm_idle_timer();
+    });
 }
 
 void session::close(const char *why)
@@ -43,7 +70,10 @@ void session::close(const char *why)
     if (closed())
         return;
     state_ = proto::session_state::closed;
+    idle_.cancel();
     const size_t released = server_.reg().unregister_session(id_);
+    if (admitted_)
+        server_.reg().quotas().release_connection(cred_.uid);
     server_.log().info(who_ + ": closed (" + why + "), " + std::to_string(released) + " registration" +
                        (released == 1 ? "" : "s") + " released");
     boost::system::error_code ec;
@@ -131,7 +161,8 @@ void session::handle(const proto::header &h, std::span<const std::byte> payload)
         reply_error(h.seq, error::from(t.refusal, text));
         return;
     }
-    request_context ctx{client(), who_, state_};
+    arm_idle_timer(); // a complete request: the connection is in use
+    request_context ctx{client(), who_, state_, version_};
     answer_request(server_, *req, ctx, *this);
 }
 

@@ -20,6 +20,7 @@
 #include <netring/protocol.hpp>
 
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <sys/socket.h>
 
@@ -49,6 +50,7 @@ public:
 private:
     static constexpr size_t max_request = sizeof(proto::header) + proto::max_request_payload;
 
+    void arm_idle_timer();
     void wait_readable();
     void on_readable();
     void process_input();
@@ -64,9 +66,12 @@ private:
     uint64_t id_;
     socket_type socket_;
     control_server &server_;
+    boost::asio::steady_timer idle_;
+    bool admitted_ = false; // counted by the quota book: released on close
     peer_credentials cred_;
     std::string who_; // "session 3 (pid 123 uid 0)", for log lines
     proto::session_state state_ = proto::session_state::awaiting_hello;
+    uint16_t version_ = 0; // negotiated by HELLO
     std::array<std::byte, max_request> in_{};
     size_t in_len_ = 0;
     std::vector<std::byte> out_; // a reply not yet fully written

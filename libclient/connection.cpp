@@ -67,15 +67,29 @@ result<connection> connection::open(const std::string &socket_path)
     return c;
 }
 
+// The daemon's answer to a connection it does not admit: an error_reply with sequence number 0 (no
+// request has that number) carrying the reason, sent before it closes the socket.
+bool is_refusal(const received_message &m)
+{
+    return m.hdr.seq == 0 && static_cast<proto::msg_type>(m.hdr.type) == proto::msg_type::error_reply &&
+           !proto::reply_failure(m.hdr, m.payload);
+}
+
 result<received_message> connection::call(proto::msg_type req, std::span<const std::byte> payload,
                                           proto::msg_type reply)
 {
     const uint32_t seq = next_seq();
-    if (auto s = send_message(fd_.get(), req, seq, payload); !s)
+    if (auto s = send_message(fd_.get(), req, seq, payload); !s) {
+        // A daemon that refused this connection (a quota) wrote why before it closed the socket.
+        if (auto m = recv_message(fd_.get(), proto::max_reply_payload); m && is_refusal(*m))
+            return proto::reply_failure(m->hdr, m->payload).err();
         return as_daemon_gone(s.err());
+    }
     auto m = recv_message(fd_.get(), proto::max_reply_payload);
     if (!m)
         return as_daemon_gone(m.err());
+    if (is_refusal(*m))
+        return proto::reply_failure(m->hdr, m->payload).err();
     if (auto s = proto::check_reply_header(m->hdr, reply, seq); !s)
         return s.err();
     return m;

@@ -21,7 +21,7 @@ public:
 
     int fd() const { return fd_.get(); }
     unique_fd release_fd() { return std::move(fd_); }
-    uint32_t next_seq() { return ++seq_; }
+    uint32_t next_seq() { return ++seq_ == 0 ? ++seq_ : seq_; } // 0 marks a refusal (connection.cpp)
     uint32_t seq() const { return seq_; }
 
     // Sends a request and returns the reply (fds included) once check_reply_header accepted it.

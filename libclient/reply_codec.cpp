@@ -72,7 +72,7 @@ result<daemon_stats> decode_stats_reply(const header &h, std::span<const std::by
     // 64-bit sums: three 32-bit counts times record sizes cannot overflow them.
     const uint64_t want = sizeof(stats_reply) + uint64_t{top.n_regions} * sizeof(stats_region) +
                           uint64_t{top.n_regs} * sizeof(stats_registration) +
-                          uint64_t{top.n_rings} * sizeof(stats_ring);
+                          uint64_t{top.n_rings} * sizeof(stats_ring) + uint64_t{top.n_uids} * sizeof(stats_uid);
     if (want != payload.size())
         return malformed("records need " + std::to_string(want) + " bytes, got " + std::to_string(payload.size()));
 
@@ -117,6 +117,12 @@ result<daemon_stats> decode_stats_reply(const header &h, std::span<const std::by
         rs.errors = r.errors;
         rs.copies = r.copies;
         out.rings.push_back(rs);
+    }
+    out.uids.reserve(top.n_uids);
+    for (uint32_t i = 0; i < top.n_uids; i++, off += sizeof(stats_uid)) {
+        const auto u = read_at<stats_uid>(payload, off);
+        out.uids.push_back({u.uid, u.unlimited != 0, u.connections, u.registrations, u.regions, u.buffers,
+                            u.max_connections, u.max_registrations, u.max_regions, u.max_buffers});
     }
     return out;
 }

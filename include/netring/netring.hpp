@@ -126,6 +126,16 @@ struct registration_stats {
     uint32_t reg_id = 0, uid = 0, gid = 0, pid = 0, tx_rings = 0, rx_rings = 0;
 };
 
+// What one uid holds, against its quota (netringd's uid_max_* and quota directives).
+struct uid_usage {
+    uint32_t uid = 0;
+    bool unlimited = false; // uid 0 or an admin: no per-uid limit applies
+    uint32_t connections = 0, registrations = 0, regions = 0;
+    uint64_t buffers = 0;
+    uint32_t max_connections = 0, max_registrations = 0, max_regions = 0;
+    uint64_t max_buffers = 0;
+};
+
 struct daemon_stats {
     uint32_t version = 0;
     uint32_t clients = 0;
@@ -133,6 +143,7 @@ struct daemon_stats {
     std::vector<region_stats> regions;
     std::vector<registration_stats> registrations;
     std::vector<ring_stats> rings;
+    std::vector<uid_usage> uids; // every uid that holds something
 };
 
 struct nic_details {

@@ -27,7 +27,7 @@
 namespace netring::proto {
 
 inline constexpr uint32_t magic = 0x4d43524eu; // "NRCM"
-inline constexpr uint16_t version = 1;
+inline constexpr uint16_t version = 2; // 2: STATS lists per-uid use (stats_uid)
 inline constexpr uint16_t min_version = 1;
 inline constexpr size_t max_request_payload = 256;
 inline constexpr size_t max_reply_payload = 1u << 20;
@@ -264,7 +264,7 @@ struct stats_reply {
     uint32_t n_regs;
     uint32_t n_rings;
     uint32_t n_clients;
-    uint32_t reserved;
+    uint32_t n_uids; // version 2 sessions; 0 for version 1
     uint64_t uptime_ms;
 };
 static_assert(sizeof(stats_reply) == 160);
@@ -291,6 +291,23 @@ struct stats_registration {
     uint32_t rx_rings;
 };
 static_assert(sizeof(stats_registration) == 88);
+
+// What one uid holds against its quota (after the rings). Limits are not applied when unlimited.
+struct stats_uid {
+    uint32_t uid;
+    uint32_t unlimited; // 1: uid 0 or an admin
+    uint32_t connections;
+    uint32_t registrations;
+    uint32_t regions;
+    uint32_t reserved;
+    uint64_t buffers;
+    uint32_t max_connections;
+    uint32_t max_registrations;
+    uint32_t max_regions;
+    uint32_t reserved2;
+    uint64_t max_buffers;
+};
+static_assert(sizeof(stats_uid) == 56);
 
 struct stats_ring {
     uint32_t registration; // index into the stats_registration array

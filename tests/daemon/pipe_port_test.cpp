@@ -356,7 +356,7 @@ TEST_F(pipe_port_test, stats_count_regions_registrations_and_rings)
     client_view ca(a);
     put(ca.tx(0), 0, 5);
     ASSERT_TRUE(reg.sync(session, a.reg_id, 0, true).ok());
-    const auto bytes = reg.build_stats(5, 1);
+    const auto bytes = reg.build_stats(5, 1, false); // a protocol version 1 session: no uid records
     ASSERT_GE(bytes.size(), sizeof(proto::stats_reply));
     proto::stats_reply head;
     std::memcpy(&head, bytes.data(), sizeof head);
@@ -376,6 +376,30 @@ TEST_F(pipe_port_test, stats_count_regions_registrations_and_rings)
     EXPECT_EQ(first.registration, 0u);
     EXPECT_EQ(first.dir, NR_RING_DIR_TX);
     EXPECT_EQ(first.packets, 5u);
+}
+
+TEST_F(pipe_port_test, stats_list_what_each_uid_holds)
+{
+    auto a = open("netmap:pu{1");
+    auto b = open("netmap:pu}1");
+    const auto bytes = reg.build_stats(5, 1, true);
+    proto::stats_reply head;
+    std::memcpy(&head, bytes.data(), sizeof head);
+    ASSERT_EQ(head.n_uids, 1u);
+    ASSERT_EQ(bytes.size(), sizeof head + head.n_regions * sizeof(proto::stats_region) +
+                                head.n_regs * sizeof(proto::stats_registration) +
+                                head.n_rings * sizeof(proto::stats_ring) + sizeof(proto::stats_uid));
+    proto::stats_uid u;
+    std::memcpy(&u, bytes.data() + bytes.size() - sizeof u, sizeof u);
+    EXPECT_EQ(u.registrations, 2u);
+    EXPECT_EQ(u.regions, 1u); // the first end's name created pipe:pu
+    // The region's buffers, plus the second end's rings (it did not create the region).
+    EXPECT_EQ(u.buffers, 1024u + 64u + 64u);
+    reg.unregister(session, a.reg_id);
+    reg.unregister(session, b.reg_id);
+    const auto after = reg.build_stats(5, 1, true);
+    std::memcpy(&head, after.data(), sizeof head);
+    EXPECT_EQ(head.n_uids, 0u) << "a uid that holds nothing is not listed";
 }
 
 TEST_F(pipe_port_test, policy_decides_who_may_register)

@@ -98,6 +98,24 @@ std::string stats_text(const daemon_stats &s)
                                  r.copies);
         }
     }
+
+    tools::append_format(out, "\nuids: %zu\n", s.uids.size());
+    if (!s.uids.empty())
+        tools::append_format(out, "  %-8s %13s %15s %11s %23s\n", "uid", "connections", "registrations",
+                             "regions", "buffers");
+    for (const uid_usage &u : s.uids) {
+        if (u.unlimited) {
+            tools::append_format(out, "  %-8u %13u %15u %11u %23" PRIu64 "  (admin: no limits)\n", u.uid,
+                                 u.connections, u.registrations, u.regions, u.buffers);
+            continue;
+        }
+        const std::string c = std::to_string(u.connections) + "/" + std::to_string(u.max_connections);
+        const std::string g = std::to_string(u.registrations) + "/" + std::to_string(u.max_registrations);
+        const std::string r = std::to_string(u.regions) + "/" + std::to_string(u.max_regions);
+        const std::string b = std::to_string(u.buffers) + "/" + std::to_string(u.max_buffers);
+        tools::append_format(out, "  %-8u %13s %15s %11s %23s\n", u.uid, c.c_str(), g.c_str(), r.c_str(),
+                             b.c_str());
+    }
     return out;
 }
 
@@ -152,6 +170,23 @@ std::string stats_json(const daemon_stats &s)
             j.end_object();
         }
         j.end_array();
+        j.end_object();
+    }
+    j.end_array();
+    j.key("uids");
+    j.begin_array();
+    for (const uid_usage &u : s.uids) {
+        j.begin_object();
+        j.field("uid", u.uid);
+        j.field("unlimited", u.unlimited);
+        j.field("connections", u.connections);
+        j.field("registrations", u.registrations);
+        j.field("regions", u.regions);
+        j.field("buffers", u.buffers);
+        j.field("max_connections", u.max_connections);
+        j.field("max_registrations", u.max_registrations);
+        j.field("max_regions", u.max_regions);
+        j.field("max_buffers", u.max_buffers);
         j.end_object();
     }
     j.end_array();
