@@ -7,10 +7,12 @@
 #                 and run clients as uid/gid 65534 with setpriv (hence root)
 #   4. asan       build-asan/ with AddressSanitizer + UBSan, and ctest there: the integration tests
 #                 use the build tree, so the daemon and the tools they start are sanitized too
-#   5. fuzz       build-fuzz/ with clang-14 and libFuzzer (fuzz targets only), each fuzzer run
+#   5. tsan       build-tsan/ with ThreadSanitizer, and ctest there (integration tests included:
+#                 the daemon's worker and switch threads run under TSan); any report fails
+#   6. fuzz       build-fuzz/ with clang-14 and libFuzzer (fuzz targets only), each fuzzer run
 #                 for FUZZ_SECONDS, seeded from tests/fuzz/corpus/<fuzzer>/ when present
 #
-# Knobs: SKIP_ASAN=1, SKIP_FUZZ=1, FUZZ_SECONDS (default 60), CTEST_JOBS (default 1),
+# Knobs: SKIP_ASAN=1, SKIP_TSAN=1, SKIP_FUZZ=1, FUZZ_SECONDS (default 60), CTEST_JOBS (default 1),
 #        CTEST_ARGS (extra ctest arguments, e.g. "-L unit" or "-R PipeSync").
 # Exit status: 0 when every step passed; the summary at the end names the failed steps.
 set -euo pipefail
@@ -70,6 +72,17 @@ do_asan_test()
     export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     run_ctest "$root/build-asan"
+}
+
+do_tsan_build() { SKIP_DEPS=1 "$root/scripts/build.sh" "$root/build-tsan" -DNETRING_TSAN=ON; }
+do_tsan_test()
+{
+    # A report ends the process with exit 66, which fails its test (a daemon's non-zero exit fails
+    # the integration test that started it). setarch -R: GCC 12's TSan runtime cannot map its
+    # shadow memory under the larger address-space randomisation recent kernels may use.
+    export TSAN_OPTIONS=halt_on_error=1:exitcode=66:second_deadlock_stack=1
+    setarch "$(uname -m)" -R ctest --test-dir "$root/build-tsan" --output-on-failure --timeout 600 \
+        -j"$ctest_jobs" "${ctest_extra[@]}"
 }
 
 fuzz_dir=$root/build-fuzz
@@ -140,6 +153,14 @@ if [[ ${SKIP_ASAN:-0} != 1 ]]; then
     fi
 else
     echo "==== asan: skipped (SKIP_ASAN=1)"
+fi
+if [[ ${SKIP_TSAN:-0} != 1 ]]; then
+    step tsan-build do_tsan_build
+    if ((last == 0)); then
+        step tsan-test do_tsan_test
+    fi
+else
+    echo "==== tsan: skipped (SKIP_TSAN=1)"
 fi
 if [[ ${SKIP_FUZZ:-0} != 1 ]]; then
     step fuzz-build do_fuzz_build

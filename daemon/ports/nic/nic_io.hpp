@@ -18,6 +18,7 @@
 
 #include <netring/error.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -35,16 +36,39 @@ struct io_slot {
 
 // Counters one queue keeps; read by STATS (from the control thread: each field is written only by
 // the worker, read racily, informational).
+// A counter the worker thread writes and the control thread reads (STATS, PORT_INFO): relaxed
+// atomic loads and stores. There is one writer, so an increment is a load and a store, not a
+// locked read-modify-write.
+class io_counter {
+public:
+    io_counter &operator+=(uint64_t n)
+    {
+        v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+        return *this;
+    }
+    io_counter &operator++() { return *this += 1; }
+    void operator++(int) { *this += 1; }
+    io_counter &operator=(uint64_t n)
+    {
+        v_.store(n, std::memory_order_relaxed);
+        return *this;
+    }
+    operator uint64_t() const { return v_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<uint64_t> v_{0};
+};
+
 struct io_counters {
-    uint64_t rx_packets = 0;
-    uint64_t rx_bytes = 0;
-    uint64_t rx_dropped = 0; // frames the kernel or the backend dropped (ring full, no buffer)
-    uint64_t tx_packets = 0;
-    uint64_t tx_bytes = 0;
-    uint64_t tx_errors = 0; // frames the kernel refused
-    uint64_t rx_copies = 0; // frames copied into region buffers (AF_XDP: always 0)
-    uint64_t tx_copies = 0; // frames copied out of them by a send or write (AF_XDP: always 0)
-    uint64_t syscalls = 0;  // sendto/recv/poll kicks made to move frames
+    io_counter rx_packets;
+    io_counter rx_bytes;
+    io_counter rx_dropped; // frames the kernel or the backend dropped (ring full, no buffer)
+    io_counter tx_packets;
+    io_counter tx_bytes;
+    io_counter tx_errors; // frames the kernel refused
+    io_counter rx_copies; // frames copied into region buffers (AF_XDP: always 0)
+    io_counter tx_copies; // frames copied out of them by a send or write (AF_XDP: always 0)
+    io_counter syscalls;  // sendto/recv/poll kicks made to move frames
 
     uint64_t copies() const { return rx_copies + tx_copies; }
 };
