@@ -153,6 +153,13 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     const credentials creds = who.creds();
     if (auto s = quotas_.check(creds, quota_key::registrations, 1); !s)
         return s.err();
+    // The buffers this registration will take at least, checked before anything is attached: a
+    // refusal after attach would have to detach, which a pipe's peer would see as a broken pipe.
+    const auto slots_of = [&](uint32_t s) { return uint64_t{s ? s : cfg_.default_slots}; };
+    const uint64_t at_least = std::max(1u, req.tx_rings) * slots_of(req.tx_slots) +
+                              std::max(1u, req.rx_rings) * slots_of(req.rx_slots) + req.extra_bufs;
+    if (auto s = quotas_.check(creds, quota_key::buffers, at_least); !s)
+        return s.err();
 
     const std::string key = name->port_key();
     std::shared_ptr<port> p;

@@ -52,8 +52,10 @@ rings::sync_outcome served_socket_sync(const rings::ring_ref &r, const served_ri
                                        const rings::buffer_limits &lim, bool tx)
 {
     const uint32_t n = r.num_slots;
-    const uint32_t hwcur = rings::load_acquire(r.sync->kern.hwcur); // partner: the server's store_release
-    const uint32_t hwtail = rings::load_acquire(r.sync->kern.hwtail);
+    // hwtail before hwcur: the server may move both in between, and [new hwcur, old hwtail] still
+    // holds every head a correct client can have; [old hwcur, new hwtail] may hold none of them.
+    const uint32_t hwtail = rings::load_acquire(r.sync->kern.hwtail); // partner: the server's store_release
+    const uint32_t hwcur = rings::load_acquire(r.sync->kern.hwcur);
     if (hwcur >= n || hwtail >= n)
         return rings::make_fault(rings::sync_fault::hw_index, hwcur >= n ? hwcur : hwtail, 0, n - 1);
     const uint32_t head = rings::load_relaxed(r.ring->head);
@@ -71,6 +73,28 @@ rings::sync_outcome served_socket_sync(const rings::ring_ref &r, const served_ri
     rings::store_release(r.sync->app.head, head); // partner: the server's load_acquire of app.head
     rings::eventfd_signal(rec.kick.get());
     return {};
+}
+
+void served_socket_reset(const rings::ring_ref &r, const rings::buffer_limits &lim)
+{
+    const uint32_t n = r.num_slots;
+    const uint32_t hwtail = rings::load_acquire(r.sync->kern.hwtail); // the order of served_socket_sync
+    const uint32_t hwcur = rings::load_acquire(r.sync->kern.hwcur);
+    rings::atomic_ref_add(r.sync->kern.errors, uint64_t{1});
+    if (hwcur >= n || hwtail >= n)
+        return; // the client overwrote what the server publishes: the server's next publish repairs it
+    uint32_t head = rings::load_relaxed(r.sync->app.head);
+    if (!rings::in_window(head, hwcur, hwtail, n))
+        head = hwcur;
+    // [head, hwtail) is the application's: the server reads none of it until the next publish.
+    for (uint32_t i = head; i != hwtail; i = rings::next_index(i, n)) {
+        const nr_slot s = rings::slot_snapshot(r.ring->slot[i]);
+        if (!rings::slot_valid(s, lim))
+            rings::slot_repair(r.ring->slot[i], s, lim);
+    }
+    rings::store_relaxed(r.ring->head, head);
+    rings::store_relaxed(r.ring->cur, head);
+    rings::store_relaxed(r.ring->tail, hwtail);
 }
 
 } // namespace netring::netringd

@@ -75,20 +75,24 @@ inline void reset_served(const rings::ring_ref &r, const served_ring &rec, const
     rings::store_release(r.sync->kern.hwtail, rec.hwtail);
 }
 
-// A slot the server repaired and skipped: counted like a reset, so the client hears of it.
-inline void count_ring_error(const rings::ring_ref &r)
-{
-    rings::store_relaxed(r.sync->kern.errors, rings::load_relaxed(r.sync->kern.errors) + 1);
-}
+// A slot the server repaired and skipped: counted like a reset, so the client hears of it. An
+// atomic add: the control thread counts the socket path's resets in the same field.
+inline void count_ring_error(const rings::ring_ref &r) { rings::atomic_ref_add(r.sync->kern.errors, uint64_t{1}); }
 
 // A socket-path TXSYNC/RXSYNC of a served ring, on the control thread while the server's thread
 // runs. The client's head and cur (read once from its ring) and, on a tx ring, the slots they hand
 // over are checked by the rules the server applies (index_fault, slot_valid) against the indices
 // the server published. Valid: they are published to the sync block as a shm client would publish
 // them, and the server is kicked. Not valid: nothing is published and the outcome names the fault;
-// the caller then stops the server's thread, resets the ring (reset_served) and answers ring_reset,
-// so the reply already finds the ring reset.
+// the caller resets the ring (served_socket_reset) and answers ring_reset.
 rings::sync_outcome served_socket_sync(const rings::ring_ref &r, const served_ring &rec,
                                        const rings::buffer_limits &lim, bool tx);
+
+// The socket path's reset, on the control thread while the server's thread runs on: only what the
+// application owns changes. head and cur go back to the head last published (what the server
+// accepted), the application's slots are repaired, tail is the one published, and the reset is
+// counted. The server's thread is neither stopped nor touched, so a client resetting its ring over
+// and over costs the others nothing.
+void served_socket_reset(const rings::ring_ref &r, const rings::buffer_limits &lim);
 
 } // namespace netring::netringd

@@ -45,6 +45,7 @@ void session::start()
     }
     admitted_ = true;
     server_.log().info(who_ + ": connected");
+    last_request_ = std::chrono::steady_clock::now();
     arm_idle_timer();
     wait_readable();
 }
@@ -54,14 +55,19 @@ void session::start()
 // One that holds a registration may stay silent forever: shm-sync clients never need to talk.
 void session::arm_idle_timer()
 {
-    idle_.expires_after(std::chrono::seconds(server_.idle_timeout_s()));
+    idle_.expires_at(last_request_ + std::chrono::seconds(server_.idle_timeout_s()));
     idle_.async_wait([self = shared_from_this()](const boost::system::error_code &ec) {
         if (ec || self->closed())
             return;
-        if (self->server_.reg().registrations_of(self->id_) == 0)
+        if (std::chrono::steady_clock::now() <
+            self->last_request_ + std::chrono::seconds(self->server_.idle_timeout_s()))
+            self->arm_idle_timer(); // a request came meanwhile: wait from it
+        else if (self->server_.reg().registrations_of(self->id_) == 0)
             self->close("idle: no registration and no request for idle_timeout_s");
-        else
+        else {
+            self->last_request_ = std::chrono::steady_clock::now();
             self->arm_idle_timer();
+        }
     });
 }
 
@@ -161,7 +167,7 @@ void session::handle(const proto::header &h, std::span<const std::byte> payload)
         reply_error(h.seq, error::from(t.refusal, text));
         return;
     }
-    arm_idle_timer(); // a complete request: the connection is in use
+    last_request_ = std::chrono::steady_clock::now(); // the idle timer looks at it when it expires
     request_context ctx{client(), who_, state_, version_};
     answer_request(server_, *req, ctx, *this);
 }

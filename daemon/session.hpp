@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -68,6 +69,7 @@ private:
     control_server &server_;
     boost::asio::steady_timer idle_;
     bool admitted_ = false; // counted by the quota book: released on close
+    std::chrono::steady_clock::time_point last_request_; // the last complete request (idle timer)
     peer_credentials cred_;
     std::string who_; // "session 3 (pid 123 uid 0)", for log lines
     proto::session_state state_ = proto::session_state::awaiting_hello;

@@ -79,9 +79,12 @@ std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clie
     }
 
     // The reply is bounded: with absurdly many registrations the tail of the ring list goes.
-    const size_t fixed = sizeof(proto::stats_reply) + regions.size() * sizeof(proto::stats_region) +
-                         regs.size() * sizeof(proto::stats_registration) +
-                         uids.size() * sizeof(proto::stats_uid);
+    size_t fixed = sizeof(proto::stats_reply) + regions.size() * sizeof(proto::stats_region) +
+                   regs.size() * sizeof(proto::stats_registration) + uids.size() * sizeof(proto::stats_uid);
+    if (fixed > proto::max_reply_payload) {
+        fixed -= uids.size() * sizeof(proto::stats_uid); // what cannot fit goes, uids first
+        uids.clear();
+    }
     if (fixed > proto::max_reply_payload)
         rings.clear();
     else if (fixed + rings.size() * sizeof(proto::stats_ring) > proto::max_reply_payload)

@@ -27,13 +27,32 @@ struct buffer_limits {
 };
 
 template <class T>
-inline T load_relaxed(T &field) { return std::atomic_ref<T>(field).load(std::memory_order_relaxed); }
+inline T load_relaxed(T &field)
+{
+    return std::atomic_ref<T>(field).load(std::memory_order_relaxed);
+}
 template <class T>
-inline T load_acquire(T &field) { return std::atomic_ref<T>(field).load(std::memory_order_acquire); }
+inline T load_acquire(T &field)
+{
+    return std::atomic_ref<T>(field).load(std::memory_order_acquire);
+}
 template <class T>
-inline void store_relaxed(T &field, T v) { std::atomic_ref<T>(field).store(v, std::memory_order_relaxed); }
+inline void store_relaxed(T &field, T v)
+{
+    std::atomic_ref<T>(field).store(v, std::memory_order_relaxed);
+}
 template <class T>
-inline void store_release(T &field, T v) { std::atomic_ref<T>(field).store(v, std::memory_order_release); }
+inline void store_release(T &field, T v)
+{
+    std::atomic_ref<T>(field).store(v, std::memory_order_release);
+}
+
+// An add to a shared counter that two threads may bump (error paths only: a locked instruction).
+template <class T>
+inline void atomic_ref_add(T &field, T v)
+{
+    std::atomic_ref<T>(field).fetch_add(v, std::memory_order_relaxed);
+}
 
 // Brings a cache line in exclusive state, ready to be written (layout.h says why PREFETCHW).
 inline void prefetch_for_write(const void *p) { nr_prefetch_for_write(p); }

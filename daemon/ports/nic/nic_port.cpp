@@ -224,16 +224,14 @@ sync_result nic_port::sync(uint32_t reg_id, ring_dir dir, uint32_t ring)
                     " rings; ring " + std::to_string(ring) + " does not exist",
                 0};
     sync_result res;
-    const rings::buffer_limits lim = mem_->limits();
+    rings::buffer_limits lim = mem_->limits();
+    lim.offset_mask = lim.buf_size - 1; // as the worker checks: NIC slots may carry a data offset
     for (size_t i = ring == all_rings ? 0 : ring; i < (ring == all_rings ? n : ring + 1); i++) {
         const uint32_t q = reg->queues[i];
         served_ring &r = tx ? queues_[q]->tx : queues_[q]->rx;
         const rings::ring_ref rr = ring_ref_of(mem_->base(), r);
         if (const rings::sync_outcome o = served_socket_sync(rr, r, lim, tx); !o.ok()) {
-            // The worker owns the ring's state: reset it with the worker stopped, as attach does.
-            worker_.stop();
-            reset_served(rr, r, lim);
-            restart_worker();
+            served_socket_reset(rr, lim);
             if (res.ok()) {
                 const std::string label =
                     "netmap:" + ifname_ + " " + queue_label(q) + (tx ? " tx" : " rx") + " ring";

@@ -37,11 +37,14 @@ uint32_t switch_fwd::pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &
         served_ring &r = *ep.tx;
         const rings::ring_ref rr = ring_ref_of(ep.base, r);
         const uint32_t head = rings::load_acquire(rr.sync->app.head);
-        if (head == r.hwcur)
+        if (head == r.hwcur) {
+            r.reclaim = r.hwcur; // nothing pulled: release() must not move hwcur
             return 0;
+        }
         const uint32_t cur = rings::load_relaxed(rr.sync->app.cur);
         if (!rings::indices_valid(head, cur, r.hwcur, r.hwtail, r.num_slots)) {
             reset_served(rr, r, ep.lim);
+            r.reclaim = r.hwcur; // frames pulled but held back are the client's again
             ep.counters.errors.fetch_add(1, std::memory_order_relaxed);
             return 0;
         }

@@ -182,12 +182,8 @@ sync_result switch_table::socket_sync(uint32_t reg_id, const port_name &name, ui
     const rings::buffer_limits lim = p->mem->limits();
     sync_result res;
     if (const rings::sync_outcome o = served_socket_sync(rr, r, lim, tx); !o.ok()) {
-        // The forwarding thread owns the ring's state: reset it with the thread paused.
-        vale_switch *s = find(name.base);
-        s->pause();
-        reset_served(rr, r, lim);
+        served_socket_reset(rr, lim);
         p->ep.counters.errors.fetch_add(1, std::memory_order_relaxed);
-        s->resume();
         const std::string label = name.str() + (tx ? " tx" : " rx") + " ring";
         res.code = rings::fault_errc(o.fault);
         res.message = rings::describe(o, label.c_str());

@@ -46,21 +46,6 @@ void switch_fwd::stop()
     eps_.clear();
 }
 
-void switch_fwd::pause()
-{
-    if (!thread_.running())
-        return;
-    thread_.stop();
-    arm(false);
-}
-
-status switch_fwd::resume()
-{
-    if (eps_.empty() || thread_.running())
-        return ok_status();
-    return thread_.start("a switch", [this] { run(); });
-}
-
 void switch_fwd::run()
 {
     using clock = std::chrono::steady_clock;

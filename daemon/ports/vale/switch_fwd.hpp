@@ -91,10 +91,6 @@ public:
 
     status start(std::vector<fwd_endpoint *> eps, const fwd_settings &settings);
     void stop();
-    // The thread stopped and started again over the same endpoints, learned addresses kept: the
-    // control thread may touch the endpoints' ring state in between (a ring reset).
-    void pause();
-    status resume();
     // Learned addresses, for `list` (read racily: informational).
     uint32_t mac_entries() const { return mac_count_.load(std::memory_order_relaxed); }
 

@@ -65,9 +65,6 @@ public:
     }
     uint32_t mac_entries() const { return fwd_.mac_entries(); }
     void stop() { fwd_.stop(); }
-    // Partners: the thread leaves the ports alone in between, and keeps what it learned.
-    void pause() { fwd_.pause(); }
-    void resume() { (void)fwd_.resume(); }
     void start(const fwd_settings &settings)
     {
         std::vector<fwd_endpoint *> eps;
