@@ -11,6 +11,7 @@
 
 #include <netring/error.hpp>
 #include <netring/unique_fd.hpp>
+#include <rings/bits.hpp>
 #include <rings/eventfd.hpp>
 
 #include <sys/eventfd.h>
@@ -54,6 +55,25 @@ public:
         rings::eventfd_signal(wake_.get());
         thread_.join();
         rings::eventfd_drain(wake_.get());
+    }
+
+    // The body of every data-path loop, run on the thread until stop(): `pass` does one pass and
+    // says whether it moved anything; after `spin` empty passes in a row `sleep` arms the rings'
+    // wake flags and sleeps in poll() (with wake_fd()), and spinning starts over.
+    template <class Pass, class Sleep>
+    void spin_then_sleep(uint32_t spin, Pass &&pass, Sleep &&sleep)
+    {
+        uint32_t idle = 0;
+        while (!stopping()) {
+            if (pass()) {
+                idle = 0;
+            } else if (++idle < spin) {
+                rings::cpu_relax();
+            } else {
+                sleep();
+                idle = 0;
+            }
+        }
     }
 
     bool running() const { return thread_.joinable(); }

@@ -66,24 +66,17 @@ void nic_worker::fault(const served_ring &r) { reset_served(ref(r), r, lim_); }
 
 void nic_worker::run()
 {
-    uint32_t idle = 0;
-    while (!thread_.stopping()) {
-        bool progress = false;
-        for (nic_queue *q : queues_) {
-            progress |= serve_tx(*q);
-            progress |= serve_rx(*q);
-        }
-        if (progress) {
-            idle = 0;
-            continue;
-        }
-        if (++idle < spin_) {
-            rings::cpu_relax();
-            continue;
-        }
-        sleep();
-        idle = 0;
-    }
+    thread_.spin_then_sleep(
+        spin_,
+        [this] {
+            bool progress = false;
+            for (nic_queue *q : queues_) {
+                progress |= serve_tx(*q);
+                progress |= serve_rx(*q);
+            }
+            return progress;
+        },
+        [this] { sleep(); });
 }
 
 bool nic_worker::serve_tx(nic_queue &q)

@@ -50,29 +50,22 @@ void switch_fwd::run()
 {
     using clock = std::chrono::steady_clock;
     const auto t0 = clock::now();
-    uint32_t idle = 0;
-    while (!thread_.stopping()) {
-        if ((++pass_ & 1023) == 0 || now_s_ == 0)
-            now_s_ = 1 + static_cast<uint32_t>(
-                             std::chrono::duration_cast<std::chrono::seconds>(clock::now() - t0).count());
-        bool progress = false;
-        holding_ = false;
-        for (uint16_t i = 0; i < eps_.size(); i++)
-            progress |= forward_from(i);
-        for (fwd_endpoint *ep : eps_)
-            if (ep->out_touched)
-                flush(*ep);
-        if (progress) {
-            idle = 0;
-            continue;
-        }
-        if (++idle < spin_) {
-            rings::cpu_relax();
-            continue;
-        }
-        sleep();
-        idle = 0;
-    }
+    thread_.spin_then_sleep(
+        spin_,
+        [&] {
+            if ((++pass_ & 1023) == 0 || now_s_ == 0)
+                now_s_ = 1 + static_cast<uint32_t>(
+                                 std::chrono::duration_cast<std::chrono::seconds>(clock::now() - t0).count());
+            bool progress = false;
+            holding_ = false;
+            for (uint16_t i = 0; i < eps_.size(); i++)
+                progress |= forward_from(i);
+            for (fwd_endpoint *ep : eps_)
+                if (ep->out_touched)
+                    flush(*ep);
+            return progress;
+        },
+        [this] { sleep(); });
 }
 
 bool switch_fwd::forward_from(uint16_t src)
