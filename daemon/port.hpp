@@ -38,6 +38,7 @@ struct ring_request {
     bool exclusive = false;  // "/x": no other registration may share these rings
     bool tx_only = false;    // "/T"
     bool rx_only = false;    // "/R"
+    bool netmap_view = false; // also write a netmap view of the registration (registry.cpp)
 };
 
 // What a port needs from the registry to set up one registration.
@@ -49,6 +50,14 @@ struct reg_context {
     std::function<result<std::shared_ptr<region>>(const std::string &name, int numa_node)> open_region;
 };
 
+// Where a registration's rings sit among every ring of the port, as netmap numbers them in
+// netmap_if.ring_ofs[]: NIC tx rings, host tx rings, NIC rx rings, host rx rings. A port that
+// leaves `pos` empty is seen as exactly the rings of the registration.
+struct netmap_view {
+    uint32_t nic_tx = 0, host_tx = 0, nic_rx = 0, host_rx = 0;
+    std::vector<uint32_t> pos; // per registration ring (tx rings, then rx rings): its ring_ofs[] index
+};
+
 struct attach_result {
     const region *mem = nullptr; // the region the client maps; borrowed, valid until detach
     uint64_t if_offset = 0;
@@ -58,6 +67,7 @@ struct attach_result {
     uint32_t tx_slots = 0;
     uint32_t rx_slots = 0;
     uint32_t extra_bufs = 0;
+    netmap_view view;
     // Borrowed from the port, valid until detach: the region fd first, then (kick, notify) for
     // each tx ring, then for each rx ring. The reply duplicates them into the client.
     std::vector<int> fds;

@@ -68,6 +68,10 @@ public:
     void add_user() { users_++; }
     void drop_user() { users_--; } // partner of add_user
 
+    // The id netmap programs see as nr_mem_id: the same for every registration mapping this region.
+    uint16_t mem_id() const { return mem_id_; }
+    void set_mem_id(uint16_t id) { mem_id_ = id; }
+
 private:
     region(std::string name, const rings::region_geometry &g, unique_fd fd, mapped_region map,
            int guard_slot);
@@ -80,6 +84,7 @@ private:
     rings::arena meta_;
     int guard_slot_; // fault_guard slot of a hugetlb mapping; -1 for 4 KiB pages
     uint32_t users_ = 0;
+    uint16_t mem_id_ = 0;
 };
 
 } // namespace netring::netringd

@@ -29,6 +29,7 @@ ring_request request_of(const proto::regif &m)
     r.exclusive = (m.flags & proto::regif_exclusive) != 0;
     r.tx_only = (m.flags & proto::regif_tx_only) != 0;
     r.rx_only = (m.flags & proto::regif_rx_only) != 0;
+    r.netmap_view = (m.flags & proto::regif_netmap_view) != 0;
     return r;
 }
 
@@ -82,6 +83,7 @@ result<std::shared_ptr<region>> registry::open_region(const std::string &name, i
     if (!r)
         return r.err();
     std::shared_ptr<region> shared(std::move(r.value()));
+    shared->set_mem_id(next_mem_id());
     regions_.emplace(name, shared);
     if (payer) {
         quotas_.charge(*payer, quota_key::regions, 1);
@@ -193,12 +195,24 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     const uint64_t buffers = own_region ? 0
                                         : uint64_t{a->tx_rings} * a->tx_slots +
                                               uint64_t{a->rx_rings} * a->rx_slots + a->extra_bufs;
-    if (auto s = quotas_.check(creds, quota_key::buffers, buffers); !s) {
+    auto undo = [&](const error &e) -> result<registered> {
         if (p->detach(ctx.reg_id) && !fresh)
             ports_.erase(key);
         p.reset();
         prune_regions();
-        return s.err();
+        return e;
+    };
+    if (auto s = quotas_.check(creds, quota_key::buffers, buffers); !s)
+        return undo(s.err());
+    std::shared_ptr<region> mem = find_region(a->mem->name());
+    registered answer{ctx.reg_id, canonical, a.value(), 0, mem ? mem->mem_id() : uint16_t{0}};
+    uint64_t view_bytes = 0;
+    if (req.netmap_view) {
+        auto off = mem ? write_netmap_view(*mem, *a, &view_bytes)
+                       : result<uint64_t>(error::from(errc::internal, "region " + a->mem->name() + " is not listed"));
+        if (!off)
+            return undo(off.err());
+        answer.netmap_if_offset = *off;
     }
     quotas_.charge(creds, quota_key::registrations, 1);
     quotas_.charge(creds, quota_key::buffers, buffers);
@@ -215,13 +229,94 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     r.tx_rings = a->tx_rings;
     r.rx_rings = a->rx_rings;
     r.buffers = buffers;
+    r.answer = answer;
+    r.view_bytes = view_bytes;
     regs_.emplace(ctx.reg_id, std::move(r));
-    return registered{ctx.reg_id, canonical, std::move(a.value())};
+    return answer;
+}
+
+// The view is written once, here, from the daemon's own numbers: the ring offsets come from the
+// if block the port has just written and no client has seen yet. The daemon never reads the view
+// back, so what a client later writes into it concerns only the clients of that region.
+result<uint64_t> registry::write_netmap_view(region &mem, const attach_result &a, uint64_t *bytes)
+{
+    netmap_view v = a.view;
+    const uint32_t own = a.tx_rings + a.rx_rings;
+    if (v.pos.empty()) {
+        // As netmap shows a pipe or a switch port: its rings, and one host ring each way that is
+        // never bound (offset 0).
+        v.nic_tx = a.tx_rings;
+        v.nic_rx = a.rx_rings;
+        v.host_tx = v.host_rx = 1;
+        for (uint32_t i = 0; i < a.tx_rings; i++)
+            v.pos.push_back(i);
+        for (uint32_t i = 0; i < a.rx_rings; i++)
+            v.pos.push_back(v.nic_tx + v.host_tx + i);
+    }
+    const uint32_t total = v.nic_tx + v.host_tx + v.nic_rx + v.host_rx;
+    if (v.pos.size() != own)
+        return error::from(errc::internal, "netmap view lists " + std::to_string(v.pos.size()) + " of " +
+                                               std::to_string(own) + " rings");
+    for (const uint32_t p : v.pos)
+        if (p >= total)
+            return error::from(errc::internal, "netmap view ring position " + std::to_string(p) + " past " +
+                                                   std::to_string(total));
+    const uint64_t size = sizeof(nr_if) + uint64_t{total} * sizeof(int64_t);
+    const auto off = mem.meta().reserve(size);
+    if (!off)
+        return error::from(errc::out_of_buffers,
+                           "region " + mem.name() + " metadata area is full; raise region_meta_bytes");
+    uint8_t *base = mem.base();
+    const auto *compact = reinterpret_cast<const nr_if *>(base + a.if_offset);
+    auto *view = reinterpret_cast<nr_if *>(base + *off);
+    std::memset(view, 0, size);
+    std::memcpy(view->ni_name, compact->ni_name, sizeof view->ni_name);
+    view->ni_version = NR_API_VERSION;
+    view->ni_tx_rings = v.nic_tx;
+    view->ni_rx_rings = v.nic_rx;
+    view->ni_host_tx_rings = v.host_tx;
+    view->ni_host_rx_rings = v.host_rx;
+    view->ni_bufs_head = compact->ni_bufs_head;
+    for (uint32_t i = 0; i < own; i++) {
+        const uint64_t ring = a.if_offset + static_cast<uint64_t>(compact->ring_ofs[i]);
+        view->ring_ofs[v.pos[i]] = static_cast<int64_t>(ring) - static_cast<int64_t>(*off);
+    }
+    *bytes = size;
+    return *off;
+}
+
+uint16_t registry::next_mem_id() const
+{
+    for (uint32_t id = 1; id <= 0xffff; id++)
+        if (std::none_of(regions_.begin(), regions_.end(),
+                         [&](const auto &kv) { return kv.second->mem_id() == id; }))
+            return static_cast<uint16_t>(id);
+    return 0; // max_regions keeps this far away
+}
+
+result<registered> registry::query(uint64_t session, uint32_t reg_id) const
+{
+    const registration *found = nullptr;
+    for (const auto &[id, r] : regs_) {
+        if (r.session != session || (reg_id != 0 && id != reg_id))
+            continue;
+        if (found)
+            return error::from(errc::bad_message, "this connection holds several registrations: REG_QUERY must name one");
+        found = &r;
+    }
+    if (!found)
+        return error::from(errc::not_registered,
+                           reg_id ? "no registration " + std::to_string(reg_id) + " on this connection"
+                                  : std::string("nothing is registered on this connection"));
+    return found->answer;
 }
 
 void registry::drop(reg_map::iterator it)
 {
     const std::string key = it->second.key;
+    if (it->second.view_bytes)
+        if (auto mem = find_region(it->second.answer.a.mem->name()))
+            mem->meta().release(it->second.answer.netmap_if_offset, it->second.view_bytes);
     quotas_.refund(it->second.uid, quota_key::registrations, 1);
     quotas_.refund(it->second.uid, quota_key::buffers, it->second.buffers);
     const bool empty = it->second.owner->detach(it->first);

@@ -45,6 +45,8 @@ struct registered {
     uint32_t reg_id = 0;
     std::string name; // canonical port name
     attach_result a;
+    uint64_t netmap_if_offset = 0; // the netmap view, when the request asked for one
+    uint16_t mem_id = 0;           // the region's
 };
 
 using log_fn = std::function<void(const std::string &)>;
@@ -67,6 +69,9 @@ public:
     void unregister_all();
 
     sync_result sync(uint64_t session, uint32_t reg_id, uint32_t ring, bool tx);
+    // REG_QUERY: what register_port answered for `reg_id` (0: the session's only registration),
+    // for a process that got the session's socket from the one that registered.
+    result<registered> query(uint64_t session, uint32_t reg_id) const;
     result<port_details> port_info(const client_info &who, std::string_view name);
     // NIC_CTL: promiscuous mode of the interface behind a NIC port name; admins only.
     status nic_ctl(const client_info &who, std::string_view name, bool promisc);
@@ -101,6 +106,8 @@ private:
         uint32_t tx_rings = 0;
         uint32_t rx_rings = 0;
         uint64_t buffers = 0; // charged to uid's buffer quota
+        registered answer;    // what REGIF replied (its fds stay valid while registered)
+        uint64_t view_bytes = 0; // the netmap view's size in the region's metadata, if any
     };
     using reg_map = std::map<uint32_t, registration>;
 
@@ -108,6 +115,9 @@ private:
     void drop(reg_map::iterator it);
     void prune_regions();
     uint32_t next_reg_id();
+    uint16_t next_mem_id() const;
+    // Writes the netmap view of a fresh registration into its region's metadata; its offset.
+    result<uint64_t> write_netmap_view(region &mem, const attach_result &a, uint64_t *bytes);
 
     const config &cfg_;
     const policy &policy_;

@@ -39,6 +39,7 @@ struct answer {
         case proto::msg_type::stats: on_stats(seq); break;
         case proto::msg_type::nic_ctl: on_nic_ctl(seq, std::get<proto::nic_ctl>(req.body)); break;
         case proto::msg_type::switch_ctl: on_switch_ctl(seq, std::get<proto::switch_ctl>(req.body)); break;
+        case proto::msg_type::reg_query: on_reg_query(seq, std::get<proto::reg_query>(req.body)); break;
         default: out.reply_error(seq, error::from(errc::unknown_message, "not a request")); break;
         }
     }
@@ -84,14 +85,37 @@ struct answer {
             else
                 server.log().info(line);
             proto::set_status(rep.status, r.err());
-            out.reply_struct(proto::msg_type::regif_reply, seq, rep);
+            send_regif_reply(seq, rep, {});
             return;
         }
         const attach_result &a = r->a;
+        server.log().info(ctx.who + ": regif " + r->name + " -> registration " + std::to_string(r->reg_id) +
+                          " (" + std::to_string(a.tx_rings) + " tx, " + std::to_string(a.rx_rings) +
+                          " rx rings, region " + a.mem->name() + ")");
+        answer_registration(seq, *r);
+    }
+
+    void on_reg_query(uint32_t seq, const proto::reg_query &m)
+    {
+        auto r = server.reg().query(ctx.client.session, m.reg_id);
+        if (!r) {
+            proto::regif_reply rep{};
+            proto::set_status(rep.status, r.err());
+            send_regif_reply(seq, rep, {});
+            return;
+        }
+        server.log().info(ctx.who + ": reg_query -> registration " + std::to_string(r->reg_id));
+        answer_registration(seq, *r);
+    }
+
+    void answer_registration(uint32_t seq, const registered &r)
+    {
+        const attach_result &a = r.a;
+        proto::regif_reply rep{};
         proto::set_ok(rep.status);
         rep.region_size = a.mem->size();
         rep.if_offset = a.if_offset;
-        rep.reg_id = r->reg_id;
+        rep.reg_id = r.reg_id;
         rep.port_kind = a.port_kind;
         rep.tx_rings = a.tx_rings;
         rep.rx_rings = a.rx_rings;
@@ -100,10 +124,18 @@ struct answer {
         rep.buf_size = a.mem->geometry().buf_size;
         rep.extra_bufs = a.extra_bufs;
         rep.num_fds = static_cast<uint32_t>(a.fds.size());
-        server.log().info(ctx.who + ": regif " + r->name + " -> registration " + std::to_string(r->reg_id) +
-                          " (" + std::to_string(a.tx_rings) + " tx, " + std::to_string(a.rx_rings) +
-                          " rx rings, region " + a.mem->name() + ")");
-        out.reply_struct(proto::msg_type::regif_reply, seq, rep, a.fds);
+        rep.netmap_if_offset = r.netmap_if_offset;
+        rep.mem_id = r.mem_id;
+        send_regif_reply(seq, rep, a.fds);
+    }
+
+    // Sessions of versions 1 and 2 know the reply without its version 3 tail.
+    void send_regif_reply(uint32_t seq, const proto::regif_reply &rep, std::span<const int> fds)
+    {
+        std::span<const std::byte> bytes = std::as_bytes(std::span<const proto::regif_reply, 1>(&rep, 1));
+        if (ctx.version < 3)
+            bytes = bytes.first(proto::regif_reply_v2_size);
+        out.reply(proto::msg_type::regif_reply, seq, bytes, fds);
     }
 
     void on_unregif(uint32_t seq, const proto::unregif &m)

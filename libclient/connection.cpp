@@ -22,6 +22,14 @@ std::string resolve_socket_path(const std::string &explicit_path)
     return default_socket_path;
 }
 
+result<unique_fd> connect_control(const std::string &socket_path)
+{
+    auto c = detail::connection::open(resolve_socket_path(socket_path));
+    if (!c)
+        return c.err();
+    return c->release_fd();
+}
+
 namespace detail {
 
 error as_daemon_gone(const error &e)

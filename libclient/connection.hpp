@@ -18,6 +18,8 @@ class connection {
 public:
     // Connects to `socket_path` (already resolved) and negotiates the protocol version.
     static result<connection> open(const std::string &socket_path);
+    // A connection open() made earlier, maybe in another process (its socket handed over).
+    static connection adopt(unique_fd fd) { return connection(std::move(fd)); }
 
     int fd() const { return fd_.get(); }
     unique_fd release_fd() { return std::move(fd_); }

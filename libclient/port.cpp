@@ -56,6 +56,19 @@ result<ring_state> make_ring(uint8_t *base, const rings::checked_ring &c, uint32
     return r;
 }
 
+// The netmap view is read by netmap programs, not by libnetring: it must only lie inside the
+// region with the ring_ofs[] its counts promise.
+status check_netmap_view(const uint8_t *base, uint64_t size, uint64_t off)
+{
+    if (off % alignof(nr_if) != 0 || off > size || size - off < sizeof(nr_if))
+        return inconsistent("netmap view at " + std::to_string(off) + " outside the region");
+    const auto *v = reinterpret_cast<const nr_if *>(base + off);
+    const uint64_t total = uint64_t{v->ni_tx_rings} + v->ni_rx_rings + v->ni_host_tx_rings + v->ni_host_rx_rings;
+    if (total == 0 || total > 4096 || size - off - sizeof(nr_if) < total * sizeof(int64_t))
+        return inconsistent("netmap view lists " + std::to_string(total) + " rings");
+    return ok_status();
+}
+
 } // namespace
 
 // The mapping and ring checks of open(), on a reply the caller already decoded.
@@ -125,44 +138,81 @@ status port::impl::attach(const proto::regif_reply &rep, std::vector<unique_fd> 
                 return inconsistent("rings disagree on the slot offset mask");
     if (p.lim.offset_mask >= p.geo.buf_size)
         return inconsistent("slot offset mask reaches past the buffer");
-    fds.erase(fds.begin()); // the region stays mapped without its fd
+    if (rep.netmap_if_offset != 0) {
+        if (auto s = check_netmap_view(p.region.base(), p.region.size(), rep.netmap_if_offset); !s)
+            return s;
+        p.netmap_if_offset = rep.netmap_if_offset;
+    }
+    p.mem_id = static_cast<uint16_t>(rep.mem_id);
+    p.region_fd = std::move(fds[0]);
+    fds.erase(fds.begin());
     p.ring_fds = std::move(fds);
     return ok_status();
 }
 
+struct port::pending {
+    detail::connection conn;
+    result<received_message> reply;
+    std::string name; // empty when adopted: the if block's name is used
+    open_options opts;
+};
+
 result<port> port::open(std::string_view name, const open_options &opts)
+{
+    auto parsed = parse_port_name(name); // before connecting: a typo needs no daemon
+    if (!parsed)
+        return parsed.err();
+    auto control = connect_control(opts.socket_path);
+    if (!control)
+        return control.err();
+    return open_on(std::move(control.value()), name, opts);
+}
+
+result<port> port::open_on(unique_fd control, std::string_view name, const open_options &opts)
 {
     auto parsed = parse_port_name(name);
     if (!parsed)
         return parsed.err();
-    auto p = std::make_unique<impl>();
-    p->name = std::string(name);
-    p->opts = opts;
-    p->opts.socket_path = resolve_socket_path(opts.socket_path);
-
-    auto conn = detail::connection::open(p->opts.socket_path);
-    if (!conn)
-        return conn.err();
-
     proto::regif req{};
     proto::set_text(req.port_name, sizeof req.port_name, name);
     req.flags = opts.flags | (parsed->exclusive ? proto::regif_exclusive : 0) |
-                (parsed->tx_only ? proto::regif_tx_only : 0) | (parsed->rx_only ? proto::regif_rx_only : 0);
+                (parsed->tx_only ? proto::regif_tx_only : 0) | (parsed->rx_only ? proto::regif_rx_only : 0) |
+                (opts.netmap_view ? proto::regif_netmap_view : 0);
     req.tx_rings = opts.tx_rings;
     req.rx_rings = opts.rx_rings;
     req.tx_slots = opts.tx_slots;
     req.rx_slots = opts.rx_slots;
     req.extra_bufs = opts.extra_bufs;
-    auto reply = conn->call_struct(proto::msg_type::regif, req, proto::msg_type::regif_reply);
-    if (!reply)
-        return reply.err();
-    auto rep = proto::decode_reply<proto::regif_reply>(reply->hdr, reply->payload);
+    auto conn = detail::connection::adopt(std::move(control));
+    auto reply = conn.call_struct(proto::msg_type::regif, req, proto::msg_type::regif_reply);
+    return finish_open({std::move(conn), std::move(reply), std::string(name), opts});
+}
+
+result<port> port::adopt(unique_fd control, const open_options &opts)
+{
+    proto::reg_query req{};
+    auto conn = detail::connection::adopt(std::move(control));
+    auto reply = conn.call_struct(proto::msg_type::reg_query, req, proto::msg_type::regif_reply);
+    return finish_open({std::move(conn), std::move(reply), {}, opts});
+}
+
+// The end of open_on and adopt: decode the reply, map and check, then own the connection.
+result<port> port::finish_open(pending &&o)
+{
+    if (!o.reply)
+        return o.reply.err();
+    auto rep = proto::decode_reply<proto::regif_reply>(o.reply->hdr, o.reply->payload);
     if (!rep)
         return rep.err();
-    if (auto s = p->attach(rep.value(), std::move(reply->fds)); !s)
+    auto p = std::make_unique<impl>();
+    p->opts = o.opts;
+    p->opts.socket_path = resolve_socket_path(o.opts.socket_path);
+    if (auto s = p->attach(rep.value(), std::move(o.reply->fds)); !s)
         return s.err(); // p's destructor closes every fd and unmaps; the socket close unregisters
-    p->seq = conn->seq();
-    p->sock = conn->release_fd();
+    p->name = !o.name.empty() ? std::move(o.name)
+                              : std::string(p->nifp->ni_name, strnlen(p->nifp->ni_name, sizeof p->nifp->ni_name));
+    p->seq = o.conn.seq();
+    p->sock = o.conn.release_fd();
     return port(std::move(p));
 }
 
@@ -191,6 +241,16 @@ uint32_t port::extra_bufs() const { return impl_->extra_bufs; }
 const std::string &port::name() const { return impl_->name; }
 sync_mode port::mode() const { return impl_->opts.sync; }
 int port::control_fd() const { return impl_->sock.get(); }
+nr_if *port::netmap_if() const
+{
+    return impl_->netmap_if_offset ? reinterpret_cast<nr_if *>(impl_->region.base() + impl_->netmap_if_offset)
+                                   : nullptr;
+}
+uint64_t port::netmap_if_offset() const { return impl_->netmap_if_offset; }
+uint16_t port::mem_id() const { return impl_->mem_id; }
+int port::region_fd() const { return impl_->region_fd.get(); }
+uint64_t port::region_size() const { return impl_->region.size(); }
+uint32_t port::reg_id() const { return impl_->reg_id; }
 const std::string &port::last_error() const { return impl_->last_error; }
 
 } // namespace netring

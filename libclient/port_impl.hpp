@@ -35,6 +35,9 @@ struct port::impl {
     unique_fd sock;
     uint32_t seq = 0;
     mapped_region region;
+    unique_fd region_fd;             // kept for programs that map the region themselves
+    uint64_t netmap_if_offset = 0;   // 0: no netmap view
+    uint16_t mem_id = 0;
     std::vector<unique_fd> ring_fds; // kick, notify per ring; tx rings first
     rings::region_geometry geo;
     nr_if *nifp = nullptr;

@@ -193,6 +193,7 @@ std::vector<int> port::poll_fds(unsigned events) const
 }
 
 bool port::arm_wait(unsigned events) { return impl_->arm(events); }
+bool port::peer_gone(unsigned events) const { return impl_->ring_status_set(events); }
 
 void port::disarm_wait()
 {

@@ -3,6 +3,7 @@
 #include <netring/protocol.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 
 namespace netring::proto {
@@ -20,6 +21,7 @@ bool is_request(msg_type t)
     case msg_type::stats:
     case msg_type::nic_ctl:
     case msg_type::switch_ctl:
+    case msg_type::reg_query:
         return true;
     default:
         return false;
@@ -38,6 +40,7 @@ const char *request_name(msg_type t)
     case msg_type::stats: return "STATS";
     case msg_type::nic_ctl: return "NIC_CTL";
     case msg_type::switch_ctl: return "SWITCH_CTL";
+    case msg_type::reg_query: return "REG_QUERY";
     default: return "message";
     }
 }
@@ -54,6 +57,13 @@ result<T> take_exact(msg_type t, std::span<const std::byte> payload)
     T v;
     std::memcpy(&v, payload.data(), sizeof(T));
     return v;
+}
+
+std::string hex(uint32_t v)
+{
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%x", v);
+    return buf;
 }
 
 status need_string(msg_type t, const char *field, const char *src, size_t cap)
@@ -113,6 +123,8 @@ result<decoded_request> decode_request(const header &h, std::span<const std::byt
             return m.err();
         if (auto s = need_string(t, "port_name", m->port_name, sizeof m->port_name); !s)
             return s.err();
+        if (m->flags & ~regif_known_flags)
+            return error::from(errc::bad_message, "REGIF: unknown flags 0x" + hex(m->flags & ~regif_known_flags));
         return done(*m);
     }
     case msg_type::unregif: {
@@ -163,6 +175,12 @@ result<decoded_request> decode_request(const header &h, std::span<const std::byt
             return s.err();
         if (m->op < static_cast<uint32_t>(switch_op::create) || m->op > static_cast<uint32_t>(switch_op::list))
             return error::from(errc::bad_message, "SWITCH_CTL: unknown operation " + std::to_string(m->op));
+        return done(*m);
+    }
+    case msg_type::reg_query: {
+        auto m = take_exact<reg_query>(t, payload);
+        if (!m)
+            return m.err();
         return done(*m);
     }
     default:

@@ -39,12 +39,14 @@
 #define NR_DUMMY_BUFFER 1u     /* a repaired slot points here: harmless to read or write */
 
 /* ---- netmap-compatible slot (16 bytes) ---- */
+#ifndef NS_BUF_CHANGED /* <net/netmap.h> defines the same values */
 #define NS_BUF_CHANGED 0x0001u /* (u) buf_idx changed by the application */
 #define NS_REPORT 0x0002u
 #define NS_FORWARD 0x0004u
 #define NS_NO_LEARN 0x0008u
 #define NS_INDIRECT 0x0010u
 #define NS_MOREFRAG 0x0020u
+#endif
 
 struct nr_slot {
     uint32_t buf_idx; /* (u/k) buffer index in the region */
@@ -56,8 +58,12 @@ struct nr_slot {
 /* ---- netmap-compatible ring (256-byte header, then the slots) ---- */
 #define NR_RING_DIR_TX 0u
 #define NR_RING_DIR_RX 1u
+#ifndef NR_TIMESTAMP
 #define NR_TIMESTAMP 0x0002u
+#endif
+#ifndef NR_FORWARD
 #define NR_FORWARD 0x0004u
+#endif
 
 struct nr_ring {
     int64_t buf_ofs;      /* (c) from this ring to buffer 0 */
@@ -77,7 +83,9 @@ struct nr_ring {
 };
 
 /* ---- netmap-compatible interface block ---- */
+#ifndef NI_PRIV_MEM
 #define NI_PRIV_MEM 0x1u
+#endif
 
 struct nr_if {
     char ni_name[NR_IFNAMSIZ]; /* (c) */

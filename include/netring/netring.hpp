@@ -16,6 +16,7 @@
 
 #include <netring/error.hpp>
 #include <netring/layout.h>
+#include <netring/unique_fd.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -43,6 +44,7 @@ struct open_options {
     sync_mode sync = sync_mode::shm;
     uint32_t spin_before_sleep = 1000; // empty checks wait() makes before arming and sleeping
     std::string socket_path;           // empty: $NETRING_SOCKET or default_socket_path
+    bool netmap_view = false; // also get netmap's view of the rings (port::netmap_if)
 };
 
 inline constexpr unsigned wait_rx = 1; // an rx ring has packets
@@ -51,9 +53,18 @@ inline constexpr unsigned wait_tx = 2; // a tx ring has free slots
 // Resolves the socket path as open() does.
 std::string resolve_socket_path(const std::string &explicit_path);
 
+// A control connection to netringd (connected, protocol version agreed) for port::open_on.
+result<unique_fd> connect_control(const std::string &socket_path = {});
+
 class port {
 public:
     static result<port> open(std::string_view name, const open_options &opts = {});
+    // The same on a connection from connect_control(); the port owns it from then on, and the
+    // registration lasts as long as the connection's socket is open in any process.
+    static result<port> open_on(unique_fd control, std::string_view name, const open_options &opts = {});
+    // Takes over the registration made on `control` by another process that handed the socket over
+    // (SCM_RIGHTS, fork): maps its region and rings again, through REG_QUERY.
+    static result<port> adopt(unique_fd control, const open_options &opts = {});
 
     port(port &&) noexcept;
     port &operator=(port &&) noexcept;
@@ -87,14 +98,29 @@ public:
     std::vector<int> poll_fds(unsigned events) const;
     bool arm_wait(unsigned events);
     void disarm_wait();
+    // A ring `events` names is marked by the other side: the pipe's peer or the port went away, so
+    // waiting on it would never end.
+    bool peer_gone(unsigned events) const;
 
     int control_fd() const;
     const std::string &last_error() const; // the sentence for the last failed call
+
+    // For netmap programs (libnetring-netmap): the netmap view of this registration when
+    // open_options::netmap_view asked for it (every ring of the port listed, 0 for the rings not
+    // bound here), else nullptr; its offset in the region; the region as a whole.
+    nr_if *netmap_if() const;
+    uint64_t netmap_if_offset() const;
+    uint16_t mem_id() const; // the same for every port in the same region
+    int region_fd() const;
+    uint64_t region_size() const;
+    uint32_t reg_id() const;
 
     static constexpr uint32_t all_rings = 0xffffffffu;
 
 private:
     struct impl;
+    struct pending; // a REGIF (or REG_QUERY) reply and its connection, port.cpp
+    static result<port> finish_open(pending &&p);
     explicit port(std::unique_ptr<impl> p);
     std::unique_ptr<impl> impl_;
 };

@@ -27,7 +27,7 @@
 namespace netring::proto {
 
 inline constexpr uint32_t magic = 0x4d43524eu; // "NRCM"
-inline constexpr uint16_t version = 2; // 2: STATS lists per-uid use (stats_uid)
+inline constexpr uint16_t version = 3; // 2: STATS lists per-uid use (stats_uid); 3: netmap views, REG_QUERY
 inline constexpr uint16_t min_version = 1;
 inline constexpr size_t max_request_payload = 256;
 inline constexpr size_t max_reply_payload = 1u << 20;
@@ -55,6 +55,7 @@ enum class msg_type : uint16_t {
     nic_ctl_reply = 16,
     switch_ctl = 17,  // admin: switches, persistent ports, NIC attachments; list (anyone)
     switch_ctl_reply = 18,
+    reg_query = 19, // version 3: this connection's registration again (answered with regif_reply)
 };
 
 struct header {
@@ -85,6 +86,11 @@ static_assert(sizeof(hello) == 40);
 inline constexpr uint32_t regif_exclusive = 1u << 0; // also set by the "/x" name suffix
 inline constexpr uint32_t regif_tx_only = 1u << 1;   // "/T"
 inline constexpr uint32_t regif_rx_only = 1u << 2;   // "/R"
+// Version 3: also write a netmap view of the registration, an if block that lists every ring of the
+// port as netmap's netmap_if does (offset 0 for the rings this registration did not bind), at
+// regif_reply::netmap_if_offset. libnetring keeps using if_offset; the view is for netmap programs.
+inline constexpr uint32_t regif_netmap_view = 1u << 3;
+inline constexpr uint32_t regif_known_flags = (1u << 4) - 1;
 
 struct regif {
     char port_name[port_name_max];
@@ -109,6 +115,14 @@ struct sync_request { // TXSYNC and RXSYNC
     uint32_t ring; // index among the registration's tx (or rx) rings, or all_rings
 };
 static_assert(sizeof(sync_request) == 8);
+
+// REG_QUERY: a process that received a connection's socket (SCM_RIGHTS, fork) asks for the
+// registration made on it, with its fds, to map and sync it.
+struct reg_query {
+    uint32_t reg_id; // 0: the connection's only registration
+    uint32_t reserved;
+};
+static_assert(sizeof(reg_query) == 8);
 
 struct port_info {
     char port_name[port_name_max];
@@ -156,8 +170,13 @@ struct regif_reply {
     uint32_t extra_bufs; // how many were linked from ni_bufs_head
     uint32_t num_fds;    // 1 + 2 per ring: region, then (kick, notify) for tx rings then rx rings
     uint32_t reserved;
+    // Version 3 (sessions of version 1 and 2 get the 184 bytes above):
+    uint64_t netmap_if_offset; // the netmap view (regif_netmap_view), else 0
+    uint32_t mem_id;           // the region's id, the same for every registration that maps it
+    uint32_t reserved2;
 };
-static_assert(sizeof(regif_reply) == 184);
+static_assert(sizeof(regif_reply) == 200);
+inline constexpr size_t regif_reply_v2_size = 184;
 
 struct unregif_reply {
     reply_status status;
@@ -325,7 +344,8 @@ struct stats_ring {
 static_assert(sizeof(stats_ring) == 64);
 
 // ---- codec ----
-using request = std::variant<hello, regif, unregif, sync_request /*tx*/, port_info, stats, nic_ctl, switch_ctl>;
+using request =
+    std::variant<hello, regif, unregif, sync_request /*tx*/, port_info, stats, nic_ctl, switch_ctl, reg_query>;
 
 struct decoded_request {
     msg_type type;

@@ -1,1 +1,471 @@
-// placeholder: replaced by the implementation
+// netmap's control requests on a netmap descriptor: ioctl NIOCCTRL (struct nmreq_header), and the
+// legacy NIOCREGIF / NIOCGINFO (struct nmreq), answered through libnetring as netmap's kernel
+// answers them, errno values included. Whatever netring cannot offer is refused with netmap's
+// errno and a line on stderr that says why (log()).
+#include "nm_file.hpp"
+
+#include <netring/port_name.hpp>
+
+#include <net/if.h>
+#include <net/netmap.h>
+#include <net/netmap_legacy.h>
+
+#include <fcntl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace netring::netmap {
+namespace {
+
+int fail(int err, const std::string &why = {})
+{
+    if (!why.empty())
+        log(why);
+    errno = err;
+    return -1;
+}
+
+int fail(const error &e, const std::string &what)
+{
+    return fail(errno_of(e), what + ": " + e.message);
+}
+
+template <class T>
+T *body_of(const nmreq_header *h)
+{
+    return reinterpret_cast<T *>(static_cast<uintptr_t>(h->nr_body));
+}
+
+std::string name_of(const nmreq_header *h)
+{
+    return std::string(h->nr_name, strnlen(h->nr_name, sizeof h->nr_name));
+}
+
+bool is_vale(std::string_view name) { return name.starts_with(NM_BDG_NAME); }
+bool is_pipe(std::string_view name) { return name.find_first_of("{}") != std::string_view::npos; }
+
+// netmap's registration (name, mode, ring, flags) as a netring port name; errno on refusal.
+int port_name_for(const std::string &name, uint32_t mode, uint32_t ringid, uint64_t flags, std::string &out)
+{
+    if (name.empty())
+        return fail(ENXIO, "REGISTER: empty port name");
+    if (flags & (NR_MONITOR_TX | NR_MONITOR_RX | NR_ZCOPY_MON))
+        return fail(EOPNOTSUPP, name + ": monitor ports are not available in netring yet");
+    if (mode == NR_REG_NULL)
+        return fail(EOPNOTSUPP, name + ": NR_REG_NULL (memory without rings) is not offered by netring");
+    if (mode == NR_REG_PIPE_MASTER || mode == NR_REG_PIPE_SLAVE || mode > NR_REG_ONE_SW)
+        return fail(EINVAL, name + ": registration mode " + std::to_string(mode) + " is not valid");
+    if (is_vale(name) || is_pipe(name)) {
+        const bool all = mode == NR_REG_DEFAULT || mode == NR_REG_ALL_NIC || (mode == NR_REG_ONE_NIC && ringid == 0);
+        if (!all)
+            return fail(EINVAL, name + ": pipes and switch ports take NR_REG_ALL_NIC (or ring 0)");
+        out = is_vale(name) ? name : "netmap:" + name;
+    } else {
+        out = "netmap:" + name;
+        switch (mode) {
+        case NR_REG_DEFAULT:
+        case NR_REG_ALL_NIC: break;
+        case NR_REG_ONE_NIC: out += "-" + std::to_string(ringid); break;
+        case NR_REG_SW: out += "^"; break;
+        case NR_REG_NIC_SW: out += "*"; break;
+        case NR_REG_ONE_SW:
+            if (ringid != 0)
+                return fail(EINVAL, name + ": host ring " + std::to_string(ringid) + " does not exist (one host ring)");
+            out += "^";
+            break;
+        }
+    }
+    std::string suffix;
+    if (flags & NR_EXCLUSIVE)
+        suffix += "x";
+    if (flags & NR_TX_RINGS_ONLY)
+        suffix += "T";
+    if (flags & NR_RX_RINGS_ONLY)
+        suffix += "R";
+    if (!suffix.empty())
+        out += "/" + suffix;
+    if (auto p = parse_port_name(out); !p)
+        return fail(is_vale(name) ? ENXIO : EINVAL, p.err().message);
+    return 0;
+}
+
+// Walks the option chain: every option gets a status. REGISTER fails on any option (netring has
+// none of netmap's: external memory, CSB, kernel sync loops, offsets); other requests go on.
+int check_options(nmreq_header *h, bool fatal)
+{
+    constexpr int max_options = 16;
+    uint32_t seen = 0;
+    int count = 0;
+    int result = 0;
+    for (uint64_t p = h->nr_options; p; count++) {
+        if (count == max_options)
+            return fail(EMSGSIZE, "option chain longer than " + std::to_string(max_options));
+        auto *o = reinterpret_cast<nmreq_option *>(static_cast<uintptr_t>(p));
+        p = o->nro_next;
+        if (o->nro_reqtype == 0) {
+            o->nro_status = EINVAL;
+            return fail(EINVAL, "option of type 0");
+        }
+        if (o->nro_reqtype < 32 && (seen & (1u << o->nro_reqtype))) {
+            o->nro_status = EINVAL;
+            return fail(EINVAL, "option " + std::to_string(o->nro_reqtype) + " given twice");
+        }
+        if (o->nro_reqtype < 32)
+            seen |= 1u << o->nro_reqtype;
+        o->nro_status = EOPNOTSUPP;
+        if (fatal && result == 0)
+            result = fail(EOPNOTSUPP, "option " + std::to_string(o->nro_reqtype) +
+                                          " is not offered by netring (no external memory, CSB, kernel sync "
+                                          "loops or slot offsets)");
+    }
+    return result;
+}
+
+uint16_t clamp16(uint32_t v) { return static_cast<uint16_t>(std::min<uint32_t>(v, 0xffff)); }
+
+int do_register(nm_file &f, int fd, const std::string &name, nmreq_register &r)
+{
+    if (f.p)
+        return fail(EBUSY, "REGISTER on a descriptor that is already registered");
+    std::string port;
+    if (port_name_for(name, r.nr_mode, r.nr_ringid, r.nr_flags, port) < 0)
+        return -1;
+    netring::open_options o;
+    o.tx_rings = r.nr_tx_rings;
+    o.rx_rings = r.nr_rx_rings;
+    o.tx_slots = r.nr_tx_slots;
+    o.rx_slots = r.nr_rx_slots;
+    o.extra_bufs = r.nr_extra_bufs;
+    o.netmap_view = true;
+    // The port's own reference to the connection: the program's descriptor stays the program's.
+    unique_fd own(sys::dup_cloexec(fd));
+    if (!own.valid())
+        return fail(errno, "dup of the netmap descriptor: " + std::string(std::strerror(errno)));
+    auto p = netring::port::open_on(std::move(own), port, o);
+    if (!p)
+        return fail(p.err(), port);
+    f.p.emplace(std::move(p.value()));
+    f.nr_flags = static_cast<uint32_t>(r.nr_flags);
+    const nr_if *v = f.p->netmap_if();
+    r.nr_offset = f.p->netmap_if_offset();
+    r.nr_memsize = f.p->region_size();
+    r.nr_tx_rings = clamp16(v->ni_tx_rings);
+    r.nr_rx_rings = clamp16(v->ni_rx_rings);
+    r.nr_host_tx_rings = clamp16(v->ni_host_tx_rings);
+    r.nr_host_rx_rings = clamp16(v->ni_host_rx_rings);
+    r.nr_tx_slots = f.p->tx_rings() ? f.p->tx_ring(0)->num_slots : 0;
+    r.nr_rx_slots = f.p->rx_rings() ? f.p->rx_ring(0)->num_slots : 0;
+    r.nr_mem_id = f.p->mem_id();
+    r.nr_extra_bufs = f.p->extra_bufs();
+    return 0;
+}
+
+int port_info(nm_file &f, const std::string &name, nmreq_port_info_get &r)
+{
+    std::string port;
+    if (port_name_for(name, NR_REG_ALL_NIC, 0, 0, port) < 0)
+        return -1;
+    auto d = netring::query_port_info(port);
+    if (!d)
+        return fail(d.err(), port);
+    r.nr_tx_rings = clamp16(d->tx_rings);
+    r.nr_rx_rings = clamp16(d->rx_rings);
+    r.nr_tx_slots = d->tx_slots;
+    r.nr_rx_slots = d->rx_slots;
+    const bool nic = d->nic.present;
+    r.nr_host_tx_rings = r.nr_host_rx_rings = 1;
+    if (nic && d->nic.hw_queues)
+        r.nr_tx_rings = r.nr_rx_rings = clamp16(d->nic.hw_queues);
+    r.nr_memsize = 0;
+    r.nr_mem_id = 0;
+    // The region is known once some registration maps it: this descriptor's, or anyone's.
+    if (f.p && f.p->name() == port) {
+        r.nr_memsize = f.p->region_size();
+        r.nr_mem_id = f.p->mem_id();
+    } else if (auto s = netring::query_stats(); s) {
+        for (const auto &rg : s->regions)
+            if (rg.name == d->region_name)
+                r.nr_memsize = rg.size;
+    }
+    return 0;
+}
+
+int pools_info(nm_file &f, nmreq_pools_info &r)
+{
+    if (!f.p)
+        return fail(ENXIO, "POOLS_INFO_GET on a descriptor that is not registered");
+    const nr_if *v = f.p->netmap_if();
+    const auto *base = reinterpret_cast<const uint8_t *>(v) - f.p->netmap_if_offset();
+    const auto *hdr = reinterpret_cast<const nr_region_header *>(base);
+    r.nr_memsize = f.p->region_size();
+    r.nr_mem_id = f.p->mem_id();
+    r.nr_if_pool_offset = hdr->meta_offset;
+    r.nr_if_pool_objtotal = 0; // interface blocks and rings share one metadata area
+    r.nr_if_pool_objsize = 0;
+    r.nr_ring_pool_offset = hdr->meta_offset;
+    r.nr_ring_pool_objtotal = 0;
+    r.nr_ring_pool_objsize = 0;
+    r.nr_buf_pool_offset = hdr->buffers_offset;
+    r.nr_buf_pool_objtotal = hdr->num_buffers;
+    r.nr_buf_pool_objsize = hdr->buf_size;
+    return 0;
+}
+
+// "valeX:Y" split at the colon.
+bool split_vale(const std::string &name, std::string &sw, std::string &port)
+{
+    const auto colon = name.find(':');
+    if (!is_vale(name) || colon == std::string::npos || colon + 1 == name.size())
+        return false;
+    sw = name.substr(0, colon);
+    port = name.substr(colon + 1);
+    return true;
+}
+
+bool is_interface(const std::string &name) { return ::if_nametoindex(name.c_str()) != 0; }
+
+// VALE_ATTACH: an interface joins the switch as netring's NIC attachment; any other name becomes
+// a persistent port of the switch. The switch is made when it does not exist.
+int vale_attach(const std::string &name, nmreq_vale_attach &a)
+{
+    std::string sw, port;
+    if (!split_vale(name, sw, port))
+        return fail(EINVAL, "VALE_ATTACH: '" + name + "' is not valeX:PORT");
+    if (auto s = netring::switches::create(sw); !s && s.err().code != make_error_code(errc::already_exists))
+        return fail(s.err(), "VALE_ATTACH " + name);
+    status s = ok_status();
+    if (is_interface(port))
+        s = netring::switches::attach(sw, "netmap:" + port + (a.reg.nr_mode == NR_REG_NIC_SW ? "*" : ""));
+    else
+        s = netring::switches::add_port(sw, port);
+    if (!s)
+        return fail(s.err().code == make_error_code(errc::already_exists) ? EBUSY : errno_of(s.err()),
+                    "VALE_ATTACH " + name + ": " + s.err().message);
+    a.port_index = 0;
+    if (auto l = netring::switches::list(sw); l && !l->empty())
+        for (uint32_t i = 0; i < (*l)[0].ports.size(); i++)
+            if ((*l)[0].ports[i].name == port || (*l)[0].ports[i].name.starts_with("netmap:" + port))
+                a.port_index = i;
+    return 0;
+}
+
+int vale_detach(const std::string &name, nmreq_vale_detach &d)
+{
+    std::string sw, port;
+    if (!split_vale(name, sw, port))
+        return fail(EINVAL, "VALE_DETACH: '" + name + "' is not valeX:PORT");
+    status s = ok_status();
+    if (is_interface(port)) {
+        s = netring::switches::detach(sw, "netmap:" + port);
+        if (!s && s.err().code == make_error_code(errc::not_found))
+            s = netring::switches::detach(sw, "netmap:" + port + "*");
+    } else {
+        s = netring::switches::delete_port(sw, port);
+    }
+    if (!s)
+        return fail(s.err(), "VALE_DETACH " + name);
+    d.port_index = 0;
+    return 0;
+}
+
+// VALE_LIST: a named port gives its indices; an empty name walks every port of every switch from
+// the cursor (nr_bridge_idx, nr_port_idx), writing the name found, ENOENT past the last.
+int vale_list(nmreq_header *h, nmreq_vale_list &l)
+{
+    const std::string name = name_of(h);
+    if (!name.empty() && !is_vale(name))
+        return fail(EINVAL, "VALE_LIST: '" + name + "' is not a switch name");
+    auto all = netring::switches::list();
+    if (!all)
+        return fail(all.err(), "VALE_LIST");
+    if (!name.empty()) {
+        std::string sw = name, port;
+        if (const auto colon = name.find(':'); colon != std::string::npos) {
+            sw = name.substr(0, colon);
+            port = name.substr(colon + 1);
+        }
+        for (uint32_t b = 0; b < all->size(); b++) {
+            if ((*all)[b].name != sw)
+                continue;
+            l.nr_bridge_idx = static_cast<uint16_t>(b);
+            l.nr_port_idx = 255;
+            for (uint32_t i = 0; i < (*all)[b].ports.size(); i++)
+                if ((*all)[b].ports[i].name == port)
+                    l.nr_port_idx = i;
+            return 0;
+        }
+        return fail(ENOENT);
+    }
+    for (uint32_t b = l.nr_bridge_idx; b < all->size(); b++) {
+        const auto &ports = (*all)[b].ports;
+        for (uint32_t i = b == l.nr_bridge_idx ? l.nr_port_idx : 0; i < ports.size(); i++) {
+            std::string shown = ports[i].name;
+            if (shown.starts_with("netmap:"))
+                shown = shown.substr(7);
+            const std::string full = (*all)[b].name + ":" + shown;
+            std::memset(h->nr_name, 0, sizeof h->nr_name);
+            std::memcpy(h->nr_name, full.data(), std::min(full.size(), sizeof h->nr_name - 1));
+            l.nr_bridge_idx = static_cast<uint16_t>(b);
+            l.nr_port_idx = i;
+            return 0;
+        }
+    }
+    return fail(ENOENT);
+}
+
+// netring's persistent ports belong to a switch: NEWIF checks the name, and the port comes into
+// being when VALE_ATTACH puts it on a switch. DELIF removes it from whichever switch holds it.
+int vale_newif(const std::string &name)
+{
+    if (name.empty() || is_vale(name) || name.size() >= 16)
+        return fail(EINVAL, "VALE_NEWIF: '" + name + "' is not a valid port name");
+    if (is_interface(name))
+        return fail(EEXIST);
+    return 0;
+}
+
+int vale_delif(const std::string &name)
+{
+    auto all = netring::switches::list();
+    if (!all)
+        return fail(all.err(), "VALE_DELIF");
+    for (const auto &sw : *all)
+        for (const auto &p : sw.ports)
+            if (p.name == name) {
+                if (p.kind != "persistent")
+                    return fail(EINVAL, "VALE_DELIF: " + name + " is not a persistent port");
+                if (auto s = netring::switches::delete_port(sw.name, name); !s)
+                    return fail(s.err(), "VALE_DELIF " + name);
+                return 0;
+            }
+    return fail(ENXIO);
+}
+
+int port_hdr(const std::string &name, nmreq_port_hdr &p, bool set)
+{
+    if (set && p.nr_hdr_len != 0 && p.nr_hdr_len != 10 && p.nr_hdr_len != 12)
+        return fail(EINVAL, "PORT_HDR_SET: header length " + std::to_string(p.nr_hdr_len) + " is not 0, 10 or 12");
+    if (set && !is_vale(name))
+        return fail(ENXIO, "PORT_HDR_SET: " + name + " is not a switch port");
+    if (set && p.nr_hdr_len != 0)
+        return fail(EOPNOTSUPP, "PORT_HDR_SET: netring ports carry no virtio-net header");
+    std::string port;
+    if (port_name_for(name, NR_REG_ALL_NIC, 0, 0, port) < 0)
+        return -1;
+    p.nr_hdr_len = 0;
+    return 0;
+}
+
+} // namespace
+
+int control(nm_file &f, int fd, nmreq_header *h)
+{
+    if (!h)
+        return fail(EINVAL);
+    if (h->nr_version != NETMAP_API)
+        return fail(EINVAL, "request of API version " + std::to_string(h->nr_version) + ", netring speaks " +
+                                std::to_string(NETMAP_API));
+    if (h->nr_reserved != 0)
+        return fail(EINVAL);
+    const bool no_body = h->nr_reqtype == NETMAP_REQ_VALE_DELIF || h->nr_reqtype == NETMAP_REQ_SYNC_KLOOP_STOP ||
+                         h->nr_reqtype == NETMAP_REQ_CSB_ENABLE;
+    if (h->nr_reqtype == 0 || h->nr_reqtype > NETMAP_REQ_CSB_ENABLE)
+        return fail(EINVAL, "unknown request type " + std::to_string(h->nr_reqtype));
+    if (no_body != (h->nr_body == 0))
+        return fail(EINVAL);
+    std::lock_guard g(f.control);
+    if (check_options(h, h->nr_reqtype == NETMAP_REQ_REGISTER) < 0)
+        return -1;
+    const std::string name = name_of(h);
+    switch (h->nr_reqtype) {
+    case NETMAP_REQ_REGISTER: return do_register(f, fd, name, *body_of<nmreq_register>(h));
+    case NETMAP_REQ_PORT_INFO_GET: return port_info(f, name, *body_of<nmreq_port_info_get>(h));
+    case NETMAP_REQ_VALE_ATTACH: return vale_attach(name, *body_of<nmreq_vale_attach>(h));
+    case NETMAP_REQ_VALE_DETACH: return vale_detach(name, *body_of<nmreq_vale_detach>(h));
+    case NETMAP_REQ_VALE_LIST: return vale_list(h, *body_of<nmreq_vale_list>(h));
+    case NETMAP_REQ_PORT_HDR_SET: return port_hdr(name, *body_of<nmreq_port_hdr>(h), true);
+    case NETMAP_REQ_PORT_HDR_GET: return port_hdr(name, *body_of<nmreq_port_hdr>(h), false);
+    case NETMAP_REQ_VALE_NEWIF: return vale_newif(name);
+    case NETMAP_REQ_VALE_DELIF: return vale_delif(name);
+    case NETMAP_REQ_VALE_POLLING_ENABLE:
+    case NETMAP_REQ_VALE_POLLING_DISABLE:
+        if (!is_vale(name))
+            return fail(EINVAL);
+        return fail(EOPNOTSUPP, name + ": netring's switch forwards in its own thread; there are no polling "
+                                       "threads to configure");
+    case NETMAP_REQ_POOLS_INFO_GET: return pools_info(f, *body_of<nmreq_pools_info>(h));
+    default:
+        return fail(EOPNOTSUPP, "request " + std::to_string(h->nr_reqtype) +
+                                    " (kernel sync loops, CSB) is not offered by netring: its rings are synced "
+                                    "in shared memory already");
+    }
+}
+
+// The legacy struct nmreq: NIOCGINFO is PORT_INFO_GET, NIOCREGIF with nr_cmd 0 is REGISTER.
+int legacy_control(nm_file &f, int fd, unsigned long cmd, nmreq *r)
+{
+    if (!r)
+        return fail(EINVAL);
+    if (r->nr_version != NETMAP_API)
+        return fail(EINVAL, "legacy request of API version " + std::to_string(r->nr_version));
+    const std::string name(r->nr_name, strnlen(r->nr_name, sizeof r->nr_name));
+    std::lock_guard g(f.control);
+    if (cmd == NIOCGINFO) {
+        nmreq_port_info_get info{};
+        if (port_info(f, name, info) < 0)
+            return -1;
+        r->nr_memsize = static_cast<uint32_t>(info.nr_memsize);
+        r->nr_tx_slots = info.nr_tx_slots;
+        r->nr_rx_slots = info.nr_rx_slots;
+        r->nr_tx_rings = info.nr_tx_rings;
+        r->nr_rx_rings = info.nr_rx_rings;
+        r->nr_arg2 = info.nr_mem_id;
+        return 0;
+    }
+    if (r->nr_cmd != 0)
+        return fail(EOPNOTSUPP, "legacy switch command " + std::to_string(r->nr_cmd) +
+                                    ": use NIOCCTRL's VALE requests (vale-ctl does)");
+    nmreq_register reg{};
+    reg.nr_mode = r->nr_flags & NR_REG_MASK;
+    uint32_t ring = r->nr_ringid & NETMAP_RING_MASK;
+    if (reg.nr_mode == NR_REG_DEFAULT) { // the mode lives in nr_ringid's bits
+        if (r->nr_ringid & NETMAP_SW_RING)
+            reg.nr_mode = NR_REG_SW;
+        else if (r->nr_ringid & NETMAP_HW_RING)
+            reg.nr_mode = NR_REG_ONE_NIC;
+        else
+            reg.nr_mode = NR_REG_ALL_NIC;
+    }
+    if (reg.nr_mode == NR_REG_PIPE_MASTER || reg.nr_mode == NR_REG_PIPE_SLAVE) {
+        const std::string pipe = name + (reg.nr_mode == NR_REG_PIPE_MASTER ? "{" : "}") + std::to_string(ring);
+        reg.nr_mode = NR_REG_ALL_NIC;
+        ring = 0;
+        std::memset(r->nr_name, 0, sizeof r->nr_name);
+        std::memcpy(r->nr_name, pipe.data(), std::min(pipe.size(), sizeof r->nr_name - 1));
+    }
+    reg.nr_ringid = static_cast<uint16_t>(ring);
+    reg.nr_flags = (r->nr_flags & ~uint64_t{NR_REG_MASK}) | ((r->nr_ringid & NETMAP_NO_TX_POLL) ? NR_NO_TX_POLL : 0);
+    reg.nr_tx_slots = r->nr_tx_slots;
+    reg.nr_rx_slots = r->nr_rx_slots;
+    reg.nr_tx_rings = r->nr_tx_rings;
+    reg.nr_rx_rings = r->nr_rx_rings;
+    reg.nr_extra_bufs = r->nr_arg3;
+    const std::string regname(r->nr_name, strnlen(r->nr_name, sizeof r->nr_name));
+    if (do_register(f, fd, regname, reg) < 0)
+        return -1;
+    r->nr_offset = static_cast<uint32_t>(reg.nr_offset);
+    r->nr_memsize = static_cast<uint32_t>(reg.nr_memsize);
+    r->nr_tx_slots = reg.nr_tx_slots;
+    r->nr_rx_slots = reg.nr_rx_slots;
+    r->nr_tx_rings = reg.nr_tx_rings;
+    r->nr_rx_rings = reg.nr_rx_rings;
+    r->nr_arg2 = reg.nr_mem_id;
+    r->nr_arg3 = reg.nr_extra_bufs;
+    return 0;
+}
+
+} // namespace netring::netmap

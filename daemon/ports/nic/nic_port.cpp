@@ -148,6 +148,13 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
     a.tx_slots = queues_[reg.queues[0]]->tx.num_slots;
     a.rx_slots = queues_[reg.queues[0]]->rx.num_slots;
     a.extra_bufs = req.extra_bufs;
+    // netmap numbers the host ring after the NIC rings, as queues_ does: tx ring of queue q at q,
+    // rx ring after every tx ring.
+    a.view.nic_tx = a.view.nic_rx = hw_queues_;
+    a.view.host_tx = a.view.host_rx = 1;
+    for (const bool tx : {true, false})
+        for (const uint32_t q : reg.queues)
+            a.view.pos.push_back(tx ? q : hw_queues_ + 1 + q);
     a.fds.push_back(mem_->fd());
     for (const bool tx : {true, false}) {
         for (const uint32_t q : reg.queues) {
