@@ -25,6 +25,22 @@ inline bool take_need_kick(nr_sync &other)
 
 bool peer_gone(const ring_ref &r) { return load_acquire(r.sync->flags.status) == NR_SYNC_PEER_GONE; }
 
+// Nobody will take what a tx ring holds once the peer is gone: the frames queued up to head are
+// dropped (and counted), as on a link that went down, and every slot is free again, so a sender
+// that waits for its slots back (netmap's pkt-gen does before it exits) is not stuck.
+void drop_queued(const ring_ref &tx)
+{
+    const uint32_t n = tx.num_slots;
+    const uint32_t head = load_relaxed(tx.ring->head);
+    const uint32_t hwcur = load_relaxed(tx.sync->kern.hwcur);
+    if (head >= n || hwcur >= n)
+        return; // the next sync of a live ring would reset it; a dead one stays as it is
+    tx.sync->kern.drops += hwcur <= head ? head - hwcur : head + n - hwcur;
+    store_relaxed(tx.sync->kern.hwcur, head);
+    store_relaxed(tx.sync->kern.hwtail, prev_index(head, n));
+    store_relaxed(tx.ring->tail, prev_index(head, n));
+}
+
 // A slot as two 64-bit words in one vector register (GCC/Clang vector extension: SSE2 on x86-64,
 // NEON on arm64), so it is loaded and stored whole.
 using slot_words = uint64_t __attribute__((vector_size(16)));
@@ -128,8 +144,10 @@ void pipe_pair_init(const ring_ref &tx, const ring_ref &rx)
 sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buffer_limits &lim)
 {
     const uint32_t n = tx.num_slots;
-    if (peer_gone(tx))
+    if (peer_gone(tx)) {
+        drop_queued(tx);
         return make_fault(sync_fault::peer_gone, 0, 0, 0);
+    }
     // Our own kernel-side state lives in shared memory too, so it is checked like the rest.
     const uint32_t hwcur = load_relaxed(tx.sync->kern.hwcur);
     const uint32_t hwtail = load_relaxed(tx.sync->kern.hwtail);
