@@ -325,38 +325,45 @@ struct nm_entry {
     nm_file *f;
 };
 
+// Empty looks at the rings a poll makes before it arms them and sleeps, as libnetring's wait()
+// does: a sender a little behind the receiver costs no system call and no wake-up.
+constexpr int spin_before_sleep = 1000;
+
 // poll(2) over a set with netmap descriptors in it. `deadline` empty: no timeout. `mask`: ppoll's.
 int poll_with_netmap(pollfd *fds, nfds_t n, const std::vector<nm_entry> &nm,
                      std::optional<clock::time_point> deadline, bool nonblocking, const sigset_t *mask)
 {
-    std::vector<pollfd> set;
+    thread_local std::vector<pollfd> set;
+    thread_local std::vector<short> mine;
+    const bool others = nm.size() < n;
+    int spins = spin_before_sleep;
     for (;;) {
         int ready = 0;
         for (const nm_entry &e : nm) {
             fds[e.index].revents = revents_of(*e.f, fds[e.index].events);
             ready += fds[e.index].revents != 0;
         }
-        // The program's own descriptors, in its array: netmap entries are negated out of the call.
-        auto poll_others = [&](int ms) {
-            for (const nm_entry &e : nm)
-                fds[e.index].fd = ~fds[e.index].fd;
-            const int rc = real_poll()(fds, n, ms);
-            const int saved = errno;
-            for (const nm_entry &e : nm)
-                fds[e.index].fd = ~fds[e.index].fd;
-            errno = saved;
-            return rc;
-        };
         if (ready > 0 || nonblocking || ms_left(deadline) == 0) {
-            std::vector<short> mine;
-            for (const nm_entry &e : nm)
+            if (!others)
+                return ready;
+            // The program's own descriptors, in its array: netmap entries are negated out of the call.
+            mine.clear();
+            for (const nm_entry &e : nm) {
                 mine.push_back(fds[e.index].revents);
-            const int rc = poll_others(0);
-            if (rc < 0)
-                return rc;
-            for (size_t i = 0; i < nm.size(); i++)
+                fds[e.index].fd = ~fds[e.index].fd;
+            }
+            const int rc = real_poll()(fds, n, 0);
+            const int saved = errno;
+            for (size_t i = 0; i < nm.size(); i++) {
+                fds[nm[i].index].fd = ~fds[nm[i].index].fd;
                 fds[nm[i].index].revents = mine[i];
-            return rc + ready;
+            }
+            errno = saved;
+            return rc < 0 ? rc : rc + ready;
+        }
+        if (spins-- > 0) {
+            nr_cpu_relax();
+            continue;
         }
 
         set.clear();
@@ -365,48 +372,50 @@ int poll_with_netmap(pollfd *fds, nfds_t n, const std::vector<nm_entry> &nm,
                 set.push_back({fds[i].fd, fds[i].events, 0});
         const size_t own = set.size();
         size_t armed = 0;
-        bool slept = false;
         for (; armed < nm.size(); armed++)
             if (!arm(*nm[armed].f, fds[nm[armed].index].events, set))
                 break;
-        if (armed == nm.size()) {
-            int rc;
-            if (mask) {
-                const int ms = ms_left(deadline);
-                timespec ts{ms / 1000, (ms % 1000) * 1000000L};
-                rc = real_ppoll()(set.data(), set.size(), ms < 0 ? nullptr : &ts, mask);
-            } else {
-                rc = real_poll()(set.data(), set.size(), ms_left(deadline));
-            }
-            const int saved = errno;
-            for (const nm_entry &e : nm)
-                disarm(*e.f);
-            if (rc < 0) {
-                errno = saved;
-                return -1;
-            }
-            slept = true;
-            // The program's descriptors woke us: report them (with any netmap readiness) now.
-            for (size_t i = 0; i < own; i++)
-                if (set[i].revents)
-                    nonblocking = true;
-        } else {
+        if (armed < nm.size()) { // work arrived while arming: look again
             for (size_t i = 0; i < armed; i++)
                 disarm(*nm[i].f);
+            continue;
         }
-        (void)slept;
+        int rc;
+        if (mask) {
+            const int ms = ms_left(deadline);
+            timespec ts{ms / 1000, (ms % 1000) * 1000000L};
+            rc = real_ppoll()(set.data(), set.size(), ms < 0 ? nullptr : &ts, mask);
+        } else {
+            rc = real_poll()(set.data(), set.size(), ms_left(deadline));
+        }
+        const int saved = errno;
+        for (const nm_entry &e : nm)
+            disarm(*e.f);
+        if (rc < 0) {
+            errno = saved;
+            return -1;
+        }
+        // The program's descriptors woke us: report them (with any netmap readiness) now.
+        for (size_t i = 0; i < own; i++)
+            if (set[i].revents)
+                nonblocking = true;
+        spins = spin_before_sleep;
     }
 }
 
 int poll_entry(pollfd *fds, nfds_t n, std::optional<clock::time_point> deadline, bool nonblocking,
                const sigset_t *mask)
 {
-    std::vector<nm_entry> nm;
-    for (nfds_t i = 0; i < n; i++)
+    nfds_t first = 0;
+    while (first < n && !(fds[first].fd >= 0 && find(fds[first].fd)))
+        first++;
+    if (first == n)
+        return -2; // not ours: libnetring's own poll() calls, made while a netmap poll sleeps, end here
+    thread_local std::vector<nm_entry> nm; // the set is reused: a netmap poll loop allocates nothing
+    nm.clear();
+    for (nfds_t i = first; i < n; i++)
         if (nm_file *f = fds[i].fd >= 0 ? find(fds[i].fd) : nullptr)
             nm.push_back({i, f});
-    if (nm.empty())
-        return -2; // not ours
     return poll_with_netmap(fds, n, nm, deadline, nonblocking, mask);
 }
 
