@@ -216,12 +216,24 @@ int open_device(int flags)
 }
 
 // ---- syncs ----
-void stamp_rx(nm_file &f)
+// rxsync stamps ring->ts on the rings it brought packets to (netmap's arrival time of a batch);
+// a sync that found nothing costs no clock read.
+constexpr uint32_t max_stamped = 64;
+
+void stamp_rx(nm_file &f, const uint32_t *tails_before)
 {
-    timeval now;
-    ::gettimeofday(&now, nullptr);
-    for (uint32_t i = 0; i < f.p->rx_rings(); i++)
-        f.p->rx_ring(i)->ts = now;
+    timeval now{};
+    bool read = false;
+    for (uint32_t i = 0; i < f.p->rx_rings() && i < max_stamped; i++) {
+        nr_ring *r = f.p->rx_ring(i);
+        if (r->tail == tails_before[i])
+            continue;
+        if (!read) {
+            ::gettimeofday(&now, nullptr);
+            read = true;
+        }
+        r->ts = now;
+    }
 }
 
 // One direction's sync, as NIOCTXSYNC/NIOCRXSYNC answer it: a ring reset is not an error of the
@@ -232,9 +244,13 @@ int sync_dir(nm_file &f, bool tx)
         errno = ENXIO;
         return -1;
     }
+    uint32_t tails[max_stamped];
+    if (!tx)
+        for (uint32_t i = 0; i < f.p->rx_rings() && i < max_stamped; i++)
+            tails[i] = f.p->rx_ring(i)->tail;
     const std::error_code ec = tx ? f.p->txsync() : f.p->rxsync();
     if (!tx)
-        stamp_rx(f);
+        stamp_rx(f, tails);
     if (!ec || ec == make_error_code(errc::peer_gone))
         return 0;
     if (ec == make_error_code(errc::ring_reset)) {
