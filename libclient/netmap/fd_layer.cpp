@@ -236,6 +236,31 @@ void stamp_rx(nm_file &f, const uint32_t *tails_before)
     }
 }
 
+// A netmap program that did not ask for slot offsets reads a frame from the start of its buffer.
+// NIC rings deliver frames at an offset (AF_XDP copy mode writes them 256 bytes in, slot.ptr says
+// so): the frames that arrived are moved to offset 0 and their offset cleared.
+void move_to_offset_zero(nm_file &f, const uint32_t *tails_before)
+{
+    for (uint32_t i = 0; i < f.p->rx_rings() && i < max_stamped; i++) {
+        nr_ring *r = f.p->rx_ring(i);
+        const uint64_t mask = r->offset_mask;
+        const uint32_t n = r->num_slots;
+        if (mask == 0 || tails_before[i] >= n)
+            continue;
+        const uint32_t tail = r->tail;
+        const uint32_t size = f.p->buf_size();
+        for (uint32_t k = tails_before[i]; k != tail; k = k + 1 == n ? 0 : k + 1) {
+            nr_slot &s = r->slot[k];
+            const uint64_t off = s.ptr & mask;
+            char *buf = f.p->buffer(s.buf_idx);
+            if (off == 0 || !buf || off + s.len > size)
+                continue;
+            std::memmove(buf, buf + off, s.len);
+            s.ptr &= ~mask;
+        }
+    }
+}
+
 // One direction's sync, as NIOCTXSYNC/NIOCRXSYNC answer it: a ring reset is not an error of the
 // call (netmap resets the ring and returns 0), but the next poll reports POLLERR.
 int sync_dir(nm_file &f, bool tx)
@@ -249,8 +274,10 @@ int sync_dir(nm_file &f, bool tx)
         for (uint32_t i = 0; i < f.p->rx_rings() && i < max_stamped; i++)
             tails[i] = f.p->rx_ring(i)->tail;
     const std::error_code ec = tx ? f.p->txsync() : f.p->rxsync();
-    if (!tx)
+    if (!tx) {
         stamp_rx(f, tails);
+        move_to_offset_zero(f, tails);
+    }
     if (!ec || ec == make_error_code(errc::peer_gone))
         return 0;
     if (ec == make_error_code(errc::ring_reset)) {
