@@ -17,6 +17,7 @@ const char *switch_op_name(proto::switch_op op)
     case proto::switch_op::attach: return "attach";
     case proto::switch_op::detach: return "detach";
     case proto::switch_op::list: return "list";
+    case proto::switch_op::may_administer: return "administer";
     }
     return "?";
 }
@@ -50,6 +51,8 @@ result<std::vector<switch_info>> registry::switch_ctl(const client_info &who, pr
         return error::from(errc::access_denied,
                            "uid " + std::to_string(who.uid) + " may not " + switch_op_name(op) +
                                ": switch administration is for admins (admin directive)");
+    if (op == proto::switch_op::may_administer)
+        return std::vector<switch_info>{};
     if (sw.empty())
         return error::from(errc::bad_port_name, std::string(switch_op_name(op)) + " needs a switch name");
     if (needs_arg(op) && arg.empty())
@@ -66,7 +69,8 @@ result<std::vector<switch_info>> registry::switch_ctl(const client_info &who, pr
     case proto::switch_op::delete_port: s = switches().delete_port(sw, arg); break;
     case proto::switch_op::attach: s = switches().attach_nic(sw, arg); break;
     case proto::switch_op::detach: s = switches().detach_nic(sw, arg); break;
-    case proto::switch_op::list: break; // answered above
+    case proto::switch_op::list:
+    case proto::switch_op::may_administer: break; // answered above
     }
     if (!s)
         return s.err();

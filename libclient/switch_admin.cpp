@@ -82,6 +82,11 @@ status detach(std::string_view sw, std::string_view nic, const std::string &sock
     return call_status(proto::switch_op::detach, sw, nic, socket_path);
 }
 
+status may_administer(const std::string &socket_path)
+{
+    return call_status(proto::switch_op::may_administer, {}, {}, socket_path);
+}
+
 result<std::vector<switch_entry>> list(std::string_view sw, const std::string &socket_path)
 {
     return call(proto::switch_op::list, sw, {}, socket_path);

@@ -173,7 +173,7 @@ result<decoded_request> decode_request(const header &h, std::span<const std::byt
             return s.err();
         if (auto s = need_string(t, "arg", m->arg, sizeof m->arg); !s)
             return s.err();
-        if (m->op < static_cast<uint32_t>(switch_op::create) || m->op > static_cast<uint32_t>(switch_op::list))
+        if (m->op < static_cast<uint32_t>(switch_op::create) || m->op > static_cast<uint32_t>(switch_op::may_administer))
             return error::from(errc::bad_message, "SWITCH_CTL: unknown operation " + std::to_string(m->op));
         return done(*m);
     }

@@ -227,6 +227,8 @@ status delete_port(std::string_view sw, std::string_view port, const std::string
 // nic: netmap:IF (its rings as one port) or netmap:IF* (also its host rings as a second port).
 status attach(std::string_view sw, std::string_view nic, const std::string &socket_path = {});
 status detach(std::string_view sw, std::string_view nic, const std::string &socket_path = {});
+// ok when this client may administer switches (an admin), else access_denied. Changes nothing.
+status may_administer(const std::string &socket_path = {});
 // Every switch, or only `sw` (not_found when it does not exist).
 result<std::vector<switch_entry>> list(std::string_view sw = {}, const std::string &socket_path = {});
 

@@ -190,6 +190,7 @@ enum class switch_op : uint32_t {
     attach = 5,      // switch_name, arg = netmap:IF or netmap:IF*
     detach = 6,      // switch_name, arg = as attached
     list = 7,        // switch_name empty: every switch
+    may_administer = 8, // version 3: ok for an admin, access_denied for others; changes nothing
 };
 
 struct switch_ctl {

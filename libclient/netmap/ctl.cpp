@@ -326,6 +326,8 @@ int vale_newif(const std::string &name)
 {
     if (name.empty() || is_vale(name) || name.size() >= 16)
         return fail(EINVAL, "VALE_NEWIF: '" + name + "' is not a valid port name");
+    if (auto s = netring::switches::may_administer(); !s)
+        return fail(s.err(), "VALE_NEWIF " + name);
     if (is_interface(name))
         return fail(EEXIST);
     return 0;

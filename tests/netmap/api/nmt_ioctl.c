@@ -409,7 +409,7 @@ int main(int argc, char **argv)
         {"pools_info", case_pools_info, 0},
         {"vale_admin", case_vale_admin, 0},
         {"vale_nobody", case_vale_nobody, 0},
-        {"vale_nobody_newif", case_vale_nobody_newif, 1},
+        {"vale_nobody_newif", case_vale_nobody_newif, 0},
         {"polling", case_polling, 0},
         {"legacy", case_legacy, 0},
         {"mem_id", case_mem_id, 0},
