@@ -80,7 +80,10 @@ template <bool with_offsets>
             break;
         uint32_t spare; // released by the peer (or its own swap): checked before our app sees it
         std::memcpy(&spare, &rx_slots[k], 4);
-        const uint64_t mine = (spare < num_buffers ? spare : NR_DUMMY_BUFFER) | (w0 & 0x0000ffff00000000ull);
+        // The tx slot now holds another buffer: NS_BUF_CHANGED tells the sender (netmap programs
+        // rewrite a frame only into slots marked so).
+        const uint64_t mine = (spare < num_buffers ? spare : NR_DUMMY_BUFFER) | (w0 & 0x0000ffff00000000ull) |
+                              (uint64_t{NS_BUF_CHANGED} << 48);
         const slot_words theirs = slot | slot_words{uint64_t{NS_BUF_CHANGED} << 48, 0};
         std::memcpy(&rx_slots[k], &theirs, sizeof theirs);
         std::memcpy(&tx_slots[k], &mine, 8);

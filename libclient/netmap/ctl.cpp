@@ -53,7 +53,7 @@ bool is_pipe(std::string_view name) { return name.find_first_of("{}") != std::st
 int port_name_for(const std::string &name, uint32_t mode, uint32_t ringid, uint64_t flags, std::string &out)
 {
     if (name.empty())
-        return fail(ENXIO, "REGISTER: empty port name");
+        return fail(ENXIO, "empty port name");
     if (flags & (NR_MONITOR_TX | NR_MONITOR_RX | NR_ZCOPY_MON))
         return fail(EOPNOTSUPP, name + ": monitor ports are not available in netring yet");
     if (mode == NR_REG_NULL)
@@ -173,6 +173,9 @@ int port_info(nm_file &f, const std::string &name, nmreq_port_info_get &r)
     auto d = netring::query_port_info(port);
     if (!d)
         return fail(d.err(), port);
+    // netringd describes an absent interface (present = false); netmap has no such port.
+    if (!is_vale(name) && !is_pipe(name) && !d->nic.present)
+        return fail(ENXIO, port + ": no such interface in netringd's namespace");
     r.nr_tx_rings = clamp16(d->tx_rings);
     r.nr_rx_rings = clamp16(d->rx_rings);
     r.nr_tx_slots = d->tx_slots;

@@ -216,12 +216,49 @@ int open_device(int flags)
 }
 
 // ---- syncs ----
-void stamp_rx(nm_file &f)
+// rxsync stamps ring->ts on the rings it brought packets to (netmap's arrival time of a batch);
+// a sync that found nothing costs no clock read.
+constexpr uint32_t max_stamped = 64;
+
+void stamp_rx(nm_file &f, const uint32_t *tails_before)
 {
-    timeval now;
-    ::gettimeofday(&now, nullptr);
-    for (uint32_t i = 0; i < f.p->rx_rings(); i++)
-        f.p->rx_ring(i)->ts = now;
+    timeval now{};
+    bool read = false;
+    for (uint32_t i = 0; i < f.p->rx_rings() && i < max_stamped; i++) {
+        nr_ring *r = f.p->rx_ring(i);
+        if (r->tail == tails_before[i])
+            continue;
+        if (!read) {
+            ::gettimeofday(&now, nullptr);
+            read = true;
+        }
+        r->ts = now;
+    }
+}
+
+// A netmap program that did not ask for slot offsets reads a frame from the start of its buffer.
+// NIC rings deliver frames at an offset (AF_XDP copy mode writes them 256 bytes in, slot.ptr says
+// so): the frames that arrived are moved to offset 0 and their offset cleared.
+void move_to_offset_zero(nm_file &f, const uint32_t *tails_before)
+{
+    for (uint32_t i = 0; i < f.p->rx_rings() && i < max_stamped; i++) {
+        nr_ring *r = f.p->rx_ring(i);
+        const uint64_t mask = r->offset_mask;
+        const uint32_t n = r->num_slots;
+        if (mask == 0 || tails_before[i] >= n)
+            continue;
+        const uint32_t tail = r->tail;
+        const uint32_t size = f.p->buf_size();
+        for (uint32_t k = tails_before[i]; k != tail; k = k + 1 == n ? 0 : k + 1) {
+            nr_slot &s = r->slot[k];
+            const uint64_t off = s.ptr & mask;
+            char *buf = f.p->buffer(s.buf_idx);
+            if (off == 0 || !buf || off + s.len > size)
+                continue;
+            std::memmove(buf, buf + off, s.len);
+            s.ptr &= ~mask;
+        }
+    }
 }
 
 // One direction's sync, as NIOCTXSYNC/NIOCRXSYNC answer it: a ring reset is not an error of the
@@ -232,9 +269,15 @@ int sync_dir(nm_file &f, bool tx)
         errno = ENXIO;
         return -1;
     }
-    const std::error_code ec = tx ? f.p->txsync() : f.p->rxsync();
+    uint32_t tails[max_stamped];
     if (!tx)
-        stamp_rx(f);
+        for (uint32_t i = 0; i < f.p->rx_rings() && i < max_stamped; i++)
+            tails[i] = f.p->rx_ring(i)->tail;
+    const std::error_code ec = tx ? f.p->txsync() : f.p->rxsync();
+    if (!tx) {
+        stamp_rx(f, tails);
+        move_to_offset_zero(f, tails);
+    }
     if (!ec || ec == make_error_code(errc::peer_gone))
         return 0;
     if (ec == make_error_code(errc::ring_reset)) {
@@ -325,38 +368,45 @@ struct nm_entry {
     nm_file *f;
 };
 
+// Empty looks at the rings a poll makes before it arms them and sleeps, as libnetring's wait()
+// does: a sender a little behind the receiver costs no system call and no wake-up.
+constexpr int spin_before_sleep = 1000;
+
 // poll(2) over a set with netmap descriptors in it. `deadline` empty: no timeout. `mask`: ppoll's.
 int poll_with_netmap(pollfd *fds, nfds_t n, const std::vector<nm_entry> &nm,
                      std::optional<clock::time_point> deadline, bool nonblocking, const sigset_t *mask)
 {
-    std::vector<pollfd> set;
+    thread_local std::vector<pollfd> set;
+    thread_local std::vector<short> mine;
+    const bool others = nm.size() < n;
+    int spins = spin_before_sleep;
     for (;;) {
         int ready = 0;
         for (const nm_entry &e : nm) {
             fds[e.index].revents = revents_of(*e.f, fds[e.index].events);
             ready += fds[e.index].revents != 0;
         }
-        // The program's own descriptors, in its array: netmap entries are negated out of the call.
-        auto poll_others = [&](int ms) {
-            for (const nm_entry &e : nm)
-                fds[e.index].fd = ~fds[e.index].fd;
-            const int rc = real_poll()(fds, n, ms);
-            const int saved = errno;
-            for (const nm_entry &e : nm)
-                fds[e.index].fd = ~fds[e.index].fd;
-            errno = saved;
-            return rc;
-        };
         if (ready > 0 || nonblocking || ms_left(deadline) == 0) {
-            std::vector<short> mine;
-            for (const nm_entry &e : nm)
+            if (!others)
+                return ready;
+            // The program's own descriptors, in its array: netmap entries are negated out of the call.
+            mine.clear();
+            for (const nm_entry &e : nm) {
                 mine.push_back(fds[e.index].revents);
-            const int rc = poll_others(0);
-            if (rc < 0)
-                return rc;
-            for (size_t i = 0; i < nm.size(); i++)
+                fds[e.index].fd = ~fds[e.index].fd;
+            }
+            const int rc = real_poll()(fds, n, 0);
+            const int saved = errno;
+            for (size_t i = 0; i < nm.size(); i++) {
+                fds[nm[i].index].fd = ~fds[nm[i].index].fd;
                 fds[nm[i].index].revents = mine[i];
-            return rc + ready;
+            }
+            errno = saved;
+            return rc < 0 ? rc : rc + ready;
+        }
+        if (spins-- > 0) {
+            nr_cpu_relax();
+            continue;
         }
 
         set.clear();
@@ -365,48 +415,50 @@ int poll_with_netmap(pollfd *fds, nfds_t n, const std::vector<nm_entry> &nm,
                 set.push_back({fds[i].fd, fds[i].events, 0});
         const size_t own = set.size();
         size_t armed = 0;
-        bool slept = false;
         for (; armed < nm.size(); armed++)
             if (!arm(*nm[armed].f, fds[nm[armed].index].events, set))
                 break;
-        if (armed == nm.size()) {
-            int rc;
-            if (mask) {
-                const int ms = ms_left(deadline);
-                timespec ts{ms / 1000, (ms % 1000) * 1000000L};
-                rc = real_ppoll()(set.data(), set.size(), ms < 0 ? nullptr : &ts, mask);
-            } else {
-                rc = real_poll()(set.data(), set.size(), ms_left(deadline));
-            }
-            const int saved = errno;
-            for (const nm_entry &e : nm)
-                disarm(*e.f);
-            if (rc < 0) {
-                errno = saved;
-                return -1;
-            }
-            slept = true;
-            // The program's descriptors woke us: report them (with any netmap readiness) now.
-            for (size_t i = 0; i < own; i++)
-                if (set[i].revents)
-                    nonblocking = true;
-        } else {
+        if (armed < nm.size()) { // work arrived while arming: look again
             for (size_t i = 0; i < armed; i++)
                 disarm(*nm[i].f);
+            continue;
         }
-        (void)slept;
+        int rc;
+        if (mask) {
+            const int ms = ms_left(deadline);
+            timespec ts{ms / 1000, (ms % 1000) * 1000000L};
+            rc = real_ppoll()(set.data(), set.size(), ms < 0 ? nullptr : &ts, mask);
+        } else {
+            rc = real_poll()(set.data(), set.size(), ms_left(deadline));
+        }
+        const int saved = errno;
+        for (const nm_entry &e : nm)
+            disarm(*e.f);
+        if (rc < 0) {
+            errno = saved;
+            return -1;
+        }
+        // The program's descriptors woke us: report them (with any netmap readiness) now.
+        for (size_t i = 0; i < own; i++)
+            if (set[i].revents)
+                nonblocking = true;
+        spins = spin_before_sleep;
     }
 }
 
 int poll_entry(pollfd *fds, nfds_t n, std::optional<clock::time_point> deadline, bool nonblocking,
                const sigset_t *mask)
 {
-    std::vector<nm_entry> nm;
-    for (nfds_t i = 0; i < n; i++)
+    nfds_t first = 0;
+    while (first < n && !(fds[first].fd >= 0 && find(fds[first].fd)))
+        first++;
+    if (first == n)
+        return -2; // not ours: libnetring's own poll() calls, made while a netmap poll sleeps, end here
+    thread_local std::vector<nm_entry> nm; // the set is reused: a netmap poll loop allocates nothing
+    nm.clear();
+    for (nfds_t i = first; i < n; i++)
         if (nm_file *f = fds[i].fd >= 0 ? find(fds[i].fd) : nullptr)
             nm.push_back({i, f});
-    if (nm.empty())
-        return -2; // not ours
     return poll_with_netmap(fds, n, nm, deadline, nonblocking, mask);
 }
 
