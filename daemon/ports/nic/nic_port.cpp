@@ -133,13 +133,9 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
     nifp->ni_tx_rings = nifp->ni_rx_rings = nic_rings;
     nifp->ni_host_tx_rings = nifp->ni_host_rx_rings = host_rings;
 
-    reg.netmap_view = req.netmap_view;
     for (const uint32_t q : reg.queues) {
         queues_[q]->users++;
         queues_[q]->exclusive = queues_[q]->exclusive || exclusive;
-        if (req.netmap_view)
-            queues_[q]->netmap_users++;
-        queues_[q]->buffer_area = buffers().area;
     }
     restart_worker();
     mem_->add_user(); // partner: drop_user in detach
@@ -179,8 +175,6 @@ bool nic_port::detach(uint32_t reg_id)
         worker_.stop();
         for (const uint32_t q : it->queues) {
             nic_queue &qu = *queues_[q];
-            if (it->netmap_view)
-                qu.netmap_users--;
             if (--qu.users == 0)
                 unbind_queue(q);
             else

@@ -50,7 +50,6 @@ private:
         uint64_t if_off = 0;
         uint64_t if_bytes = 0;
         std::vector<uint32_t> extra_bufs;
-        bool netmap_view = false; // counted in its queues' netmap_users
     };
 
     status probe();

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 namespace netring::netringd {
 namespace {
@@ -191,16 +190,6 @@ bool nic_worker::serve_rx(nic_queue &q)
     const uint32_t got = q.io->receive(batch, k);
     if (got == 0)
         return false;
-    if (q.netmap_users != 0 && q.buffer_area != nullptr) {
-        // netmap programs read at the buffer's start; the I/O checked offset + len <= buf_size.
-        for (uint32_t j = 0; j < got; j++) {
-            if (batch[j].offset == 0 || batch[j].buf_idx >= lim_.num_buffers)
-                continue;
-            uint8_t *b = q.buffer_area + uint64_t{batch[j].buf_idx} * lim_.buf_size;
-            std::memmove(b, b + batch[j].offset, batch[j].len);
-            batch[j].offset = 0;
-        }
-    }
     uint64_t bytes = 0;
     i = r.hwtail;
     for (uint32_t j = 0; j < got; j++) {

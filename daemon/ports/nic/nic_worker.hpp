@@ -38,12 +38,6 @@ struct nic_queue {
     std::unique_ptr<nic_queue_io> io;
     uint32_t users = 0;     // registrations naming this queue
     bool exclusive = false; // held with /x
-    // Registrations through the netmap view naming this queue. netmap programs read a received
-    // frame at the start of its buffer (they never ask netmap for data offsets), so while one holds
-    // the queue the worker moves frames that land at an offset (AF_XDP) to offset 0. Changed only
-    // with the worker stopped.
-    uint32_t netmap_users = 0;
-    uint8_t *buffer_area = nullptr; // buffer 0 in the daemon's mapping, for that move
 };
 
 class nic_worker {
