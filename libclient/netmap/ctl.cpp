@@ -11,6 +11,7 @@
 #include <net/netmap_legacy.h>
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -320,14 +321,24 @@ int vale_list(nmreq_header *h, nmreq_vale_list &l)
     return fail(ENOENT);
 }
 
+// Switch administration is for the policy's admins: the daemon says whether the caller is one.
+int require_admin(const char *what)
+{
+    if (auto s = netring::switches::may_administer(); !s)
+        return fail(s.err(), what);
+    return 0;
+}
+
 // netring's persistent ports belong to a switch: NEWIF checks the name, and the port comes into
-// being when VALE_ATTACH puts it on a switch. DELIF removes it from whichever switch holds it.
+// being when VALE_ATTACH puts it on a switch. VALE_DETACH deletes it, so DELIF removes it from
+// whichever switch still holds it and otherwise has nothing left to do: netmap's sequence
+// NEWIF, ATTACH, DETACH, DELIF succeeds at every step.
 int vale_newif(const std::string &name)
 {
     if (name.empty() || is_vale(name) || name.size() >= 16)
         return fail(EINVAL, "VALE_NEWIF: '" + name + "' is not a valid port name");
-    if (auto s = netring::switches::may_administer(); !s)
-        return fail(s.err(), "VALE_NEWIF " + name);
+    if (require_admin("VALE_NEWIF") < 0)
+        return -1;
     if (is_interface(name))
         return fail(EEXIST);
     return 0;
@@ -335,6 +346,10 @@ int vale_newif(const std::string &name)
 
 int vale_delif(const std::string &name)
 {
+    if (name.empty() || is_vale(name) || name.size() >= 16)
+        return fail(EINVAL, "VALE_DELIF: '" + name + "' is not a valid port name");
+    if (require_admin("VALE_DELIF") < 0)
+        return -1;
     auto all = netring::switches::list();
     if (!all)
         return fail(all.err(), "VALE_DELIF");
@@ -347,7 +362,9 @@ int vale_delif(const std::string &name)
                     return fail(s.err(), "VALE_DELIF " + name);
                 return 0;
             }
-    return fail(ENXIO);
+    if (is_interface(name))
+        return fail(EINVAL, "VALE_DELIF: " + name + " is a system interface, not a switch port");
+    return 0;
 }
 
 int port_hdr(const std::string &name, nmreq_port_hdr &p, bool set)
