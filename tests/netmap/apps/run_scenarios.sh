@@ -54,9 +54,15 @@ PEER_IP=10.199.77.2
 NOBODY=65534
 
 [ "$(id -u)" = 0 ] || { echo "error: run as root (namespaces, veth, daemon binding a NIC)" >&2; exit 2; }
-for t in ip setpriv ping socat ethtool sha256sum timeout; do
-  command -v "$t" >/dev/null || { echo "error: $t not found (apt-get install iproute2 util-linux iputils-ping socat ethtool)" >&2; exit 2; }
+missing=()
+for t in ip:iproute2 setpriv:util-linux ping:iputils-ping socat:socat ethtool:ethtool pkg-config:pkg-config; do
+  command -v "${t%%:*}" >/dev/null || missing+=("${t#*:}")
 done
+if ((${#missing[@]})); then
+  echo "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null ||
+    { echo "error: apt-get install ${missing[*]} failed" >&2; exit 2; }
+fi
 for f in "$NETRINGD" "$SWITCH" "$PRELOAD" "$NETRING_BUILD/pkgconfig/netring-netmap.pc"; do
   [ -e "$f" ] || { echo "error: $f missing: build netringd, netring-switch and netring_netmap first" >&2; exit 2; }
 done
