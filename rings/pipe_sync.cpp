@@ -45,22 +45,27 @@ void drop_queued(const ring_ref &tx)
 // NEON on arm64), so it is loaded and stored whole.
 using slot_words = uint64_t __attribute__((vector_size(16)));
 
-// The zero-copy handoff of tx slots [from, to) (no wrap) into the same slots of the peer's rx ring:
-// each tx slot's contents go to the rx slot, and the rx slot's buffer (released by the peer) comes
-// back to the tx slot. Returns `to`, or the first slot that fails the checks (nothing moved from it).
+// The zero-copy handoff of tx slots [from, to) (no wrap) into the same slots of the peer's rx ring,
+// as netmap's pipes do it: the buffer is lent. The rx slot gets the tx slot's contents (its buffer,
+// length, flags and ptr); the tx slot keeps its buffer, which comes back to the sender with the
+// slot when the receiver releases it, unchanged unless the receiver swapped another buffer in
+// (NS_BUF_CHANGED on the rx slot, handled by pipe_rxsync). A sender therefore gets its own frames
+// back and need not rewrite them. Returns `to`, or the first slot that fails the checks (nothing
+// moved from it).
 //
 // Slots are handled as two 64-bit words (buf_idx | len << 32 | flags << 48, then ptr): one 16-byte
-// load and store for the peer's slot and one 8-byte store for ours. Every store here may queue
-// behind a cross-core line transfer, so fewer stores keep more slots in flight. The peer's slot
-// lines sit in its cache (it read them last): PREFETCHW a few lines ahead overlaps those transfers
-// instead of paying them one after the other. `& (n - 1)` keeps the prefetch inside any ring.
-// Not inlined: inside pipe_txsync the loop ran short of registers and reloaded its constants from
-// the stack on every slot; on its own it keeps them all in registers (about 20 instructions a slot).
+// load of ours and one 16-byte store into the peer's; ours is stored only when the sender left
+// NS_BUF_CHANGED on it (cleared, as netmap's kernel clears it). Every store here may queue behind a
+// cross-core line transfer: the peer's slot lines sit in its cache (it read them last), and
+// PREFETCHW a few lines ahead overlaps those transfers instead of paying them one after the other.
+// `& (n - 1)` keeps the prefetch inside any ring. Not inlined: inside pipe_txsync the loop ran
+// short of registers and reloaded its constants from the stack on every slot.
 template <bool with_offsets>
-[[gnu::noinline]] uint32_t swap_stretch(nr_slot *tx_slots, nr_slot *rx_slots, uint32_t from, uint32_t to,
+[[gnu::noinline]] uint32_t lend_stretch(nr_slot *tx_slots, nr_slot *rx_slots, uint32_t from, uint32_t to,
                                         uint32_t n, const buffer_limits &limit, uint64_t &bytes)
 {
     constexpr uint32_t prefetch_slots = 16; // four 64-byte lines ahead
+    constexpr uint64_t changed = uint64_t{NS_BUF_CHANGED} << 48;
     const uint32_t ring_mask = n - 1;
     const uint64_t num_buffers = limit.num_buffers;
     const uint64_t buf_size = limit.buf_size;
@@ -78,19 +83,43 @@ template <bool with_offsets>
         const uint64_t offset = with_offsets ? slot[1] & mask : 0; // slot_valid on the words read
         if ((buf >= num_buffers) | (offset > buf_size) | (len > buf_size - offset)) [[unlikely]]
             break;
-        uint32_t spare; // released by the peer (or its own swap): checked before our app sees it
-        std::memcpy(&spare, &rx_slots[k], 4);
-        // The tx slot now holds another buffer: NS_BUF_CHANGED tells the sender (netmap programs
-        // rewrite a frame only into slots marked so).
-        const uint64_t mine = (spare < num_buffers ? spare : NR_DUMMY_BUFFER) | (w0 & 0x0000ffff00000000ull) |
-                              (uint64_t{NS_BUF_CHANGED} << 48);
-        const slot_words theirs = slot | slot_words{uint64_t{NS_BUF_CHANGED} << 48, 0};
-        std::memcpy(&rx_slots[k], &theirs, sizeof theirs);
-        std::memcpy(&tx_slots[k], &mine, 8);
+        const slot_words lent = slot & slot_words{~changed, ~uint64_t{0}};
+        std::memcpy(&rx_slots[k], &lent, sizeof lent);
+        if (w0 & changed) [[unlikely]] {
+            const uint64_t mine = w0 & ~changed;
+            std::memcpy(&tx_slots[k], &mine, 8);
+        }
         sum += len;
     }
     bytes += sum;
     return k;
+}
+
+// The receiver released rx slots [from, to): a buffer it swapped into one of them (NS_BUF_CHANGED)
+// goes to the sender's slot, which lent its buffer, so the buffer the receiver took is no longer
+// the sender's. The sender sees NS_BUF_CHANGED on that slot. A swapped-in index outside the
+// region is not handed over: the sender keeps its buffer, and the error is counted.
+uint32_t return_swapped(const ring_ref &rx, const ring_ref &peer_tx, uint32_t from, uint32_t to,
+                        const buffer_limits &lim)
+{
+    const uint32_t n = rx.num_slots;
+    uint32_t bad = 0;
+    for (uint32_t k = from; k != to; k = k + 1 == n ? 0 : k + 1) {
+        nr_slot &rs = rx.ring->slot[k];
+        const uint16_t flags = load_relaxed(rs.flags);
+        if (!(flags & NS_BUF_CHANGED)) [[likely]]
+            continue;
+        store_relaxed(rs.flags, static_cast<uint16_t>(flags & ~NS_BUF_CHANGED));
+        const uint32_t buf = load_relaxed(rs.buf_idx);
+        if (buf < NR_RESERVED_BUFFERS || buf >= lim.num_buffers) {
+            bad++;
+            continue;
+        }
+        nr_slot &ts = peer_tx.ring->slot[k];
+        store_relaxed(ts.buf_idx, buf);
+        store_relaxed(ts.flags, static_cast<uint16_t>(load_relaxed(ts.flags) | NS_BUF_CHANGED));
+    }
+    return bad;
 }
 
 // After a hw_index fault a ring's own kernel-side indices are garbage. The pipe invariants
@@ -176,8 +205,8 @@ sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buff
         const uint32_t end = head > i ? head : n;
         const uint32_t reached =
             limit.offset_mask
-                ? swap_stretch<true>(tx.ring->slot, peer_rx.ring->slot, i, end, n, limit, bytes)
-                : swap_stretch<false>(tx.ring->slot, peer_rx.ring->slot, i, end, n, limit, bytes);
+                ? lend_stretch<true>(tx.ring->slot, peer_rx.ring->slot, i, end, n, limit, bytes)
+                : lend_stretch<false>(tx.ring->slot, peer_rx.ring->slot, i, end, n, limit, bytes);
         out.moved += reached - i;
         if (reached != end) { // a bad slot: what came before it is swapped and gets published
             const nr_slot s = slot_snapshot(tx.ring->slot[reached]);
@@ -258,6 +287,10 @@ sync_outcome pipe_rxsync(const ring_ref &rx, const ring_ref &peer_tx, const buff
     store_relaxed(rx.ring->tail, hwtail);
 
     if (head != hwcur) {
+        if (return_swapped(rx, peer_tx, hwcur, head, limit)) {
+            rx.sync->kern.errors++;
+            out.fault = sync_fault::slot_buf;
+        }
         store_relaxed(rx.sync->app.cur, cur);
         store_release(rx.sync->app.head, head); // partner: load_acquire of the peer head in txsync
         out.kick = take_need_kick(*peer_tx.sync);

@@ -1,7 +1,10 @@
 // Zero-copy pipe handoff: the txsync and rxsync of one pipe ring pair.
 //
 // Pipe end A's tx ring i and end B's rx ring i have the same size and are used in lockstep: the
-// packet in A.tx slot j moves to B.rx slot j by swapping buffer indices, so nothing is copied.
+// packet in A.tx slot j moves to B.rx slot j by lending its buffer, as netmap's pipes do: the rx
+// slot gets the tx slot's buffer index and the tx slot keeps it, so nothing is copied and the
+// sender gets its buffers (and frames) back when B releases the slots. A buffer B swaps into a
+// released slot (marked NS_BUF_CHANGED, as netmap requires) goes to A's slot instead.
 //   A.tx.hwcur == B.rx.hwtail   (both advanced by A's txsync)
 //   A.tx.hwtail == B.rx.head-1  (A may refill what B has released; one slot stays empty)
 // Both ends share one region (one trust domain), so the handoff runs in whichever process calls

@@ -145,7 +145,7 @@ struct nr_sync {
 
 /* After ring_ofs[total] in an if block: an nr_if_ext, then one nr_ring_ext per ring, same order. */
 #define NR_IF_EXT_MAGIC 0x5458454eu /* "NEXT" */
-#define NR_PORT_KIND_PIPE 1u        /* the clients move packets themselves (zero-copy swap) */
+#define NR_PORT_KIND_PIPE 1u        /* the clients move packets themselves (zero copy) */
 #define NR_PORT_KIND_DAEMON 2u      /* a daemon worker serves the rings */
 
 struct nr_if_ext {

@@ -68,12 +68,12 @@ TEST(SwitchCtlRequest, FieldsSurvive)
 
 TEST(SwitchCtlRequest, OperationRange)
 {
-    for (uint32_t op = 1; op <= 7; op++) {
+    for (uint32_t op = 1; op <= 8; op++) {
         auto m = request(proto::switch_op::list, "", "");
         m.op = op;
         EXPECT_TRUE(decode(m).ok()) << op;
     }
-    for (uint32_t op : {0u, 8u, 0xffffffffu}) {
+    for (uint32_t op : {0u, 9u, 0xffffffffu}) {
         auto m = request(proto::switch_op::list, "", "");
         m.op = op;
         auto d = decode(m);

@@ -11,7 +11,8 @@
 
 namespace nr = netring::rings;
 using netring::test::all_ring_buffers;
-using netring::test::initial_buffers;
+using netring::test::initial_sender_buffers;
+using netring::test::sender_buffers;
 using netring::test::pipe_pair;
 using netring::test::read_seq;
 using netring::test::rx_drain;
@@ -37,7 +38,7 @@ void traffic_flows(pipe_pair &p, uint64_t &seq, uint64_t &expect, int rounds = 2
     ASSERT_TRUE(p.rxsync().ok());
     rx_drain(p, p.n, expect);
     EXPECT_EQ(expect, seq) << "every packet sent after the recovery arrived";
-    EXPECT_EQ(all_ring_buffers(p), initial_buffers(p));
+    EXPECT_EQ(sender_buffers(p), initial_sender_buffers(p));
 }
 
 bool holds_dummy(pipe_pair &p)
@@ -214,16 +215,24 @@ TEST(PipeSyncFault, BadSlotFromPeerIsRepairedOnRx)
     EXPECT_EQ(read_seq(p, p.rx.ring->slot[2]), 2u);
 }
 
-TEST(PipeSyncFault, BadSpareFromReceiverNeverReachesSender)
+TEST(PipeSyncFault, BadSwappedInIndexNeverReachesSender)
 {
     pipe_pair p(16);
-    // The receiver's application leaves a bad index in a slot the sender will swap with.
-    p.rx.ring->slot[0].buf_idx = 0x7fffffffu;
-    uint64_t seq = 0;
+    uint64_t seq = 0, expect = 0;
     tx_fill(p, 1, seq);
-    auto o = p.txsync();
-    EXPECT_TRUE(o.ok());
-    EXPECT_EQ(p.tx.ring->slot[0].buf_idx, NR_DUMMY_BUFFER);
+    const uint32_t kept = p.tx.ring->slot[0].buf_idx;
+    ASSERT_TRUE(p.txsync().ok());
+    ASSERT_TRUE(p.rxsync().ok());
+    EXPECT_EQ(rx_drain(p, 1, expect), 1u);
+    // The receiver's application "swaps in" an index outside the region.
+    p.rx.ring->slot[0].buf_idx = 0x7fffffffu;
+    p.rx.ring->slot[0].flags |= NS_BUF_CHANGED;
+    auto o = p.rxsync();
+    EXPECT_EQ(o.fault, nr::sync_fault::slot_buf);
+    EXPECT_EQ(p.rx.sync->kern.errors, 1u);
+    ASSERT_TRUE(p.txsync().ok());
+    EXPECT_EQ(p.tx.ring->slot[0].buf_idx, kept) << "the sender keeps the buffer it lent";
+    EXPECT_FALSE(p.tx.ring->slot[0].flags & NS_BUF_CHANGED);
 }
 
 TEST(PipeSyncFault, TxHwcurRestoredFromPartner)
@@ -331,7 +340,7 @@ TEST(PipeSyncFault, TxSlotLengthOverBufferKeepsItsBuffer)
     EXPECT_EQ(p.tx.ring->slot[1].buf_idx, kept) << "only len and ptr are reset";
     EXPECT_EQ(p.tx.ring->slot[1].len, 0u);
     EXPECT_FALSE(holds_dummy(p)) << "no buffer was replaced by the dummy";
-    EXPECT_EQ(all_ring_buffers(p), initial_buffers(p)) << "the same distinct buffers, none lost";
+    EXPECT_EQ(sender_buffers(p), initial_sender_buffers(p)) << "the same distinct buffers, none lost";
 
     // The sender retries from the reset head; packet 0 went before the fault.
     seq = 1;
@@ -355,7 +364,7 @@ TEST(PipeSyncFault, WrappingDataOffsetIsCaught)
     EXPECT_EQ(p.rx.sync->kern.hwtail, 0u) << "nothing reached the receiver";
     EXPECT_EQ(p.tx.ring->slot[0].buf_idx, kept);
     EXPECT_EQ(p.tx.ring->slot[0].ptr, 0u);
-    EXPECT_EQ(all_ring_buffers(p), initial_buffers(p));
+    EXPECT_EQ(sender_buffers(p), initial_sender_buffers(p));
     tx_fill(p, 1, seq = 0);
     o = nr::pipe_txsync(p.tx, p.rx, lim);
     EXPECT_TRUE(o.ok()) << nr::describe(o, "tx0");

@@ -10,7 +10,8 @@
 
 namespace nr = netring::rings;
 using netring::test::all_ring_buffers;
-using netring::test::initial_buffers;
+using netring::test::initial_sender_buffers;
+using netring::test::sender_buffers;
 using netring::test::pipe_pair;
 using netring::test::rx_drain;
 using netring::test::tx_fill;
@@ -27,16 +28,15 @@ TEST(PipeSync, InitialStateLeavesOneSlotEmpty)
     EXPECT_EQ(p.tx.sync->flags.status, NR_SYNC_OK);
 }
 
-TEST(PipeSync, PacketsMoveByBufferSwap)
+TEST(PipeSync, PacketsMoveByLendingBuffers)
 {
     pipe_pair p(16);
     uint64_t seq = 100;
     ASSERT_EQ(tx_fill(p, 3, seq, 99), 3u);
-    std::vector<uint32_t> sent, spare;
-    for (uint32_t i = 0; i < 3; i++) {
+    p.tx.ring->slot[1].flags = NS_BUF_CHANGED; // the sender may leave it set: the sync clears it
+    std::vector<uint32_t> sent;
+    for (uint32_t i = 0; i < 3; i++)
         sent.push_back(p.tx.ring->slot[i].buf_idx);
-        spare.push_back(p.rx.ring->slot[i].buf_idx);
-    }
 
     auto o = p.txsync();
     ASSERT_TRUE(o.ok()) << nr::describe(o, "tx0");
@@ -45,9 +45,10 @@ TEST(PipeSync, PacketsMoveByBufferSwap)
     EXPECT_EQ(p.tx.sync->kern.hwcur, 3u);
     for (uint32_t i = 0; i < 3; i++) {
         EXPECT_EQ(p.rx.ring->slot[i].buf_idx, sent[i]) << "rx slot holds the tx buffer: no copy";
-        EXPECT_EQ(p.tx.ring->slot[i].buf_idx, spare[i]) << "tx slot got the rx spare";
+        EXPECT_EQ(p.tx.ring->slot[i].buf_idx, sent[i]) << "the tx slot keeps the buffer it lent";
         EXPECT_EQ(p.rx.ring->slot[i].len, 99u);
-        EXPECT_TRUE(p.rx.ring->slot[i].flags & NS_BUF_CHANGED);
+        EXPECT_FALSE(p.rx.ring->slot[i].flags & NS_BUF_CHANGED);
+        EXPECT_FALSE(p.tx.ring->slot[i].flags & NS_BUF_CHANGED);
     }
     EXPECT_TRUE(nr_ring_empty(p.rx.ring)) << "rx sees nothing before its own rxsync";
 
@@ -57,10 +58,40 @@ TEST(PipeSync, PacketsMoveByBufferSwap)
     EXPECT_EQ(nr_ring_space(p.rx.ring), 3u);
     uint64_t expect = 100;
     EXPECT_EQ(rx_drain(p, 10, expect), 3u);
+    ASSERT_TRUE(p.rxsync().ok()); // releases the three slots
+    ASSERT_TRUE(p.txsync().ok());
+    EXPECT_EQ(nr_ring_space(p.tx.ring), 15u);
+    for (uint32_t i = 0; i < 3; i++) {
+        EXPECT_EQ(p.tx.ring->slot[i].buf_idx, sent[i]) << "back to the sender unchanged";
+        EXPECT_FALSE(p.tx.ring->slot[i].flags & NS_BUF_CHANGED) << "its frame is still there";
+    }
     EXPECT_EQ(p.tx.sync->kern.packets, 3u);
     EXPECT_EQ(p.tx.sync->kern.bytes, 3u * 99);
     EXPECT_EQ(p.rx.sync->kern.packets, 3u);
-    EXPECT_EQ(all_ring_buffers(p), initial_buffers(p));
+    EXPECT_EQ(sender_buffers(p), initial_sender_buffers(p));
+}
+
+TEST(PipeSync, BufferSwappedInByTheReceiverGoesToTheSender)
+{
+    pipe_pair p(16);
+    uint64_t seq = 0, expect = 0;
+    ASSERT_EQ(tx_fill(p, 2, seq), 2u);
+    const uint32_t lent = p.tx.ring->slot[1].buf_idx;
+    ASSERT_TRUE(p.txsync().ok());
+    ASSERT_TRUE(p.rxsync().ok());
+    EXPECT_EQ(rx_drain(p, 2, expect), 2u);
+    // The receiver keeps the lent buffer (say, to forward it) and puts one of its own in the slot,
+    // marking it as netmap requires.
+    const uint32_t own = p.rx_bufs[5];
+    p.rx.ring->slot[1].buf_idx = own;
+    p.rx.ring->slot[1].flags |= NS_BUF_CHANGED;
+    ASSERT_TRUE(p.rxsync().ok());
+    EXPECT_FALSE(p.rx.ring->slot[1].flags & NS_BUF_CHANGED) << "consumed by the handover";
+    ASSERT_TRUE(p.txsync().ok());
+    EXPECT_EQ(p.tx.ring->slot[1].buf_idx, own);
+    EXPECT_TRUE(p.tx.ring->slot[1].flags & NS_BUF_CHANGED) << "the sender must rewrite this slot";
+    EXPECT_NE(p.tx.ring->slot[1].buf_idx, lent);
+    EXPECT_FALSE(p.tx.ring->slot[0].flags & NS_BUF_CHANGED);
 }
 
 TEST(PipeSync, FillToNMinusOneThenRefillFromPeerHead)
@@ -108,7 +139,7 @@ TEST(PipeSync, ManyWrapsKeepOrderAndBuffers)
         rx_drain(p, next() % n, expect);
         o = p.rxsync();
         ASSERT_TRUE(o.ok()) << nr::describe(o, "rx0");
-        ASSERT_EQ(all_ring_buffers(p), initial_buffers(p)) << "round " << round;
+        ASSERT_EQ(sender_buffers(p), initial_sender_buffers(p)) << "round " << round;
     }
     EXPECT_GT(seq, 5000u) << "the ring wrapped many times";
     ASSERT_TRUE(p.txsync().ok());

@@ -1,6 +1,6 @@
 // Both applications of a pipe_pair (fake_region.hpp), for the pipe_sync tests: the sender fills
-// tx slots with sequence numbers, the receiver drains rx slots and checks them, and the buffer
-// census tells whether a sync lost, duplicated or replaced a buffer.
+// tx slots with sequence numbers, the receiver drains rx slots and checks them, and the census of
+// the sender's buffers tells whether a sync lost, duplicated or replaced one.
 #pragma once
 
 #include "fake_region.hpp"
@@ -50,7 +50,7 @@ inline uint32_t rx_drain(pipe_pair &p, uint32_t count, uint64_t &expect)
     return done;
 }
 
-// Every buffer index both rings hold, sorted.
+// Every buffer index both rings hold, sorted (lent buffers appear in both rings).
 inline std::vector<uint32_t> all_ring_buffers(pipe_pair &p)
 {
     std::vector<uint32_t> v;
@@ -62,11 +62,20 @@ inline std::vector<uint32_t> all_ring_buffers(pipe_pair &p)
     return v;
 }
 
-// What the rings held when the pair was set up: buffer swaps may move these, never change the set.
-inline std::vector<uint32_t> initial_buffers(pipe_pair &p)
+// The sender's buffers, sorted: a pipe lends them to the receiver and gets them back, so unless the
+// receiver swaps buffers in, the tx ring holds the set it started with.
+inline std::vector<uint32_t> sender_buffers(pipe_pair &p)
+{
+    std::vector<uint32_t> v;
+    for (uint32_t i = 0; i < p.n; i++)
+        v.push_back(p.tx.ring->slot[i].buf_idx);
+    std::sort(v.begin(), v.end());
+    return v;
+}
+
+inline std::vector<uint32_t> initial_sender_buffers(pipe_pair &p)
 {
     std::vector<uint32_t> v = p.tx_bufs;
-    v.insert(v.end(), p.rx_bufs.begin(), p.rx_bufs.end());
     std::sort(v.begin(), v.end());
     return v;
 }
