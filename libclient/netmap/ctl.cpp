@@ -3,6 +3,7 @@
 // answers them, errno values included. Whatever netring cannot offer is refused with netmap's
 // errno and a line on stderr that says why (log()).
 #include "nm_file.hpp"
+#include "nm_private.hpp"
 
 #include <netring/port_name.hpp>
 
@@ -321,9 +322,12 @@ int vale_list(nmreq_header *h, nmreq_vale_list &l)
     return fail(ENOENT);
 }
 
-// Switch administration is for the policy's admins: the daemon says whether the caller is one.
-int require_admin(const char *what)
+// NEWIF and DELIF take a plain port name (no switch), and are for the policy's admins: the daemon
+// says whether the caller is one.
+int check_newif_name(const char *what, const std::string &name)
 {
+    if (name.empty() || is_vale(name) || name.size() >= 16)
+        return fail(EINVAL, std::string(what) + ": '" + name + "' is not a valid port name");
     if (auto s = netring::switches::may_administer(); !s)
         return fail(s.err(), what);
     return 0;
@@ -335,9 +339,7 @@ int require_admin(const char *what)
 // NEWIF, ATTACH, DETACH, DELIF succeeds at every step.
 int vale_newif(const std::string &name)
 {
-    if (name.empty() || is_vale(name) || name.size() >= 16)
-        return fail(EINVAL, "VALE_NEWIF: '" + name + "' is not a valid port name");
-    if (require_admin("VALE_NEWIF") < 0)
+    if (check_newif_name("VALE_NEWIF", name) < 0)
         return -1;
     if (is_interface(name))
         return fail(EEXIST);
@@ -346,9 +348,7 @@ int vale_newif(const std::string &name)
 
 int vale_delif(const std::string &name)
 {
-    if (name.empty() || is_vale(name) || name.size() >= 16)
-        return fail(EINVAL, "VALE_DELIF: '" + name + "' is not a valid port name");
-    if (require_admin("VALE_DELIF") < 0)
+    if (check_newif_name("VALE_DELIF", name) < 0)
         return -1;
     auto all = netring::switches::list();
     if (!all)
@@ -451,42 +451,12 @@ int legacy_control(nm_file &f, int fd, unsigned long cmd, nmreq *r)
     if (r->nr_cmd != 0)
         return fail(EOPNOTSUPP, "legacy switch command " + std::to_string(r->nr_cmd) +
                                     ": use NIOCCTRL's VALE requests (vale-ctl does)");
-    nmreq_register reg{};
-    reg.nr_mode = r->nr_flags & NR_REG_MASK;
-    uint32_t ring = r->nr_ringid & NETMAP_RING_MASK;
-    if (reg.nr_mode == NR_REG_DEFAULT) { // the mode lives in nr_ringid's bits
-        if (r->nr_ringid & NETMAP_SW_RING)
-            reg.nr_mode = NR_REG_SW;
-        else if (r->nr_ringid & NETMAP_HW_RING)
-            reg.nr_mode = NR_REG_ONE_NIC;
-        else
-            reg.nr_mode = NR_REG_ALL_NIC;
-    }
-    if (reg.nr_mode == NR_REG_PIPE_MASTER || reg.nr_mode == NR_REG_PIPE_SLAVE) {
-        const std::string pipe = name + (reg.nr_mode == NR_REG_PIPE_MASTER ? "{" : "}") + std::to_string(ring);
-        reg.nr_mode = NR_REG_ALL_NIC;
-        ring = 0;
-        std::memset(r->nr_name, 0, sizeof r->nr_name);
-        std::memcpy(r->nr_name, pipe.data(), std::min(pipe.size(), sizeof r->nr_name - 1));
-    }
-    reg.nr_ringid = static_cast<uint16_t>(ring);
-    reg.nr_flags = (r->nr_flags & ~uint64_t{NR_REG_MASK}) | ((r->nr_ringid & NETMAP_NO_TX_POLL) ? NR_NO_TX_POLL : 0);
-    reg.nr_tx_slots = r->nr_tx_slots;
-    reg.nr_rx_slots = r->nr_rx_slots;
-    reg.nr_tx_rings = r->nr_tx_rings;
-    reg.nr_rx_rings = r->nr_rx_rings;
-    reg.nr_extra_bufs = r->nr_arg3;
-    const std::string regname(r->nr_name, strnlen(r->nr_name, sizeof r->nr_name));
-    if (do_register(f, fd, regname, reg) < 0)
+    nmreq_header hdr;
+    nmreq_register reg;
+    nm::to_register(*r, &hdr, &reg);
+    if (do_register(f, fd, name_of(&hdr), reg) < 0)
         return -1;
-    r->nr_offset = static_cast<uint32_t>(reg.nr_offset);
-    r->nr_memsize = static_cast<uint32_t>(reg.nr_memsize);
-    r->nr_tx_slots = reg.nr_tx_slots;
-    r->nr_rx_slots = reg.nr_rx_slots;
-    r->nr_tx_rings = reg.nr_tx_rings;
-    r->nr_rx_rings = reg.nr_rx_rings;
-    r->nr_arg2 = reg.nr_mem_id;
-    r->nr_arg3 = reg.nr_extra_bufs;
+    nm::from_register(reg, r);
     return 0;
 }
 

@@ -722,33 +722,40 @@ extern "C" {
 
 #define NM_EXPORT __attribute__((visibility("default")))
 
+// The mode argument of an open() call, present only when the flags create a file.
+#define NM_MODE_ARG(flags)                                                                                    \
+    mode_t mode = 0;                                                                                          \
+    if (needs_mode(flags)) {                                                                                  \
+        va_list ap;                                                                                           \
+        va_start(ap, flags);                                                                                  \
+        mode = va_arg(ap, mode_t);                                                                            \
+        va_end(ap);                                                                                           \
+    }
+
 NM_EXPORT int open(const char *path, int flags, ...)
 {
-    mode_t mode = 0;
-    if (needs_mode(flags)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    if (is_netmap_path(path))
-        return open_device(flags);
-    return real_open()(path, flags, mode);
+    NM_MODE_ARG(flags)
+    return is_netmap_path(path) ? open_device(flags) : real_open()(path, flags, mode);
 }
 
 NM_EXPORT int open64(const char *path, int flags, ...)
 {
-    mode_t mode = 0;
-    if (needs_mode(flags)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    if (is_netmap_path(path))
-        return open_device(flags);
-    return real_open64()(path, flags, mode);
+    NM_MODE_ARG(flags)
+    return is_netmap_path(path) ? open_device(flags) : real_open64()(path, flags, mode);
 }
+
+NM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+    NM_MODE_ARG(flags)
+    return is_netmap_path(path) ? open_device(flags) : real_openat()(dirfd, path, flags, mode);
+}
+
+NM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+    NM_MODE_ARG(flags)
+    return is_netmap_path(path) ? open_device(flags) : real_openat64()(dirfd, path, flags, mode);
+}
+#undef NM_MODE_ARG
 
 NM_EXPORT int __open_2(const char *path, int flags)
 {
@@ -758,34 +765,6 @@ NM_EXPORT int __open_2(const char *path, int flags)
 NM_EXPORT int __open64_2(const char *path, int flags)
 {
     return is_netmap_path(path) ? open_device(flags) : real___open64_2()(path, flags);
-}
-
-NM_EXPORT int openat(int dirfd, const char *path, int flags, ...)
-{
-    mode_t mode = 0;
-    if (needs_mode(flags)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    if (is_netmap_path(path))
-        return open_device(flags);
-    return real_openat()(dirfd, path, flags, mode);
-}
-
-NM_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
-{
-    mode_t mode = 0;
-    if (needs_mode(flags)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
-    if (is_netmap_path(path))
-        return open_device(flags);
-    return real_openat64()(dirfd, path, flags, mode);
 }
 
 NM_EXPORT int close(int fd)

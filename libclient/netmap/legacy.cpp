@@ -81,48 +81,6 @@ void import_from_parent(nm_desc *d, const nm_desc *parent, uint64_t flags)
     }
 }
 
-// The legacy request as a NETMAP_REQ_REGISTER body. Pipe modes become the "x{N" / "x}N" names
-// that replaced them; a mode of 0 (NR_REG_DEFAULT) means all NIC rings.
-void to_register(const nmreq &req, nmreq_header *hdr, nmreq_register *reg)
-{
-    nmreq_header_init(hdr, NETMAP_REQ_REGISTER, reg);
-    const uint32_t mode = req.nr_flags & NR_REG_MASK;
-    const unsigned ring = req.nr_ringid & NETMAP_RING_MASK;
-    if (mode == NR_REG_PIPE_MASTER || mode == NR_REG_PIPE_SLAVE)
-        std::snprintf(hdr->nr_name, sizeof hdr->nr_name, "%.*s%c%u", static_cast<int>(sizeof req.nr_name),
-                      req.nr_name, mode == NR_REG_PIPE_MASTER ? '{' : '}', ring);
-    else
-        std::memcpy(hdr->nr_name, req.nr_name, sizeof req.nr_name);
-    *reg = {};
-    const bool all_nic = mode == NR_REG_DEFAULT || mode == NR_REG_PIPE_MASTER || mode == NR_REG_PIPE_SLAVE;
-    reg->nr_mode = all_nic ? uint32_t{NR_REG_ALL_NIC} : mode;
-    reg->nr_ringid = static_cast<uint16_t>(ring);
-    reg->nr_flags = req.nr_flags & ~uint64_t{NR_REG_MASK};
-    if (req.nr_ringid & NETMAP_NO_TX_POLL)
-        reg->nr_flags |= NR_NO_TX_POLL;
-    if (req.nr_ringid & NETMAP_DO_RX_POLL)
-        reg->nr_flags |= NR_DO_RX_POLL;
-    reg->nr_mem_id = req.nr_arg2;
-    reg->nr_extra_bufs = req.nr_arg3;
-    reg->nr_tx_slots = req.nr_tx_slots;
-    reg->nr_rx_slots = req.nr_rx_slots;
-    reg->nr_tx_rings = req.nr_tx_rings;
-    reg->nr_rx_rings = req.nr_rx_rings;
-}
-
-void from_register(const nmreq_register &reg, nmreq *req)
-{
-    req->nr_version = NETMAP_API;
-    req->nr_offset = static_cast<uint32_t>(reg.nr_offset);
-    req->nr_memsize = static_cast<uint32_t>(reg.nr_memsize); // the legacy field is 32 bits wide
-    req->nr_tx_slots = reg.nr_tx_slots;
-    req->nr_rx_slots = reg.nr_rx_slots;
-    req->nr_tx_rings = reg.nr_tx_rings;
-    req->nr_rx_rings = reg.nr_rx_rings;
-    req->nr_arg2 = reg.nr_mem_id;
-    req->nr_arg3 = reg.nr_extra_bufs;
-}
-
 struct ring_range {
     uint16_t first, last;
 };
@@ -235,6 +193,54 @@ uint16_t next_rx_ring(const nm_desc *d, uint16_t ri)
 }
 
 } // namespace
+
+// The legacy request as a NETMAP_REQ_REGISTER body. Pipe modes become the "x{N" / "x}N" names
+// that replaced them. A mode of 0 (NR_REG_DEFAULT) takes the selection from nr_ringid's bits, as
+// the legacy API did: NETMAP_SW_RING the host rings, NETMAP_HW_RING one hardware ring, else all.
+void to_register(const nmreq &req, nmreq_header *hdr, nmreq_register *reg)
+{
+    nmreq_header_init(hdr, NETMAP_REQ_REGISTER, reg);
+    uint32_t mode = req.nr_flags & NR_REG_MASK;
+    const unsigned ring = req.nr_ringid & NETMAP_RING_MASK;
+    if (mode == NR_REG_PIPE_MASTER || mode == NR_REG_PIPE_SLAVE)
+        std::snprintf(hdr->nr_name, sizeof hdr->nr_name, "%.*s%c%u", static_cast<int>(sizeof req.nr_name),
+                      req.nr_name, mode == NR_REG_PIPE_MASTER ? '{' : '}', ring);
+    else
+        std::memcpy(hdr->nr_name, req.nr_name, sizeof req.nr_name);
+    *reg = {};
+    if (mode == NR_REG_DEFAULT)
+        mode = (req.nr_ringid & NETMAP_SW_RING)   ? uint32_t{NR_REG_SW}
+               : (req.nr_ringid & NETMAP_HW_RING) ? uint32_t{NR_REG_ONE_NIC}
+                                                  : uint32_t{NR_REG_ALL_NIC};
+    const bool pipe = mode == NR_REG_PIPE_MASTER || mode == NR_REG_PIPE_SLAVE;
+    reg->nr_mode = pipe ? uint32_t{NR_REG_ALL_NIC} : mode;
+    reg->nr_ringid = pipe ? 0 : static_cast<uint16_t>(ring);
+    reg->nr_flags = req.nr_flags & ~uint64_t{NR_REG_MASK};
+    if (req.nr_ringid & NETMAP_NO_TX_POLL)
+        reg->nr_flags |= NR_NO_TX_POLL;
+    if (req.nr_ringid & NETMAP_DO_RX_POLL)
+        reg->nr_flags |= NR_DO_RX_POLL;
+    reg->nr_mem_id = req.nr_arg2;
+    reg->nr_extra_bufs = req.nr_arg3;
+    reg->nr_tx_slots = req.nr_tx_slots;
+    reg->nr_rx_slots = req.nr_rx_slots;
+    reg->nr_tx_rings = req.nr_tx_rings;
+    reg->nr_rx_rings = req.nr_rx_rings;
+}
+
+void from_register(const nmreq_register &reg, nmreq *req)
+{
+    req->nr_version = NETMAP_API;
+    req->nr_offset = static_cast<uint32_t>(reg.nr_offset);
+    req->nr_memsize = static_cast<uint32_t>(reg.nr_memsize); // the legacy field is 32 bits wide
+    req->nr_tx_slots = reg.nr_tx_slots;
+    req->nr_rx_slots = reg.nr_rx_slots;
+    req->nr_tx_rings = reg.nr_tx_rings;
+    req->nr_rx_rings = reg.nr_rx_rings;
+    req->nr_arg2 = reg.nr_mem_id;
+    req->nr_arg3 = reg.nr_extra_bufs;
+}
+
 } // namespace netring::nm
 
 using namespace netring::nm;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <libnetmap.h>
+#include <net/netmap_legacy.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -40,6 +41,10 @@ NM_PRIVATE int inject_packet(netmap_if *nifp, uint16_t first, uint16_t last, uin
 using cleanup_fn = void (*)(nmport_d *d, void *arg);
 NM_PRIVATE int push_cleanup(nmport_d *d, cleanup_fn fn, void *arg);
 NM_PRIVATE void run_cleanups(nmport_d *d);
+
+// The legacy struct nmreq as a REGISTER request and back (nm_open, and NIOCREGIF on the fd).
+NM_PRIVATE void to_register(const nmreq &req, nmreq_header *hdr, nmreq_register *reg);
+NM_PRIVATE void from_register(const nmreq_register &reg, nmreq *req);
 
 // Parses the "@option..." tail of a portspec into `d` (share, conf, extmem, offset).
 NM_PRIVATE int decode_port_options(nmport_d *d, const char *options);

@@ -1,6 +1,8 @@
-/* The four netmap headers in C (C11 and gnu11, with and without NETMAP_WITH_LIBS): they must
- * compile without a warning under -Wall -Wextra -pedantic -Werror, alone and together, and agree
- * with netmap API 14's sizes, offsets and values (api14_facts.h). Built, not run. */
+/* The four netmap headers in C (C11 and gnu11, -pedantic) and, through headers_compile.cpp, in
+ * C++ (C++17 and C++20; not -pedantic: netmap's rings and interface block end in flexible array
+ * members, which ISO C++ lacks), with and without NETMAP_WITH_LIBS: they must compile without a
+ * warning under -Wall -Wextra -Werror, alone and together, and agree with netmap API 14's sizes,
+ * offsets and values (api14_facts.h). Built, not run. */
 #include <libnetmap.h>
 #include <net/netmap.h>
 #include <net/netmap_legacy.h>
@@ -8,9 +10,13 @@
 
 #include "api14_facts.h"
 
+#ifndef NETMAP_HEADERS_USE
+#define NETMAP_HEADERS_USE netmap_headers_c_use
+#endif
+
 /* The inline helpers and macros used the way programs use them, so their warnings show too. */
-int netmap_headers_c_use(struct netmap_if *nifp);
-int netmap_headers_c_use(struct netmap_if *nifp)
+int NETMAP_HEADERS_USE(struct netmap_if *nifp);
+int NETMAP_HEADERS_USE(struct netmap_if *nifp)
 {
     struct netmap_ring *rx = NETMAP_RXRING(nifp, 0);
     struct netmap_ring *tx = NETMAP_TXRING(nifp, 0);

@@ -241,6 +241,28 @@ static inline int nmt_main(int argc, char **argv, const struct nmt_case *cases, 
     return 0;
 }
 
+/* Forks a receiver: the child runs receive(port, fd), which writes one byte to fd once its port is
+ * registered, then exits 0. The parent returns the child's pid (for nmt_wait_child) once that byte
+ * came: from then on nothing it sends is dropped. */
+static inline pid_t nmt_fork_receiver(void (*receive)(const char *port, int ready_fd), const char *port)
+{
+    int ready[2];
+    CHECK_EQ(pipe(ready), 0);
+    const pid_t pid = fork();
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        close(ready[0]);
+        receive(port, ready[1]);
+        fflush(stdout);
+        _exit(0);
+    }
+    close(ready[1]);
+    char c;
+    CHECK_EQ(read(ready[0], &c, 1), 1);
+    close(ready[0]);
+    return pid;
+}
+
 /* Waits for child `pid` and checks it exited 0. */
 static inline void nmt_wait_child(pid_t pid)
 {

@@ -107,19 +107,7 @@ int main(int argc, char **argv)
     char rx_port[64], tx_port[64];
     snprintf(rx_port, sizeof rx_port, "netmap:%s}1", argv[1]);
     snprintf(tx_port, sizeof tx_port, "netmap:%s{1", argv[1]);
-    int ready[2];
-    CHECK_EQ(pipe(ready), 0);
-    const pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        close(ready[0]);
-        receive(rx_port, ready[1]);
-        fflush(stdout);
-        _exit(0);
-    }
-    close(ready[1]);
-    char c;
-    CHECK_EQ(read(ready[0], &c, 1), 1);
+    const pid_t pid = nmt_fork_receiver(receive, rx_port);
     struct nm_desc *d = transmit(tx_port);
     nmt_wait_child(pid);
     CHECK_EQ(nm_close(d), 0);

@@ -17,6 +17,21 @@ static void wait_for(int fd, short events)
     CHECK_EQ(p.revents, events);
 }
 
+static void receive(const char *name, int ready_fd)
+{
+    struct nmt_end rx;
+    nmt_end_open(&rx, name);
+    CHECK(write(ready_fd, "r", 1) == 1);
+    uint32_t seq = 0;
+    while (seq < frames) {
+        wait_for(rx.fd, POLLIN);
+        nmt_ring_receive(rx.rx, &seq);
+    }
+    CHECK_EQ(ioctl(rx.fd, NIOCRXSYNC, NULL), 0);
+    CHECK_EQ(rx.rx->cur, rx.rx->tail);
+    nmt_end_close(&rx);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -26,27 +41,7 @@ int main(int argc, char **argv)
     char rx_name[64], tx_name[64];
     snprintf(rx_name, sizeof rx_name, "%s}1", argv[1]);
     snprintf(tx_name, sizeof tx_name, "%s{1", argv[1]);
-    int ready[2];
-    CHECK_EQ(pipe(ready), 0);
-    const pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        struct nmt_end rx;
-        nmt_end_open(&rx, rx_name);
-        CHECK(write(ready[1], "r", 1) == 1);
-        uint32_t seq = 0;
-        while (seq < frames) {
-            wait_for(rx.fd, POLLIN);
-            nmt_ring_receive(rx.rx, &seq);
-        }
-        CHECK_EQ(ioctl(rx.fd, NIOCRXSYNC, NULL), 0);
-        CHECK_EQ(rx.rx->cur, rx.rx->tail);
-        nmt_end_close(&rx);
-        _exit(0);
-    }
-    close(ready[1]);
-    char c;
-    CHECK_EQ(read(ready[0], &c, 1), 1);
+    const pid_t pid = nmt_fork_receiver(receive, rx_name);
     struct nmt_end tx;
     nmt_end_open(&tx, tx_name);
     uint32_t seq = 0;

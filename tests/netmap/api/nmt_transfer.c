@@ -134,19 +134,7 @@ int main(int argc, char **argv)
     snprintf(rx_port, sizeof rx_port, "netmap:%s}1", argv[2]);
     snprintf(tx_port, sizeof tx_port, "netmap:%s{1", argv[2]);
 
-    int ready[2];
-    CHECK_EQ(pipe(ready), 0);
-    const pid_t pid = fork();
-    CHECK(pid >= 0);
-    if (pid == 0) {
-        close(ready[0]);
-        receive(rx_port, ready[1]);
-        fflush(stdout);
-        _exit(0);
-    }
-    close(ready[1]);
-    char c;
-    CHECK_EQ(read(ready[0], &c, 1), 1); /* the receiver is registered: nothing sent is dropped */
+    const pid_t pid = nmt_fork_receiver(receive, rx_port);
     struct nmport_d *d = transmit(tx_port);
     nmt_wait_child(pid); /* the sender's end stays open until the receiver's verdict */
     nmport_close(d);
