@@ -1,5 +1,7 @@
 #include "registry.hpp"
 
+#include <net/if.h>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -141,10 +143,25 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     req.exclusive = req.exclusive || name->exclusive;
     req.tx_only = req.tx_only || name->tx_only;
     req.rx_only = req.rx_only || name->rx_only;
+    // netmap's /T and /R: the netmap view shows the rings of that direction only. The port binds
+    // both, as netring's ports always do; a netmap program cannot tell the difference.
+    netmap_view_dirs dirs;
+    if (req.netmap_view) {
+        dirs = {!req.rx_only, !req.tx_only};
+        req.tx_only = req.rx_only = false;
+    }
     const std::string canonical = name->str();
     const decision d = policy_.check(who.creds(), policy_name(canonical));
     if (!d.allowed)
         return error::from(errc::access_denied, d.reason);
+    // A pipe of an interface lives in the interface's region, where its frames are: opening one
+    // needs the right to open the interface as well.
+    if (name->is_pipe() && ::if_nametoindex(name->base.c_str()) != 0) {
+        const decision nic = policy_.check(who.creds(), "netmap:" + name->base);
+        if (!nic.allowed)
+            return error::from(errc::access_denied,
+                               canonical + " shares the memory of interface " + name->base + ": " + nic.reason);
+    }
 
     const auto held = std::count_if(regs_.begin(), regs_.end(),
                                     [&](const auto &kv) { return kv.second.session == who.session; });
@@ -208,7 +225,7 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     registered answer{ctx.reg_id, canonical, a.value(), 0, mem ? mem->mem_id() : uint16_t{0}};
     uint64_t view_bytes = 0;
     if (req.netmap_view) {
-        auto off = mem ? write_netmap_view(*mem, *a, &view_bytes)
+        auto off = mem ? write_netmap_view(*mem, *a, dirs, &view_bytes)
                        : result<uint64_t>(error::from(errc::internal, "region " + a->mem->name() + " is not listed"));
         if (!off)
             return undo(off.err());
@@ -238,7 +255,8 @@ result<registered> registry::register_name(const client_info &who, std::string_v
 // The view is written once, here, from the daemon's own numbers: the ring offsets come from the
 // if block the port has just written and no client has seen yet. The daemon never reads the view
 // back, so what a client later writes into it concerns only the clients of that region.
-result<uint64_t> registry::write_netmap_view(region &mem, const attach_result &a, uint64_t *bytes)
+result<uint64_t> registry::write_netmap_view(region &mem, const attach_result &a, netmap_view_dirs dirs,
+                                             uint64_t *bytes)
 {
     netmap_view v = a.view;
     const uint32_t own = a.tx_rings + a.rx_rings;
@@ -278,6 +296,8 @@ result<uint64_t> registry::write_netmap_view(region &mem, const attach_result &a
     view->ni_host_rx_rings = v.host_rx;
     view->ni_bufs_head = compact->ni_bufs_head;
     for (uint32_t i = 0; i < own; i++) {
+        if (!(i < a.tx_rings ? dirs.tx : dirs.rx))
+            continue; // /T or /R: the other direction stays unlisted (offset 0)
         const uint64_t ring = a.if_offset + static_cast<uint64_t>(compact->ring_ofs[i]);
         view->ring_ofs[v.pos[i]] = static_cast<int64_t>(ring) - static_cast<int64_t>(*off);
     }

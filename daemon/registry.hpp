@@ -116,8 +116,12 @@ private:
     void prune_regions();
     uint32_t next_reg_id();
     uint16_t next_mem_id() const;
-    // Writes the netmap view of a fresh registration into its region's metadata; its offset.
-    result<uint64_t> write_netmap_view(region &mem, const attach_result &a, uint64_t *bytes);
+    // Writes the netmap view of a fresh registration into its region's metadata, listing the
+    // bound rings of the directions `dirs` names; its offset.
+    struct netmap_view_dirs {
+        bool tx = true, rx = true;
+    };
+    result<uint64_t> write_netmap_view(region &mem, const attach_result &a, netmap_view_dirs dirs, uint64_t *bytes);
 
     const config &cfg_;
     const policy &policy_;

@@ -7,7 +7,8 @@
 // stderr; on netmap:pipeZ (pipe* after the deny of pipeX*) and netmap:grpA (by gid) a receiver and a
 // sender move one packet and exit 0. Root opens netmap:secret{1 in-process. A daemon with no rules
 // refuses uid 65534 everything and still serves root. uid 65534 with supplementary group 4242
-// (setpriv --groups) opens netmap:supA; without it, access denied.
+// (setpriv --groups) opens netmap:supA; without it, access denied. A pipe of interface lo lives
+// in lo's region ("nic:lo"): uid 65534, allowed netmap:lo{* but not netmap:lo, is refused it.
 #include "harness.hpp"
 
 namespace netring::itest {
@@ -23,7 +24,8 @@ protected:
                                   "deny uid=65534 netmap:pipeX*\n"
                                   "allow uid=65534 netmap:pipe*\n"
                                   "allow gid=65534 netmap:grp*\n"
-                                  "allow gid=4242 netmap:sup*\n";
+                                  "allow gid=4242 netmap:sup*\n"
+                                  "allow uid=65534 netmap:lo[{}]*\n";
     }
 
     // pktgen as uid/gid 65534 with `groups` ("4242,100") as its supplementary groups, or none.
@@ -107,6 +109,17 @@ TEST_F(access_policy_no_rules, root_still_opens_ports)
 {
     auto p = port::open("netmap:pipeZ{1", options());
     EXPECT_TRUE(p.ok()) << p.err().describe();
+}
+
+TEST_F(access_policy, pipe_of_an_interface_needs_the_interface)
+{
+    expect_denied("netmap:lo{1");
+    auto d = query_port_info("netmap:lo{1", socket_path());
+    ASSERT_TRUE(d) << d.err().message;
+    EXPECT_EQ(d->region_name, "nic:lo");
+    auto other = query_port_info("netmap:pipeQ{1", socket_path());
+    ASSERT_TRUE(other) << other.err().message;
+    EXPECT_EQ(other->region_name, "pipe:pipeQ");
 }
 
 } // namespace

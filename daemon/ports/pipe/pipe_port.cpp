@@ -1,5 +1,7 @@
 #include "pipe_port.hpp"
 
+#include <net/if.h>
+
 #include <rings/bits.hpp>
 #include <rings/region_format.hpp>
 
@@ -22,8 +24,20 @@ void notify(const unique_fd &fd)
 
 } // namespace
 
+// The pipes of an interface (netmap:eth0{1) live in the interface's region, as netmap's do, so a
+// program can move buffers between the NIC's rings and its pipes without a copy; other pipes live
+// in a region of their parent's name.
+namespace {
+
+std::string pipe_region_name(const std::string &parent)
+{
+    return (::if_nametoindex(parent.c_str()) != 0 ? "nic:" : "pipe:") + parent;
+}
+
+} // namespace
+
 pipe_port::pipe_port(const port_name &name, const config &cfg)
-    : cfg_(cfg), parent_("pipe:" + name.base), key_(name.port_key())
+    : cfg_(cfg), parent_(pipe_region_name(name.base)), key_(name.port_key())
 {
     ends_[0].name = "netmap:" + name.base + "{" + name.port;
     ends_[1].name = "netmap:" + name.base + "}" + name.port;

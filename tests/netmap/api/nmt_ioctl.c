@@ -10,6 +10,7 @@
  *   vale_admin VALE_NEWIF/ATTACH/LIST/DETACH/DELIF as root (an admin).
  *   vale_nobody the same as uid/gid 65534 (a forked child drops root): EPERM, LIST allowed.
  *   vale_nobody_newif  VALE_NEWIF as uid/gid 65534: EPERM.
+ *   direction_only  NR_TX_RINGS_ONLY / NR_RX_RINGS_ONLY pipe ends: one direction listed, frames flow.
  *   polling    VALE_POLLING_ENABLE/DISABLE: EOPNOTSUPP on a switch port, EINVAL elsewhere.
  *   legacy     NIOCREGIF and NIOCGINFO with struct nmreq, pipe ends by name and by mode.
  *   mem_id     nr_offset, nr_memsize, nr_mem_id; the netmap_if of pipe ends as netmap lays it out. */
@@ -39,7 +40,6 @@ static void case_register(void)
     CHECK_ERRNO(nmt_register_mode(fd, "nmtI{1", NR_REG_ONE_SW + 1, 0, 0, &reg), EINVAL);
     CHECK_ERRNO(nmt_register_mode(fd, "nmtI{1", NR_REG_NULL, 0, 0, &reg), EOPNOTSUPP);
     CHECK_ERRNO(nmt_register_mode(fd, "nmtI{1", NR_REG_ALL_NIC, 0, NR_MONITOR_TX, &reg), EOPNOTSUPP);
-    CHECK_ERRNO(nmt_register_mode(fd, "nmtI{1", NR_REG_ALL_NIC, 0, NR_TX_RINGS_ONLY, &reg), EOPNOTSUPP);
     CHECK_EQ(ioctl(fd, NIOCTXSYNC, NULL), -1); /* still unbound */
     /* The modes a pipe end takes. */
     CHECK_EQ(nmt_register_mode(fd, "nmtI{1", NR_REG_ALL_NIC, 0, 0, &reg), 0);
@@ -402,6 +402,35 @@ static void case_mem_id(void)
     nmt_end_close(&c);
 }
 
+/* NR_TX_RINGS_ONLY and NR_RX_RINGS_ONLY on pipe ends: the netmap_if lists only that direction's
+ * ring (the other's offset is 0), and frames go from a /T end to a /R end. */
+static void case_direction_only(void)
+{
+    struct nmreq_register rt, rr;
+    const int tfd = nmt_open(), rfd = nmt_open();
+    CHECK_EQ(nmt_register_mode(tfd, "nmtD{1", NR_REG_ALL_NIC, 0, NR_TX_RINGS_ONLY, &rt), 0);
+    CHECK_EQ(nmt_register_mode(rfd, "nmtD}1", NR_REG_ALL_NIC, 0, NR_RX_RINGS_ONLY, &rr), 0);
+    struct netmap_if *tn = nmt_map(tfd, &rt), *rn = nmt_map(rfd, &rr);
+    const uint32_t rx_pos = tn->ni_tx_rings + tn->ni_host_tx_rings;
+    CHECK(tn->ring_ofs[0] != 0);
+    CHECK_EQ(tn->ring_ofs[rx_pos], 0);
+    CHECK_EQ(rn->ring_ofs[0], 0);
+    CHECK(rn->ring_ofs[rx_pos] != 0);
+    struct netmap_ring *tx = NETMAP_TXRING(tn, 0), *rx = NETMAP_RXRING(rn, 0);
+    uint32_t sent = 0, got = 0;
+    while (got < 5000) {
+        if (sent < 5000) {
+            nmt_ring_send(tx, &sent, 5000);
+            CHECK_EQ(ioctl(tfd, NIOCTXSYNC, NULL), 0);
+        }
+        CHECK_EQ(ioctl(rfd, NIOCRXSYNC, NULL), 0);
+        nmt_ring_receive(rx, &got);
+    }
+    CHECK_EQ(sent, 5000);
+    CHECK_EQ(close(tfd), 0);
+    CHECK_EQ(close(rfd), 0);
+}
+
 int main(int argc, char **argv)
 {
     static const struct nmt_case cases[] = {
@@ -415,6 +444,7 @@ int main(int argc, char **argv)
         {"polling", case_polling, 0},
         {"legacy", case_legacy, 0},
         {"mem_id", case_mem_id, 0},
+        {"direction_only", case_direction_only, 0},
     };
     return nmt_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }
