@@ -100,6 +100,7 @@ NMT_CASE(netmap_ioctl, NMT_IOCTL, polling)
 NMT_CASE(netmap_ioctl, NMT_IOCTL, legacy)
 NMT_CASE(netmap_ioctl, NMT_IOCTL, mem_id)
 NMT_CASE(netmap_ioctl, NMT_IOCTL, direction_only)
+NMT_CASE(netmap_ioctl, NMT_IOCTL, extra_bufs)
 
 class netmap_fd : public netmap_api {};
 NMT_CASE(netmap_fd, NMT_FD, scm_rights)

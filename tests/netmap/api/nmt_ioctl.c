@@ -11,6 +11,7 @@
  *   vale_nobody the same as uid/gid 65534 (a forked child drops root): EPERM, LIST allowed.
  *   vale_nobody_newif  VALE_NEWIF as uid/gid 65534: EPERM.
  *   direction_only  NR_TX_RINGS_ONLY / NR_RX_RINGS_ONLY pipe ends: one direction listed, frames flow.
+ *   extra_bufs      nr_extra_bufs listed from ni_bufs_head; one swapped into a tx slot carries a frame.
  *   polling    VALE_POLLING_ENABLE/DISABLE: EOPNOTSUPP on a switch port, EINVAL elsewhere.
  *   legacy     NIOCREGIF and NIOCGINFO with struct nmreq, pipe ends by name and by mode.
  *   mem_id     nr_offset, nr_memsize, nr_mem_id; the netmap_if of pipe ends as netmap lays it out. */
@@ -431,6 +432,52 @@ static void case_direction_only(void)
     CHECK_EQ(close(rfd), 0);
 }
 
+/* nr_extra_bufs: the buffers come as netmap hands them out, a list from ni_bufs_head through each
+ * buffer's first 4 bytes; a program swaps one into a tx slot (NS_BUF_CHANGED) and the frame it
+ * wrote there arrives at the other end. */
+static void case_extra_bufs(void)
+{
+    struct nmreq_register reg;
+    const int fd = nmt_open();
+    memset(&reg, 0, sizeof reg);
+    reg.nr_mode = NR_REG_ALL_NIC;
+    reg.nr_extra_bufs = 8;
+    struct nmreq_header h;
+    nmt_header(&h, NETMAP_REQ_REGISTER, "nmtE{1", &reg);
+    CHECK_EQ(ioctl(fd, NIOCCTRL, &h), 0);
+    CHECK_EQ(reg.nr_extra_bufs, 8);
+    struct netmap_if *nifp = nmt_map(fd, &reg);
+    struct netmap_ring *tx = NETMAP_TXRING(nifp, 0);
+    uint32_t list[8], n = 0;
+    for (uint32_t b = nifp->ni_bufs_head; b != 0; b = *(uint32_t *)NETMAP_BUF(tx, b)) {
+        CHECK(n < 8);
+        CHECK(b >= 2);
+        for (uint32_t i = 0; i < n; i++)
+            CHECK(list[i] != b);
+        for (uint32_t i = 0; i < tx->num_slots; i++)
+            CHECK(tx->slot[i].buf_idx != b);
+        list[n++] = b;
+    }
+    CHECK_EQ(n, 8);
+    struct nmt_end peer;
+    nmt_end_open(&peer, "nmtE}1");
+    /* Swap extra buffer 0 into the tx slot, write frame 0 there, send it. */
+    struct netmap_slot *slot = &tx->slot[tx->head];
+    const uint32_t old = slot->buf_idx;
+    slot->buf_idx = list[0];
+    slot->flags = NS_BUF_CHANGED;
+    nmt_frame_fill(NETMAP_BUF(tx, list[0]), 0);
+    slot->len = (uint16_t)nmt_frame_len(0);
+    tx->head = tx->cur = nm_ring_next(tx, tx->head);
+    list[0] = old; /* the program now owns the slot's old buffer */
+    CHECK_EQ(ioctl(fd, NIOCTXSYNC, NULL), 0);
+    CHECK_EQ(ioctl(peer.fd, NIOCRXSYNC, NULL), 0);
+    uint32_t got = 0;
+    CHECK_EQ(nmt_ring_receive(peer.rx, &got), 1);
+    nmt_end_close(&peer);
+    CHECK_EQ(close(fd), 0);
+}
+
 int main(int argc, char **argv)
 {
     static const struct nmt_case cases[] = {
@@ -445,6 +492,7 @@ int main(int argc, char **argv)
         {"legacy", case_legacy, 0},
         {"mem_id", case_mem_id, 0},
         {"direction_only", case_direction_only, 0},
+        {"extra_bufs", case_extra_bufs, 0},
     };
     return nmt_main(argc, argv, cases, sizeof cases / sizeof cases[0]);
 }
