@@ -135,6 +135,7 @@ int epoll_wait_netmap(int epfd, epoll_event *out, int max, int timeout, const si
     }
     const auto deadline = deadline_ms(timeout);
     bool nonblocking = timeout == 0;
+    int spins = spin_before_sleep;
     for (;;) {
         int k = 0;
         for (const ep_member &m : members) {
@@ -159,6 +160,10 @@ int epoll_wait_netmap(int epfd, epoll_event *out, int max, int timeout, const si
             const int rc = k < max ? others(0) : 0;
             return rc < 0 ? (k > 0 ? k : -1) : k + rc;
         }
+        if (spins-- > 0) {
+            nr_cpu_relax();
+            continue;
+        }
         std::vector<pollfd> unused;
         size_t armed = 0;
         for (; armed < members.size(); armed++)
@@ -179,6 +184,7 @@ int epoll_wait_netmap(int epfd, epoll_event *out, int max, int timeout, const si
         }
         if (rc > 0)
             return rc; // the program's own descriptors; netmap readiness shows on the next call
+        spins = spin_before_sleep; // woken by a ring: look again, spinning before the next sleep
     }
 }
 

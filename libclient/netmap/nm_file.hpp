@@ -79,6 +79,9 @@ bool arm(nm_file &f, short events, std::vector<pollfd> &out);
 void disarm(nm_file &f);
 
 // ---- poll and select (nm_poll.cpp) ----
+// Empty looks at the rings a poll (or epoll_wait) makes before it arms them and sleeps, as
+// libnetring's wait() does: a sender a little behind the receiver costs no system call.
+inline constexpr int spin_before_sleep = 1000;
 using clock = std::chrono::steady_clock;
 std::optional<clock::time_point> deadline_ms(int timeout);
 std::optional<clock::time_point> deadline_ts(const timespec *ts);

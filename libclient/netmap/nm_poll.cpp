@@ -22,10 +22,6 @@ struct nm_entry {
     nm_file *f;
 };
 
-// Empty looks at the rings a poll makes before it arms them and sleeps, as libnetring's wait()
-// does: a sender a little behind the receiver costs no system call and no wake-up.
-constexpr int spin_before_sleep = 1000;
-
 // poll(2) over a set with netmap descriptors in it. `deadline` empty: no timeout. `mask`: ppoll's.
 int poll_with_netmap(pollfd *fds, nfds_t n, const std::vector<nm_entry> &nm,
                      std::optional<clock::time_point> deadline, bool nonblocking, const sigset_t *mask)
