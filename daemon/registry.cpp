@@ -243,8 +243,6 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     r.uid = who.uid;
     r.gid = who.gid;
     r.pid = who.pid;
-    r.tx_rings = a->tx_rings;
-    r.rx_rings = a->rx_rings;
     r.buffers = buffers;
     r.answer = answer;
     r.view_bytes = view_bytes;

@@ -103,8 +103,6 @@ private:
         uid_t uid = 0;
         gid_t gid = 0;
         pid_t pid = 0;
-        uint32_t tx_rings = 0;
-        uint32_t rx_rings = 0;
         uint64_t buffers = 0; // charged to uid's buffer quota
         registered answer;    // what REGIF replied (its fds stay valid while registered)
         uint64_t view_bytes = 0; // the netmap view's size in the region's metadata, if any

@@ -51,8 +51,8 @@ std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clie
         s.uid = r.uid;
         s.gid = r.gid;
         s.pid = static_cast<uint32_t>(r.pid);
-        s.tx_rings = r.tx_rings;
-        s.rx_rings = r.rx_rings;
+        s.tx_rings = r.answer.a.tx_rings;
+        s.rx_rings = r.answer.a.rx_rings;
         counted.clear();
         r.owner->collect_stats(id, counted);
         for (const ring_counters &c : counted)

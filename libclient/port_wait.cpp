@@ -194,6 +194,7 @@ std::vector<int> port::poll_fds(unsigned events) const
 
 bool port::arm_wait(unsigned events) { return impl_->arm(events); }
 bool port::peer_gone(unsigned events) const { return impl_->ring_status_set(events); }
+uint32_t port::ready(unsigned events) const { return impl_->ready_rings(events); }
 
 void port::disarm_wait()
 {

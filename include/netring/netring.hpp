@@ -101,6 +101,8 @@ public:
     // A ring `events` names is marked by the other side: the pipe's peer or the port went away, so
     // waiting on it would never end.
     bool peer_gone(unsigned events) const;
+    // How many rings `events` names are ready now (cur != tail), without syncing.
+    uint32_t ready(unsigned events) const;
 
     int control_fd() const;
     const std::string &last_error() const; // the sentence for the last failed call

@@ -110,13 +110,18 @@ int epoll_ctl_netmap(int epfd, int op, int fd, nm_file &f, epoll_event *ev)
 
 namespace {
 
-std::vector<ep_member> members_of(int epfd)
+// The set's netmap members, copied into a per-thread vector under the lock: epoll_wait then runs
+// without the lock and, after the first call, allocates nothing.
+const std::vector<ep_member> &members_of(int epfd)
 {
+    thread_local std::vector<ep_member> copy;
+    copy.clear();
     if (!ep_used.load(std::memory_order_acquire))
-        return {};
+        return copy;
     std::lock_guard g(ep_lock);
-    auto it = ep_sets.find(epfd);
-    return it == ep_sets.end() ? std::vector<ep_member>{} : it->second;
+    if (auto it = ep_sets.find(epfd); it != ep_sets.end())
+        copy.assign(it->second.begin(), it->second.end());
+    return copy;
 }
 
 bool is_member_data(const std::vector<ep_member> &members, const epoll_data_t &d)
@@ -164,7 +169,8 @@ int epoll_wait_netmap(int epfd, epoll_event *out, int max, int timeout, const si
             nr_cpu_relax();
             continue;
         }
-        std::vector<pollfd> unused;
+        thread_local std::vector<pollfd> unused; // arm() names the fds; epoll has them already
+        unused.clear();
         size_t armed = 0;
         for (; armed < members.size(); armed++)
             if (!arm(*members[armed].f, poll_of(members[armed].events), unused))
@@ -192,7 +198,7 @@ int epoll_wait_netmap(int epfd, epoll_event *out, int max, int timeout, const si
 
 int epoll_wait_entry(int epfd, epoll_event *out, int max, int timeout, const sigset_t *mask)
 {
-    const auto members = members_of(epfd);
+    const auto &members = members_of(epfd);
     if (members.empty())
         return -2;
     return epoll_wait_netmap(epfd, out, max, timeout, mask, members);

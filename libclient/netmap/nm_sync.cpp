@@ -51,12 +51,15 @@ void move_to_offset_zero(nm_file &f, const uint32_t *tails_before)
         const uint32_t size = f.p->buf_size();
         for (uint32_t k = tails_before[i]; k != tail; k = k + 1 == n ? 0 : k + 1) {
             nr_slot &s = r->slot[k];
-            const uint64_t off = s.ptr & mask;
-            char *buf = f.p->buffer(s.buf_idx);
-            if (off == 0 || !buf || off + s.len > size)
+            // Read once: the check and the move must see the same numbers.
+            const uint64_t ptr = __atomic_load_n(&s.ptr, __ATOMIC_RELAXED);
+            const uint32_t len = __atomic_load_n(&s.len, __ATOMIC_RELAXED);
+            const uint64_t off = ptr & mask;
+            char *buf = f.p->buffer(__atomic_load_n(&s.buf_idx, __ATOMIC_RELAXED));
+            if (off == 0 || !buf || off > size || len > size - off)
                 continue;
-            std::memmove(buf, buf + off, s.len);
-            s.ptr &= ~mask;
+            std::memmove(buf, buf + off, len);
+            __atomic_store_n(&s.ptr, ptr & ~mask, __ATOMIC_RELAXED);
         }
     }
 }
@@ -92,17 +95,6 @@ int sync_dir(nm_file &f, bool tx)
     return -1;
 }
 
-bool any_ready(const nm_file &f, bool tx)
-{
-    const uint32_t n = tx ? f.p->tx_rings() : f.p->rx_rings();
-    for (uint32_t i = 0; i < n; i++) {
-        const nr_ring *r = tx ? f.p->tx_ring(i) : f.p->rx_ring(i);
-        if (__atomic_load_n(&r->cur, __ATOMIC_RELAXED) != __atomic_load_n(&r->tail, __ATOMIC_RELAXED))
-            return true;
-    }
-    return false;
-}
-
 // What poll reports for a netmap descriptor, after its implicit syncs.
 short revents_of(nm_file &f, short events)
 {
@@ -120,9 +112,9 @@ short revents_of(nm_file &f, short events)
         r |= POLLERR;
         f.reset_seen = false;
     }
-    if ((events & POLLOUT) && any_ready(f, true))
+    if ((events & POLLOUT) && f.p->ready(netring::wait_tx))
         r |= POLLOUT;
-    if ((events & (POLLIN | POLLRDNORM)) && any_ready(f, false))
+    if ((events & (POLLIN | POLLRDNORM)) && f.p->ready(netring::wait_rx))
         r |= events & (POLLIN | POLLRDNORM);
     return r;
 }
