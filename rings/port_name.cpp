@@ -3,7 +3,8 @@
 //   name   := ( "netmap:" nic | "vale" [A-Za-z0-9_]* ":" PORT ) [ "/" flag+ ]
 //   nic    := IFNAME [ "-" RING | "^" | "*" | "{" ID | "}" ID ]
 //   IFNAME, PORT := 1..15 of [A-Za-z0-9_.]     ID := 1..15 of [A-Za-z0-9_]
-//   RING   := decimal 0..1023                   flag := x | T | R (each once; not T and R)
+//   RING   := decimal 0..1023                   flag := x | T | R | r | t (each once; not T and R;
+//                                                  the monitor flags r, t alone)
 // Positions in error messages count bytes from 0.
 #include <netring/port_name.hpp>
 
@@ -99,20 +100,25 @@ status parser::ring_number(port_name &p)
 status parser::flags(port_name &p)
 {
     if (at_end())
-        return expected("flag (x, T or R)");
+        return expected("flag (x, T, R, r or t)");
     for (; !at_end(); pos_++) {
         bool *flag = nullptr;
         switch (peek()) {
         case 'x': flag = &p.exclusive; break;
         case 'T': flag = &p.tx_only; break;
         case 'R': flag = &p.rx_only; break;
-        default: return expected("flag (x, T or R)");
+        case 'r': flag = &p.monitor_rx; break;
+        case 't': flag = &p.monitor_tx; break;
+        case 'z': return fail("zero-copy monitors (flag 'z') are not supported: use copy monitors, /r /t /rt");
+        default: return expected("flag (x, T, R, r or t)");
         }
         if (*flag)
             return fail(std::string("flag '") + peek() + "' repeated");
         *flag = true;
         if (p.tx_only && p.rx_only)
             return fail("flags T and R exclude each other");
+        if (p.is_monitor() && (p.exclusive || p.tx_only || p.rx_only))
+            return fail("monitor flags r and t do not combine with x, T or R");
     }
     return ok_status();
 }
@@ -191,7 +197,7 @@ std::string port_name::str() const
     case port_role::pipe_slave: s = "netmap:" + base + "}" + port; break;
     case port_role::switch_port: s = base + ":" + port; break;
     }
-    if (exclusive || tx_only || rx_only) {
+    if (exclusive || tx_only || rx_only || is_monitor()) {
         s += '/';
         if (exclusive)
             s += 'x';
@@ -199,11 +205,22 @@ std::string port_name::str() const
             s += 'T';
         if (rx_only)
             s += 'R';
+        if (monitor_rx)
+            s += 'r';
+        if (monitor_tx)
+            s += 't';
     }
     return s;
 }
 
-// What registrations share: both ends of one pipe; every ring selection of one NIC (a `*`
+port_name port_name::monitored() const
+{
+    port_name p = *this;
+    p.monitor_rx = p.monitor_tx = false;
+    return p;
+}
+
+// What registrations share (a monitor shares the key of the port it watches): both ends of one pipe; every ring selection of one NIC (a `*`
 // registration is the NIC port, which also brings the host rings); the host rings alone.
 std::string port_name::port_key() const
 {

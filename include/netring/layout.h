@@ -121,7 +121,9 @@ struct nr_sync_flags {       /* rarely written */
     uint32_t appl_need_kick; /* (u) "I sleep in poll(): write my notify eventfd" */
     uint32_t kern_need_kick; /* (k) "I sleep: write my kick eventfd" */
     uint32_t status;         /* (k) NR_SYNC_*; set by the side that detected the condition */
-    uint32_t pad[13];
+    uint32_t monitors;       /* (d) pipe tx rings: monitors watching this ring pair (0: none) */
+    uint32_t mon_table_ofs;  /* (d) pipe tx rings: the pair's nr_mon_table, from the region start */
+    uint32_t pad[11];
 };
 
 struct nr_sync_kern { /* (k) */
@@ -147,18 +149,74 @@ struct nr_sync {
 #define NR_IF_EXT_MAGIC 0x5458454eu /* "NEXT" */
 #define NR_PORT_KIND_PIPE 1u        /* the clients move packets themselves (zero copy) */
 #define NR_PORT_KIND_DAEMON 2u      /* a daemon worker serves the rings */
+#define NR_PORT_KIND_MONITOR 3u     /* rx rings only, each a copy of one ring of another port */
+#define NR_IF_POLLED 0x1u /* no eventfd announces new frames (monitors of pipes): poll the rings */
 
 struct nr_if_ext {
     uint32_t magic;       /* (c) NR_IF_EXT_MAGIC */
     uint32_t port_kind;   /* (c) NR_PORT_KIND_* */
     uint32_t total_rings; /* (c) entries in ring_ofs[] and in the nr_ring_ext array */
-    uint32_t pad;
+    uint32_t flags;       /* (c) NR_IF_* */
 };
 
 struct nr_ring_ext {
     int64_t sync_ofs;         /* (c) this ring's nr_sync, from the if block */
     int64_t partner_ring_ofs; /* (c) pipes: the ring at the other end (tx <-> peer rx), else 0 */
     int64_t partner_sync_ofs; /* (c) pipes: that ring's nr_sync, else 0 */
+};
+
+/* ---- netring extension: monitor rings ----
+ * A monitor ("netmap:PORT/r", "/t", "/rt") is a registration with rx rings only, in PORT's region.
+ * Each ring receives a copy of every frame crossing one ring of PORT in one direction: for "/rt",
+ * first one ring per tx ring of PORT, then one per rx ring. A copy starts at offset 0 of its
+ * buffer (offset_mask is 0) and its slot's ptr holds the time the frame crossed the port, in
+ * nanoseconds since the epoch (CLOCK_REALTIME). When a monitor ring is full, copies are dropped and
+ * counted in its sync block's kern.drops; the monitored port never waits for a monitor.
+ * Which ring a monitor ring copies is in its ring header's sem[] area (unused by netmap programs). */
+#define NR_MON_SOURCE_MAGIC 0x4e4f4d4eu /* "NMON" */
+#define NR_MON_SRC_TX 0x1u              /* copies of frames the port transmits */
+#define NR_MON_SRC_HOST 0x2u            /* of the NIC's host rings */
+
+struct nr_mon_source {
+    uint32_t magic;  /* (c) NR_MON_SOURCE_MAGIC */
+    uint32_t flags;  /* (c) NR_MON_SRC_*; without TX: frames the port receives */
+    uint32_t ringid; /* (c) the ring of the monitored port, among the rings of its direction */
+    uint32_t pad;
+};
+
+static inline const struct nr_mon_source *nr_ring_mon_source(const struct nr_ring *ring)
+{
+    const struct nr_mon_source *src = (const struct nr_mon_source *)(const void *)ring->sem;
+    return src->magic == NR_MON_SOURCE_MAGIC ? src : (const struct nr_mon_source *)0;
+}
+
+/* The time a monitor ring's slot says its frame crossed the port, ns since the epoch. */
+static inline uint64_t nr_mon_slot_ns(const struct nr_slot *slot)
+{
+    return slot->ptr;
+}
+
+/* Pipes move frames in their clients' own processes, so the process that sends also feeds the
+ * monitors of the pair: the daemon lists them in one table per ring pair (A.tx i / B.rx i), named
+ * by the tx ring's sync block (flags.mon_table_ofs), and counts them in flags.monitors. An unwatched
+ * pipe pays one load of a line it reads anyway. (d) written by the daemon, (p) by the producer. */
+#define NR_MON_MAX 8u
+#define NR_MON_ENTRY_FREE 0u
+#define NR_MON_ENTRY_ACTIVE 1u
+
+struct nr_mon_entry {
+    uint32_t state;     /* (d) NR_MON_ENTRY_*: set ACTIVE last, cleared first */
+    uint32_t num_slots; /* (d) of the monitor ring */
+    uint64_t ring_ofs;  /* (d) the monitor ring, from the region start */
+    uint64_t sync_ofs;  /* (d) its sync block */
+    uint32_t src;       /* (d) NR_MON_SRC_TX: a copy of the tx ring, else of the peer's rx ring */
+    uint32_t pad;
+};
+
+struct nr_mon_table {
+    uint32_t seq; /* (p) odd while the producer reads the table and copies */
+    uint32_t pad[31];
+    struct nr_mon_entry entry[NR_MON_MAX];
 };
 
 /* ---- region header, at offset 0 of the memfd ---- */
@@ -210,6 +268,10 @@ NR_STATIC_ASSERT(offsetof(struct nr_sync, kern) == 256, "sync.kern");
 NR_STATIC_ASSERT(sizeof(struct nr_sync) == 384, "sync block is 384 bytes");
 
 NR_STATIC_ASSERT(sizeof(struct nr_if_ext) == 16, "if ext");
+NR_STATIC_ASSERT(sizeof(struct nr_mon_source) <= sizeof(((struct nr_ring *)0)->sem), "source in sem[]");
+NR_STATIC_ASSERT(sizeof(struct nr_mon_entry) == 32, "monitor entry");
+NR_STATIC_ASSERT(offsetof(struct nr_mon_table, entry) == 128, "monitor table: seq on its own line");
+NR_STATIC_ASSERT(offsetof(struct nr_sync_flags, monitors) == 12, "sync.flags.monitors");
 NR_STATIC_ASSERT(sizeof(struct nr_ring_ext) == 24, "ring ext");
 NR_STATIC_ASSERT(sizeof(struct nr_region_header) == 64, "region header is one cache line");
 

@@ -47,6 +47,13 @@ struct open_options {
     bool netmap_view = false; // also get netmap's view of the rings (port::netmap_if)
 };
 
+// Which ring of the watched port a monitor's rx ring copies (port::monitor_source).
+struct monitor_source {
+    bool tx = false;   // frames the port transmits; else frames it receives
+    bool host = false; // the NIC's host rings
+    uint32_t ring = 0; // among the watched port's rings of that direction (and kind)
+};
+
 inline constexpr unsigned wait_rx = 1; // an rx ring has packets
 inline constexpr unsigned wait_tx = 2; // a tx ring has free slots
 
@@ -106,6 +113,15 @@ public:
 
     int control_fd() const;
     const std::string &last_error() const; // the sentence for the last failed call
+
+    // Monitors ("netmap:PORT/r", "/t", "/rt"; docs/MONITORS.md): rx rings only, each a copy of one
+    // ring of PORT. A copy's slot.ptr is the time the frame crossed PORT (nr_mon_slot_ns). rxsync
+    // reports peer_gone once PORT has gone away and every copy made before has been read.
+    bool is_monitor() const;
+    // What rx ring `i` of a monitor copies; false when this is not a monitor or `i` is out of range.
+    bool monitor_source_of(uint32_t i, monitor_source &out) const;
+    // Copies dropped so far because rx ring `i` of a monitor was full (0 for other rings).
+    uint64_t monitor_drops(uint32_t i) const;
 
     // For netmap programs (libnetring-netmap): the netmap view of this registration when
     // open_options::netmap_view asked for it (every ring of the port listed, 0 for the rings not

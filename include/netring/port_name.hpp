@@ -3,7 +3,8 @@
 //   netmap:eth0^       host-stack rings       netmap:eth0*       NIC and host rings
 //   netmap:pipeA{1     pipe 1 of pipeA, one end   netmap:pipeA}1  the other end
 //   vale0:p1           port p1 of switch vale0
-// followed by optional flags after '/': x (exclusive), T (tx only), R (rx only).
+// followed by optional flags after '/': x (exclusive), T (tx only), R (rx only), or the monitor
+// flags r (a copy of what the port receives), t (of what it transmits), rt (both): "netmap:eth0/rt".
 // Parsed by the client for early errors and again by the daemon, which trusts only its own parse.
 #pragma once
 
@@ -33,7 +34,12 @@ struct port_name {
     bool exclusive = false;
     bool tx_only = false;
     bool rx_only = false;
+    bool monitor_rx = false; // "/r"
+    bool monitor_tx = false; // "/t"
 
+    bool is_monitor() const { return monitor_rx || monitor_tx; }
+    // The port a monitor watches: this name without its monitor flags.
+    port_name monitored() const;
     bool is_pipe() const { return role == port_role::pipe_master || role == port_role::pipe_slave; }
     // The name back in canonical form ("netmap:pipeA{1/x").
     std::string str() const;

@@ -132,11 +132,15 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_case{"netmap:pipeA{0123456789abcdef", 28, "longer than 15"},
                       bad_case{"netmap:abcdefghijklmnop", 22, "longer than 15"},
                       bad_case{"netmap:eth 0", 10, "expected"},
-                      bad_case{"netmap:eth0/", 12, "flag (x, T or R) expected"},
-                      bad_case{"netmap:eth0/q", 12, "flag (x, T or R) expected"},
+                      bad_case{"netmap:eth0/", 12, "flag (x, T, R, r or t) expected"},
+                      bad_case{"netmap:eth0/q", 12, "flag (x, T, R, r or t) expected"},
                       bad_case{"netmap:eth0/xx", 13, "repeated"},
                       bad_case{"netmap:eth0/TR", 13, "exclude each other"},
-                      bad_case{"netmap:eth0/x/", 13, "flag (x, T or R) expected"},
+                      bad_case{"netmap:eth0/x/", 13, "flag (x, T, R, r or t) expected"},
+                      bad_case{"netmap:eth0/rr", 13, "repeated"},
+                      bad_case{"netmap:eth0/rx", 13, "do not combine"},
+                      bad_case{"netmap:eth0/Tt", 13, "do not combine"},
+                      bad_case{"netmap:eth0/z", 12, "zero-copy monitors"},
                       bad_case{"vale0", 5, "':' after the switch name expected"},
                       bad_case{"vale-0:p", 4, "':' after the switch name expected"},
                       bad_case{"vale0:", 6, "switch port name expected"},
@@ -145,6 +149,33 @@ INSTANTIATE_TEST_SUITE_P(
                       bad_case{"netmap:eth0\x01", 11, "expected"},
                       bad_case{"netmap:aaaaaaaaaaaaaaa{bbbbbbbbbbbbbbb/xxxxxxxxxxxxxxxxxxxxxxxxxxx", 63,
                                "longer than 63"}));
+
+TEST(PortName, MonitorFlags)
+{
+    struct {
+        const char *text;
+        bool rx, tx;
+        const char *canonical, *watched, *key;
+    } cases[] = {
+        {"netmap:eth0/r", true, false, "netmap:eth0/r", "netmap:eth0", "nic:eth0"},
+        {"netmap:eth0-1/t", false, true, "netmap:eth0-1/t", "netmap:eth0-1", "nic:eth0"},
+        {"netmap:eth0^/tr", true, true, "netmap:eth0^/rt", "netmap:eth0^", "nic:eth0"},
+        {"netmap:p{1/rt", true, true, "netmap:p{1/rt", "netmap:p{1", "pipe:p{1}"},
+        {"vale0:a/rt", true, true, "vale0:a/rt", "vale0:a", "vale0:a"},
+    };
+    for (const auto &c : cases) {
+        auto p = parse_port_name(c.text);
+        ASSERT_TRUE(p.ok()) << c.text << ": " << p.err().message;
+        EXPECT_TRUE(p->is_monitor()) << c.text;
+        EXPECT_EQ(p->monitor_rx, c.rx) << c.text;
+        EXPECT_EQ(p->monitor_tx, c.tx) << c.text;
+        EXPECT_EQ(p->str(), c.canonical);
+        EXPECT_EQ(p->monitored().str(), c.watched);
+        EXPECT_FALSE(p->monitored().is_monitor());
+        EXPECT_EQ(p->port_key(), c.key) << "a monitor shares the key of the port it watches";
+    }
+    EXPECT_FALSE(parse_port_name("netmap:eth0/x")->is_monitor());
+}
 
 TEST(PortName, MessageIsPrintable)
 {
