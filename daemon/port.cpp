@@ -10,6 +10,11 @@ status port::configure(const port_name &name, const port_setting &)
     return error::from(errc::not_supported, name.str() + " is not a NIC port");
 }
 
+result<attach_result> port::attach_monitor(const reg_context &, const port_name &name, uint32_t)
+{
+    return error::from(errc::not_supported, name.monitored().str() + " cannot be monitored");
+}
+
 result<std::unique_ptr<port>> create_port(const port_name &name, const config &cfg, switch_table *switches)
 {
     switch (name.role) {

@@ -109,7 +109,11 @@ public:
     // Registers ctx.reg_id on the port as named (pipe end, ring selection) with what it asks for.
     virtual result<attach_result> attach(const reg_context &ctx, const port_name &name,
                                          const ring_request &req) = 0;
-    // Partner of attach. True when no registration is left and the port should be destroyed.
+    // Registers monitor ctx.reg_id (name.is_monitor(): "/r", "/t", "/rt") on the rings `name`
+    // designates, with `slots` slots per monitor ring. Kinds without monitors refuse.
+    virtual result<attach_result> attach_monitor(const reg_context &ctx, const port_name &name, uint32_t slots);
+    // Partner of attach and attach_monitor. True when the port is finished: it leaves the registry's
+    // table, and goes once the registrations still holding it (monitors) are dropped.
     virtual bool detach(uint32_t reg_id) = 0;
     // Socket-path sync of one ring of a registration, or of every ring (all_rings).
     virtual sync_result sync(uint32_t reg_id, ring_dir dir, uint32_t ring) = 0;

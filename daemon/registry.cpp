@@ -151,16 +151,34 @@ result<registered> registry::register_name(const client_info &who, std::string_v
         req.tx_only = req.rx_only = false;
     }
     const std::string canonical = name->str();
+    // A monitor sees every frame of the port and maps its region: the policy's rules for the port
+    // apply to it (policy_name drops the flags), and an admin may monitor any port.
+    const bool monitor = name->is_monitor();
+    const bool admin_monitor = monitor && policy_.is_admin(who.creds());
     const decision d = policy_.check(who.creds(), policy_name(canonical));
-    if (!d.allowed)
-        return error::from(errc::access_denied, d.reason);
+    if (!d.allowed && !admin_monitor)
+        return error::from(errc::access_denied,
+                           monitor ? "cannot monitor " + name->monitored().str() + ": " + d.reason : d.reason);
     // A pipe of an interface lives in the interface's region, where its frames are: opening one
     // needs the right to open the interface as well.
-    if (name->is_pipe() && ::if_nametoindex(name->base.c_str()) != 0) {
+    if (name->is_pipe() && ::if_nametoindex(name->base.c_str()) != 0 && !admin_monitor) {
         const decision nic = policy_.check(who.creds(), "netmap:" + name->base);
         if (!nic.allowed)
             return error::from(errc::access_denied,
                                canonical + " shares the memory of interface " + name->base + ": " + nic.reason);
+    }
+    uint32_t monitor_slots = 0;
+    if (monitor) {
+        monitor_slots = req.rx_slots ? req.rx_slots : cfg_.default_slots;
+        if (monitor_slots < 2 || monitor_slots > cfg_.max_slots || (monitor_slots & (monitor_slots - 1)) != 0)
+            return error::from(errc::limit_exceeded, "rx_slots " + std::to_string(monitor_slots) +
+                                                         " is not a power of two in 2.." +
+                                                         std::to_string(cfg_.max_slots));
+        if (req.tx_rings || req.tx_slots || req.extra_bufs)
+            return error::from(errc::not_supported,
+                               canonical + ": a monitor has rx rings only and no extra buffers");
+        req = ring_request{0, 0, 0, monitor_slots, 0, false, false, false, req.netmap_view};
+        dirs = {};
     }
 
     const auto held = std::count_if(regs_.begin(), regs_.end(),
@@ -175,8 +193,9 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     // The buffers this registration will take at least, checked before anything is attached: a
     // refusal after attach would have to detach, which a pipe's peer would see as a broken pipe.
     const auto slots_of = [&](uint32_t s) { return uint64_t{s ? s : cfg_.default_slots}; };
-    const uint64_t at_least = std::max(1u, req.tx_rings) * slots_of(req.tx_slots) +
-                              std::max(1u, req.rx_rings) * slots_of(req.rx_slots) + req.extra_bufs;
+    const uint64_t at_least = monitor ? uint64_t{monitor_slots}
+                                      : std::max(1u, req.tx_rings) * slots_of(req.tx_slots) +
+                                            std::max(1u, req.rx_rings) * slots_of(req.rx_slots) + req.extra_bufs;
     if (auto s = quotas_.check(creds, quota_key::buffers, at_least); !s)
         return s.err();
 
@@ -200,7 +219,7 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     // Regions this attach creates are charged to `who` (open_region reads these two).
     registering_ = &who;
     created_.clear();
-    auto a = p->attach(ctx, *name, req);
+    auto a = monitor ? p->attach_monitor(ctx, *name, monitor_slots) : p->attach(ctx, *name, req);
     registering_ = nullptr;
     if (!a) {
         p.reset(); // a port made for this attempt goes now, and its region with it
@@ -214,7 +233,7 @@ result<registered> registry::register_name(const client_info &who, std::string_v
                                               uint64_t{a->rx_rings} * a->rx_slots + a->extra_bufs;
     auto undo = [&](const error &e) -> result<registered> {
         if (p->detach(ctx.reg_id) && !fresh)
-            ports_.erase(key);
+            erase_port(key, p.get());
         p.reset();
         prune_regions();
         return e;
@@ -337,11 +356,20 @@ void registry::drop(reg_map::iterator it)
             mem->meta().release(it->second.answer.netmap_if_offset, it->second.view_bytes);
     quotas_.refund(it->second.uid, quota_key::registrations, 1);
     quotas_.refund(it->second.uid, quota_key::buffers, it->second.buffers);
-    const bool empty = it->second.owner->detach(it->first);
+    const std::shared_ptr<port> owner = it->second.owner;
+    const bool finished = owner->detach(it->first);
     regs_.erase(it);
-    if (empty)
-        ports_.erase(key);
+    if (finished)
+        erase_port(key, owner.get());
     prune_regions();
+}
+
+// A finished port may live on for the monitors still holding it while a new port of the same
+// name has taken its place in the table: only the port itself is removed.
+void registry::erase_port(const std::string &key, const port *which)
+{
+    if (auto it = ports_.find(key); it != ports_.end() && it->second.get() == which)
+        ports_.erase(it);
 }
 
 size_t registry::registrations_of(uint64_t session) const

@@ -111,6 +111,7 @@ private:
 
     result<std::shared_ptr<region>> open_region(const std::string &name, int numa_node = -1);
     void drop(reg_map::iterator it);
+    void erase_port(const std::string &key, const port *which);
     void prune_regions();
     uint32_t next_reg_id();
     uint16_t next_mem_id() const;

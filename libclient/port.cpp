@@ -81,8 +81,11 @@ status port::impl::attach(const proto::regif_reply &rep, std::vector<unique_fd> 
     if (rep.num_fds != 1 + 2 * rings_total || fds.size() != rep.num_fds)
         return inconsistent("expected " + std::to_string(1 + 2 * rings_total) + " descriptors, the reply said " +
                             std::to_string(rep.num_fds) + " and carried " + std::to_string(fds.size()));
-    if (rep.port_kind != NR_PORT_KIND_PIPE && rep.port_kind != NR_PORT_KIND_DAEMON)
+    if (rep.port_kind != NR_PORT_KIND_PIPE && rep.port_kind != NR_PORT_KIND_DAEMON &&
+        rep.port_kind != NR_PORT_KIND_MONITOR)
         return inconsistent("unknown port kind " + std::to_string(rep.port_kind));
+    if (rep.port_kind == NR_PORT_KIND_MONITOR && rep.tx_rings != 0)
+        return inconsistent("a monitor with tx rings");
 
     // mmap past the end of the file would map pages whose access raises SIGBUS.
     struct stat st;
@@ -116,6 +119,7 @@ status port::impl::attach(const proto::regif_reply &rep, std::vector<unique_fd> 
 
     p.reg_id = rep.reg_id;
     p.port_kind = rep.port_kind;
+    p.polled = (layout.flags & NR_IF_POLLED) != 0;
     p.extra_bufs = rep.extra_bufs;
     p.lim.num_buffers = p.geo.num_buffers;
     p.lim.buf_size = p.geo.buf_size;
@@ -126,6 +130,12 @@ status port::impl::attach(const proto::regif_reply &rep, std::vector<unique_fd> 
                            tx ? rep.tx_slots : rep.rx_slots);
         if (!r)
             return r.err();
+        if (rep.port_kind == NR_PORT_KIND_MONITOR) {
+            const nr_mon_source *src = nr_ring_mon_source(r->own.ring);
+            if (src == nullptr)
+                return inconsistent(r->label + " of a monitor does not say what it copies");
+            r->source = *src;
+        }
         r->kick_fd = fds[1 + 2 * pos].get();
         r->notify_fd = fds[2 + 2 * pos].get();
         (tx ? p.tx : p.rx).push_back(std::move(r.value()));
@@ -138,6 +148,10 @@ status port::impl::attach(const proto::regif_reply &rep, std::vector<unique_fd> 
                 return inconsistent("rings disagree on the slot offset mask");
     if (p.lim.offset_mask >= p.geo.buf_size)
         return inconsistent("slot offset mask reaches past the buffer");
+    p.mon.base = p.region.base();
+    p.mon.size = p.region.size();
+    p.mon.buffers_offset = p.geo.buffers_offset;
+    p.mon.lim = p.lim;
     if (rep.netmap_if_offset != 0) {
         if (auto s = check_netmap_view(p.region.base(), p.region.size(), rep.netmap_if_offset); !s)
             return s;
@@ -252,5 +266,25 @@ int port::region_fd() const { return impl_->region_fd.get(); }
 uint64_t port::region_size() const { return impl_->region.size(); }
 uint32_t port::reg_id() const { return impl_->reg_id; }
 const std::string &port::last_error() const { return impl_->last_error; }
+
+bool port::is_monitor() const { return impl_->port_kind == NR_PORT_KIND_MONITOR; }
+
+bool port::monitor_source_of(uint32_t i, monitor_source &out) const
+{
+    if (!is_monitor() || i >= impl_->rx.size())
+        return false;
+    const nr_mon_source &s = impl_->rx[i].source;
+    out.tx = (s.flags & NR_MON_SRC_TX) != 0;
+    out.host = (s.flags & NR_MON_SRC_HOST) != 0;
+    out.ring = s.ringid;
+    return true;
+}
+
+uint64_t port::monitor_drops(uint32_t i) const
+{
+    if (!is_monitor() || i >= impl_->rx.size())
+        return 0;
+    return rings::load_relaxed(impl_->rx[i].own.sync->kern.drops);
+}
 
 } // namespace netring

@@ -27,6 +27,7 @@ struct ring_state {
     bool tx = false;
     uint64_t seen_errors = 0; // daemon-served rings: the worker's error count at the last sync
     std::string label; // "tx ring 0", for messages
+    nr_mon_source source{}; // monitor rings: what the ring copies, as read once at open
 };
 
 struct port::impl {
@@ -45,6 +46,8 @@ struct port::impl {
     uint32_t port_kind = 0;
     uint32_t extra_bufs = 0;
     rings::buffer_limits lim;
+    rings::mon_env mon;  // pipes: the region as pipe_txsync feeds monitors from it
+    bool polled = false; // NR_IF_POLLED: no eventfd announces frames, wait() looks every millisecond
     std::vector<ring_state> tx;
     std::vector<ring_state> rx;
     std::vector<pollfd> pollset; // reused by wait(): sleeping allocates nothing after the first time

@@ -52,6 +52,26 @@ std::error_code daemon_sync(ring_state &r, std::string &last_error)
     return {};
 }
 
+// A monitor ring: like a daemon-served rx ring, except that the port going away is reported only
+// once every copy made before has been read.
+std::error_code monitor_sync(ring_state &r, std::string &last_error)
+{
+    nr_ring *ring = r.own.ring;
+    nr_sync *s = r.own.sync;
+    const uint32_t status = rings::load_acquire(s->flags.status);
+    const uint32_t head = rings::load_relaxed(ring->head);
+    rings::store_relaxed(s->app.cur, rings::load_relaxed(ring->cur));
+    rings::store_release(s->app.head, head); // partner: the producer's load_acquire of app.head
+    const uint32_t tail = rings::load_acquire(s->kern.hwtail); // partner: the producer's store_release
+    if (tail < r.own.num_slots)
+        rings::store_relaxed(ring->tail, tail);
+    if (status == NR_SYNC_PEER_GONE && rings::load_relaxed(ring->tail) == head) {
+        last_error = r.label + ": the monitored port went away";
+        return make_error_code(errc::peer_gone);
+    }
+    return {};
+}
+
 } // namespace
 
 std::error_code port::impl::fail(errc e, std::string message)
@@ -62,10 +82,12 @@ std::error_code port::impl::fail(errc e, std::string message)
 
 std::error_code port::impl::sync_one(ring_state &r)
 {
-    if (port_kind != NR_PORT_KIND_PIPE)
+    if (port_kind == NR_PORT_KIND_DAEMON)
         return daemon_sync(r, last_error);
+    if (port_kind == NR_PORT_KIND_MONITOR)
+        return monitor_sync(r, last_error);
     const rings::sync_outcome o =
-        r.tx ? rings::pipe_txsync(r.own, r.partner, lim) : rings::pipe_rxsync(r.own, r.partner, lim);
+        r.tx ? rings::pipe_txsync(r.own, r.partner, lim, &mon) : rings::pipe_rxsync(r.own, r.partner, lim);
     if (o.kick)
         rings::eventfd_signal(r.kick_fd);
     if (!o.ok())

@@ -147,6 +147,8 @@ int port::wait(unsigned events, int timeout_ms, std::error_code &ec)
             const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - clock::now()).count();
             ms = left <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left, std::numeric_limits<int>::max()));
         }
+        if (p.polled && ms != 0)
+            ms = 1; // a pipe's monitor: the processes that feed it hold no eventfd of its
         p.fill_pollset(events, fds); // reuses its capacity: no allocation per sleep
         const int rc = ::poll(fds.data(), fds.size(), ms);
         const int poll_errno = errno;

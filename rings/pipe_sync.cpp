@@ -173,7 +173,8 @@ void pipe_pair_init(const ring_ref &tx, const ring_ref &rx)
     tx.sync->flags.status = rx.sync->flags.status = NR_SYNC_OK;
 }
 
-sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buffer_limits &lim)
+sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buffer_limits &lim,
+                         const mon_env *mon)
 {
     const uint32_t n = tx.num_slots;
     if (peer_gone(tx)) {
@@ -220,6 +221,10 @@ sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buff
     }
 
     if (out.moved) {
+        // Copies for monitors before the frames are published: once the peer sees them it may
+        // rewrite them in place.
+        if (mon && load_relaxed(tx.sync->flags.monitors) != 0) [[unlikely]]
+            pipe_feed_monitors(tx, hwcur, i, *mon);
         tx.sync->kern.packets += out.moved;
         tx.sync->kern.bytes += bytes;
         peer_rx.sync->kern.packets += out.moved;

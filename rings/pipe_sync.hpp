@@ -16,6 +16,7 @@
 // re-checks; the other side publishes its index, fences, and reports `kick` if the flag was set.
 #pragma once
 
+#include "monitor.hpp"
 #include "ring_fault.hpp"
 #include "ring_ops.hpp"
 
@@ -24,7 +25,10 @@
 namespace netring::rings {
 
 // txsync for pipe tx ring `tx` whose partner is `peer_rx`. Resets `tx` on invalid indices or slots.
-sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buffer_limits &lim);
+// With `mon` (the region as the caller maps it), frames that cross also go to the monitors the
+// daemon listed for the pair; an unwatched pair costs one load of a line the sync reads anyway.
+sync_outcome pipe_txsync(const ring_ref &tx, const ring_ref &peer_rx, const buffer_limits &lim,
+                         const mon_env *mon = nullptr);
 
 // rxsync for pipe rx ring `rx` whose partner is `peer_tx`. Repairs slots the peer wrote badly.
 sync_outcome pipe_rxsync(const ring_ref &rx, const ring_ref &peer_tx, const buffer_limits &lim);

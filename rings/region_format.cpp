@@ -88,7 +88,7 @@ void init_sync(uint8_t *base, uint64_t sync_off)
 }
 
 void init_if(uint8_t *base, uint64_t if_off, std::string_view name, uint32_t tx_rings, uint32_t rx_rings,
-             uint32_t port_kind, std::span<const if_ring_entry> rings, uint32_t bufs_head)
+             uint32_t port_kind, std::span<const if_ring_entry> rings, uint32_t bufs_head, uint32_t if_flags)
 {
     const uint32_t total = static_cast<uint32_t>(rings.size());
     std::memset(base + if_off, 0, nr_if_block_size(total));
@@ -105,6 +105,7 @@ void init_if(uint8_t *base, uint64_t if_off, std::string_view name, uint32_t tx_
     ext->magic = NR_IF_EXT_MAGIC;
     ext->port_kind = port_kind;
     ext->total_rings = total;
+    ext->flags = if_flags;
     for (uint32_t i = 0; i < total; i++) {
         nr_ring_ext *re = nr_get_ring_ext(nifp, i);
         re->sync_ofs = rel(rings[i].sync_off);
@@ -169,6 +170,7 @@ std::string check_if_block(const uint8_t *base, const region_geometry &g, uint64
     res.tx_rings = static_cast<uint32_t>(tx);
     res.rx_rings = static_cast<uint32_t>(total - tx);
     res.port_kind = ext.port_kind;
+    res.flags = ext.flags;
     res.rings.resize(total);
     const uint8_t *ext_base = ofs_base + total * sizeof(int64_t) + sizeof(nr_if_ext);
     for (uint32_t i = 0; i < total; i++) {

@@ -44,7 +44,7 @@ struct if_ring_entry {
 
 // `rings` lists the tx rings, then the rx rings.
 void init_if(uint8_t *base, uint64_t if_off, std::string_view name, uint32_t tx_rings, uint32_t rx_rings,
-             uint32_t port_kind, std::span<const if_ring_entry> rings, uint32_t bufs_head);
+             uint32_t port_kind, std::span<const if_ring_entry> rings, uint32_t bufs_head, uint32_t if_flags = 0);
 
 // Links `bufs` through their first 4 bytes (0 ends the list); returns the head (0 if empty).
 uint32_t link_buffers(uint8_t *base, const region_geometry &g, std::span<const uint32_t> bufs);
@@ -65,6 +65,7 @@ struct checked_if {
     uint32_t tx_rings = 0; // NIC + host
     uint32_t rx_rings = 0;
     uint32_t port_kind = 0;
+    uint32_t flags = 0; // NR_IF_*
     std::vector<checked_ring> rings; // tx rings, then rx rings
 };
 

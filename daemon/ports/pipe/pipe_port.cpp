@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace netring::netringd {
 namespace {
@@ -181,6 +182,25 @@ status pipe_port::create(const reg_context &ctx, int creator, const ring_request
         for (size_t i = 0; i < ends_[e].tx.size(); i++)
             rings::pipe_pair_init(ref(ends_[e].tx[i]), ref(ends_[1 - e].rx[i]));
     }
+    // One monitor table per ring pair, named by the pair's tx ring (its sender feeds it).
+    for (int d = 0; d < 2; d++) {
+        tables_[d].resize(ends_[d].tx.size());
+        for (size_t i = 0; i < tables_[d].size(); i++) {
+            table_rec &t = tables_[d][i];
+            const uint64_t bytes = rings::round_up(sizeof(nr_mon_table), rings::arena::alignment);
+            const auto off = mem_->meta().reserve(bytes);
+            if (!off || *off > 0xffffffffu) {
+                if (off)
+                    mem_->meta().release(*off, bytes);
+                return error::from(errc::out_of_buffers,
+                                   "region " + parent_ + " metadata area is full; raise region_meta_bytes");
+            }
+            t.off = *off;
+            t.bytes = bytes;
+            std::memset(base + t.off, 0, sizeof(nr_mon_table));
+            ref(ends_[d].tx[i]).sync->flags.mon_table_ofs = static_cast<uint32_t>(t.off);
+        }
+    }
     for (int e = 0; e < 2; e++) {
         const end_rec &me = ends_[e];
         const end_rec &peer = ends_[1 - e];
@@ -202,6 +222,19 @@ void pipe_port::release_all()
 {
     if (!mem_)
         return;
+    // Nobody produces any more (the pipe goes with its last holder), so every monitor ring goes.
+    for (auto &[id, m] : monitors_)
+        monitor_release(*mem_, m.reg);
+    monitors_.clear();
+    for (monitor_rec &m : retired_)
+        monitor_release(*mem_, m.reg);
+    retired_.clear();
+    for (auto &dir : tables_) {
+        for (const table_rec &t : dir)
+            if (t.bytes)
+                mem_->meta().release(t.off, t.bytes);
+        dir.clear();
+    }
     for (end_rec &e : ends_) {
         for (auto *group : {&e.tx, &e.rx}) {
             for (ring_rec &r : *group)
@@ -280,8 +313,122 @@ result<attach_result> pipe_port::attach(const reg_context &ctx, const port_name 
     return a;
 }
 
+nr_mon_table &pipe_port::table(const table_rec &t) const
+{
+    return *reinterpret_cast<nr_mon_table *>(mem_->base() + t.off);
+}
+
+// The count the sender's fast path looks at: non-zero sends it to the table.
+void pipe_port::publish_count(int dir, uint32_t ring)
+{
+    rings::store_release(ref(ends_[dir].tx[ring]).sync->flags.monitors, tables_[dir][ring].active);
+}
+
+result<attach_result> pipe_port::attach_monitor(const reg_context &ctx, const port_name &name, uint32_t slots)
+{
+    if (!mem_) { // nothing open yet: the pipe is made as a default REGIF would make it
+        if (auto s = create(ctx, 0, ring_request{}); !s) {
+            release_all();
+            return s.err();
+        }
+    }
+    reclaim_retired(false);
+    const int e = end_of(name);
+    // /t watches this end's tx rings (direction e), /r its rx rings (the other direction).
+    std::vector<nr_mon_source> src;
+    std::vector<entry_ref> want;
+    for (const bool tx : {true, false}) {
+        if (!(tx ? name.monitor_tx : name.monitor_rx))
+            continue;
+        const int dir = tx ? e : 1 - e;
+        for (uint32_t i = 0; i < tables_[dir].size(); i++) {
+            const table_rec &t = tables_[dir][i];
+            uint32_t k = 0;
+            while (k < NR_MON_MAX && ((t.used >> k) & 1))
+                k++;
+            // An entry taken twice by this monitor (never: /t and /r use different pairs) or full.
+            if (k == NR_MON_MAX)
+                return error::from(errc::limit_exceeded,
+                                   ends_[e].name + " ring " + std::to_string(i) + " already has " +
+                                       std::to_string(NR_MON_MAX) + " monitors");
+            want.push_back({dir, i, k});
+            nr_mon_source s{};
+            s.magic = NR_MON_SOURCE_MAGIC;
+            s.flags = tx ? NR_MON_SRC_TX : 0u;
+            s.ringid = i;
+            src.push_back(s);
+        }
+    }
+    monitor_rec rec;
+    auto a = monitor_build(*mem_, rec.reg, {name.str(), src, slots, true});
+    if (!a)
+        return a.err();
+    rec.reg.reg_id = ctx.reg_id;
+    for (size_t j = 0; j < want.size(); j++) {
+        const entry_ref &w = want[j];
+        table_rec &t = tables_[w.dir][w.ring];
+        nr_mon_entry &en = table(t).entry[w.k];
+        const served_ring &r = rec.reg.rings[j];
+        en.num_slots = r.num_slots;
+        en.ring_ofs = r.ring_off;
+        en.sync_ofs = r.sync_off;
+        en.src = src[j].flags;
+        rings::store_release(en.state, NR_MON_ENTRY_ACTIVE); // partner: the producer's load_acquire
+        t.used |= 1u << w.k;
+        t.active++;
+        publish_count(w.dir, w.ring);
+    }
+    rec.entries = std::move(want);
+    mem_->add_user(); // partner: drop_user in detach_monitor
+    monitors_.emplace(ctx.reg_id, std::move(rec));
+    return a;
+}
+
+void pipe_port::detach_monitor(std::map<uint32_t, monitor_rec>::iterator it)
+{
+    monitor_rec m = std::move(it->second);
+    monitors_.erase(it);
+    mem_->drop_user();
+    for (const entry_ref &w : m.entries) {
+        table_rec &t = tables_[w.dir][w.ring];
+        rings::store_relaxed(table(t).entry[w.k].state, NR_MON_ENTRY_FREE);
+        t.active--;
+        publish_count(w.dir, w.ring);
+    }
+    m.seen.assign(m.entries.size(), 0);
+    retired_.push_back(std::move(m));
+    reclaim_retired(false);
+}
+
+// Gives back the rings of detached monitors that no producer can be writing any more: each of
+// its entries' tables has been seen quiet, or the end that feeds it is closed. `all`: the pipe is
+// going, nothing produces.
+void pipe_port::reclaim_retired(bool all)
+{
+    for (auto it = retired_.begin(); it != retired_.end();) {
+        bool quiet = true;
+        for (size_t j = 0; j < it->entries.size(); j++) {
+            const entry_ref &w = it->entries[j];
+            if (!all && ends_[w.dir].open && !rings::mon_table_quiet(table(tables_[w.dir][w.ring]), it->seen[j]))
+                quiet = false;
+        }
+        if (!quiet) {
+            ++it;
+            continue;
+        }
+        for (const entry_ref &w : it->entries)
+            tables_[w.dir][w.ring].used &= ~(1u << w.k);
+        monitor_release(*mem_, it->reg);
+        it = retired_.erase(it);
+    }
+}
+
 bool pipe_port::detach(uint32_t reg_id)
 {
+    if (auto it = monitors_.find(reg_id); it != monitors_.end()) {
+        detach_monitor(it);
+        return !ends_[0].open && !ends_[1].open;
+    }
     end_rec *me = find_end(reg_id);
     if (me) {
         me->open = false;
@@ -295,7 +442,12 @@ bool pipe_port::detach(uint32_t reg_id)
                     notify(r.notify); // a peer asleep in poll() wakes and sees peer_gone
                 }
             }
+        } else {
+            // The pipe is finished: its monitors read what is left and stop.
+            for (const auto &[id, m] : monitors_)
+                monitor_mark_gone(*mem_, m.reg);
         }
+        reclaim_retired(false);
     }
     return !ends_[0].open && !ends_[1].open;
 }
@@ -306,6 +458,7 @@ sync_result pipe_port::sync_one(end_rec &e, bool tx, uint32_t ring)
     std::vector<ring_rec> &own = tx ? e.tx : e.rx;
     std::vector<ring_rec> &partners = tx ? peer.rx : peer.tx;
     const rings::buffer_limits lim = mem_->limits();
+    const rings::mon_env env = monitor_env_of(*mem_);
     const char *dir = tx ? "tx" : "rx";
     if (ring != all_rings && ring >= own.size()) {
         return {errc::bad_ring,
@@ -320,7 +473,7 @@ sync_result pipe_port::sync_one(end_rec &e, bool tx, uint32_t ring)
         const rings::ring_ref me = ref(own[i]);
         const rings::ring_ref other = ref(partners[i]);
         const rings::sync_outcome o =
-            tx ? rings::pipe_txsync(me, other, lim) : rings::pipe_rxsync(me, other, lim);
+            tx ? rings::pipe_txsync(me, other, lim, &env) : rings::pipe_rxsync(me, other, lim);
         if (o.kick)
             notify(partners[i].notify); // this ring's kick eventfd
         if (!o.ok() && res.ok()) {
@@ -337,6 +490,8 @@ sync_result pipe_port::sync_one(end_rec &e, bool tx, uint32_t ring)
 sync_result pipe_port::sync(uint32_t reg_id, ring_dir dir, uint32_t ring)
 {
     end_rec *e = find_end(reg_id);
+    if (!e && monitors_.count(reg_id))
+        return {errc::not_supported, "a monitor of a pipe syncs through shared memory only", 0};
     if (!e)
         return {errc::not_registered, "registration " + std::to_string(reg_id) + " is not on " + key_, 0};
     return sync_one(*e, dir == ring_dir::tx, ring);
@@ -365,6 +520,10 @@ port_details pipe_port::info(const port_name &name) const
 
 void pipe_port::collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const
 {
+    if (auto it = monitors_.find(reg_id); it != monitors_.end()) {
+        monitor_collect(*mem_, it->second.reg, out);
+        return;
+    }
     const end_rec *e = find_end(reg_id);
     if (!e)
         return;

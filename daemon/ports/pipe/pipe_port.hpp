@@ -10,14 +10,24 @@
 // get NR_SYNC_PEER_GONE and a notify. The pipe is destroyed when both ends are closed; only then
 // do its metadata and every buffer it took (recorded here, never read back from slots) return to
 // the region. Socket-path syncs run rings::pipe_txsync/pipe_rxsync on the daemon's own mapping.
+//
+// Monitors ("netmap:NAME{ID/rt"): the clients move the frames, so the sending process copies them
+// for the monitors, in pipe_txsync. Each ring pair (A.tx i / B.rx i, and B.tx i / A.rx i) has an
+// nr_mon_table in the region listing the monitor rings that want its frames; A.tx i's sync block
+// names the table and counts its entries. A monitor opened before either end creates the pipe
+// with the default geometry. Removing a monitor clears its entries; its rings go back to the
+// region once the producer is seen outside the table (rings::mon_table_quiet) or has closed its
+// end, and at the latest with the pipe.
 #pragma once
 
+#include "monitor_rings.hpp"
 #include "port.hpp"
 
 #include <netring/unique_fd.hpp>
 #include <rings/pipe_sync.hpp>
 
 #include <array>
+#include <map>
 
 namespace netring::netringd {
 
@@ -30,6 +40,7 @@ public:
 
     result<attach_result> attach(const reg_context &ctx, const port_name &name,
                                  const ring_request &req) override;
+    result<attach_result> attach_monitor(const reg_context &ctx, const port_name &name, uint32_t slots) override;
     bool detach(uint32_t reg_id) override;
     sync_result sync(uint32_t reg_id, ring_dir dir, uint32_t ring) override;
     port_details info(const port_name &name) const override;
@@ -58,6 +69,26 @@ private:
         uint32_t extra_bufs = 0;
     };
 
+    // A ring pair's monitor table: where it is, and which entries the daemon gave out (including
+    // entries of monitors that are gone but whose rings the producer may still be writing).
+    struct table_rec {
+        uint64_t off = 0;
+        uint64_t bytes = 0;
+        uint32_t used = 0; // bit k: entry k taken
+        uint32_t active = 0;
+    };
+    // An entry a monitor holds: direction (0: A->B), ring pair, entry index.
+    struct entry_ref {
+        int dir = 0;
+        uint32_t ring = 0;
+        uint32_t k = 0;
+    };
+    struct monitor_rec {
+        monitor_reg reg;
+        std::vector<entry_ref> entries;
+        std::vector<uint32_t> seen; // per entry, the producer's seq at the last look (retiring)
+    };
+
     // Geometry of one direction: A->B is A.tx/B.rx, B->A is B.tx/A.rx.
     struct direction {
         uint32_t rings = 0;
@@ -74,6 +105,10 @@ private:
     void release_all();
     rings::ring_ref ref(const ring_rec &r) const;
     sync_result sync_one(end_rec &e, bool tx, uint32_t ring);
+    nr_mon_table &table(const table_rec &t) const;
+    void publish_count(int dir, uint32_t ring);
+    void detach_monitor(std::map<uint32_t, monitor_rec>::iterator it);
+    void reclaim_retired(bool all);
 
     const config &cfg_;
     std::string parent_;              // region name, "pipe:NAME"
@@ -82,6 +117,9 @@ private:
     std::array<direction, 2> dirs_{}; // [0] A->B, [1] B->A
     std::array<end_rec, 2> ends_;     // [0] A ('{'), [1] B ('}')
     std::vector<uint32_t> bufs_;      // every buffer this pipe took: rings and extras of both ends
+    std::array<std::vector<table_rec>, 2> tables_; // [dir][ring]: the ring pairs' monitor tables
+    std::map<uint32_t, monitor_rec> monitors_;     // by reg_id
+    std::vector<monitor_rec> retired_;             // detached, rings not yet given back
     bool broken_ = false;             // one end closed while the other was open
 };
 

@@ -1,0 +1,140 @@
+#include "monitor_rings.hpp"
+
+#include <rings/region_format.hpp>
+
+#include <sys/eventfd.h>
+
+#include <cstring>
+
+namespace netring::netringd {
+
+void monitor_sources(const port_name &name, uint32_t first, uint32_t count, bool host,
+                     std::vector<nr_mon_source> &out)
+{
+    for (const bool tx : {true, false}) {
+        if (!(tx ? name.monitor_tx : name.monitor_rx))
+            continue;
+        for (uint32_t i = first; i < first + count; i++) {
+            nr_mon_source s{};
+            s.magic = NR_MON_SOURCE_MAGIC;
+            s.flags = (tx ? NR_MON_SRC_TX : 0u) | (host ? NR_MON_SRC_HOST : 0u);
+            s.ringid = i;
+            out.push_back(s);
+        }
+    }
+}
+
+rings::mon_env monitor_env_of(const region &mem)
+{
+    rings::mon_env env;
+    env.base = mem.base();
+    env.size = mem.size();
+    env.buffers_offset = mem.geometry().buffers_offset;
+    env.lim = mem.limits();
+    return env;
+}
+
+result<attach_result> monitor_build(region &mem, monitor_reg &m, const monitor_plan &plan)
+{
+    m.name = plan.name;
+    m.src = plan.src;
+    const auto n = static_cast<uint32_t>(plan.src.size());
+    if (n == 0 || n > 1024)
+        return error::from(errc::limit_exceeded, plan.name + ": " + std::to_string(n) + " rings to watch");
+    const uint64_t needed = uint64_t{n} * plan.slots;
+    if (needed > mem.pool().available())
+        return error::from(errc::out_of_buffers, "region " + mem.name() + " has " +
+                                                     std::to_string(mem.pool().available()) +
+                                                     " free buffers, the monitor " + plan.name + " needs " +
+                                                     std::to_string(needed) + "; raise region_buffers");
+    m.rings = std::vector<served_ring>(n);
+    auto fail = [&](const error &e) -> result<attach_result> {
+        monitor_release(mem, m);
+        return e;
+    };
+    for (served_ring &r : m.rings)
+        if (auto s = served_ring_reserve(mem, r, plan.slots, mem.name()); !s)
+            return fail(s.err());
+    m.if_bytes = nr_if_block_size(n);
+    const auto off = mem.meta().reserve(m.if_bytes);
+    if (!off) {
+        m.if_bytes = 0;
+        return fail(error::from(errc::out_of_buffers,
+                                "region " + mem.name() + " metadata area is full; raise region_meta_bytes"));
+    }
+    m.if_off = *off;
+    if (!mem.pool().take(static_cast<uint32_t>(needed), m.bufs))
+        return fail(error::from(errc::out_of_buffers, "region " + mem.name() + " ran out of buffers"));
+
+    std::vector<rings::if_ring_entry> entries;
+    for (uint32_t i = 0; i < n; i++) {
+        served_ring &r = m.rings[i];
+        served_ring_format(mem, r, static_cast<uint16_t>(i), NR_RING_DIR_RX,
+                           std::span<const uint32_t>(m.bufs).subspan(uint64_t{i} * plan.slots, plan.slots), false);
+        nr_ring *ring = ring_ref_of(mem.base(), r).ring;
+        std::memcpy(ring->sem, &plan.src[i], sizeof plan.src[i]);
+        entries.push_back({r.ring_off, r.sync_off, 0, 0});
+    }
+    const std::string label = plan.name.substr(plan.name.find(':') + 1);
+    rings::init_if(mem.base(), m.if_off, label, 0, n, NR_PORT_KIND_MONITOR, entries, 0,
+                   plan.polled ? NR_IF_POLLED : 0u);
+
+    attach_result a;
+    a.mem = &mem;
+    a.if_offset = m.if_off;
+    a.port_kind = NR_PORT_KIND_MONITOR;
+    a.rx_rings = n;
+    a.rx_slots = plan.slots;
+    a.fds.push_back(mem.fd());
+    for (const served_ring &r : m.rings) {
+        a.fds.push_back(r.kick.get());
+        a.fds.push_back(r.notify.get());
+    }
+    // netmap shows a monitor as rx rings only.
+    a.view.nic_rx = n;
+    for (uint32_t i = 0; i < n; i++)
+        a.view.pos.push_back(i);
+    return a;
+}
+
+void monitor_release(region &mem, monitor_reg &m)
+{
+    for (served_ring &r : m.rings)
+        if (r.meta_bytes)
+            mem.meta().release(r.ring_off, r.meta_bytes);
+    m.rings.clear();
+    if (m.if_bytes)
+        mem.meta().release(m.if_off, m.if_bytes);
+    m.if_bytes = 0;
+    mem.pool().give(m.bufs);
+    m.bufs.clear();
+}
+
+void monitor_mark_gone(region &mem, const monitor_reg &m)
+{
+    for (const served_ring &r : m.rings) {
+        rings::mark_peer_gone(ring_ref_of(mem.base(), r));
+        if (r.notify.valid())
+            (void)::eventfd_write(r.notify.get(), 1);
+    }
+}
+
+void monitor_collect(const region &mem, const monitor_reg &m, std::vector<ring_counters> &out)
+{
+    for (size_t i = 0; i < m.rings.size(); i++) {
+        const rings::ring_ref r = ring_ref_of(mem.base(), m.rings[i]);
+        ring_counters s;
+        s.dir = NR_RING_DIR_RX;
+        s.ringid = static_cast<uint16_t>(i);
+        s.num_slots = r.num_slots;
+        s.status = rings::load_relaxed(r.sync->flags.status);
+        s.packets = rings::load_relaxed(r.sync->kern.packets);
+        s.bytes = rings::load_relaxed(r.sync->kern.bytes);
+        s.drops = rings::load_relaxed(r.sync->kern.drops);
+        s.kicks = rings::load_relaxed(r.sync->kern.kicks);
+        s.errors = rings::load_relaxed(r.sync->kern.errors);
+        out.push_back(s);
+    }
+}
+
+} // namespace netring::netringd
