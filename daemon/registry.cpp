@@ -356,11 +356,11 @@ void registry::drop(reg_map::iterator it)
             mem->meta().release(it->second.answer.netmap_if_offset, it->second.view_bytes);
     quotas_.refund(it->second.uid, quota_key::registrations, 1);
     quotas_.refund(it->second.uid, quota_key::buffers, it->second.buffers);
-    const std::shared_ptr<port> owner = it->second.owner;
-    const bool finished = owner->detach(it->first);
-    regs_.erase(it);
+    const port *owner = it->second.owner.get();
+    const bool finished = it->second.owner->detach(it->first);
+    regs_.erase(it); // may destroy the port, unless the table or other registrations hold it
     if (finished)
-        erase_port(key, owner.get());
+        erase_port(key, owner); // compares addresses only
     prune_regions();
 }
 

@@ -167,8 +167,49 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
     return a;
 }
 
+result<attach_result> nic_port::attach_monitor(const reg_context &ctx, const port_name &name, uint32_t slots)
+{
+    if (auto s = open_region(ctx); !s)
+        return s.err();
+    auto watched = queues_for(name);
+    if (!watched)
+        return watched.err();
+    // Sources name a ring by direction and number (host rings by the host flag), not by queue
+    // index: the host queue's index moves if the interface falls back to AF_PACKET later.
+    std::vector<nr_mon_source> src;
+    for (const bool tx : {true, false}) {
+        if (!(tx ? name.monitor_tx : name.monitor_rx))
+            continue;
+        for (const uint32_t q : *watched) {
+            nr_mon_source m{};
+            m.magic = NR_MON_SOURCE_MAGIC;
+            m.flags = (tx ? NR_MON_SRC_TX : 0u) | (q == hw_queues_ ? NR_MON_SRC_HOST : 0u);
+            m.ringid = q == hw_queues_ ? 0 : q;
+            src.push_back(m);
+        }
+    }
+    monitor_reg m;
+    auto a = monitor_build(*mem_, m, {name.str(), src, slots, false});
+    if (!a)
+        return a.err();
+    m.reg_id = ctx.reg_id;
+    worker_.stop();
+    monitors_.emplace(ctx.reg_id, std::move(m));
+    mem_->add_user(); // partner: drop_user in detach
+    restart_worker();
+    return a;
+}
+
 bool nic_port::detach(uint32_t reg_id)
 {
+    if (auto m = monitors_.find(reg_id); m != monitors_.end()) {
+        worker_.stop(); // the worker may be writing into its rings
+        monitor_release(*mem_, m->second);
+        monitors_.erase(m);
+        mem_->drop_user();
+        restart_worker();
+        return regs_.empty() && monitors_.empty();
+    }
     const auto it =
         std::find_if(regs_.begin(), regs_.end(), [&](const registration &r) { return r.reg_id == reg_id; });
     if (it != regs_.end()) {
@@ -187,7 +228,7 @@ bool nic_port::detach(uint32_t reg_id)
         regs_.erase(it);
         restart_worker();
     }
-    return regs_.empty();
+    return regs_.empty() && monitors_.empty();
 }
 
 bool nic_port::any_nic_queue() const
@@ -222,6 +263,8 @@ sync_result nic_port::sync(uint32_t reg_id, ring_dir dir, uint32_t ring)
 {
     const bool tx = dir == ring_dir::tx;
     const registration *reg = find(reg_id);
+    if (!reg && monitors_.count(reg_id))
+        return {errc::not_supported, "a monitor syncs through shared memory only", 0};
     if (!reg)
         return {errc::not_registered, "registration " + std::to_string(reg_id) + " is not on " + key_, 0};
     const size_t n = reg->queues.size();
@@ -295,6 +338,10 @@ port_details nic_port::info(const port_name &name) const
 
 void nic_port::collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const
 {
+    if (auto m = monitors_.find(reg_id); m != monitors_.end()) {
+        monitor_collect(*mem_, m->second, out);
+        return;
+    }
     const registration *reg = find(reg_id);
     if (!reg)
         return;

@@ -11,8 +11,14 @@
 // control thread changes the set of queues only with the worker stopped, so the two never share a
 // queue's state at the same time. The NIC, its host rings and pipes opened on it share the region
 // "nic:IF", so an application can move frames between them by swapping buffer indices.
+//
+// Monitors (netmap:IF/rt, netmap:IF^/t, ...) get their rings in the same region; the worker copies
+// what a queue transmits or receives into the monitor rings the control thread wired to the queue
+// (restart_worker). A monitor may come before any application: it then waits for the queues to be
+// bound, and keeps watching while applications come and go.
 #pragma once
 
+#include "monitor_rings.hpp"
 #include "nic_io.hpp"
 #include "nic_worker.hpp"
 #include "port.hpp"
@@ -21,6 +27,7 @@
 #include <netring/unique_fd.hpp>
 
 #include <array>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -35,6 +42,7 @@ public:
 
     result<attach_result> attach(const reg_context &ctx, const port_name &name,
                                  const ring_request &req) override;
+    result<attach_result> attach_monitor(const reg_context &ctx, const port_name &name, uint32_t slots) override;
     bool detach(uint32_t reg_id) override;
     sync_result sync(uint32_t reg_id, ring_dir dir, uint32_t ring) override;
     port_details info(const port_name &name) const override;
@@ -67,6 +75,7 @@ private:
     bool take_bufs(uint32_t n, std::vector<uint32_t> &out);
     void give_bufs(std::span<const uint32_t> bufs);
     void restart_worker();
+    void wire_monitors();
     registration *find(uint32_t reg_id);
     const registration *find(uint32_t reg_id) const;
     nic_buffers buffers() const;
@@ -85,6 +94,7 @@ private:
     std::unique_ptr<xdp_program> xdp_;
     std::vector<std::unique_ptr<nic_queue>> queues_; // [0, hw_queues_) NIC, [hw_queues_] host
     std::vector<registration> regs_;
+    std::map<uint32_t, monitor_reg> monitors_; // by reg_id
     // Per region buffer: taken from the pool by this port and not given back yet (rings, fill rings,
     // extra buffers). Daemon memory: what applications write cannot change it.
     std::vector<uint8_t> owned_;

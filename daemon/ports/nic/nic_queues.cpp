@@ -44,6 +44,8 @@ nic_port::~nic_port()
     for (registration &r : regs_)
         if (r.if_bytes)
             mem_->meta().release(r.if_off, r.if_bytes);
+    for (auto &[id, m] : monitors_)
+        monitor_release(*mem_, m);
     if (mem_) {
         std::vector<uint32_t> rest; // extra buffers, and anything an application moved out of the rings
         for (uint32_t b = 0; b < owned_.size(); b++)
@@ -247,9 +249,31 @@ void nic_port::restart_worker()
             active.push_back(q.get());
     // start() fails only when it cannot make its eventfd; the rings then stay unserved and the
     // clients see no progress, which the log explains.
+    wire_monitors();
     rings::buffer_limits lim = mem_->limits();
     lim.offset_mask = lim.buf_size - 1;
-    (void)worker_.start(mem_->base(), lim, std::move(active), cfg_.worker_spin, numa_node_);
+    (void)worker_.start(mem_->base(), lim, std::move(active), cfg_.worker_spin, numa_node_,
+                        monitor_env_of(*mem_));
+}
+
+// Which monitor rings each bound queue feeds; the worker is stopped.
+void nic_port::wire_monitors()
+{
+    for (auto &q : queues_) {
+        if (!q)
+            continue;
+        q->tx_mon.clear();
+        q->rx_mon.clear();
+    }
+    for (const auto &[id, m] : monitors_) {
+        for (size_t i = 0; i < m.rings.size(); i++) {
+            const nr_mon_source &s = m.src[i];
+            const uint32_t q = (s.flags & NR_MON_SRC_HOST) ? hw_queues_ : s.ringid;
+            if (q >= queues_.size() || !queues_[q] || ((s.flags & NR_MON_SRC_HOST) != 0) != queues_[q]->host)
+                continue; // not bound (yet), or a ring the interface does not have in this mode
+            ((s.flags & NR_MON_SRC_TX) ? queues_[q]->tx_mon : queues_[q]->rx_mon).push_back(&m.rings[i]);
+        }
+    }
 }
 
 // The first NIC queue decides how the interface is bound, for as long as the port lives.

@@ -1,5 +1,6 @@
 #include "nic_worker.hpp"
 
+#include "monitor_rings.hpp"
 #include "numa_place.hpp"
 
 #include <rings/bits.hpp>
@@ -28,13 +29,14 @@ void bump(uint64_t &counter, uint64_t by)
 } // namespace
 
 status nic_worker::start(uint8_t *base, const rings::buffer_limits &lim, std::vector<nic_queue *> queues,
-                         uint32_t spin, int numa_node)
+                         uint32_t spin, int numa_node, const rings::mon_env &mon)
 {
     stop();
     if (queues.empty())
         return ok_status();
     base_ = base;
     lim_ = lim;
+    mon_ = mon;
     spin_ = spin;
     queues_ = std::move(queues);
     pollset_.clear();
@@ -58,6 +60,22 @@ void nic_worker::stop()
 }
 
 rings::ring_ref nic_worker::ref(const served_ring &r) const { return ring_ref_of(base_, r); }
+
+// Copies for the monitors of a queue: the frames the I/O took (tx) or filled (rx), read where the
+// batch says they are, after the checks the batch passed.
+void nic_worker::feed(const std::vector<const served_ring *> &mons, const io_slot *batch, uint32_t n)
+{
+    rings::mon_frame frames[io_batch];
+    const uint64_t buffers = mon_.buffers_offset;
+    for (uint32_t j = 0; j < n; j++) {
+        const uint64_t off = buffers + uint64_t{batch[j].buf_idx} * lim_.buf_size + batch[j].offset;
+        const bool sane = batch[j].buf_idx < lim_.num_buffers && batch[j].offset + batch[j].len <= lim_.buf_size;
+        frames[j] = {base_ + off, sane ? batch[j].len : 0u};
+    }
+    const uint64_t ts = rings::monitor_clock_ns();
+    for (const served_ring *m : mons)
+        monitor_feed(mon_, *m, frames, n, ts);
+}
 
 // netmap's answer to indices it cannot accept: put the ring back where the kernel side stands,
 // repair any slot that points outside the region, count the error (the client reports it as
@@ -121,6 +139,8 @@ bool nic_worker::serve_tx(nic_queue &q)
             i = add(i, 1, n);
         }
         const uint32_t took = k ? q.io->transmit(batch, k) : 0;
+        if (took && !q.tx_mon.empty()) [[unlikely]]
+            feed(q.tx_mon, batch, took);
         if (took) {
             if (took < k)
                 for (uint32_t j = took; j < k; j++)
@@ -201,6 +221,8 @@ bool nic_worker::serve_rx(nic_queue &q)
         bytes += batch[j].len;
         i = add(i, 1, n);
     }
+    if (!q.rx_mon.empty()) [[unlikely]] // before the application may reuse the buffers
+        feed(q.rx_mon, batch, got);
     r.hwtail = i;
     rings::store_release(rr.sync->kern.hwtail, r.hwtail); // slots before hwtail: partner load_acquire
     bump(rr.sync->kern.packets, got);

@@ -19,6 +19,7 @@
 #include "served_ring.hpp"
 #include "worker_thread.hpp"
 
+#include <rings/monitor.hpp>
 #include <rings/ring_ops.hpp>
 
 #include <poll.h>
@@ -38,6 +39,10 @@ struct nic_queue {
     std::unique_ptr<nic_queue_io> io;
     uint32_t users = 0;     // registrations naming this queue
     bool exclusive = false; // held with /x
+    // Monitor rings fed a copy of what this queue transmits / receives (monitor_rings.hpp). Set
+    // by the control thread while the worker is stopped.
+    std::vector<const served_ring *> tx_mon;
+    std::vector<const served_ring *> rx_mon;
 };
 
 class nic_worker {
@@ -49,8 +54,9 @@ public:
 
     // Starts the thread over `queues` (bound: io set, rings formatted). `base` is the region mapping.
     // The thread runs on the CPUs of `numa_node` when the machine has several nodes (-1: anywhere).
+    // `mon`: the region as monitor copies are written into it.
     status start(uint8_t *base, const rings::buffer_limits &lim, std::vector<nic_queue *> queues,
-                 uint32_t spin, int numa_node = -1);
+                 uint32_t spin, int numa_node = -1, const rings::mon_env &mon = {});
     // Partner of start: returns once the thread has left the queues alone. No-op when not running.
     void stop();
     bool running() const { return thread_.running(); }
@@ -60,12 +66,14 @@ private:
     bool serve_tx(nic_queue &q);
     bool serve_rx(nic_queue &q);
     void sleep();
+    void feed(const std::vector<const served_ring *> &mons, const io_slot *batch, uint32_t n);
 
     rings::ring_ref ref(const served_ring &r) const;
     void fault(const served_ring &r);
 
     uint8_t *base_ = nullptr;
     rings::buffer_limits lim_;
+    rings::mon_env mon_;
     uint32_t spin_ = 0;
     std::vector<nic_queue *> queues_;
     std::vector<pollfd> pollset_;

@@ -1,6 +1,7 @@
 // switch_fwd, ring side: taking frames from a port, giving its slots back, and writing frames into a
 // destination port's ring (vale_fwd.cpp has the loop, the forwarding decisions and the sleeping).
 #include "fwd_ring_ops.hpp"
+#include "monitor_rings.hpp"
 #include "switch_fwd.hpp"
 
 #include <chrono>
@@ -9,6 +10,28 @@
 namespace netring::netringd {
 
 using namespace fwd_detail;
+
+// Copies the frames in slots [from, to) of a client port's ring for its monitors. The slots are
+// read again here: each is checked before its bytes are.
+void switch_fwd::feed_monitors(const fwd_endpoint &ep, const served_ring &ring, uint32_t from, uint32_t to,
+                               const std::vector<const served_ring *> &mons)
+{
+    const rings::ring_ref rr = ring_ref_of(ep.base, ring);
+    rings::mon_frame frames[batch];
+    const uint64_t ts = rings::monitor_clock_ns();
+    uint32_t i = from;
+    while (i != to) {
+        uint32_t k = 0;
+        for (; k < batch && i != to; i = rings::next_index(i, ring.num_slots)) {
+            const nr_slot s = rings::slot_snapshot(rr.ring->slot[i]);
+            if (!rings::slot_valid(s, ep.lim) || s.len < eth_header)
+                continue; // what the switch skipped
+            frames[k++] = {ep.bufs + uint64_t{s.buf_idx} * ep.lim.buf_size + (s.ptr & ep.lim.offset_mask), s.len};
+        }
+        for (const served_ring *m : mons)
+            monitor_feed(ep.mon, *m, frames, k, ts);
+    }
+}
 
 // Frames from one ring of `ep` (client endpoints rotate over their NIC rx rings).
 uint32_t switch_fwd::pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &ring_index)
@@ -83,6 +106,8 @@ void switch_fwd::release(fwd_endpoint &ep, uint32_t ring_index, uint32_t upto_sl
         const rings::ring_ref rr = ring_ref_of(ep.base, r);
         if (upto_slot == r.hwcur)
             return;
+        if (!ep.tx_mon.empty()) [[unlikely]] // what the port sent, once the switch is done with it
+            feed_monitors(ep, r, r.hwcur, upto_slot, ep.tx_mon);
         r.hwcur = upto_slot;
         r.hwtail = rings::prev_index(r.hwcur, r.num_slots); // copied out already: every slot is free again
         rings::store_release(rr.sync->kern.hwcur, r.hwcur);
@@ -198,6 +223,8 @@ void switch_fwd::flush(fwd_endpoint &ep)
     if (ep.served) {
         served_ring &r = *ep.rx;
         const rings::ring_ref rr = ring_ref_of(ep.base, r);
+        if (!ep.rx_mon.empty()) [[unlikely]] // what the port receives, before the client sees it
+            feed_monitors(ep, r, r.hwtail, ep.out_cursor, ep.rx_mon);
         r.hwtail = ep.out_cursor;
         rings::store_release(rr.sync->kern.hwtail, r.hwtail);
         wake_app(rr, r);

@@ -2,6 +2,7 @@
 // on the fly), their socket-path syncs, STATS rings and PORT_INFO.
 #include "switch_table.hpp"
 
+#include "monitor_rings.hpp"
 #include "port.hpp"
 #include "vale_switch.hpp"
 
@@ -16,6 +17,32 @@ sw_port *switch_table::find_port(const port_name &name) const
 {
     vale_switch *s = find(name.base);
     return s ? s->find(name.port) : nullptr;
+}
+
+result<std::shared_ptr<region>> switch_table::monitor_region(const port_name &name) const
+{
+    const sw_port *p = find_port(name);
+    const std::string watched = name.monitored().str();
+    if (!p)
+        return error::from(errc::not_found, "cannot monitor " + watched + ": the switch port does not exist");
+    if (p->kind == "nic" || p->kind == "host")
+        return error::from(errc::not_supported, "cannot monitor " + watched + ": it is the attached interface " +
+                                                    p->attachment + "; monitor that instead");
+    return p->mem;
+}
+
+void switch_table::set_monitors(const port_name &name, std::vector<const served_ring *> tx,
+                                std::vector<const served_ring *> rx)
+{
+    vale_switch *s = find(name.base);
+    sw_port *p = s ? s->find(name.port) : nullptr;
+    if (!p)
+        return;
+    s->stop(); // the forwarding thread reads these lists
+    p->ep.tx_mon = std::move(tx);
+    p->ep.rx_mon = std::move(rx);
+    p->ep.mon = monitor_env_of(*p->mem);
+    s->start(fwd_settings_of(cfg_));
 }
 
 result<attach_result> switch_table::acquire_port(uint32_t reg_id, pid_t pid, const port_name &name,

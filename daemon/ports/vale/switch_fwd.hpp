@@ -26,6 +26,7 @@
 #include "worker_thread.hpp"
 
 #include <netring/unique_fd.hpp>
+#include <rings/monitor.hpp>
 #include <rings/ring_ops.hpp>
 
 #include <poll.h>
@@ -73,6 +74,13 @@ struct fwd_endpoint {
     bool out_touched = false;
     uint32_t pass_tx_packets = 0;
     uint64_t pass_tx_bytes = 0;
+
+    // served: monitor rings fed a copy of what the port sends into the switch (tx) and of what
+    // the switch delivers to it (rx), in the port's region `mon` (monitor_rings.hpp). Set by the
+    // control thread while the forwarding thread is stopped.
+    std::vector<const served_ring *> tx_mon;
+    std::vector<const served_ring *> rx_mon;
+    rings::mon_env mon;
 };
 
 // How a forwarding thread waits: empty passes before it sleeps, and how long a full destination
@@ -99,6 +107,9 @@ private:
     static constexpr uint32_t mac_capacity = 4096; // learned addresses per switch
     static constexpr uint32_t mac_ageing_s = 300;
     static constexpr uint32_t eth_header = 14;
+
+    static void feed_monitors(const fwd_endpoint &ep, const served_ring &ring, uint32_t from, uint32_t to,
+                              const std::vector<const served_ring *> &mons);
 
     struct frame {
         const uint8_t *data;

@@ -39,6 +39,7 @@ struct attach_result;
 struct ring_counters;
 struct ring_request;
 struct sync_result;
+struct served_ring;
 
 // One port as `netring-switch list` shows it. rx: frames the switch took from the port; tx: frames
 // it delivered to the port; drops: frames for this port dropped because its rx ring was full.
@@ -99,6 +100,13 @@ public:
     port_details port_info(const port_name &name) const;
     // Socket-path TXSYNC/RXSYNC: publish the ring's head to its sync block and wake the switch.
     sync_result socket_sync(uint32_t reg_id, const port_name &name, uint32_t ring, bool tx);
+
+    // Monitors of a client port (vale_port keeps them): the port's region, where their rings go
+    // (not_found unless the port exists), and the rings its forwarding thread feeds.
+    result<std::shared_ptr<region>> monitor_region(const port_name &name) const;
+    void set_monitors(const port_name &name, std::vector<const served_ring *> tx,
+                      std::vector<const served_ring *> rx);
+    bool has_port(const port_name &name) const { return find_port(name) != nullptr; }
 
     // Stops every switch and gives back every NIC registration (before the registry's own teardown).
     void clear();

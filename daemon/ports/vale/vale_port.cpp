@@ -6,8 +6,39 @@ namespace netring::netringd {
 
 vale_port::~vale_port()
 {
+    if (!monitors_.empty())
+        switches_.set_monitors(name_, {}, {}); // the forwarding thread lets go of their rings
+    for (auto &[id, m] : monitors_)
+        monitor_release(*m.mem, m.reg);
     for (const uint32_t r : regs_)
         switches_.release_port(r, name_);
+}
+
+result<attach_result> vale_port::attach_monitor(const reg_context &ctx, const port_name &name, uint32_t slots)
+{
+    auto mem = switches_.monitor_region(name);
+    if (!mem)
+        return mem.err();
+    std::vector<nr_mon_source> src;
+    monitor_sources(name, 0, 1, false, src);
+    monitor m{mem.value(), {}};
+    auto a = monitor_build(*m.mem, m.reg, {name.str(), src, slots, false});
+    if (!a)
+        return a.err();
+    m.reg.reg_id = ctx.reg_id;
+    m.mem->add_user(); // partner: drop_user in detach
+    monitors_.emplace(ctx.reg_id, std::move(m));
+    wire_monitors();
+    return a;
+}
+
+void vale_port::wire_monitors()
+{
+    std::vector<const served_ring *> tx, rx;
+    for (const auto &[id, m] : monitors_)
+        for (size_t i = 0; i < m.reg.rings.size(); i++)
+            ((m.reg.src[i].flags & NR_MON_SRC_TX) ? tx : rx).push_back(&m.reg.rings[i]);
+    switches_.set_monitors(name_, std::move(tx), std::move(rx));
 }
 
 result<attach_result> vale_port::attach(const reg_context &ctx, const port_name &name,
@@ -21,12 +52,26 @@ result<attach_result> vale_port::attach(const reg_context &ctx, const port_name 
 
 bool vale_port::detach(uint32_t reg_id)
 {
+    if (auto m = monitors_.find(reg_id); m != monitors_.end()) {
+        monitor gone = std::move(m->second);
+        monitors_.erase(m);
+        wire_monitors(); // the forwarding thread is stopped and restarted without its rings
+        monitor_release(*gone.mem, gone.reg);
+        gone.mem->drop_user();
+        return regs_.empty() && (monitors_.empty() || !switches_.has_port(name_));
+    }
     const auto it = std::find(regs_.begin(), regs_.end(), reg_id);
     if (it != regs_.end()) {
         regs_.erase(it);
         switches_.release_port(reg_id, name_);
     }
-    return regs_.empty();
+    if (regs_.empty() && !switches_.has_port(name_)) {
+        // An ephemeral port went with its last client: its monitors read what is left and stop.
+        for (const auto &[id, m] : monitors_)
+            monitor_mark_gone(*m.mem, m.reg);
+        return true;
+    }
+    return regs_.empty() && monitors_.empty();
 }
 
 sync_result vale_port::sync(uint32_t reg_id, ring_dir dir, uint32_t ring)
@@ -38,6 +83,10 @@ port_details vale_port::info(const port_name &name) const { return switches_.por
 
 void vale_port::collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const
 {
+    if (auto m = monitors_.find(reg_id); m != monitors_.end()) {
+        monitor_collect(*m->second.mem, m->second.reg, out);
+        return;
+    }
     switches_.collect_stats(reg_id, name_, out);
 }
 

@@ -1,10 +1,15 @@
 // The registry's port object for a switch port name (valeX:PORT): every call goes to the switch
-// table, which owns the switch, the port's region and rings, and the forwarding thread.
+// table, which owns the switch, the port's region and rings, and the forwarding thread. Monitors of
+// the port (valeX:PORT/rt) live here, their rings in the port's region (held while they are), fed
+// by the switch's forwarding thread; a monitor ends when the port does.
 #pragma once
 
+#include "monitor_rings.hpp"
 #include "port.hpp"
 #include "switch_table.hpp"
 
+#include <map>
+#include <memory>
 #include <vector>
 
 namespace netring::netringd {
@@ -16,15 +21,23 @@ public:
 
     result<attach_result> attach(const reg_context &ctx, const port_name &name,
                                  const ring_request &req) override;
+    result<attach_result> attach_monitor(const reg_context &ctx, const port_name &name, uint32_t slots) override;
     bool detach(uint32_t reg_id) override;
     sync_result sync(uint32_t reg_id, ring_dir dir, uint32_t ring) override;
     port_details info(const port_name &name) const override;
     void collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const override;
 
 private:
+    struct monitor {
+        std::shared_ptr<region> mem;
+        monitor_reg reg;
+    };
+    void wire_monitors();
+
     port_name name_;
     switch_table &switches_;
     std::vector<uint32_t> regs_;
+    std::map<uint32_t, monitor> monitors_;
 };
 
 } // namespace netring::netringd
