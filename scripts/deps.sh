@@ -8,6 +8,8 @@ packages=(
     build-essential cmake pkg-config
     libboost-dev libnuma-dev libxdp-dev libbpf-dev
     libgtest-dev libgmock-dev googletest libbenchmark-dev
+    libpcap-dev # netring-dump: filters and classic pcap
+    tshark # the netring-dump tests read its files back with it (they skip that part without it)
     clang-14 libclang-rt-14-dev # libFuzzer and the clang sanitizer runtimes
     iproute2 util-linux procps python3 # ip, setpriv, ps/pgrep for the tests and the demo
 )
@@ -35,5 +37,8 @@ else
 fi
 
 "${as_root[@]}" apt-get update
+# No questions: debconf takes each package's default answer (wireshark-common, which tshark pulls
+# in, asks whether users other than root may capture; the default, no, is what netring needs).
+# env sets the variable inside sudo, which may drop the caller's environment.
 "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y --no-install-recommends "${missing[@]}"
