@@ -5,7 +5,8 @@
 // receiver and before the sender; A sends frames carrying sequence numbers, B answers some; the
 // monitor's tx-copy ring holds A's frames byte for byte in order, its rx-copy ring B's. A monitor
 // that never reads: the pipe delivers everything, the monitor keeps one ring's worth and counts the
-// rest as drops. A monitor opened before either end creates the pipe. Several monitors at once.
+// rest as drops, which STATS and netring-ctl (status, info) report. A monitor opened before either
+// end creates the pipe. Several monitors at once.
 // uid 65534, allowed pipeA* only, cannot monitor netmap:secret{1 ("cannot monitor ..., access
 // denied") but can monitor netmap:pipeA{1.
 #include "harness.hpp"
@@ -218,6 +219,19 @@ TEST_F(monitor_test, stopped_monitor_drops_copies_never_frames)
         EXPECT_EQ(drops, n - 63);
     }
     EXPECT_TRUE(listed) << "STATS lists the monitor";
+    // netring-ctl names the monitor and its drops, in status and in the info of the port.
+    for (const std::vector<std::string> &args : {std::vector<std::string>{"status"},
+                                                std::vector<std::string>{"info", "netmap:pipeA}2"}}) {
+        auto c = ctl(args);
+        const child_result r = c->wait(30s);
+        ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+        const size_t section = r.out.find("monitors: 1");
+        ASSERT_NE(section, std::string::npos) << r.out;
+        const size_t line = r.out.find("  netmap:pipeA}2/r ", section);
+        ASSERT_NE(line, std::string::npos) << r.out;
+        const std::string row = r.out.substr(line, r.out.find('\n', line) - line);
+        EXPECT_NE(row.find(" " + std::to_string(n - 63) + " "), std::string::npos) << row;
+    }
 }
 
 TEST_F(monitor_test, monitor_opened_first_creates_the_pipe_and_sees_the_end)

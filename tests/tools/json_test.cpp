@@ -77,7 +77,7 @@ TEST(CtlFormat, StatsJsonShape)
                  "{\"port\":\"netmap:pipeA{1\",\"reg_id\":7,\"uid\":65534,\"gid\":65534,\"pid\":42,\"rings\":[]},"
                  "{\"port\":\"netmap:pipeA}1\",\"reg_id\":8,\"uid\":65534,\"gid\":65534,\"pid\":42,\"rings\":["
                  "{\"dir\":\"tx\",\"id\":0,\"slots\":1024,\"status\":\"peer_gone\",\"packets\":10,\"bytes\":640,"
-                 "\"drops\":0,\"kicks\":0,\"errors\":0,\"copies\":0}]}],"
+                 "\"drops\":0,\"kicks\":0,\"errors\":0,\"copies\":0}]}],\"monitors\":[],"
                  "\"uids\":[{\"uid\":65534,\"unlimited\":false,\"connections\":1,\"registrations\":2,"
                  "\"regions\":1,\"buffers\":600,\"max_connections\":64,\"max_registrations\":256,"
                  "\"max_regions\":16,\"max_buffers\":1048576}]}");
@@ -104,6 +104,63 @@ TEST(CtlFormat, StatsNamesHugepageRegionsAndTheirFaults)
     EXPECT_NE(t.find("pipe:pipeS"), std::string::npos) << t;
     EXPECT_EQ(t.find("punched", t.find("pipe:pipeS")), std::string::npos) << t; // only for the faulted one
     EXPECT_NE(ctl::stats_json(s).find("\"hugepages\":true,\"hugepage_faults\":2"), std::string::npos);
+}
+
+TEST(CtlFormat, MonitorsAreListedWithTheirDrops)
+{
+    daemon_stats s;
+    auto reg = [&](const char *name, uint32_t pid) {
+        registration_stats g;
+        g.port_name = name;
+        g.pid = pid;
+        s.registrations.push_back(g);
+    };
+    auto ring = [&](uint32_t registration, uint64_t packets, uint64_t drops) {
+        ring_stats r;
+        r.registration = registration;
+        r.dir = NR_RING_DIR_RX;
+        r.packets = packets;
+        r.drops = drops;
+        s.rings.push_back(r);
+    };
+    reg("netmap:pipeA{1", 10);     // 0: not a monitor
+    reg("netmap:pipeA{1/rt", 11);  // 1
+    reg("netmap:eth0-1/t", 12);    // 2: a ring of eth0
+    reg("netmap:eth0^/r", 13);     // 3: eth0's host rings
+    reg("netmap:eth01/r", 14);     // 4: another interface
+    reg("netmap:pipeA{1/x", 15);   // 5: flags, but not a monitor's
+    ring(0, 999, 999);
+    ring(1, 300, 100);
+    ring(1, 50, 0);
+    ring(2, 7, 0);
+
+    const auto all = ctl::monitors_of(s);
+    ASSERT_EQ(all.size(), 4u);
+    EXPECT_EQ(all[0].name, "netmap:pipeA{1/rt");
+    EXPECT_EQ(all[0].watched, "netmap:pipeA{1");
+    EXPECT_EQ(all[0].copied, 350u);
+    EXPECT_EQ(all[0].dropped, 100u);
+    EXPECT_EQ(all[0].pid, 11u);
+
+    const auto pipe = ctl::monitors_of(s, "netmap:pipeA{1");
+    ASSERT_EQ(pipe.size(), 1u);
+    EXPECT_EQ(pipe[0].registration, 1u);
+    const auto nic = ctl::monitors_of(s, "netmap:eth0");
+    ASSERT_EQ(nic.size(), 2u) << "an interface's monitors include its rings and host rings";
+    EXPECT_EQ(nic[0].name, "netmap:eth0-1/t");
+    EXPECT_EQ(nic[1].name, "netmap:eth0^/r");
+    EXPECT_EQ(ctl::monitors_of(s, "netmap:eth0-1").size(), 1u);
+    EXPECT_TRUE(ctl::monitors_of(s, "netmap:pipeB{1").empty());
+
+    const std::string t = ctl::stats_text(s);
+    EXPECT_NE(t.find("monitors: 4"), std::string::npos) << t;
+    EXPECT_NE(t.find("22.22%"), std::string::npos) << t; // 100 dropped of 350 + 100 frames
+    const std::string j = ctl::stats_json(s);
+    EXPECT_NE(j.find("\"monitors\":[{\"monitor\":\"netmap:pipeA{1/rt\",\"watches\":\"netmap:pipeA{1\""), std::string::npos)
+        << j;
+    port_details d;
+    const std::string info = ctl::port_info_text("netmap:eth0", d, &s);
+    EXPECT_NE(info.find("monitors: 2"), std::string::npos) << info;
 }
 
 TEST(CtlFormat, PortInfo)

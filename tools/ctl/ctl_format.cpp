@@ -49,9 +49,109 @@ const char *port_kind_name(uint32_t kind)
         return "pipe";
     case NR_PORT_KIND_DAEMON:
         return "daemon";
+    case NR_PORT_KIND_MONITOR:
+        return "monitor";
     default:
         return "unknown";
     }
+}
+
+namespace {
+
+// The flags of a canonical port name ("rt" for "netmap:p{1/rt"), and the name without them.
+std::string_view flags_of(std::string_view name)
+{
+    const size_t slash = name.rfind('/');
+    return slash == std::string_view::npos ? std::string_view{} : name.substr(slash + 1);
+}
+
+std::string_view without_flags(std::string_view name) { return name.substr(0, name.rfind('/')); }
+
+bool is_monitor_name(std::string_view name)
+{
+    const std::string_view f = flags_of(name);
+    return f.find('r') != std::string_view::npos || f.find('t') != std::string_view::npos;
+}
+
+// netmap:IF, netmap:IF-2, netmap:IF^ and netmap:IF* all name interface IF; else empty.
+std::string_view interface_of(std::string_view name)
+{
+    constexpr std::string_view prefix = "netmap:";
+    if (!name.starts_with(prefix))
+        return {};
+    std::string_view rest = name.substr(prefix.size());
+    const size_t end = rest.find_first_of("-^*{}");
+    if (end != std::string_view::npos && (rest[end] == '{' || rest[end] == '}'))
+        return {}; // a pipe
+    return rest.substr(0, end);
+}
+
+std::string percent(uint64_t part, uint64_t whole)
+{
+    if (whole == 0)
+        return "-";
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f%%", 100.0 * static_cast<double>(part) / static_cast<double>(whole));
+    return buf;
+}
+
+void monitors_text(std::string &out, const std::vector<monitor_summary> &ms)
+{
+    tools::append_format(out, "\nmonitors: %zu\n", ms.size());
+    if (ms.empty())
+        return;
+    tools::append_format(out, "  %-28s %8s %14s %14s %8s\n", "monitor", "pid", "copied", "dropped", "dropped%");
+    for (const monitor_summary &m : ms)
+        tools::append_format(out, "  %-28s %8u %14" PRIu64 " %14" PRIu64 " %8s\n", m.name.c_str(), m.pid, m.copied,
+                             m.dropped, percent(m.dropped, m.copied + m.dropped).c_str());
+}
+
+void monitors_json(tools::json_writer &j, const std::vector<monitor_summary> &ms)
+{
+    j.key("monitors");
+    j.begin_array();
+    for (const monitor_summary &m : ms) {
+        j.begin_object();
+        j.field("monitor", m.name);
+        j.field("watches", m.watched);
+        j.field("pid", m.pid);
+        j.field("copied", m.copied);
+        j.field("dropped", m.dropped);
+        j.end_object();
+    }
+    j.end_array();
+}
+
+} // namespace
+
+std::vector<monitor_summary> monitors_of(const daemon_stats &s, std::string_view port)
+{
+    const std::string_view want = without_flags(port);
+    const std::string_view want_if = interface_of(want);
+    std::vector<monitor_summary> out;
+    for (size_t i = 0; i < s.registrations.size(); i++) {
+        const registration_stats &g = s.registrations[i];
+        if (!is_monitor_name(g.port_name))
+            continue;
+        const std::string_view watched = without_flags(g.port_name);
+        const bool same_if = !want_if.empty() && want == "netmap:" + std::string(want_if) &&
+                             interface_of(watched) == want_if;
+        if (!port.empty() && watched != want && !same_if)
+            continue;
+        monitor_summary m;
+        m.registration = i;
+        m.name = g.port_name;
+        m.watched = std::string(watched);
+        m.pid = g.pid;
+        for (const ring_stats &r : s.rings) {
+            if (r.registration != i)
+                continue;
+            m.copied += r.packets;
+            m.dropped += r.drops;
+        }
+        out.push_back(std::move(m));
+    }
+    return out;
 }
 
 std::string stats_text(const daemon_stats &s)
@@ -98,6 +198,8 @@ std::string stats_text(const daemon_stats &s)
                                  r.copies);
         }
     }
+
+    monitors_text(out, monitors_of(s));
 
     tools::append_format(out, "\nuids: %zu\n", s.uids.size());
     if (!s.uids.empty())
@@ -173,6 +275,7 @@ std::string stats_json(const daemon_stats &s)
         j.end_object();
     }
     j.end_array();
+    monitors_json(j, monitors_of(s));
     j.key("uids");
     j.begin_array();
     for (const uid_usage &u : s.uids) {
@@ -194,7 +297,7 @@ std::string stats_json(const daemon_stats &s)
     return j.str();
 }
 
-std::string port_info_text(std::string_view name, const port_details &d)
+std::string port_info_text(std::string_view name, const port_details &d, const daemon_stats *stats)
 {
     std::string out;
     const std::string n(name);
@@ -218,10 +321,12 @@ std::string port_info_text(std::string_view name, const port_details &d)
                              n.rx_packets, n.rx_bytes, n.rx_dropped, n.tx_packets, n.tx_bytes, n.tx_dropped);
         tools::append_format(out, "  user-space copies: %" PRIu64 "\n", n.copies);
     }
+    if (stats)
+        monitors_text(out, monitors_of(*stats, name));
     return out;
 }
 
-std::string port_info_json(std::string_view name, const port_details &d)
+std::string port_info_json(std::string_view name, const port_details &d, const daemon_stats *stats)
 {
     tools::json_writer j;
     j.begin_object();
@@ -263,6 +368,8 @@ std::string port_info_json(std::string_view name, const port_details &d)
         j.end_object();
         j.end_object();
     }
+    if (stats)
+        monitors_json(j, monitors_of(*stats, name));
     j.end_object();
     return j.str();
 }

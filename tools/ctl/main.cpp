@@ -78,8 +78,12 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "netring-ctl: %s\n", info.err().describe().c_str());
             return 1;
         }
-        const std::string out = json ? netring::ctl::port_info_json(words[1], info.value()) + "\n"
-                                     : netring::ctl::port_info_text(words[1], info.value());
+        // The monitors watching the port come from STATS (PORT_INFO does not carry them); a
+        // daemon that refuses STATS just leaves them out.
+        auto stats = netring::query_stats(socket_path);
+        const netring::daemon_stats *st = stats ? &stats.value() : nullptr;
+        const std::string out = json ? netring::ctl::port_info_json(words[1], info.value(), st) + "\n"
+                                     : netring::ctl::port_info_text(words[1], info.value(), st);
         std::fputs(out.c_str(), stdout);
         return 0;
     }
