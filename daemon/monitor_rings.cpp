@@ -90,10 +90,13 @@ result<attach_result> monitor_build(region &mem, monitor_reg &m, const monitor_p
         a.fds.push_back(r.kick.get());
         a.fds.push_back(r.notify.get());
     }
-    // netmap shows a monitor as rx rings only.
-    a.view.nic_rx = n;
-    for (uint32_t i = 0; i < n; i++)
-        a.view.pos.push_back(i);
+    // netmap shows a monitor as rx rings only: copies of NIC rings first, then of host rings, so
+    // a netmap program that registered host rings (NR_REG_SW) finds them after the NIC rings.
+    for (const nr_mon_source &src : plan.src)
+        ((src.flags & NR_MON_SRC_HOST) ? a.view.host_rx : a.view.nic_rx)++;
+    uint32_t nic = 0, host = 0;
+    for (const nr_mon_source &src : plan.src)
+        a.view.pos.push_back((src.flags & NR_MON_SRC_HOST) ? a.view.nic_rx + host++ : nic++);
     return a;
 }
 

@@ -268,6 +268,7 @@ uint32_t port::reg_id() const { return impl_->reg_id; }
 const std::string &port::last_error() const { return impl_->last_error; }
 
 bool port::is_monitor() const { return impl_->port_kind == NR_PORT_KIND_MONITOR; }
+bool port::needs_polling() const { return impl_->polled; }
 
 bool port::monitor_source_of(uint32_t i, monitor_source &out) const
 {

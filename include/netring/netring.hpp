@@ -122,6 +122,10 @@ public:
     bool monitor_source_of(uint32_t i, monitor_source &out) const;
     // Copies dropped so far because rx ring `i` of a monitor was full (0 for other rings).
     uint64_t monitor_drops(uint32_t i) const;
+    // No eventfd announces this port's frames (a monitor of a pipe: the processes that feed it
+    // cannot write its eventfds), so an event loop polling poll_fds() must also look at the rings
+    // every millisecond or so. wait() does that itself.
+    bool needs_polling() const;
 
     // For netmap programs (libnetring-netmap): the netmap view of this registration when
     // open_options::netmap_view asked for it (every ring of the port listed, 0 for the rings not

@@ -29,8 +29,15 @@ int port_name_for(const std::string &name, uint32_t mode, uint32_t ringid, uint6
 {
     if (name.empty())
         return fail(ENXIO, "empty port name");
-    if (flags & (NR_MONITOR_TX | NR_MONITOR_RX | NR_ZCOPY_MON))
-        return fail(EOPNOTSUPP, name + ": monitor ports are not available in netring yet");
+    if (flags & NR_ZCOPY_MON)
+        return fail(EOPNOTSUPP, name + ": zero-copy monitors are not offered by netring; copy monitors (/r, /t) are");
+    const bool monitor = (flags & (NR_MONITOR_TX | NR_MONITOR_RX)) != 0;
+    if (monitor && (flags & (NR_EXCLUSIVE | NR_TX_RINGS_ONLY | NR_RX_RINGS_ONLY)))
+        return fail(EINVAL, name + ": a monitor takes none of NR_EXCLUSIVE, NR_TX_RINGS_ONLY, NR_RX_RINGS_ONLY");
+    // A monitor of one NIC ring watches every NIC ring: its rx ring k is then the copy of ring k,
+    // where a program that registered ring k looks for it.
+    if (monitor && mode == NR_REG_ONE_NIC)
+        mode = NR_REG_ALL_NIC;
     if (mode == NR_REG_NULL)
         return fail(EOPNOTSUPP, name + ": NR_REG_NULL (memory without rings) is not offered by netring");
     if (mode == NR_REG_PIPE_MASTER || mode == NR_REG_PIPE_SLAVE || mode > NR_REG_ONE_SW)
@@ -62,6 +69,10 @@ int port_name_for(const std::string &name, uint32_t mode, uint32_t ringid, uint6
         suffix += "T";
     if (flags & NR_RX_RINGS_ONLY)
         suffix += "R";
+    if (flags & NR_MONITOR_RX)
+        suffix += "r";
+    if (flags & NR_MONITOR_TX)
+        suffix += "t";
     if (!suffix.empty())
         out += "/" + suffix;
     if (auto p = parse_port_name(out); !p)

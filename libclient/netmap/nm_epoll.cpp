@@ -180,7 +180,9 @@ int epoll_wait_netmap(int epfd, epoll_event *out, int max, int timeout, const si
                 disarm(*members[i].f);
             continue;
         }
-        const int rc = others(ms_left(deadline));
+        const bool polled =
+            std::any_of(members.begin(), members.end(), [](const ep_member &m) { return m.f->p && m.f->p->needs_polling(); });
+        const int rc = others(sleep_ms(deadline, polled));
         const int saved = errno;
         for (const ep_member &m : members)
             disarm(*m.f);

@@ -86,6 +86,14 @@ using clock = std::chrono::steady_clock;
 std::optional<clock::time_point> deadline_ms(int timeout);
 std::optional<clock::time_point> deadline_ts(const timespec *ts);
 int ms_left(std::optional<clock::time_point> deadline);
+// The same, at most `polled_ms` when a netmap descriptor of the set has no eventfd that announces
+// its frames (port::needs_polling: a monitor of a pipe).
+inline constexpr int polled_ms = 1;
+inline int sleep_ms(std::optional<clock::time_point> deadline, bool polled)
+{
+    const int ms = ms_left(deadline);
+    return polled && (ms < 0 || ms > polled_ms) ? polled_ms : ms;
+}
 // poll(2) semantics over fds; -2 when no netmap descriptor is among them (the caller asks libc).
 int poll_entry(pollfd *fds, nfds_t n, std::optional<clock::time_point> deadline, bool nonblocking,
                const sigset_t *mask);

@@ -73,13 +73,14 @@ int poll_with_netmap(pollfd *fds, nfds_t n, const std::vector<nm_entry> &nm,
                 disarm(*nm[i].f);
             continue;
         }
+        const bool polled = std::any_of(nm.begin(), nm.end(), [](const nm_entry &e) { return e.f->p && e.f->p->needs_polling(); });
         int rc;
         if (mask) {
-            const int ms = ms_left(deadline);
+            const int ms = sleep_ms(deadline, polled);
             timespec ts{ms / 1000, (ms % 1000) * 1000000L};
             rc = real_ppoll()(set.data(), set.size(), ms < 0 ? nullptr : &ts, mask);
         } else {
-            rc = real_poll()(set.data(), set.size(), ms_left(deadline));
+            rc = real_poll()(set.data(), set.size(), sleep_ms(deadline, polled));
         }
         const int saved = errno;
         for (const nm_entry &e : nm)

@@ -68,6 +68,10 @@ TEST_F(netmap_nmport, busy_sync) { expect_pass({NMT_TRANSFER, "busy", "nmtTf"});
 class netmap_legacy : public netmap_api {};
 TEST_F(netmap_legacy, nm_open_inject_dispatch_nextpkt) { expect_pass({NMT_LEGACY, "nmtL"}); }
 
+// Copy monitors with netmap's names, opened through nmport_open and waited for with poll().
+class netmap_monitor : public netmap_api {};
+TEST_F(netmap_monitor, rt_t_r_and_zero_copy_refused) { expect_pass({NMT_MONITOR, "nmtM"}); }
+
 // open/ioctl/mmap/poll only: linked, preloaded, and (a check of the check) neither.
 class netmap_raw : public netmap_api {};
 TEST_F(netmap_raw, linked) { expect_pass({NMT_RAW, "nmtR"}); }
