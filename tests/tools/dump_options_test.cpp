@@ -93,6 +93,18 @@ TEST(DumpOptions, CountBounds)
     EXPECT_EQ(parse({"-i", "p", "-c"}).error, "-c needs a positive count");
 }
 
+TEST(DumpOptions, MonitorRingSlots)
+{
+    EXPECT_EQ(parse({"-i", "p"}).opts.slots, 8192u);
+    EXPECT_FALSE(parse({"-i", "p"}).opts.slots_given);
+    const auto p = parse({"-i", "p", "-B", "65536"});
+    EXPECT_EQ(p.opts.slots, 65536u);
+    EXPECT_TRUE(p.opts.slots_given);
+    EXPECT_EQ(parse({"-i", "p", "-B", "1000"}).error, "-B: expected a power of two of slots, not 1000");
+    EXPECT_EQ(parse({"-i", "p", "-B", "1"}).error,
+              "-B: expected a power of two of slots from 2 to 1048576, not '1'");
+}
+
 TEST(DumpOptions, RefusedWithASentence)
 {
     EXPECT_EQ(parse({}).error, "a port is required (-i PORT)");

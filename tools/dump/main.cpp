@@ -66,7 +66,12 @@ int main(int argc, char **argv)
 
     open_options opts;
     opts.socket_path = o.socket_path;
+    opts.rx_slots = o.slots;
     result<port> opened = port::open(o.port, opts);
+    if (!opened && !o.slots_given && opened.err().code == make_error_code(errc::limit_exceeded)) {
+        opts.rx_slots = 0; // a daemon whose max_slots is below the default: its own default_slots
+        opened = port::open(o.port, opts);
+    }
     if (!opened) {
         std::fprintf(stderr, "netring-dump: cannot open %s: %s\n", o.port.c_str(),
                      opened.err().describe().c_str());

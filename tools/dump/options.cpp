@@ -14,6 +14,7 @@ constexpr tools::option_spec specs[] = {
     {"-F", "pcapng or pcap"},
     {"-c", "a positive count"},
     {"-s", "a snapshot length from 0 to 262144"},
+    {"-B", "a power of two of slots from 2 to 1048576"},
     {"-q", ""},
     {"--socket", "a path"},
 };
@@ -43,14 +44,16 @@ bool monitor_name(const std::string &text, dump_options &o, std::string &error)
 
 std::string dump_usage()
 {
-    return "usage: netring-dump -i PORT [-w FILE|-] [-F pcapng|pcap] [-c COUNT] [-s SNAPLEN] [-q]\n"
-           "                    [--socket PATH] [FILTER EXPRESSION...]\n"
+    return "usage: netring-dump -i PORT [-w FILE|-] [-F pcapng|pcap] [-c COUNT] [-s SNAPLEN] [-B SLOTS]\n"
+           "                    [-q] [--socket PATH] [FILTER EXPRESSION...]\n"
            "  -i PORT              the port to watch, e.g. netmap:pipeA{1; /r, /t or /rt (the default)\n"
            "                       chooses the frames it receives, transmits, or both\n"
            "  -w FILE              write frames to FILE (- for stdout) instead of one line per frame\n"
            "  -F pcapng|pcap       -w's format (default pcapng; pcap cannot record the direction)\n"
            "  -c COUNT             stop after COUNT frames written\n"
            "  -s SNAPLEN           bytes kept per frame (default and 0: 262144)\n"
+           "  -B SLOTS             slots per monitor ring, a power of two (default 8192, within the\n"
+           "                       daemon's max_slots): what absorbs a burst while the dump is busy\n"
            "  -q                   no per-frame lines, only the closing count\n"
            "  --socket PATH        netringd's socket (default $NETRING_SOCKET or " +
            std::string(default_socket_path) +
@@ -63,6 +66,7 @@ dump_parse parse_dump_options(const std::vector<std::string> &args)
     dump_parse out;
     dump_options &o = out.opts;
     std::string port_text;
+    std::string bad_slots;
     bool have_format = false;
     tools::arg_scanner a(args, specs, tools::operands::allowed);
     while (a.next()) {
@@ -83,6 +87,10 @@ dump_parse parse_dump_options(const std::vector<std::string> &args)
             // tcpdump's -s 0 means "the default"; scripts written for it keep working.
             if (a.take_number(o.snaplen, 0, default_snaplen) && o.snaplen == 0)
                 o.snaplen = default_snaplen;
+        } else if (a.is("-B")) {
+            o.slots_given = true;
+            if (a.take_number(o.slots, 2, 1u << 20) && (o.slots & (o.slots - 1)) != 0)
+                bad_slots = "-B: expected a power of two of slots, not " + std::to_string(o.slots);
         } else if (a.is("-q")) {
             o.quiet = true;
         } else if (a.is("--socket")) {
@@ -92,7 +100,9 @@ dump_parse parse_dump_options(const std::vector<std::string> &args)
     if (!a.finish(out))
         return out;
 
-    if (port_text.empty())
+    if (!bad_slots.empty())
+        out.error = bad_slots;
+    else if (port_text.empty())
         out.error = "a port is required (-i PORT)";
     else if (have_format && o.output.empty())
         out.error = "-F chooses the format of a capture file: give -w FILE too";

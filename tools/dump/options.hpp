@@ -21,6 +21,7 @@ enum class file_format : uint8_t { pcapng, pcap };
 
 // tcpdump's default: every Ethernet frame netring can carry fits whole.
 inline constexpr uint32_t default_snaplen = 262144;
+inline constexpr uint32_t default_slots = 8192;
 
 struct dump_options {
     std::string port;    // a monitor name, with its monitor flags: "netmap:pipeA{1/rt"
@@ -29,6 +30,10 @@ struct dump_options {
     file_format format = file_format::pcapng;
     uint64_t count = 0; // frames to write before stopping; 0: no limit
     uint32_t snaplen = default_snaplen;
+    // Slots per monitor ring: the burst the monitor absorbs while the dump writes. 8192 frames are
+    // 8 ms of a pipe at 1 Mpps, several times the 1 ms a pipe's monitor may wait to be looked at.
+    uint32_t slots = default_slots;
+    bool slots_given = false; // -B: a daemon that refuses that many is an error, not a fallback
     bool quiet = false; // no per-frame lines
     std::string filter; // the filter expression's words joined by spaces; empty: every frame
     std::string socket_path;
