@@ -299,4 +299,35 @@ config load_config(const std::string &path)
     return parse_config(text.str(), path);
 }
 
+reload_outcome apply_reload(config &running, const config &fresh)
+{
+    reload_outcome out;
+    const auto keep = [&](const char *name, auto config::*field) {
+        if (!(running.*field == fresh.*field))
+            out.kept.push_back(name);
+    };
+    keep("buf_size", &config::buf_size);
+    keep("region_buffers", &config::region_buffers);
+    keep("region_meta_bytes", &config::region_meta_bytes);
+    keep("default_slots", &config::default_slots);
+    keep("max_slots", &config::max_slots);
+    keep("max_rings", &config::max_rings);
+    keep("max_extra_bufs", &config::max_extra_bufs);
+    keep("max_regs_per_client", &config::max_regs_per_client);
+    keep("max_regions", &config::max_regions);
+    keep("hugepages", &config::hugepages);
+    keep("nic_mode", &config::nic);
+    keep("worker_spin", &config::worker_spin);
+    keep("switch_stall_ms", &config::switch_stall_ms);
+    keep("max_connections", &config::max_connections);
+    keep("admin_connections", &config::admin_connections);
+    running.rules = fresh.rules;
+    running.admins = fresh.admins;
+    running.uid_quota = fresh.uid_quota;
+    running.quotas = fresh.quotas;
+    running.idle_timeout_s = fresh.idle_timeout_s;
+    running.origin = fresh.origin;
+    return out;
+}
+
 } // namespace netring::netringd

@@ -97,4 +97,13 @@ inline constexpr uint32_t max_rings_limit = 62;
 config parse_config(std::string_view text, std::string_view origin);
 config load_config(const std::string &path);
 
+// SIGHUP: what a configuration read again changes in a running daemon. The policy (allow, deny,
+// admin), the quotas (uid_max_*, quota) and idle_timeout_s take effect at once: they are read
+// on each new request. Directives that shaped memory, threads or the socket at startup keep their
+// running values until a restart; `kept` names those the new file changes.
+struct reload_outcome {
+    std::vector<std::string> kept;
+};
+reload_outcome apply_reload(config &running, const config &fresh);
+
 } // namespace netring::netringd

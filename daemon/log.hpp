@@ -16,6 +16,12 @@ struct logger {
         if (verbose && !quiet)
             std::fprintf(stderr, "netringd: %s\n", line.c_str());
     }
+    // Always written, like errors: events an operator asked for (a SIGHUP's outcome).
+    void notice(const std::string &line) const
+    {
+        if (!quiet)
+            std::fprintf(stderr, "netringd: %s\n", line.c_str());
+    }
     void error(const std::string &line) const
     {
         if (!quiet)

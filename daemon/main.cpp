@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <functional>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -89,6 +90,32 @@ rlim_t raise_fd_limit()
     return rl.rlim_cur;
 }
 
+// SIGHUP: the configuration file again, applied where a running daemon can apply it.
+void reload(const std::string &path, netring::netringd::config &cfg, netring::netringd::policy &pol,
+            netring::netringd::logger &log)
+{
+    using namespace netring::netringd;
+    if (path.empty()) {
+        log.notice("SIGHUP: no configuration file (--config) to read again");
+        return;
+    }
+    config fresh;
+    try {
+        fresh = load_config(path);
+    } catch (const config_error &e) {
+        log.error(std::string("SIGHUP: configuration refused, the running one stays: ") + e.what());
+        return;
+    }
+    const reload_outcome r = apply_reload(cfg, fresh);
+    pol = policy(cfg, ::getuid());
+    log.notice("SIGHUP: configuration " + path + " read again: " + std::to_string(cfg.rules.size()) + " rule" +
+             (cfg.rules.size() == 1 ? "" : "s") + ", " + std::to_string(cfg.admins.size()) + " admin subject" +
+             (cfg.admins.size() == 1 ? "" : "s") + ", " + std::to_string(cfg.quotas.size()) + " quota rule" +
+             (cfg.quotas.size() == 1 ? "" : "s"));
+    for (const std::string &name : r.kept)
+        log.error("SIGHUP: " + name + " changed in " + path + "; it takes effect at the next start");
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -113,7 +140,7 @@ int main(int argc, char **argv)
 
     logger log;
     log.verbose = opt.verbose;
-    const policy pol(cfg, ::getuid());
+    policy pol(cfg, ::getuid()); // replaced on SIGHUP; the registry holds a reference to it
     for (const std::string &line : clear_stale_xdp_everywhere())
         log.error(line);
     registry reg(cfg, pol, [&log](const std::string &line) { log.info(line); });
@@ -132,11 +159,25 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    // SIGHUP rereads the file. New rules apply to the next request; registrations made under the
+    // old ones stay. A file that does not parse changes nothing (the error names its line).
+    boost::asio::signal_set hangup(io, SIGHUP);
+    std::function<void()> on_hangup = [&] {
+        hangup.async_wait([&](const boost::system::error_code &ec, int) {
+            if (ec)
+                return;
+            reload(opt.config_path, cfg, pol, log);
+            server.set_idle_timeout_s(cfg.idle_timeout_s);
+            on_hangup();
+        });
+    };
+    on_hangup();
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code &ec, int sig) {
         if (ec)
             return;
         log.info(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        hangup.cancel(); // nothing may keep io.run() going
         server.stop();
     });
     if (cfg.rules.empty())

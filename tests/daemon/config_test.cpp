@@ -140,5 +140,27 @@ TEST(config_test, load_reads_a_file_and_reports_a_missing_one)
     EXPECT_THROW(load_config(path), config_error);
 }
 
+TEST(config_test, reload_applies_policy_and_quotas_and_names_what_waits_for_a_restart)
+{
+    config running = parse_config("max_rings 2\nallow uid=1 netmap:a*\nidle_timeout_s 30\n", "old");
+    const config fresh = parse_config("max_rings 4\nbuf_size 4096\nallow uid=2 netmap:b*\ndeny * vale*\n"
+                                      "admin gid=7\nuid_max_regions 3\nquota uid=5 buffers 10\n"
+                                      "idle_timeout_s 5\n",
+                                      "new");
+    const reload_outcome r = apply_reload(running, fresh);
+    EXPECT_EQ(r.kept, (std::vector<std::string>{"buf_size", "max_rings"}));
+    EXPECT_EQ(running.max_rings, 2u) << "ring limits keep their running value";
+    EXPECT_EQ(running.buf_size, 2048u);
+    ASSERT_EQ(running.rules.size(), 2u);
+    EXPECT_EQ(running.rules[0].pattern, "netmap:b*");
+    EXPECT_FALSE(running.rules[1].allow);
+    EXPECT_EQ(running.admins.size(), 1u);
+    EXPECT_EQ(running.uid_quota.regions, 3u);
+    EXPECT_EQ(running.quotas.size(), 1u);
+    EXPECT_EQ(running.idle_timeout_s, 5u);
+    EXPECT_EQ(running.origin, "new");
+    EXPECT_TRUE(apply_reload(running, fresh).kept.size() == 2u) << "still differs: still reported";
+}
+
 } // namespace
 } // namespace netring::netringd
