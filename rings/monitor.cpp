@@ -11,6 +11,14 @@ namespace {
 
 constexpr uint32_t feed_batch = 64;
 
+// A counter of the monitor ring's sync block: one writer (the producer), read by the monitor and
+// STATS at any time, so stored whole.
+void bump(uint64_t &counter, uint64_t by)
+{
+    if (by)
+        store_relaxed(counter, load_relaxed(counter) + by);
+}
+
 template <class T>
 T *at(uint8_t *base, uint64_t off)
 {
@@ -54,13 +62,13 @@ mon_push_result monitor_push(const ring_ref &mon, const mon_env &env, const mon_
     uint32_t hwtail = load_relaxed(k.hwtail);
     const uint32_t head = load_acquire(mon.sync->app.head); // partner: the monitor's store_release
     if (head >= slots) { // nothing can be trusted about what the monitor released
-        k.drops += n;
-        k.errors++;
+        bump(k.drops, n);
+        bump(k.errors, 1);
         return res;
     }
     if (hwtail >= slots) { // our own index, rewritten: start again empty where the monitor stands
         hwtail = head;
-        k.errors++;
+        bump(k.errors, 1);
     }
     const uint32_t room = distance(hwtail, prev_index(head, slots), slots);
     const uint32_t take = std::min(room, n);
@@ -75,7 +83,7 @@ mon_push_result monitor_push(const ring_ref &mon, const mon_env &env, const mon_
             buf = NR_DUMMY_BUFFER;
             store_relaxed(slot.buf_idx, buf);
             len = 0;
-            k.errors++;
+            bump(k.errors, 1);
         } else {
             std::memcpy(env.base + env.buffers_offset + uint64_t{buf} * buf_size, frames[j].data, len);
         }
@@ -87,16 +95,16 @@ mon_push_result monitor_push(const ring_ref &mon, const mon_env &env, const mon_
     }
     if (take) {
         store_release(k.hwtail, i); // partner: the monitor's load_acquire of hwtail
-        k.packets += take;
-        k.bytes += bytes;
+        bump(k.packets, take);
+        bump(k.bytes, bytes);
     }
-    k.drops += n - take;
+    bump(k.drops, n - take);
     res.copied = take;
     // A monitor that sleeps armed appl_need_kick; store-load order against it (a full fence).
     full_fence();
     if (take && load_relaxed(mon.sync->flags.appl_need_kick) != 0) {
         store_relaxed(mon.sync->flags.appl_need_kick, 0u);
-        k.kicks++;
+        bump(k.kicks, 1);
         res.wake = true;
     }
     return res;
