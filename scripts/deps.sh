@@ -12,6 +12,7 @@ packages=(
     tshark # the netring-dump tests read its files back with it (they skip that part without it)
     clang-14 libclang-rt-14-dev # libFuzzer and the clang sanitizer runtimes
     iproute2 util-linux procps python3 # ip, setpriv, ps/pgrep for the tests and the demo
+    scdoc mandoc # the manual pages (docs/man) and their lint test
 )
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
