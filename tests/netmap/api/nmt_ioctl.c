@@ -40,7 +40,8 @@ static void case_register(void)
     CHECK_ERRNO(nmt_register_mode(fd, "nmtI{1", NR_REG_PIPE_MASTER, 1, 0, &reg), EINVAL);
     CHECK_ERRNO(nmt_register_mode(fd, "nmtI{1", NR_REG_ONE_SW + 1, 0, 0, &reg), EINVAL);
     CHECK_ERRNO(nmt_register_mode(fd, "nmtI{1", NR_REG_NULL, 0, 0, &reg), EOPNOTSUPP);
-    CHECK_ERRNO(nmt_register_mode(fd, "nmtI{1", NR_REG_ALL_NIC, 0, NR_MONITOR_TX, &reg), EOPNOTSUPP);
+    CHECK_ERRNO(nmt_register_mode(fd, "nmtI{1", NR_REG_ALL_NIC, 0, NR_ZCOPY_MON, &reg), EOPNOTSUPP);
+    CHECK_ERRNO(nmt_register_mode(fd, "nmtI{1", NR_REG_ALL_NIC, 0, NR_MONITOR_TX | NR_EXCLUSIVE, &reg), EINVAL);
     CHECK_EQ(ioctl(fd, NIOCTXSYNC, NULL), -1); /* still unbound */
     /* The modes a pipe end takes. */
     CHECK_EQ(nmt_register_mode(fd, "nmtI{1", NR_REG_ALL_NIC, 0, 0, &reg), 0);
