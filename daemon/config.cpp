@@ -3,6 +3,9 @@
 #include <rings/region_format.hpp>
 #include <rings/bits.hpp>
 
+#include <grp.h>
+#include <sys/stat.h>
+
 #include <charconv>
 #include <fstream>
 #include <initializer_list>
@@ -109,6 +112,32 @@ public:
         return s;
     }
 
+    // Permission bits in octal ("0660", "660"); setuid, setgid and sticky bits have no meaning on a
+    // socket and are refused.
+    mode_t octal_mode(size_t at) const
+    {
+        const std::string_view w = words_[at];
+        unsigned v = 0;
+        auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), v, 8);
+        if (ec != std::errc() || end != w.data() + w.size() || v > 0777)
+            fail(cat({"'", words_[0], "' wants octal permission bits (0000..0777), got '", w, "'"}));
+        return static_cast<mode_t>(v);
+    }
+
+    // A group name or a numeric gid, looked up now so that a typo stops the daemon at startup
+    // with this line named, not at the first client that cannot connect.
+    gid_t group(size_t at) const
+    {
+        const std::string name(words_[at]);
+        gid_t gid = 0;
+        auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), gid);
+        if (ec == std::errc() && end == name.data() + name.size())
+            return gid;
+        if (const ::group *g = ::getgrnam(name.c_str()))
+            return g->gr_gid;
+        fail(cat({"'", words_[0], "': no group named '", name, "'"}));
+    }
+
     std::string_view word(size_t at) const { return words_[at]; }
     unsigned line() const { return line_; }
 
@@ -210,6 +239,13 @@ void apply(config &c, const line_parser &p, std::string_view directive)
     } else if (directive == "idle_timeout_s") {
         p.want_args(1);
         c.idle_timeout_s = static_cast<uint32_t>(p.number(1, 1, 86400));
+    } else if (directive == "socket_group") {
+        p.want_args(1);
+        c.socket_gid = p.group(1);
+        c.socket_group = std::string(p.word(1));
+    } else if (directive == "socket_mode") {
+        p.want_args(1);
+        c.socket_mode = p.octal_mode(1);
     } else if (directive == "admin") {
         p.want_args(1);
         c.admins.push_back(p.who(1));
@@ -321,6 +357,8 @@ reload_outcome apply_reload(config &running, const config &fresh)
     keep("switch_stall_ms", &config::switch_stall_ms);
     keep("max_connections", &config::max_connections);
     keep("admin_connections", &config::admin_connections);
+    keep("socket_group", &config::socket_gid);
+    keep("socket_mode", &config::socket_mode);
     running.rules = fresh.rules;
     running.admins = fresh.admins;
     running.uid_quota = fresh.uid_quota;

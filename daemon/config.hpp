@@ -88,6 +88,12 @@ struct config {
     uint32_t max_connections = 4096; // all clients together (lowered at startup to fit the fd limit)
     uint32_t admin_connections = 32; // of those, kept for uid 0 and admins
     uint32_t idle_timeout_s = 30;    // a connection holding no registration that sends nothing
+    // Who may reach the control socket at all: `socket_group NAME|GID` and `socket_mode 0660` set
+    // the socket file's group and permission bits (connecting needs write permission). The
+    // default, mode 0666 and the daemon's own group, leaves the decision to the policy alone.
+    gid_t socket_gid = static_cast<gid_t>(-1); // -1: leave the group as bind() made it
+    std::string socket_group;                  // as written, for messages
+    mode_t socket_mode = 0666;
     std::string origin = "defaults"; // the file the values came from
 };
 

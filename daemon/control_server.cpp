@@ -42,7 +42,7 @@ uint64_t control_server::uptime_ms() const
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_).count());
 }
 
-status control_server::listen(const std::string &path)
+status control_server::listen(const std::string &path, socket_access access)
 {
     if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path))
         return error::from(errc::limit_exceeded, "socket path '" + path + "' is empty or too long");
@@ -70,12 +70,21 @@ status control_server::listen(const std::string &path)
     if (ec)
         return from_ec(ec, "bind " + path);
     path_ = path;
+    // Group and mode before listen(): no client can connect while the file still has the bits
+    // bind() gave it. The group first, so the mode never grants its bits to the old group.
+    if (access.group != static_cast<gid_t>(-1) && ::chown(path.c_str(), static_cast<uid_t>(-1), access.group) != 0) {
+        const int err = errno;
+        ::unlink(path.c_str());
+        return error::from_errno(err, "chown " + path + " to gid " + std::to_string(access.group));
+    }
+    if (::chmod(path.c_str(), access.mode) != 0) {
+        const int err = errno;
+        ::unlink(path.c_str());
+        return error::from_errno(err, "chmod " + path);
+    }
     acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
     if (ec)
         return from_ec(ec, "listen on " + path);
-    // Everyone may connect; the policy decides what a connection may do.
-    if (::chmod(path.c_str(), 0666) != 0)
-        return error::from_errno(errno, "chmod " + path);
     listening_ = true;
     accept_next();
     return ok_status();

@@ -1,12 +1,13 @@
 // The control server: a Unix stream socket acceptor and its sessions, on one Boost.Asio thread.
 //
 //   control_server server(io, reg, log);
-//   if (auto s = server.listen("/run/netring/netringd.sock"); !s) ...
+//   if (auto s = server.listen("/run/netring/netringd.sock", {gid, 0660}); !s) ...
 //   io.run();                      // until stop() leaves nothing to do
 //   server.stop();                 // stop accepting, close sessions, remove the socket file
 //
-// The socket is mode 0666: who may open what is the policy's decision (SO_PEERCRED at accept),
-// not the file's. A stale socket file is replaced; a live one (another daemon answers) is not.
+// By default the socket is mode 0666: who may open what is the policy's decision (SO_PEERCRED at
+// accept), not the file's. socket_access narrows who may connect at all (config socket_group and
+// socket_mode). A stale socket file is replaced; a live one (another daemon answers) is not.
 #pragma once
 
 #include "log.hpp"
@@ -22,7 +23,15 @@
 #include <memory>
 #include <string>
 
+#include <sys/types.h>
+
 namespace netring::netringd {
+
+// The socket file's group and permission bits, applied between bind() and listen().
+struct socket_access {
+    gid_t group = static_cast<gid_t>(-1); // -1: keep the group bind() gave it
+    mode_t mode = 0666;
+};
 
 class control_server {
 public:
@@ -31,7 +40,7 @@ public:
     control_server(const control_server &) = delete;
     control_server &operator=(const control_server &) = delete;
 
-    status listen(const std::string &path);
+    status listen(const std::string &path, socket_access access = {});
     // Partner of listen(). Unregisters everything; safe to call twice.
     void stop();
 

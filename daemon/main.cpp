@@ -1,4 +1,6 @@
-// netringd: the netring daemon. Runs in the foreground and logs to stderr.
+// netringd: the netring daemon. Runs in the foreground and logs to stderr (with syslog priorities
+// when that is the journal: log.hpp). Under systemd (Type=notify) it reports READY=1 once the
+// socket accepts connections, and STOPPING=1 when it begins to shut down.
 //
 //   netringd [--socket PATH] [--config FILE] [--verbose]
 //
@@ -15,6 +17,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+
+#include <systemd/sd-daemon.h>
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -113,7 +117,7 @@ void reload(const std::string &path, netring::netringd::config &cfg, netring::ne
              (cfg.admins.size() == 1 ? "" : "s") + ", " + std::to_string(cfg.quotas.size()) + " quota rule" +
              (cfg.quotas.size() == 1 ? "" : "s"));
     for (const std::string &name : r.kept)
-        log.error("SIGHUP: " + name + " changed in " + path + "; it takes effect at the next start");
+        log.warning("SIGHUP: " + name + " changed in " + path + "; it takes effect at the next start");
 }
 
 } // namespace
@@ -129,33 +133,35 @@ int main(int argc, char **argv)
     // A client that disconnects while we write to it must cost an EPIPE, not the daemon.
     std::signal(SIGPIPE, SIG_IGN);
 
+    logger log;
+    log.verbose = opt.verbose;
+    log.journal = stderr_is_journal();
+
     config cfg;
     try {
         if (!opt.config_path.empty())
             cfg = load_config(opt.config_path);
     } catch (const config_error &e) {
-        std::fprintf(stderr, "netringd: %s\n", e.what());
+        log.error(e.what());
         return 2;
     }
 
-    logger log;
-    log.verbose = opt.verbose;
     policy pol(cfg, ::getuid()); // replaced on SIGHUP; the registry holds a reference to it
     for (const std::string &line : clear_stale_xdp_everywhere())
-        log.error(line);
+        log.warning(line);
     registry reg(cfg, pol, [&log](const std::string &line) { log.info(line); });
     // Half the descriptors for connections, half for regions, rings' eventfds, sockets and TAPs.
     const rlim_t fds = raise_fd_limit();
     if (fds / 2 < cfg.max_connections) {
         reg.quotas().limit_connections(static_cast<uint32_t>(fds / 2));
-        log.error("fd limit " + std::to_string(fds) + ": at most " + std::to_string(reg.quotas().max_connections()) +
-                  " connections (max_connections " + std::to_string(cfg.max_connections) + ")");
+        log.warning("fd limit " + std::to_string(fds) + ": at most " + std::to_string(reg.quotas().max_connections()) +
+                    " connections (max_connections " + std::to_string(cfg.max_connections) + ")");
     }
     boost::asio::io_context io;
     control_server server(io, reg, log);
     server.set_idle_timeout_s(cfg.idle_timeout_s);
-    if (auto s = server.listen(opt.socket_path); !s) {
-        std::fprintf(stderr, "netringd: %s\n", s.err().message.c_str());
+    if (auto s = server.listen(opt.socket_path, socket_access{cfg.socket_gid, cfg.socket_mode}); !s) {
+        log.error(s.err().message);
         return 1;
     }
 
@@ -177,6 +183,7 @@ int main(int argc, char **argv)
         if (ec)
             return;
         log.info(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        ::sd_notify(0, "STOPPING=1");
         hangup.cancel(); // nothing may keep io.run() going
         server.stop();
     });
@@ -184,8 +191,12 @@ int main(int argc, char **argv)
         log.info(::getuid() == 0 ? std::string("no policy rules: only uid 0 may register ports")
                                  : "no policy rules: only uid 0 and uid " + std::to_string(::getuid()) +
                                        " may register ports");
-    std::fprintf(stderr, "netringd: listening on %s\n", opt.socket_path.c_str());
-    std::fflush(stderr);
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(cfg.socket_mode));
+    log.notice("listening on " + opt.socket_path + " (mode " + mode +
+               (cfg.socket_group.empty() ? std::string() : ", group " + cfg.socket_group) + ")");
+    // Outside systemd (no NOTIFY_SOCKET) this does nothing.
+    ::sd_notify(0, "READY=1");
     io.run();
     server.stop();
     return 0;

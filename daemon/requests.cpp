@@ -81,7 +81,7 @@ struct answer {
                                      std::string(*proto::fixed_string(m.port_name, sizeof m.port_name)) +
                                      " refused: " + r.err().message;
             if (r.err().code == make_error_code(errc::access_denied))
-                server.log().error(line); // an operator wants to see policy refusals
+                server.log().warning(line); // an operator wants to see policy refusals
             else
                 server.log().info(line);
             proto::set_status(rep.status, r.err());

@@ -54,9 +54,18 @@ result<connection> connection::open(const std::string &socket_path)
     do {
         rc = ::connect(fd.get(), reinterpret_cast<const sockaddr *>(&addr), sizeof addr);
     } while (rc < 0 && errno == EINTR);
-    if (rc < 0)
+    if (rc < 0) {
+        const int err = errno;
+        // EACCES: connecting needs write permission on the socket file, which the daemon's
+        // socket_group and socket_mode may give only to one group.
+        if (err == EACCES || err == EPERM)
+            return error{make_error_code(errc::access_denied),
+                         "cannot reach netringd at '" + socket_path +
+                             "': permission denied (connecting needs write access to the socket; "
+                             "is this user in the socket's group?)"};
         return error{make_error_code(errc::daemon_gone),
-                     "cannot reach netringd at '" + socket_path + "': " + std::strerror(errno)};
+                     "cannot reach netringd at '" + socket_path + "': " + std::strerror(err)};
+    }
 
     connection c(std::move(fd));
     proto::hello h{};

@@ -6,6 +6,7 @@ set -euo pipefail
 
 packages=(
     build-essential cmake pkg-config
+    libsystemd-dev # sd_notify: netringd tells systemd when it is ready (Type=notify)
     libboost-dev libnuma-dev libxdp-dev libbpf-dev
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     libpcap-dev # netring-dump: filters and classic pcap

@@ -5,14 +5,18 @@
 #   2. build      build/ (RelWithDebInfo, -Werror)
 #   3. test       ctest in build/: unit tests, then integration tests that start a real netringd
 #                 and run clients as uid/gid 65534 with setpriv (hence root)
-#   4. asan       build-asan/ with AddressSanitizer + UBSan, and ctest there: the integration tests
+#   4. package    tests/package/package_test.sh: builds the Debian package (build-pkg/), lints,
+#                 installs it, runs the daemon as its unit would, clients in and out of group
+#                 netring and an outside project built against it, then purges it; skipped when
+#                 netring is already installed on this machine
+#   5. asan       build-asan/ with AddressSanitizer + UBSan, and ctest there: the integration tests
 #                 use the build tree, so the daemon and the tools they start are sanitized too
-#   5. tsan       build-tsan/ with ThreadSanitizer, and ctest there (integration tests included:
+#   6. tsan       build-tsan/ with ThreadSanitizer, and ctest there (integration tests included:
 #                 the daemon's worker and switch threads run under TSan); any report fails
-#   6. fuzz       build-fuzz/ with clang-14 and libFuzzer (fuzz targets only), each fuzzer run
+#   7. fuzz       build-fuzz/ with clang-14 and libFuzzer (fuzz targets only), each fuzzer run
 #                 for FUZZ_SECONDS, seeded from tests/fuzz/corpus/<fuzzer>/ when present
 #
-# Knobs: SKIP_ASAN=1, SKIP_TSAN=1, SKIP_FUZZ=1, FUZZ_SECONDS (default 60), CTEST_JOBS (default 1),
+# Knobs: SKIP_PACKAGE=1, SKIP_ASAN=1, SKIP_TSAN=1, SKIP_FUZZ=1, FUZZ_SECONDS (default 60), CTEST_JOBS (default 1),
 #        CTEST_ARGS (extra ctest arguments, e.g. "-L unit" or "-R PipeSync").
 # Exit status: 0 when every step passed; the summary at the end names the failed steps.
 set -euo pipefail
@@ -64,6 +68,8 @@ run_ctest()
 do_deps() { "$root/scripts/deps.sh"; }
 do_build() { SKIP_DEPS=1 "$root/scripts/build.sh" "$root/build"; }
 do_test() { run_ctest "$root/build"; }
+
+do_package() { SKIP_DEPS=1 "$root/tests/package/package_test.sh"; }
 
 do_asan_build() { SKIP_DEPS=1 "$root/scripts/build.sh" "$root/build-asan" -DNETRING_SANITIZE=ON; }
 do_asan_test()
@@ -145,6 +151,13 @@ step deps do_deps
 step build do_build
 if ((last == 0)); then
     step test do_test
+fi
+if [[ ${SKIP_PACKAGE:-0} == 1 ]]; then
+    echo "==== package: skipped (SKIP_PACKAGE=1)"
+elif dpkg-query -W -f='${Status}' netring 2>/dev/null | grep -q installed; then
+    echo "==== package: skipped (netring is installed here; the test would purge it)"
+else
+    step package do_package
 fi
 if [[ ${SKIP_ASAN:-0} != 1 ]]; then
     step asan-build do_asan_build

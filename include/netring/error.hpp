@@ -19,7 +19,7 @@ enum class errc : int32_t {
     unknown_message = 3,      // message type the daemon does not know
     hello_required = 4,       // a request before HELLO, or HELLO twice
     bad_port_name = 5,        // port name does not parse
-    access_denied = 6,        // the policy refuses this uid/gid for this port
+    access_denied = 6,        // the policy refuses this uid/gid for this port, or the socket file does
     port_busy = 7,            // exclusive open refused, or the port is being torn down
     limit_exceeded = 8,       // rings/slots/buffers over a configured limit
     out_of_buffers = 9,       // the region's pool cannot satisfy the request

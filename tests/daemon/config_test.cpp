@@ -122,6 +122,27 @@ TEST(config_test, resource_limits_are_bounded_numbers)
               "config line 1: 'max_regs_per_client' takes 1 argument, got 2");
 }
 
+TEST(config_test, socket_group_and_mode)
+{
+    const config d = parse_config("", "test");
+    EXPECT_EQ(d.socket_mode, 0666u);
+    EXPECT_EQ(d.socket_gid, static_cast<gid_t>(-1));
+    // "root" exists on every system the tests run on; a number is taken as a gid as it is.
+    const config c = parse_config("socket_group root\nsocket_mode 0660\n", "test");
+    EXPECT_EQ(c.socket_gid, 0u);
+    EXPECT_EQ(c.socket_group, "root");
+    EXPECT_EQ(c.socket_mode, 0660u);
+    EXPECT_EQ(parse_config("socket_group 4242\nsocket_mode 600\n", "test").socket_gid, 4242u);
+    EXPECT_EQ(parse_config("socket_mode 600\n", "test").socket_mode, 0600u);
+    EXPECT_EQ(error_of("\nsocket_group no-such-group-here\n"),
+              "config line 2: 'socket_group': no group named 'no-such-group-here'");
+    EXPECT_EQ(error_of("socket_mode 0680\n"),
+              "config line 1: 'socket_mode' wants octal permission bits (0000..0777), got '0680'");
+    EXPECT_EQ(error_of("socket_mode 4660\n"),
+              "config line 1: 'socket_mode' wants octal permission bits (0000..0777), got '4660'");
+    EXPECT_EQ(error_of("socket_mode\n"), "config line 1: 'socket_mode' takes 1 argument, got 0");
+}
+
 TEST(config_test, load_reads_a_file_and_reports_a_missing_one)
 {
     char path[] = "/tmp/netringd-config-XXXXXX";

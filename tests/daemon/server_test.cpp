@@ -11,6 +11,7 @@
 
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -260,6 +261,26 @@ TEST_F(server_test, fds_a_client_sends_are_closed)
     for (int fd : fds)
         ::close(fd);
     EXPECT_EQ(count_open_fds(), before); // the daemon (this process) kept none of the copies
+}
+
+// socket_group and socket_mode: the file has them before anyone can connect.
+TEST_F(server_test, the_socket_gets_the_configured_group_and_mode)
+{
+    struct stat st;
+    ASSERT_EQ(::stat(path_.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0666u); // the default
+
+    boost::asio::io_context io2;
+    logger quiet;
+    quiet.quiet = true;
+    control_server other(io2, reg_, quiet);
+    const std::string path2 = dir_ + "/run/e.sock";
+    ASSERT_TRUE(other.listen(path2, socket_access{::getgid(), 0660}).ok());
+    ASSERT_EQ(::stat(path2.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 0660u);
+    EXPECT_EQ(st.st_gid, ::getgid());
+    other.stop();
+    EXPECT_NE(::access(path2.c_str(), F_OK), 0);
 }
 
 TEST_F(server_test, a_second_server_refuses_a_live_socket)

@@ -1,5 +1,7 @@
 #include "xdp_program.hpp"
 
+#include "log.hpp"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
@@ -206,7 +208,7 @@ int quiet_print(enum libbpf_print_level level, const char *fmt, va_list args)
     std::vsnprintf(line, sizeof line, fmt, args);
     if (std::strstr(line, "Kernel error message") != nullptr)
         return 0;
-    return std::fprintf(stderr, "netringd: libbpf: %s", line);
+    return std::fprintf(stderr, "%slibbpf: %s", stderr_is_journal() ? "<4>" : "netringd: ", line);
 }
 
 } // namespace
