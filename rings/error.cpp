@@ -17,7 +17,7 @@ public:
         case errc::unknown_message: return "unknown message type";
         case errc::hello_required: return "HELLO must come first, once";
         case errc::bad_port_name: return "bad port name";
-        case errc::access_denied: return "access denied by policy";
+        case errc::access_denied: return "access denied";
         case errc::port_busy: return "port busy";
         case errc::limit_exceeded: return "configured limit exceeded";
         case errc::out_of_buffers: return "not enough free buffers";
