@@ -3,6 +3,9 @@
 #include <rings/region_format.hpp>
 #include <rings/bits.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <charconv>
 #include <fstream>
 #include <initializer_list>
@@ -109,6 +112,32 @@ public:
         return s;
     }
 
+    // IPV4:PORT or [IPV6]:PORT, a numeric address (no name lookups at startup) and a port 1..65535.
+    void listen_address(size_t at, std::string &address, uint16_t &port) const
+    {
+        const std::string_view w = words_[at];
+        const size_t colon = w.rfind(':');
+        if (colon == std::string_view::npos)
+            fail(cat({"'", words_[0], "' wants ADDRESS:PORT, got '", w, "'"}));
+        std::string_view host = w.substr(0, colon);
+        const std::string_view digits = w.substr(colon + 1);
+        int family = AF_INET;
+        if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+            host = host.substr(1, host.size() - 2);
+            family = AF_INET6;
+        }
+        unsigned char scratch[sizeof(in6_addr)];
+        const std::string h(host);
+        if (::inet_pton(family, h.c_str(), scratch) != 1)
+            fail(cat({"'", words_[0], "' wants an IPv4 address or [IPv6], got '", host, "'"}));
+        unsigned v = 0;
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || v < 1 || v > 65535)
+            fail(cat({"'", words_[0], "' wants a port 1..65535, got '", digits, "'"}));
+        address = h;
+        port = static_cast<uint16_t>(v);
+    }
+
     std::string_view word(size_t at) const { return words_[at]; }
     unsigned line() const { return line_; }
 
@@ -210,6 +239,9 @@ void apply(config &c, const line_parser &p, std::string_view directive)
     } else if (directive == "idle_timeout_s") {
         p.want_args(1);
         c.idle_timeout_s = static_cast<uint32_t>(p.number(1, 1, 86400));
+    } else if (directive == "metrics_listen") {
+        p.want_args(1);
+        p.listen_address(1, c.metrics_address, c.metrics_port);
     } else if (directive == "admin") {
         p.want_args(1);
         c.admins.push_back(p.who(1));

@@ -88,6 +88,9 @@ struct config {
     uint32_t max_connections = 4096; // all clients together (lowered at startup to fit the fd limit)
     uint32_t admin_connections = 32; // of those, kept for uid 0 and admins
     uint32_t idle_timeout_s = 30;    // a connection holding no registration that sends nothing
+    // metrics_listen ADDRESS:PORT: Prometheus metrics over HTTP (metrics_http.hpp); empty: off.
+    std::string metrics_address; // "127.0.0.1", "::1" (brackets removed)
+    uint16_t metrics_port = 0;
     std::string origin = "defaults"; // the file the values came from
 };
 

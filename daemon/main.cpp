@@ -7,6 +7,7 @@
 #include "config.hpp"
 #include "control_server.hpp"
 #include "log.hpp"
+#include "metrics_http.hpp"
 #include "policy.hpp"
 #include "ports/nic/xdp_program.hpp"
 #include "registry.hpp"
@@ -132,11 +133,20 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    metrics_http metrics(io, reg, server, log);
+    if (!cfg.metrics_address.empty()) {
+        if (auto s = metrics.listen(cfg.metrics_address, cfg.metrics_port); !s) {
+            std::fprintf(stderr, "netringd: %s\n", s.err().message.c_str());
+            return 1;
+        }
+    }
+
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code &ec, int sig) {
         if (ec)
             return;
         log.info(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+        metrics.stop();
         server.stop();
     });
     if (cfg.rules.empty())

@@ -140,5 +140,23 @@ TEST(config_test, load_reads_a_file_and_reports_a_missing_one)
     EXPECT_THROW(load_config(path), config_error);
 }
 
+TEST(config_test, metrics_listen_takes_ipv4_or_bracketed_ipv6_and_a_port)
+{
+    EXPECT_TRUE(parse_config("", "t").metrics_address.empty()); // off by default
+    const config a = parse_config("metrics_listen 127.0.0.1:9108\n", "t");
+    EXPECT_EQ(a.metrics_address, "127.0.0.1");
+    EXPECT_EQ(a.metrics_port, 9108);
+    const config b = parse_config("metrics_listen [::1]:9000\n", "t");
+    EXPECT_EQ(b.metrics_address, "::1");
+    EXPECT_EQ(b.metrics_port, 9000);
+    EXPECT_EQ(error_of("\nmetrics_listen localhost:9108\n").rfind("config line 2: ", 0), 0u);
+    EXPECT_NE(error_of("metrics_listen 127.0.0.1\n"), "");
+    EXPECT_NE(error_of("metrics_listen 127.0.0.1:0\n"), "");
+    EXPECT_NE(error_of("metrics_listen 127.0.0.1:65536\n"), "");
+    EXPECT_NE(error_of("metrics_listen ::1:9108\n"), "");
+    EXPECT_NE(error_of("metrics_listen [127.0.0.1]:9108\n"), "");
+    EXPECT_NE(error_of("metrics_listen 127.0.0.1:9108 x\n"), "");
+}
+
 } // namespace
 } // namespace netring::netringd
