@@ -5,6 +5,8 @@
 
 #include <grp.h>
 #include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <charconv>
 #include <fstream>
@@ -138,6 +140,32 @@ public:
         fail(cat({"'", words_[0], "': no group named '", name, "'"}));
     }
 
+    // IPV4:PORT or [IPV6]:PORT, a numeric address (no name lookups at startup) and a port 1..65535.
+    void listen_address(size_t at, std::string &address, uint16_t &port) const
+    {
+        const std::string_view w = words_[at];
+        const size_t colon = w.rfind(':');
+        if (colon == std::string_view::npos)
+            fail(cat({"'", words_[0], "' wants ADDRESS:PORT, got '", w, "'"}));
+        std::string_view host = w.substr(0, colon);
+        const std::string_view digits = w.substr(colon + 1);
+        int family = AF_INET;
+        if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+            host = host.substr(1, host.size() - 2);
+            family = AF_INET6;
+        }
+        unsigned char scratch[sizeof(in6_addr)];
+        const std::string h(host);
+        if (::inet_pton(family, h.c_str(), scratch) != 1)
+            fail(cat({"'", words_[0], "' wants an IPv4 address or [IPv6], got '", host, "'"}));
+        unsigned v = 0;
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || v < 1 || v > 65535)
+            fail(cat({"'", words_[0], "' wants a port 1..65535, got '", digits, "'"}));
+        address = h;
+        port = static_cast<uint16_t>(v);
+    }
+
     std::string_view word(size_t at) const { return words_[at]; }
     unsigned line() const { return line_; }
 
@@ -246,6 +274,9 @@ void apply(config &c, const line_parser &p, std::string_view directive)
     } else if (directive == "socket_mode") {
         p.want_args(1);
         c.socket_mode = p.octal_mode(1);
+    } else if (directive == "metrics_listen") {
+        p.want_args(1);
+        p.listen_address(1, c.metrics_address, c.metrics_port);
     } else if (directive == "admin") {
         p.want_args(1);
         c.admins.push_back(p.who(1));
@@ -359,6 +390,9 @@ reload_outcome apply_reload(config &running, const config &fresh)
     keep("admin_connections", &config::admin_connections);
     keep("socket_group", &config::socket_gid);
     keep("socket_mode", &config::socket_mode);
+    keep("metrics_listen", &config::metrics_address);
+    if (running.metrics_address == fresh.metrics_address)
+        keep("metrics_listen", &config::metrics_port);
     running.rules = fresh.rules;
     running.admins = fresh.admins;
     running.uid_quota = fresh.uid_quota;

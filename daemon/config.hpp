@@ -94,6 +94,9 @@ struct config {
     gid_t socket_gid = static_cast<gid_t>(-1); // -1: leave the group as bind() made it
     std::string socket_group;                  // as written, for messages
     mode_t socket_mode = 0666;
+    // metrics_listen ADDRESS:PORT: Prometheus metrics over HTTP (metrics_http.hpp); empty: off.
+    std::string metrics_address; // "127.0.0.1", "::1" (brackets removed)
+    uint16_t metrics_port = 0;
     std::string origin = "defaults"; // the file the values came from
 };
 

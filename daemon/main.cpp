@@ -9,6 +9,7 @@
 #include "config.hpp"
 #include "control_server.hpp"
 #include "log.hpp"
+#include "metrics_http.hpp"
 #include "policy.hpp"
 #include "ports/nic/xdp_program.hpp"
 #include "registry.hpp"
@@ -178,6 +179,14 @@ int main(int argc, char **argv)
         });
     };
     on_hangup();
+    metrics_http metrics(io, reg, server, log);
+    if (!cfg.metrics_address.empty()) {
+        if (auto s = metrics.listen(cfg.metrics_address, cfg.metrics_port); !s) {
+            log.error(s.err().message);
+            return 1;
+        }
+    }
+
     boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code &ec, int sig) {
         if (ec)
@@ -185,6 +194,7 @@ int main(int argc, char **argv)
         log.info(std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
         ::sd_notify(0, "STOPPING=1");
         hangup.cancel(); // nothing may keep io.run() going
+        metrics.stop();
         server.stop();
     });
     if (cfg.rules.empty())

@@ -16,6 +16,7 @@
 #include "ports/vale/switch_table.hpp"
 #include "quota_book.hpp"
 #include "region.hpp"
+#include "stats_snapshot.hpp"
 
 #include <netring/error.hpp>
 #include <netring/protocol.hpp>
@@ -81,6 +82,8 @@ public:
     result<std::vector<switch_info>> switch_ctl(const client_info &who, proto::switch_op op,
                                                 std::string_view sw, std::string_view arg);
 
+    // Regions and registrations with their rings' counters, copied (stats_reply.cpp).
+    stats_snapshot snapshot() const;
     // The STATS reply payload: stats_reply, then regions, registrations, rings and (for sessions of
     // protocol version 2 and later: `with_uids`) what each uid holds.
     std::vector<std::byte> build_stats(uint64_t uptime_ms, uint32_t n_clients, bool with_uids) const;

@@ -26,36 +26,64 @@ proto::stats_ring stats_record_of(const ring_counters &c, uint32_t registration)
 
 } // namespace
 
-std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clients, bool with_uids) const
+stats_snapshot registry::snapshot() const
 {
-    std::vector<proto::stats_region> regions;
+    stats_snapshot out;
     for (const auto &[name, r] : regions_) {
-        proto::stats_region s{};
-        proto::set_text(s.name, sizeof s.name, name);
+        region_snapshot s;
+        s.name = name;
         s.size = r->size();
         s.buf_size = r->geometry().buf_size;
         s.buffers_total = r->pool().total();
         s.buffers_free = r->pool().available();
         s.users = r->users();
-        s.hugepages = r->hugepages() ? 1 : 0;
+        s.hugepages = r->hugepages();
         s.hugepage_faults = static_cast<uint32_t>(r->hugepage_faults());
+        out.regions.push_back(std::move(s));
+    }
+    for (const auto &[id, r] : regs_) {
+        registration_snapshot s;
+        s.port_name = r.name;
+        s.reg_id = id;
+        s.uid = r.uid;
+        s.gid = r.gid;
+        s.pid = r.pid;
+        s.tx_rings = r.answer.a.tx_rings;
+        s.rx_rings = r.answer.a.rx_rings;
+        r.owner->collect_stats(id, s.rings);
+        out.registrations.push_back(std::move(s));
+    }
+    return out;
+}
+
+std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clients, bool with_uids) const
+{
+    const stats_snapshot snap = snapshot();
+    std::vector<proto::stats_region> regions;
+    for (const region_snapshot &r : snap.regions) {
+        proto::stats_region s{};
+        proto::set_text(s.name, sizeof s.name, r.name);
+        s.size = r.size;
+        s.buf_size = r.buf_size;
+        s.buffers_total = r.buffers_total;
+        s.buffers_free = r.buffers_free;
+        s.users = r.users;
+        s.hugepages = r.hugepages ? 1 : 0;
+        s.hugepage_faults = r.hugepage_faults;
         regions.push_back(s);
     }
     std::vector<proto::stats_registration> regs;
     std::vector<proto::stats_ring> rings;
-    std::vector<ring_counters> counted;
-    for (const auto &[id, r] : regs_) {
+    for (const registration_snapshot &r : snap.registrations) {
         proto::stats_registration s{};
-        proto::set_text(s.port_name, sizeof s.port_name, r.name);
-        s.reg_id = id;
+        proto::set_text(s.port_name, sizeof s.port_name, r.port_name);
+        s.reg_id = r.reg_id;
         s.uid = r.uid;
         s.gid = r.gid;
         s.pid = static_cast<uint32_t>(r.pid);
-        s.tx_rings = r.answer.a.tx_rings;
-        s.rx_rings = r.answer.a.rx_rings;
-        counted.clear();
-        r.owner->collect_stats(id, counted);
-        for (const ring_counters &c : counted)
+        s.tx_rings = r.tx_rings;
+        s.rx_rings = r.rx_rings;
+        for (const ring_counters &c : r.rings)
             rings.push_back(stats_record_of(c, static_cast<uint32_t>(regs.size())));
         regs.push_back(s);
     }

@@ -11,6 +11,7 @@ packages=(
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     libpcap-dev # netring-dump: filters and classic pcap
     tshark # the netring-dump tests read its files back with it (they skip that part without it)
+    prometheus # the metrics test lints /metrics with promtool and has Prometheus scrape it (skips without)
     clang-14 libclang-rt-14-dev # libFuzzer and the clang sanitizer runtimes
     iproute2 util-linux procps python3 # ip, setpriv, ps/pgrep for the tests and the demo
     scdoc mandoc # the manual pages (docs/man) and their lint test

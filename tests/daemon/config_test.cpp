@@ -183,5 +183,23 @@ TEST(config_test, reload_applies_policy_and_quotas_and_names_what_waits_for_a_re
     EXPECT_TRUE(apply_reload(running, fresh).kept.size() == 2u) << "still differs: still reported";
 }
 
+TEST(config_test, metrics_listen_takes_ipv4_or_bracketed_ipv6_and_a_port)
+{
+    EXPECT_TRUE(parse_config("", "t").metrics_address.empty()); // off by default
+    const config a = parse_config("metrics_listen 127.0.0.1:9108\n", "t");
+    EXPECT_EQ(a.metrics_address, "127.0.0.1");
+    EXPECT_EQ(a.metrics_port, 9108);
+    const config b = parse_config("metrics_listen [::1]:9000\n", "t");
+    EXPECT_EQ(b.metrics_address, "::1");
+    EXPECT_EQ(b.metrics_port, 9000);
+    EXPECT_EQ(error_of("\nmetrics_listen localhost:9108\n").rfind("config line 2: ", 0), 0u);
+    EXPECT_NE(error_of("metrics_listen 127.0.0.1\n"), "");
+    EXPECT_NE(error_of("metrics_listen 127.0.0.1:0\n"), "");
+    EXPECT_NE(error_of("metrics_listen 127.0.0.1:65536\n"), "");
+    EXPECT_NE(error_of("metrics_listen ::1:9108\n"), "");
+    EXPECT_NE(error_of("metrics_listen [127.0.0.1]:9108\n"), "");
+    EXPECT_NE(error_of("metrics_listen 127.0.0.1:9108 x\n"), "");
+}
+
 } // namespace
 } // namespace netring::netringd

@@ -3,8 +3,10 @@
 //   netring-ctl [--socket PATH] info PORT [--json]
 //   netring-ctl [--socket PATH] promisc PORT on|off          (admin)
 //   netring-ctl [--socket PATH] wait-link PORT [--timeout S]
+//   netring-ctl [--socket PATH] top [-d SECONDS] [--once]
 // Exit status: 0 ok; 1 the daemon answered with an error or could not be reached; 2 usage.
 #include "ctl_format.hpp"
+#include "top.hpp"
 
 #include "tools/common/args.hpp"
 
@@ -20,7 +22,8 @@ const char *const usage =
     "usage: netring-ctl [--socket PATH] status [--json]\n"
     "       netring-ctl [--socket PATH] info PORT [--json]\n"
     "       netring-ctl [--socket PATH] promisc PORT on|off\n"
-    "       netring-ctl [--socket PATH] wait-link PORT [--timeout SECONDS]\n";
+    "       netring-ctl [--socket PATH] wait-link PORT [--timeout SECONDS]\n"
+    "       netring-ctl [--socket PATH] top [-d SECONDS] [--once]\n";
 
 int usage_error(const std::string &why) { return netring::tools::usage_error("netring-ctl", why, usage); }
 
@@ -28,6 +31,8 @@ constexpr netring::tools::option_spec specs[] = {
     {"--socket", "a path"},
     {"--json", ""},
     {"--timeout", "a number of seconds"},
+    {"-d", "a number of seconds"},
+    {"--once", ""},
 };
 
 } // namespace
@@ -37,6 +42,8 @@ int main(int argc, char **argv)
     std::string socket_path;
     bool json = false;
     double timeout_s = 10;
+    double interval_s = 1;
+    bool once = false;
     std::vector<std::string> words; // the command and its arguments, options removed
     const std::vector<std::string> args(argv + 1, argv + argc);
     netring::tools::arg_scanner a(args, specs, netring::tools::operands::allowed);
@@ -47,6 +54,10 @@ int main(int argc, char **argv)
             json = true;
         else if (a.is("--timeout"))
             a.take_seconds(timeout_s, true);
+        else if (a.is("-d"))
+            a.take_seconds(interval_s, false);
+        else if (a.is("--once"))
+            once = true;
         else if (a.is("--socket"))
             a.take_text(socket_path);
     }
@@ -69,6 +80,11 @@ int main(int argc, char **argv)
                                      : netring::ctl::stats_text(stats.value());
         std::fputs(out.c_str(), stdout);
         return 0;
+    }
+    if (words[0] == "top") {
+        if (words.size() != 1)
+            return usage_error("top takes no arguments");
+        return netring::ctl::run_top(socket_path, interval_s, once);
     }
     if (words[0] == "info") {
         if (words.size() != 2)
