@@ -43,8 +43,8 @@ using namespace std::chrono_literals;
 using pktgen::mac_addr;
 
 constexpr uint64_t frames_n = 4000;
-// A monitor ring holds 1023 copies (the config's default_slots, 1024): at this rate that is 200 ms
-// of slack for a dump that a busy machine leaves unscheduled for a while.
+// netring-dump's monitor rings hold 8191 copies (its -B default, 8192 slots): at this rate over a
+// second and a half of slack for a dump that a busy machine leaves unscheduled for a while.
 constexpr const char *paced_pps = "5000";
 // NIC and host rings carry frames of the kernel's too (the host TAP sends a few of its own).
 constexpr const char *pktgen_frames = "ether proto 0x88b5";
@@ -406,13 +406,13 @@ TEST_F(capture_switch, switch_ports_captured_out_of_the_sender_and_into_the_rece
 TEST_F(capture_pipe, stopped_dump_costs_the_pipe_nothing)
 {
     constexpr uint64_t n = 200000;
-    constexpr uint64_t ring_holds = 1023; // default_slots 1024, one slot kept empty
+    constexpr uint64_t ring_holds = 1023; // -B 1024, one slot kept empty
     const std::string count = std::to_string(n);
     auto rx = pktgen({"-i", "netmap:capS}1", "-f", "rx", "-n", count, "-T", "60", "--json"});
     ASSERT_TRUE(rx);
     ASSERT_TRUE(wait_registered(rx->pid())) << rx->read_err();
     const std::string file = capture_file("stopped");
-    auto dump = start_dump("netmap:capS{1", file);
+    auto dump = start_dump("netmap:capS{1", file, {"-B", "1024"});
     ASSERT_TRUE(dump);
     dump->signal(SIGSTOP);
     ASSERT_TRUE(eventually([&] { return stopped(dump->pid()); }, 10s)) << "netring-dump did not stop";

@@ -68,8 +68,15 @@ int main(int argc, char **argv)
     opts.socket_path = o.socket_path;
     opts.rx_slots = o.slots;
     result<port> opened = port::open(o.port, opts);
-    if (!opened && !o.slots_given && opened.err().code == make_error_code(errc::limit_exceeded)) {
-        opts.rx_slots = 0; // a daemon whose max_slots is below the default: its own default_slots
+    // Without -B, a daemon that cannot give rings of the default size (its max_slots is lower, or
+    // the region is short of buffers) gives its own default_slots: a capture with smaller rings
+    // beats no capture. The closing line's drops tell whether they were too small.
+    if (!opened && !o.slots_given &&
+        (opened.err().code == make_error_code(errc::limit_exceeded) ||
+         opened.err().code == make_error_code(errc::out_of_buffers))) {
+        std::fprintf(stderr, "netring-dump: %u-slot rings refused (%s); using the daemon's default size\n",
+                     o.slots, opened.err().message.c_str());
+        opts.rx_slots = 0;
         opened = port::open(o.port, opts);
     }
     if (!opened) {
