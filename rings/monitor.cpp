@@ -46,6 +46,18 @@ bool entry_ring(const mon_env &env, const nr_mon_entry &e, ring_ref &out)
 
 } // namespace
 
+uint32_t monitor_room(const ring_ref &mon)
+{
+    const uint32_t slots = mon.num_slots;
+    const uint32_t hwtail = load_relaxed(mon.sync->kern.hwtail);
+    const uint32_t head = load_acquire(mon.sync->app.head);
+    if (head >= slots)
+        return 0;
+    if (hwtail >= slots)
+        return slots - 1; // monitor_push starts the ring again at head
+    return distance(hwtail, prev_index(head, slots), slots);
+}
+
 uint64_t monitor_clock_ns()
 {
     timespec ts;
@@ -100,9 +112,11 @@ mon_push_result monitor_push(const ring_ref &mon, const mon_env &env, const mon_
     }
     bump(k.drops, n - take);
     res.copied = take;
+    if (take == 0)
+        return res; // nothing new for the monitor: no reason to wake it
     // A monitor that sleeps armed appl_need_kick; store-load order against it (a full fence).
     full_fence();
-    if (take && load_relaxed(mon.sync->flags.appl_need_kick) != 0) {
+    if (load_relaxed(mon.sync->flags.appl_need_kick) != 0) {
         store_relaxed(mon.sync->flags.appl_need_kick, 0u);
         bump(k.kicks, 1);
         res.wake = true;
@@ -122,13 +136,21 @@ void pipe_feed_monitors(const ring_ref &tx, uint32_t from, uint32_t to, const mo
     store_relaxed(t.seq, seq + ((seq & 1) ? 2 : 1));
     full_fence();
 
+    // A monitor whose ring is full gets the whole stretch counted as dropped, without a look at
+    // the frames: a stopped monitor must cost the pipe as little as possible.
+    const uint32_t n = tx.num_slots;
+    const uint32_t stretch = distance(from, to, n);
     ring_ref targets[NR_MON_MAX];
     uint32_t count = 0;
-    for (nr_mon_entry &e : t.entry)
-        if (load_acquire(e.state) == NR_MON_ENTRY_ACTIVE && entry_ring(env, e, targets[count]))
+    for (nr_mon_entry &e : t.entry) {
+        if (load_acquire(e.state) != NR_MON_ENTRY_ACTIVE || !entry_ring(env, e, targets[count]))
+            continue;
+        if (monitor_room(targets[count]) == 0)
+            bump(targets[count].sync->kern.drops, stretch);
+        else
             count++;
+    }
 
-    const uint32_t n = tx.num_slots;
     const uint64_t ts = count ? monitor_clock_ns() : 0;
     mon_frame batch[feed_batch];
     for (uint32_t i = from; count && i != to;) {

@@ -46,6 +46,9 @@ struct mon_push_result {
 mon_push_result monitor_push(const ring_ref &mon, const mon_env &env, const mon_frame *frames, uint32_t n,
                              uint64_t ts_ns);
 
+// Free slots of monitor ring `mon` as its producer sees them (0 when its head cannot be trusted).
+uint32_t monitor_room(const ring_ref &mon);
+
 // CLOCK_REALTIME in nanoseconds: the time a copy says its frame crossed the port (vDSO, no syscall).
 uint64_t monitor_clock_ns();
 
