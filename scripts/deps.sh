@@ -15,6 +15,7 @@ packages=(
     clang-14 libclang-rt-14-dev # libFuzzer and the clang sanitizer runtimes
     iproute2 util-linux procps python3 # ip, setpriv, ps/pgrep for the tests and the demo
     scdoc mandoc # the manual pages (docs/man) and their lint test
+    tmux # ctl_top_test runs netring-ctl top in a real terminal
 )
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
