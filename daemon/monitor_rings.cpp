@@ -126,17 +126,7 @@ void monitor_collect(const region &mem, const monitor_reg &m, std::vector<ring_c
 {
     for (size_t i = 0; i < m.rings.size(); i++) {
         const rings::ring_ref r = ring_ref_of(mem.base(), m.rings[i]);
-        ring_counters s;
-        s.dir = NR_RING_DIR_RX;
-        s.ringid = static_cast<uint16_t>(i);
-        s.num_slots = r.num_slots;
-        s.status = rings::load_relaxed(r.sync->flags.status);
-        s.packets = rings::load_relaxed(r.sync->kern.packets);
-        s.bytes = rings::load_relaxed(r.sync->kern.bytes);
-        s.drops = rings::load_relaxed(r.sync->kern.drops);
-        s.kicks = rings::load_relaxed(r.sync->kern.kicks);
-        s.errors = rings::load_relaxed(r.sync->kern.errors);
-        out.push_back(s);
+        out.push_back(counters_of(*r.sync, r.num_slots, NR_RING_DIR_RX, static_cast<uint16_t>(i)));
     }
 }
 

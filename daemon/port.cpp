@@ -3,11 +3,29 @@
 #include "ports/pipe/pipe_port.hpp"
 #include "ports/vale/vale_port.hpp"
 
+#include <rings/ring_ops.hpp>
+
 namespace netring::netringd {
 
 status port::configure(const port_name &name, const port_setting &)
 {
     return error::from(errc::not_supported, name.str() + " is not a NIC port");
+}
+
+ring_counters counters_of(const nr_sync &sync, uint32_t num_slots, uint16_t dir, uint16_t ringid)
+{
+    auto &k = const_cast<nr_sync &>(sync); // read through atomic_ref: never written here
+    ring_counters s;
+    s.dir = dir;
+    s.ringid = ringid;
+    s.num_slots = num_slots;
+    s.status = rings::load_relaxed(k.flags.status);
+    s.packets = rings::load_relaxed(k.kern.packets);
+    s.bytes = rings::load_relaxed(k.kern.bytes);
+    s.drops = rings::load_relaxed(k.kern.drops);
+    s.kicks = rings::load_relaxed(k.kern.kicks);
+    s.errors = rings::load_relaxed(k.kern.errors);
+    return s;
 }
 
 result<attach_result> port::attach_monitor(const reg_context &, const port_name &name, uint32_t)

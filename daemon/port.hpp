@@ -97,6 +97,10 @@ struct ring_counters {
     uint64_t copies = 0; // frames the daemon copied in user space
 };
 
+// What a ring's sync block counted (the producer's counters, its status), for STATS. Ports whose
+// counts live elsewhere (the switch's) overwrite the fields they keep themselves.
+ring_counters counters_of(const nr_sync &sync, uint32_t num_slots, uint16_t dir, uint16_t ringid);
+
 // A setting an administrator changes on the port (NIC_CTL). Kinds without it refuse.
 struct port_setting {
     bool promiscuous = false;

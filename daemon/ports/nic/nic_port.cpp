@@ -350,19 +350,11 @@ void nic_port::collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) c
         for (const uint32_t q : reg->queues) {
             const nic_queue &qu = *queues_[q];
             const served_ring &r = tx ? qu.tx : qu.rx;
-            auto *sync = reinterpret_cast<nr_sync *>(const_cast<uint8_t *>(base) + r.sync_off);
-            ring_counters s;
-            s.dir = tx ? NR_RING_DIR_TX : NR_RING_DIR_RX;
-            s.ringid = static_cast<uint16_t>(q);
-            s.num_slots = r.num_slots;
-            s.status = rings::load_relaxed(sync->flags.status);
-            s.packets = rings::load_relaxed(sync->kern.packets);
-            s.bytes = rings::load_relaxed(sync->kern.bytes);
+            const auto *sync = reinterpret_cast<const nr_sync *>(base + r.sync_off);
+            ring_counters s = counters_of(*sync, r.num_slots, tx ? NR_RING_DIR_TX : NR_RING_DIR_RX,
+                                          static_cast<uint16_t>(q));
             // The I/O's own losses: frames the kernel dropped for the socket (rx), refused (tx).
-            s.drops = rings::load_relaxed(sync->kern.drops) +
-                      (tx ? qu.io->counters().tx_errors : qu.io->counters().rx_dropped);
-            s.kicks = rings::load_relaxed(sync->kern.kicks);
-            s.errors = rings::load_relaxed(sync->kern.errors);
+            s.drops += tx ? qu.io->counters().tx_errors : qu.io->counters().rx_dropped;
             s.copies = tx ? qu.io->counters().tx_copies : qu.io->counters().rx_copies;
             out.push_back(s);
         }

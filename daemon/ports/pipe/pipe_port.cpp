@@ -313,116 +313,6 @@ result<attach_result> pipe_port::attach(const reg_context &ctx, const port_name 
     return a;
 }
 
-nr_mon_table &pipe_port::table(const table_rec &t) const
-{
-    return *reinterpret_cast<nr_mon_table *>(mem_->base() + t.off);
-}
-
-// The count the sender's fast path looks at: non-zero sends it to the table.
-void pipe_port::publish_count(int dir, uint32_t ring)
-{
-    rings::store_release(ref(ends_[dir].tx[ring]).sync->flags.monitors, tables_[dir][ring].active);
-}
-
-result<attach_result> pipe_port::attach_monitor(const reg_context &ctx, const port_name &name, uint32_t slots)
-{
-    if (!mem_) { // nothing open yet: the pipe is made as a default REGIF would make it
-        if (auto s = create(ctx, 0, ring_request{}); !s) {
-            release_all();
-            return s.err();
-        }
-    }
-    reclaim_retired(false);
-    const int e = end_of(name);
-    // /t watches this end's tx rings (direction e), /r its rx rings (the other direction).
-    std::vector<nr_mon_source> src;
-    std::vector<entry_ref> want;
-    for (const bool tx : {true, false}) {
-        if (!(tx ? name.monitor_tx : name.monitor_rx))
-            continue;
-        const int dir = tx ? e : 1 - e;
-        for (uint32_t i = 0; i < tables_[dir].size(); i++) {
-            const table_rec &t = tables_[dir][i];
-            uint32_t k = 0;
-            while (k < NR_MON_MAX && ((t.used >> k) & 1))
-                k++;
-            // An entry taken twice by this monitor (never: /t and /r use different pairs) or full.
-            if (k == NR_MON_MAX)
-                return error::from(errc::limit_exceeded,
-                                   ends_[e].name + " ring " + std::to_string(i) + " already has " +
-                                       std::to_string(NR_MON_MAX) + " monitors");
-            want.push_back({dir, i, k});
-            nr_mon_source s{};
-            s.magic = NR_MON_SOURCE_MAGIC;
-            s.flags = tx ? NR_MON_SRC_TX : 0u;
-            s.ringid = i;
-            src.push_back(s);
-        }
-    }
-    monitor_rec rec;
-    auto a = monitor_build(*mem_, rec.reg, {name.str(), src, slots, true});
-    if (!a)
-        return a.err();
-    rec.reg.reg_id = ctx.reg_id;
-    for (size_t j = 0; j < want.size(); j++) {
-        const entry_ref &w = want[j];
-        table_rec &t = tables_[w.dir][w.ring];
-        nr_mon_entry &en = table(t).entry[w.k];
-        const served_ring &r = rec.reg.rings[j];
-        en.num_slots = r.num_slots;
-        en.ring_ofs = r.ring_off;
-        en.sync_ofs = r.sync_off;
-        en.src = src[j].flags;
-        rings::store_release(en.state, NR_MON_ENTRY_ACTIVE); // partner: the producer's load_acquire
-        t.used |= 1u << w.k;
-        t.active++;
-        publish_count(w.dir, w.ring);
-    }
-    rec.entries = std::move(want);
-    mem_->add_user(); // partner: drop_user in detach_monitor
-    monitors_.emplace(ctx.reg_id, std::move(rec));
-    return a;
-}
-
-void pipe_port::detach_monitor(std::map<uint32_t, monitor_rec>::iterator it)
-{
-    monitor_rec m = std::move(it->second);
-    monitors_.erase(it);
-    mem_->drop_user();
-    for (const entry_ref &w : m.entries) {
-        table_rec &t = tables_[w.dir][w.ring];
-        rings::store_relaxed(table(t).entry[w.k].state, NR_MON_ENTRY_FREE);
-        t.active--;
-        publish_count(w.dir, w.ring);
-    }
-    m.seen.assign(m.entries.size(), 0);
-    retired_.push_back(std::move(m));
-    reclaim_retired(false);
-}
-
-// Gives back the rings of detached monitors that no producer can be writing any more: each of
-// its entries' tables has been seen quiet, or the end that feeds it is closed. `all`: the pipe is
-// going, nothing produces.
-void pipe_port::reclaim_retired(bool all)
-{
-    for (auto it = retired_.begin(); it != retired_.end();) {
-        bool quiet = true;
-        for (size_t j = 0; j < it->entries.size(); j++) {
-            const entry_ref &w = it->entries[j];
-            if (!all && ends_[w.dir].open && !rings::mon_table_quiet(table(tables_[w.dir][w.ring]), it->seen[j]))
-                quiet = false;
-        }
-        if (!quiet) {
-            ++it;
-            continue;
-        }
-        for (const entry_ref &w : it->entries)
-            tables_[w.dir][w.ring].used &= ~(1u << w.k);
-        monitor_release(*mem_, it->reg);
-        it = retired_.erase(it);
-    }
-}
-
 bool pipe_port::detach(uint32_t reg_id)
 {
     if (auto it = monitors_.find(reg_id); it != monitors_.end()) {
@@ -530,17 +420,8 @@ void pipe_port::collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) 
     for (const auto *group : {&e->tx, &e->rx}) {
         for (size_t i = 0; i < group->size(); i++) {
             const rings::ring_ref r = ref((*group)[i]);
-            ring_counters s;
-            s.dir = group == &e->tx ? NR_RING_DIR_TX : NR_RING_DIR_RX;
-            s.ringid = static_cast<uint16_t>(i);
-            s.num_slots = r.num_slots;
-            s.status = rings::load_relaxed(r.sync->flags.status);
-            s.packets = rings::load_relaxed(r.sync->kern.packets);
-            s.bytes = rings::load_relaxed(r.sync->kern.bytes);
-            s.drops = rings::load_relaxed(r.sync->kern.drops);
-            s.kicks = rings::load_relaxed(r.sync->kern.kicks);
-            s.errors = rings::load_relaxed(r.sync->kern.errors);
-            out.push_back(s);
+            out.push_back(counters_of(*r.sync, r.num_slots, group == &e->tx ? NR_RING_DIR_TX : NR_RING_DIR_RX,
+                                      static_cast<uint16_t>(i)));
         }
     }
 }

@@ -159,18 +159,13 @@ void switch_table::collect_stats(uint32_t reg_id, const port_name &name,
     if (!p || std::none_of(p->regs.begin(), p->regs.end(), [&](const auto &r) { return r.reg_id == reg_id; }))
         return;
     for (const served_ring *r : {&p->tx, &p->rx}) {
-        auto *sync = reinterpret_cast<nr_sync *>(p->mem->base() + r->sync_off);
-        ring_counters s;
-        s.dir = r == &p->tx ? NR_RING_DIR_TX : NR_RING_DIR_RX;
-        s.num_slots = r->num_slots;
-        s.status = rings::load_relaxed(sync->flags.status);
+        const auto *sync = reinterpret_cast<const nr_sync *>(p->mem->base() + r->sync_off);
+        ring_counters s = counters_of(*sync, r->num_slots, r == &p->tx ? NR_RING_DIR_TX : NR_RING_DIR_RX, 0);
         const fwd_counters &c = p->ep.counters;
         // tx ring: what the switch took from the client; rx ring: what it delivered, and dropped.
         s.packets = (r == &p->tx ? c.rx_packets : c.tx_packets).load(std::memory_order_relaxed);
         s.bytes = (r == &p->tx ? c.rx_bytes : c.tx_bytes).load(std::memory_order_relaxed);
         s.drops = r == &p->rx ? c.drops.load(std::memory_order_relaxed) : 0;
-        s.kicks = rings::load_relaxed(sync->kern.kicks);
-        s.errors = rings::load_relaxed(sync->kern.errors);
         s.copies = s.packets; // every frame through a switch is copied once, into its destination
         out.push_back(s);
     }
