@@ -14,16 +14,8 @@
 
 namespace netring::netringd {
 
-struct region_snapshot {
-    std::string name;
-    uint64_t size = 0;
-    uint32_t buf_size = 0;
-    uint32_t buffers_total = 0;
-    uint32_t buffers_free = 0;
-    uint32_t users = 0;
-    bool hugepages = false;
-    uint32_t hugepage_faults = 0;
-};
+// A region as STATS describes it: the public record (netring.hpp), filled by the daemon.
+using region_snapshot = netring::region_stats;
 
 struct registration_snapshot {
     std::string port_name; // canonical
