@@ -73,6 +73,9 @@ void ring_families(exposition &e, const stats_snapshot &s)
          [](const ring_counters &c) { return c.copies; }},
         {"netring_ring_slots", "gauge", "Slots in the ring.",
          [](const ring_counters &c) { return uint64_t{c.num_slots}; }},
+        {"netring_ring_occupied_slots", "gauge",
+         "Slots in use: rx, frames the application has not released; tx, frames not yet taken.",
+         [](const ring_counters &c) { return uint64_t{c.occupied}; }},
     };
     for (const family &f : families) {
         e.family(f.name, f.type, f.help);

@@ -25,6 +25,7 @@ ring_counters counters_of(const nr_sync &sync, uint32_t num_slots, uint16_t dir,
     s.drops = rings::load_relaxed(k.kern.drops);
     s.kicks = rings::load_relaxed(k.kern.kicks);
     s.errors = rings::load_relaxed(k.kern.errors);
+    s.occupied = rings::ring_occupied(k, dir == NR_RING_DIR_RX, num_slots);
     return s;
 }
 

@@ -95,6 +95,7 @@ struct ring_counters {
     uint32_t status = 0; // NR_SYNC_*
     uint64_t packets = 0, bytes = 0, drops = 0, kicks = 0, errors = 0;
     uint64_t copies = 0; // frames the daemon copied in user space
+    uint32_t occupied = 0; // slots in use now (rings::ring_occupied)
 };
 
 // What a ring's sync block counted (the producer's counters, its status), for STATS. Ports whose

@@ -84,9 +84,9 @@ public:
 
     // Regions and registrations with their rings' counters, copied (stats_reply.cpp).
     stats_snapshot snapshot() const;
-    // The STATS reply payload: stats_reply, then regions, registrations, rings and (for sessions of
-    // protocol version 2 and later: `with_uids`) what each uid holds.
-    std::vector<std::byte> build_stats(uint64_t uptime_ms, uint32_t n_clients, bool with_uids) const;
+    // The STATS reply payload in the layout of protocol `version`: stats_reply, then regions,
+    // registrations, rings (occupancy from version 4) and (version 2 and later) what each uid holds.
+    std::vector<std::byte> build_stats(uint64_t uptime_ms, uint32_t n_clients, uint16_t version) const;
 
     quota_book &quotas() { return quotas_; }
     const quota_book &quotas() const { return quotas_; }

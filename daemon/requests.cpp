@@ -238,7 +238,7 @@ struct answer {
     void on_stats(uint32_t seq)
     {
         const auto payload =
-            server.reg().build_stats(server.uptime_ms(), server.session_count(), ctx.version >= 2);
+            server.reg().build_stats(server.uptime_ms(), server.session_count(), ctx.version);
         out.reply(proto::msg_type::stats_reply, seq, payload, {});
     }
 };

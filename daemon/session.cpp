@@ -179,7 +179,10 @@ void session::reply(proto::msg_type t, uint32_t seq, std::span<const std::byte> 
 {
     if (closed())
         return;
-    const proto::header h = proto::make_header(t, static_cast<uint32_t>(payload.size()), seq);
+    proto::header h = proto::make_header(t, static_cast<uint32_t>(payload.size()), seq);
+    // The version the session speaks, so a client older than the daemon accepts the reply and
+    // reads its layout; before HELLO agreed one, the oldest, which every client accepts.
+    h.version = version_ != 0 ? version_ : proto::min_version;
     out_.resize(sizeof h + payload.size());
     std::memcpy(out_.data(), &h, sizeof h);
     if (!payload.empty())

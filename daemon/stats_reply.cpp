@@ -21,6 +21,7 @@ proto::stats_ring stats_record_of(const ring_counters &c, uint32_t registration)
     s.kicks = c.kicks;
     s.errors = c.errors;
     s.copies = c.copies;
+    s.occupied = c.occupied;
     return s;
 }
 
@@ -56,8 +57,10 @@ stats_snapshot registry::snapshot() const
     return out;
 }
 
-std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clients, bool with_uids) const
+std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clients, uint16_t version) const
 {
+    const bool with_uids = version >= 2;
+    const size_t ring_size = proto::stats_ring_size(version); // older sessions: without occupancy
     const stats_snapshot snap = snapshot();
     std::vector<proto::stats_region> regions;
     for (const region_snapshot &r : snap.regions) {
@@ -115,8 +118,8 @@ std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clie
     }
     if (fixed > proto::max_reply_payload)
         rings.clear();
-    else if (fixed + rings.size() * sizeof(proto::stats_ring) > proto::max_reply_payload)
-        rings.resize((proto::max_reply_payload - fixed) / sizeof(proto::stats_ring));
+    else if (fixed + rings.size() * ring_size > proto::max_reply_payload)
+        rings.resize((proto::max_reply_payload - fixed) / ring_size);
 
     proto::stats_reply head{};
     proto::set_ok(head.status);
@@ -130,7 +133,7 @@ std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clie
 
     // Sized once, then filled: growing an empty vector with insert() here trips GCC 12's
     // -Wstringop-overflow false positive at -O3.
-    std::vector<std::byte> out(fixed + rings.size() * sizeof(proto::stats_ring));
+    std::vector<std::byte> out(fixed + rings.size() * ring_size);
     size_t at = 0;
     auto put = [&out, &at](const auto *data, size_t count) {
         if (count)
@@ -140,7 +143,10 @@ std::vector<std::byte> registry::build_stats(uint64_t uptime_ms, uint32_t n_clie
     put(&head, 1);
     put(regions.data(), regions.size());
     put(regs.data(), regs.size());
-    put(rings.data(), rings.size());
+    for (const proto::stats_ring &r : rings) { // each record cut to the session's layout
+        std::memcpy(out.data() + at, &r, ring_size);
+        at += ring_size;
+    }
     put(uids.data(), uids.size());
     return out;
 }

@@ -1,5 +1,6 @@
 #include "reply_codec.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -69,10 +70,11 @@ result<daemon_stats> decode_stats_reply(const header &h, std::span<const std::by
     if (payload.size() < sizeof(stats_reply) || payload.size() > max_reply_payload)
         return malformed(std::to_string(payload.size()) + " bytes");
     const auto top = read_at<stats_reply>(payload, 0);
+    const size_t ring_size = stats_ring_size(h.version); // before version 4: no occupancy
     // 64-bit sums: three 32-bit counts times record sizes cannot overflow them.
     const uint64_t want = sizeof(stats_reply) + uint64_t{top.n_regions} * sizeof(stats_region) +
                           uint64_t{top.n_regs} * sizeof(stats_registration) +
-                          uint64_t{top.n_rings} * sizeof(stats_ring) + uint64_t{top.n_uids} * sizeof(stats_uid);
+                          uint64_t{top.n_rings} * ring_size + uint64_t{top.n_uids} * sizeof(stats_uid);
     if (want != payload.size())
         return malformed("records need " + std::to_string(want) + " bytes, got " + std::to_string(payload.size()));
 
@@ -99,8 +101,9 @@ result<daemon_stats> decode_stats_reply(const header &h, std::span<const std::by
         out.registrations.push_back({std::string(*name), r.reg_id, r.uid, r.gid, r.pid, r.tx_rings, r.rx_rings});
     }
     out.rings.reserve(top.n_rings);
-    for (uint32_t i = 0; i < top.n_rings; i++, off += sizeof(stats_ring)) {
-        const auto r = read_at<stats_ring>(payload, off);
+    for (uint32_t i = 0; i < top.n_rings; i++, off += ring_size) {
+        stats_ring r{};
+        std::memcpy(&r, payload.data() + off, ring_size);
         if (r.registration >= top.n_regs)
             return malformed("ring " + std::to_string(i) + " names registration " + std::to_string(r.registration) +
                              " of " + std::to_string(top.n_regs));
@@ -116,6 +119,7 @@ result<daemon_stats> decode_stats_reply(const header &h, std::span<const std::by
         rs.kicks = r.kicks;
         rs.errors = r.errors;
         rs.copies = r.copies;
+        rs.occupied = std::min(r.occupied, r.num_slots); // a ring never holds more than its slots
         out.rings.push_back(rs);
     }
     out.uids.reserve(top.n_uids);

@@ -69,6 +69,33 @@ inline bool in_window(uint32_t x, uint32_t lo, uint32_t hi, uint32_t n)
     return x < n && distance(lo, x, n) <= distance(lo, hi, n);
 }
 
+// Slots in use from `from` forward to `to`, both indices read from shared memory: one outside the
+// ring counts as index 0, so what a tool shows stays below n whatever a client wrote.
+inline uint32_t ring_occupancy(uint32_t from, uint32_t to, uint32_t n)
+{
+    if (n == 0)
+        return 0;
+    return distance(from < n ? from : 0, to < n ? to : 0, n);
+}
+
+// How full a ring is, for STATS: on an rx ring the frames the application has not released yet
+// (app head to hwtail), on a tx ring the frames queued and not taken yet (hwcur to app head).
+// A tx head outside [hwcur, hwtail] counts as nothing queued: a client that syncs over the socket
+// never publishes its head in the sync block, so the one there can be stale. Each index is read
+// once; the result is a snapshot, not a synchronisation point.
+inline uint32_t ring_occupied(nr_sync &sync, bool rx, uint32_t n)
+{
+    if (n == 0)
+        return 0;
+    const uint32_t raw_head = load_relaxed(sync.app.head);
+    const uint32_t head = raw_head < n ? raw_head : 0;
+    if (rx)
+        return ring_occupancy(head, load_relaxed(sync.kern.hwtail), n);
+    const uint32_t raw_hwcur = load_relaxed(sync.kern.hwcur), raw_hwtail = load_relaxed(sync.kern.hwtail);
+    const uint32_t hwcur = raw_hwcur < n ? raw_hwcur : 0, hwtail = raw_hwtail < n ? raw_hwtail : 0;
+    return in_window(head, hwcur, hwtail, n) ? distance(hwcur, head, n) : 0;
+}
+
 // netmap's sync prologue: the application may only have moved head and cur forward inside what it
 // owns: hwcur <= head <= cur <= hwtail, circularly.
 inline bool indices_valid(uint32_t head, uint32_t cur, uint32_t hwcur, uint32_t hwtail, uint32_t n)

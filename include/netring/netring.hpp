@@ -167,6 +167,7 @@ struct ring_stats {
     uint32_t status = 0;
     uint64_t packets = 0, bytes = 0, drops = 0, kicks = 0, errors = 0;
     uint64_t copies = 0; // frames the daemon copied in user space (AF_XDP rings: 0)
+    uint32_t occupied = 0; // slots in use: rx, frames not yet released; tx, frames not yet taken
 };
 
 struct registration_stats {

@@ -27,7 +27,8 @@
 namespace netring::proto {
 
 inline constexpr uint32_t magic = 0x4d43524eu; // "NRCM"
-inline constexpr uint16_t version = 3; // 2: STATS lists per-uid use (stats_uid); 3: netmap views, REG_QUERY
+inline constexpr uint16_t version = 4; // 2: STATS lists per-uid use (stats_uid); 3: netmap views, REG_QUERY;
+                                       // 4: STATS ring occupancy (stats_ring grows to 72 bytes)
 inline constexpr uint16_t min_version = 1;
 inline constexpr size_t max_request_payload = 256;
 inline constexpr size_t max_reply_payload = 1u << 20;
@@ -341,8 +342,15 @@ struct stats_ring {
     uint64_t kicks;
     uint64_t errors;
     uint64_t copies; // frames the daemon copied in user space for this ring (AF_XDP: 0)
+    // Version 4 (sessions of versions 1 to 3 get the 64 bytes above):
+    uint32_t occupied; // slots in use when the reply was built
+    uint32_t reserved;
 };
-static_assert(sizeof(stats_ring) == 64);
+static_assert(sizeof(stats_ring) == 72);
+static_assert(offsetof(stats_ring, occupied) == 64);
+inline constexpr size_t stats_ring_v3_size = 64;
+// The size of a ring record in a STATS reply of protocol version v.
+inline constexpr size_t stats_ring_size(uint16_t v) { return v >= 4 ? sizeof(stats_ring) : stats_ring_v3_size; }
 
 // ---- codec ----
 using request =

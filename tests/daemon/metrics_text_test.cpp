@@ -33,6 +33,7 @@ metrics_snapshot sample_snapshot()
     ring_counters rx = tx;
     rx.dir = NR_RING_DIR_RX;
     rx.packets = 999;
+    rx.occupied = 17;
     r.rings = {tx, rx};
     m.stats.registrations.push_back(r);
     switch_info s;
@@ -117,6 +118,8 @@ TEST(metrics_text_test, rings_regions_switches_and_nics_carry_their_labels)
     EXPECT_TRUE(has_line(text, "netring_ring_kicks_total{port=\"netmap:pA{1\",dir=\"tx\",ring=\"0\",reg_id=\"7\"} 5"));
     EXPECT_TRUE(has_line(text, "netring_ring_errors_total{port=\"netmap:pA{1\",dir=\"tx\",ring=\"0\",reg_id=\"7\"} 1"));
     EXPECT_TRUE(has_line(text, "netring_ring_slots{port=\"netmap:pA{1\",dir=\"tx\",ring=\"0\",reg_id=\"7\"} 1024"));
+    EXPECT_TRUE(has_line(text, "netring_ring_occupied_slots{port=\"netmap:pA{1\",dir=\"tx\",ring=\"0\",reg_id=\"7\"} 0"));
+    EXPECT_TRUE(has_line(text, "netring_ring_occupied_slots{port=\"netmap:pA{1\",dir=\"rx\",ring=\"0\",reg_id=\"7\"} 17"));
     EXPECT_TRUE(has_line(text, "netring_region_buffers{region=\"pipe:pA\"} 512"));
     EXPECT_TRUE(has_line(text, "netring_region_buffers_free{region=\"pipe:pA\"} 100"));
     EXPECT_TRUE(has_line(text, "netring_region_size_bytes{region=\"pipe:pA\"} 1048576"));

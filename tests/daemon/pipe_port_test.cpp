@@ -356,7 +356,7 @@ TEST_F(pipe_port_test, stats_count_regions_registrations_and_rings)
     client_view ca(a);
     put(ca.tx(0), 0, 5);
     ASSERT_TRUE(reg.sync(session, a.reg_id, 0, true).ok());
-    const auto bytes = reg.build_stats(5, 1, false); // a protocol version 1 session: no uid records
+    const auto bytes = reg.build_stats(5, 1, 1); // a protocol version 1 session: no uid records
     ASSERT_GE(bytes.size(), sizeof(proto::stats_reply));
     proto::stats_reply head;
     std::memcpy(&head, bytes.data(), sizeof head);
@@ -364,25 +364,41 @@ TEST_F(pipe_port_test, stats_count_regions_registrations_and_rings)
     ASSERT_EQ(head.n_regs, 2u);
     ASSERT_EQ(head.n_rings, 4u);
     ASSERT_EQ(bytes.size(), sizeof head + sizeof(proto::stats_region) + 2 * sizeof(proto::stats_registration) +
-                                4 * sizeof(proto::stats_ring));
+                                4 * proto::stats_ring_v3_size);
     proto::stats_region region;
     std::memcpy(&region, bytes.data() + sizeof head, sizeof region);
     EXPECT_STREQ(region.name, "pipe:ps");
     EXPECT_EQ(region.buffers_total, 1022u);
     EXPECT_EQ(region.buffers_free, 1022u - 4 * 64);
     EXPECT_EQ(region.users, 2u);
-    proto::stats_ring first;
-    std::memcpy(&first, bytes.data() + sizeof head + sizeof region + 2 * sizeof(proto::stats_registration), sizeof first);
+    proto::stats_ring first{};
+    std::memcpy(&first, bytes.data() + sizeof head + sizeof region + 2 * sizeof(proto::stats_registration),
+                proto::stats_ring_v3_size);
     EXPECT_EQ(first.registration, 0u);
     EXPECT_EQ(first.dir, NR_RING_DIR_TX);
     EXPECT_EQ(first.packets, 5u);
+
+    // Version 4 records carry how full each ring is: the sync handed the 5 frames to the other
+    // end, whose rx ring (the last record) holds them until it reads; a's tx ring is empty.
+    const auto v4 = reg.build_stats(5, 1, proto::version);
+    std::memcpy(&head, v4.data(), sizeof head);
+    ASSERT_EQ(head.n_rings, 4u);
+    ASSERT_EQ(v4.size(), sizeof head + sizeof region + 2 * sizeof(proto::stats_registration) +
+                             4 * sizeof(proto::stats_ring) + head.n_uids * sizeof(proto::stats_uid));
+    proto::stats_ring rec[4];
+    std::memcpy(rec, v4.data() + sizeof head + sizeof region + 2 * sizeof(proto::stats_registration), sizeof rec);
+    EXPECT_EQ(rec[0].dir, NR_RING_DIR_TX);
+    EXPECT_EQ(rec[0].occupied, 0u);
+    EXPECT_EQ(rec[3].registration, 1u);
+    EXPECT_EQ(rec[3].dir, NR_RING_DIR_RX);
+    EXPECT_EQ(rec[3].occupied, 5u);
 }
 
 TEST_F(pipe_port_test, stats_list_what_each_uid_holds)
 {
     auto a = open("netmap:pu{1");
     auto b = open("netmap:pu}1");
-    const auto bytes = reg.build_stats(5, 1, true);
+    const auto bytes = reg.build_stats(5, 1, proto::version);
     proto::stats_reply head;
     std::memcpy(&head, bytes.data(), sizeof head);
     ASSERT_EQ(head.n_uids, 1u);
@@ -397,7 +413,7 @@ TEST_F(pipe_port_test, stats_list_what_each_uid_holds)
     EXPECT_EQ(u.buffers, 1024u + 64u + 64u);
     reg.unregister(session, a.reg_id);
     reg.unregister(session, b.reg_id);
-    const auto after = reg.build_stats(5, 1, true);
+    const auto after = reg.build_stats(5, 1, proto::version);
     std::memcpy(&head, after.data(), sizeof head);
     EXPECT_EQ(head.n_uids, 0u) << "a uid that holds nothing is not listed";
 }

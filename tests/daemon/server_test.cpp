@@ -191,6 +191,46 @@ TEST_F(server_test, requests_before_hello_are_refused)
     EXPECT_EQ(error_of(call(c.get(), proto::msg_type::stats, 4, short_body)), static_cast<int32_t>(errc::bad_message));
 }
 
+// Replies carry the version the session speaks and its layout: an older client accepts them and
+// reads STATS ring records without the occupancy version 4 added.
+TEST_F(server_test, replies_carry_the_session_version_and_its_layout)
+{
+    auto c = connect_client();
+    auto m = call_struct(c.get(), proto::msg_type::stats, 2, proto::stats{});
+    EXPECT_EQ(m.hdr.version, proto::min_version) << "before HELLO: the version every client accepts";
+    proto::hello h{};
+    h.min_version = 1;
+    h.max_version = 3;
+    proto::set_text(h.client_name, sizeof h.client_name, "server_test v3");
+    m = call_struct(c.get(), proto::msg_type::hello, 3, h);
+    EXPECT_EQ(m.hdr.version, 3u);
+    EXPECT_EQ(as<proto::hello_reply>(m).version, 3u);
+    proto::regif r{};
+    proto::set_text(r.port_name, sizeof r.port_name, "netmap:sv{1");
+    m = call_struct(c.get(), proto::msg_type::regif, 4, r);
+    ASSERT_EQ(m.hdr.type, static_cast<uint16_t>(proto::msg_type::regif_reply));
+    m = call_struct(c.get(), proto::msg_type::stats, 5, proto::stats{});
+    EXPECT_EQ(m.hdr.version, 3u);
+    proto::stats_reply head{};
+    ASSERT_GE(m.payload.size(), sizeof head);
+    std::memcpy(&head, m.payload.data(), sizeof head);
+    ASSERT_EQ(head.n_rings, 2u);
+    EXPECT_EQ(m.payload.size(), sizeof head + head.n_regions * sizeof(proto::stats_region) +
+                                    head.n_regs * sizeof(proto::stats_registration) +
+                                    head.n_rings * proto::stats_ring_v3_size +
+                                    head.n_uids * sizeof(proto::stats_uid));
+
+    auto d = connect_client();
+    hello(d.get());
+    m = call_struct(d.get(), proto::msg_type::stats, 2, proto::stats{});
+    EXPECT_EQ(m.hdr.version, proto::version);
+    std::memcpy(&head, m.payload.data(), sizeof head);
+    EXPECT_EQ(m.payload.size(), sizeof head + head.n_regions * sizeof(proto::stats_region) +
+                                    head.n_regs * sizeof(proto::stats_registration) +
+                                    head.n_rings * sizeof(proto::stats_ring) +
+                                    head.n_uids * sizeof(proto::stats_uid));
+}
+
 TEST_F(server_test, regif_hands_over_the_region_and_eventfds)
 {
     auto c = connect_client();

@@ -5,7 +5,7 @@
 // receiver and before the sender; A sends frames carrying sequence numbers, B answers some; the
 // monitor's tx-copy ring holds A's frames byte for byte in order, its rx-copy ring B's. A monitor
 // that never reads: the pipe delivers everything, the monitor keeps one ring's worth and counts the
-// rest as drops, which STATS and netring-ctl (status, info) report. A monitor opened before either
+// rest as drops, which STATS and netring-ctl (status, info) report; STATS shows its ring full. A monitor opened before either
 // end creates the pipe. Several monitors at once.
 // uid 65534, allowed pipeA* only, cannot monitor netmap:secret{1 ("cannot monitor ..., access
 // denied") but can monitor netmap:pipeA{1.
@@ -204,6 +204,21 @@ TEST_F(monitor_test, stopped_monitor_drops_copies_never_frames)
     rx.join();
     // The monitor never read: one ring's worth kept (a ring holds slots - 1), the rest dropped.
     EXPECT_EQ(mon->monitor_drops(0), n - 63);
+    // STATS says the monitor's ring is full: 63 frames wait for an application that does not read.
+    bool full = false;
+    const daemon_stats before_drain = stats();
+    for (size_t i = 0; i < before_drain.registrations.size(); i++) {
+        if (before_drain.registrations[i].port_name != "netmap:pipeA}2/r")
+            continue;
+        for (const ring_stats &r : before_drain.rings) {
+            if (r.registration != i)
+                continue;
+            EXPECT_EQ(r.num_slots, 64u);
+            EXPECT_EQ(r.occupied, 63u);
+            full = true;
+        }
+    }
+    EXPECT_TRUE(full) << "STATS lists the monitor's ring";
     std::vector<capture> c = drain(*mon, 63);
     expect_sequence(c[0], 0, 63, 'A', "what the stopped monitor kept");
     const daemon_stats s = stats();

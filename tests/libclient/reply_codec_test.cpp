@@ -80,7 +80,8 @@ TEST(ReplyCodec, ErrorReply)
     EXPECT_EQ(e.err().code, make_error_code(errc::bad_message));
 }
 
-std::vector<std::byte> stats_payload(uint32_t regions, uint32_t regs, uint32_t rings, uint32_t ring_reg)
+std::vector<std::byte> stats_payload(uint32_t regions, uint32_t regs, uint32_t rings, uint32_t ring_reg,
+                                     size_t ring_size = sizeof(proto::stats_ring))
 {
     proto::stats_reply top{};
     top.n_regions = regions;
@@ -109,8 +110,10 @@ std::vector<std::byte> stats_payload(uint32_t regions, uint32_t regs, uint32_t r
         proto::stats_ring r{};
         r.registration = ring_reg;
         r.packets = 1000 + i;
+        r.num_slots = 64;
+        r.occupied = 7 + i;
         auto b = bytes_of(r);
-        out.insert(out.end(), b.begin(), b.end());
+        out.insert(out.end(), b.begin(), b.begin() + static_cast<std::ptrdiff_t>(ring_size));
     }
     return out;
 }
@@ -129,6 +132,34 @@ TEST(ReplyCodec, StatsRecords)
     EXPECT_EQ(s->registrations[1].reg_id, 101u);
     ASSERT_EQ(s->rings.size(), 3u);
     EXPECT_EQ(s->rings[2].packets, 1002u);
+    EXPECT_EQ(s->rings[2].occupied, 9u);
+}
+
+TEST(ReplyCodec, StatsOfVersion3HaveNoOccupancy)
+{
+    auto p = stats_payload(1, 2, 3, 1, proto::stats_ring_v3_size);
+    auto h = reply_header(proto::msg_type::stats_reply, p.size());
+    h.version = 3;
+    auto s = proto::decode_stats_reply(h, p);
+    ASSERT_TRUE(s.ok()) << s.err().message;
+    ASSERT_EQ(s->rings.size(), 3u);
+    EXPECT_EQ(s->rings[2].packets, 1002u);
+    EXPECT_EQ(s->rings[2].occupied, 0u);
+    h.version = proto::version; // the same bytes read as version 4 records do not add up
+    EXPECT_FALSE(proto::decode_stats_reply(h, p).ok());
+}
+
+TEST(ReplyCodec, StatsOccupancyNeverExceedsTheRing)
+{
+    auto p = stats_payload(1, 2, 1, 1);
+    proto::stats_ring r;
+    const size_t at = p.size() - sizeof r;
+    std::memcpy(&r, p.data() + at, sizeof r);
+    r.occupied = 0xffffffffu;
+    std::memcpy(p.data() + at, &r, sizeof r);
+    auto s = proto::decode_stats_reply(reply_header(proto::msg_type::stats_reply, p.size()), p);
+    ASSERT_TRUE(s.ok()) << s.err().message;
+    EXPECT_EQ(s->rings[0].occupied, 64u);
 }
 
 TEST(ReplyCodec, StatsBounds)

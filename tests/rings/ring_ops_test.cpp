@@ -1,4 +1,5 @@
-// rings/ring_ops.hpp: circular distance and windows, netmap's sync prologue, slot bounds.
+// rings/ring_ops.hpp: circular distance and windows, netmap's sync prologue, slot bounds,
+// ring occupancy.
 #include "rings/ring_ops.hpp"
 
 #include <gtest/gtest.h>
@@ -20,6 +21,52 @@ TEST(RingOps, DistanceForwardAndAcrossWrap)
     EXPECT_EQ(nr::distance(7, 0, 8), 1u);
     EXPECT_EQ(nr::distance(0, 7, 8), 7u);
     EXPECT_EQ(nr::distance(1, 0, 8), 7u); // the longest forward distance is n-1
+}
+
+TEST(RingOps, OccupancyForwardAndAcrossWrap)
+{
+    EXPECT_EQ(nr::ring_occupancy(3, 3, 8), 0u);
+    EXPECT_EQ(nr::ring_occupancy(2, 5, 8), 3u);
+    EXPECT_EQ(nr::ring_occupancy(6, 1, 8), 3u); // across the wrap
+    EXPECT_EQ(nr::ring_occupancy(0, 63, 64), 63u); // a full ring holds n-1
+    EXPECT_EQ(nr::ring_occupancy(1, 0, 64), 63u);
+}
+
+TEST(RingOps, OccupancyTreatsAnIndexOutsideTheRingAsZero)
+{
+    EXPECT_EQ(nr::ring_occupancy(8, 5, 8), 5u); // from 0
+    EXPECT_EQ(nr::ring_occupancy(3, 0xffffffffu, 8), 5u); // to 0: 3 -> 0 across the wrap
+    EXPECT_EQ(nr::ring_occupancy(9, 9, 8), 0u);
+    EXPECT_EQ(nr::ring_occupancy(0, 0, 0), 0u); // no ring, nothing in it
+    EXPECT_LT(nr::ring_occupancy(0, 0xffffffffu - 1, 8), 8u);
+}
+
+TEST(RingOps, OccupiedReadsTheRightIndicesPerDirection)
+{
+    nr_sync sync{};
+    sync.app.head = 2;
+    sync.kern.hwcur = 6;
+    sync.kern.hwtail = 5;
+    EXPECT_EQ(nr::ring_occupied(sync, true, 8), 3u);  // rx: head 2 to hwtail 5
+    EXPECT_EQ(nr::ring_occupied(sync, false, 8), 4u); // tx: hwcur 6 to head 2, across the wrap
+    sync.app.head = 1000;                             // garbage a client wrote: index 0
+    EXPECT_EQ(nr::ring_occupied(sync, true, 8), 5u);
+    EXPECT_EQ(nr::ring_occupied(sync, false, 8), 2u);
+    EXPECT_EQ(nr::ring_occupied(sync, false, 0), 0u);
+}
+
+TEST(RingOps, OccupiedTxHeadOutsideItsWindowIsNothingQueued)
+{
+    // A client syncing over the socket left head 0 in the sync block while the ring moved on.
+    nr_sync sync{};
+    sync.app.head = 0;
+    sync.kern.hwcur = 5;
+    sync.kern.hwtail = 3; // owned by the client: 5..3 across the wrap, so 0 is inside
+    EXPECT_EQ(nr::ring_occupied(sync, false, 8), 3u);
+    sync.kern.hwtail = 7; // 5..7: head 0 is outside, stale
+    EXPECT_EQ(nr::ring_occupied(sync, false, 8), 0u);
+    sync.kern.hwcur = 99; // garbage hwcur: index 0, head 0 right at it
+    EXPECT_EQ(nr::ring_occupied(sync, false, 8), 0u);
 }
 
 TEST(RingOps, InWindowWithoutWrap)

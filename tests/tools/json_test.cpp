@@ -66,6 +66,7 @@ TEST(CtlFormat, StatsJsonShape)
     r.status = NR_SYNC_PEER_GONE;
     r.packets = 10;
     r.bytes = 640;
+    r.occupied = 3;
     s.rings.push_back(r);
     s.uids.push_back({65534, false, 1, 2, 1, 600, 64, 256, 16, 1048576});
 
@@ -76,7 +77,7 @@ TEST(CtlFormat, StatsJsonShape)
                  "\"registrations\":["
                  "{\"port\":\"netmap:pipeA{1\",\"reg_id\":7,\"uid\":65534,\"gid\":65534,\"pid\":42,\"rings\":[]},"
                  "{\"port\":\"netmap:pipeA}1\",\"reg_id\":8,\"uid\":65534,\"gid\":65534,\"pid\":42,\"rings\":["
-                 "{\"dir\":\"tx\",\"id\":0,\"slots\":1024,\"status\":\"peer_gone\",\"packets\":10,\"bytes\":640,"
+                 "{\"dir\":\"tx\",\"id\":0,\"slots\":1024,\"occupied\":3,\"status\":\"peer_gone\",\"packets\":10,\"bytes\":640,"
                  "\"drops\":0,\"kicks\":0,\"errors\":0,\"copies\":0}]}],\"monitors\":[],"
                  "\"uids\":[{\"uid\":65534,\"unlimited\":false,\"connections\":1,\"registrations\":2,"
                  "\"regions\":1,\"buffers\":600,\"max_connections\":64,\"max_registrations\":256,"

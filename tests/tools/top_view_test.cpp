@@ -28,6 +28,7 @@ void add_registration(daemon_stats &s, uint32_t reg_id, const std::string &port,
     rx.packets = rx_packets;
     rx.bytes = rx_packets * 60;
     rx.drops = rx_drops;
+    rx.occupied = 100 + reg_id;
     s.rings.push_back(tx);
     s.rings.push_back(rx);
 }
@@ -47,6 +48,8 @@ TEST(TopView, RatesAreDeltasOverTheInterval)
     EXPECT_DOUBLE_EQ(rows[0].rx.packets_per_s, 0);
     EXPECT_EQ(rows[0].tx.slots, 1024u);
     EXPECT_EQ(rows[0].rx.slots, 512u);
+    EXPECT_EQ(rows[0].tx.occupied, 0u);
+    EXPECT_EQ(rows[0].rx.occupied, 101u);
     EXPECT_EQ(rows[1].reg_id, 2u);
     EXPECT_DOUBLE_EQ(rows[1].rx.packets_per_s, 500);
     EXPECT_DOUBLE_EQ(rows[1].rx.drops_per_s, 10);
@@ -107,6 +110,8 @@ TEST(TopView, ScreenHasHeaderTotalsAndOneLinePerRow)
         << screen;
     EXPECT_NE(screen.find("     1     101 netmap:pA{1                  100k    48.0M       0"), std::string::npos)
         << screen;
+    EXPECT_NE(screen.find("RX drop      TX occ      RX occ\n"), std::string::npos) << screen;
+    EXPECT_NE(screen.find("      0      0/1024     101/512\n"), std::string::npos) << screen; // used/slots
     EXPECT_NE(screen.find("netmap:a-very-long-port~"), std::string::npos) << screen; // cut to its column
     EXPECT_EQ(screen.find('\x1b'), std::string::npos);
     // A short terminal gets the header and as many rows as fit.

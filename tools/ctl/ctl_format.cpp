@@ -185,15 +185,15 @@ std::string stats_text(const daemon_stats &s)
             if (r.registration != i)
                 continue;
             if (!header) {
-                tools::append_format(out, "    %-3s %3s %6s %-9s %14s %16s %10s %10s %8s %10s\n", "dir", "id",
-                                     "slots", "status", "packets", "bytes", "drops", "kicks", "errors",
-                                     "copies");
+                tools::append_format(out, "    %-3s %3s %6s %8s %-9s %14s %16s %10s %10s %8s %10s\n", "dir",
+                                     "id", "slots", "occupied", "status", "packets", "bytes", "drops", "kicks",
+                                     "errors", "copies");
                 header = true;
             }
             tools::append_format(out,
-                                 "    %-3s %3u %6u %-9s %14" PRIu64 " %16" PRIu64 " %10" PRIu64 " %10" PRIu64
-                                 " %8" PRIu64 " %10" PRIu64 "\n",
-                                 ring_dir_name(r.dir), unsigned{r.ringid}, r.num_slots,
+                                 "    %-3s %3u %6u %8u %-9s %14" PRIu64 " %16" PRIu64 " %10" PRIu64
+                                 " %10" PRIu64 " %8" PRIu64 " %10" PRIu64 "\n",
+                                 ring_dir_name(r.dir), unsigned{r.ringid}, r.num_slots, r.occupied,
                                  ring_status_name(r.status), r.packets, r.bytes, r.drops, r.kicks, r.errors,
                                  r.copies);
         }
@@ -262,6 +262,7 @@ std::string stats_json(const daemon_stats &s)
             j.field("dir", ring_dir_name(r.dir));
             j.field("id", uint32_t{r.ringid});
             j.field("slots", r.num_slots);
+            j.field("occupied", r.occupied);
             j.field("status", ring_status_name(r.status));
             j.field("packets", r.packets);
             j.field("bytes", r.bytes);

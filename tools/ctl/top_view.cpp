@@ -11,7 +11,7 @@ namespace {
 
 struct totals {
     uint64_t packets = 0, bytes = 0, drops = 0;
-    uint32_t rings = 0, slots = 0;
+    uint32_t rings = 0, slots = 0, occupied = 0;
 };
 
 // Per registration id: tx and rx counters summed over its rings.
@@ -28,6 +28,7 @@ std::map<uint32_t, std::pair<totals, totals>> sums_by_reg_id(const daemon_stats 
         t.drops += r.drops;
         t.rings++;
         t.slots += r.num_slots;
+        t.occupied += r.occupied;
     }
     return out;
 }
@@ -45,6 +46,7 @@ top_rates_dir rates_of(const totals &now, const totals &then, double seconds)
     d.drops_per_s = per_second(now.drops, then.drops, seconds);
     d.rings = now.rings;
     d.slots = now.slots;
+    d.occupied = now.occupied;
     return d;
 }
 
@@ -127,8 +129,8 @@ std::string top_screen(const daemon_stats &after, const std::vector<top_row> &ro
                          si_rate(tx.drops_per_s).c_str(), si_rate(rx.packets_per_s).c_str(),
                          si_rate(rx.bits_per_s).c_str(), si_rate(rx.drops_per_s).c_str());
     out += "\n";
-    tools::append_format(out, "%6s %7s %-24s %8s %8s %7s %8s %8s %7s %11s\n", "REG", "PID", "PORT", "TX pkt/s",
-                         "TX bit/s", "TX drop", "RX pkt/s", "RX bit/s", "RX drop", "SLOTS tx/rx");
+    tools::append_format(out, "%6s %7s %-24s %8s %8s %7s %8s %8s %7s %11s %11s\n", "REG", "PID", "PORT",
+                         "TX pkt/s", "TX bit/s", "TX drop", "RX pkt/s", "RX bit/s", "RX drop", "TX occ", "RX occ");
     size_t lines = 4;
     for (const top_row &r : rows) {
         if (max_lines && lines >= max_lines)
@@ -136,11 +138,14 @@ std::string top_screen(const daemon_stats &after, const std::vector<top_row> &ro
         std::string port = r.port;
         if (port.size() > 24)
             port = port.substr(0, 23) + "~";
-        const std::string slots = std::to_string(r.tx.slots) + "/" + std::to_string(r.rx.slots);
-        tools::append_format(out, "%6u %7u %-24s %8s %8s %7s %8s %8s %7s %11s\n", r.reg_id, r.pid, port.c_str(),
-                             si_rate(r.tx.packets_per_s).c_str(), si_rate(r.tx.bits_per_s).c_str(),
+        // Occupancy as used/slots: how close each direction is to full.
+        const std::string tx_occ = std::to_string(r.tx.occupied) + "/" + std::to_string(r.tx.slots);
+        const std::string rx_occ = std::to_string(r.rx.occupied) + "/" + std::to_string(r.rx.slots);
+        tools::append_format(out, "%6u %7u %-24s %8s %8s %7s %8s %8s %7s %11s %11s\n", r.reg_id, r.pid,
+                             port.c_str(), si_rate(r.tx.packets_per_s).c_str(), si_rate(r.tx.bits_per_s).c_str(),
                              si_rate(r.tx.drops_per_s).c_str(), si_rate(r.rx.packets_per_s).c_str(),
-                             si_rate(r.rx.bits_per_s).c_str(), si_rate(r.rx.drops_per_s).c_str(), slots.c_str());
+                             si_rate(r.rx.bits_per_s).c_str(), si_rate(r.rx.drops_per_s).c_str(), tx_occ.c_str(),
+                             rx_occ.c_str());
         lines++;
     }
     if (rows.empty())

@@ -19,7 +19,8 @@ struct top_rates_dir {
     double bits_per_s = 0; // frame bytes x 8
     double drops_per_s = 0;
     uint32_t rings = 0;
-    uint32_t slots = 0; // summed over its rings
+    uint32_t slots = 0;    // summed over its rings
+    uint32_t occupied = 0; // slots in use at the end of the interval, summed over its rings
 };
 
 struct top_row {
