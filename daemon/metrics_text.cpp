@@ -136,6 +136,10 @@ void switch_families(exposition &e, const std::vector<switch_info> &switches)
          [](const switch_port_info &p) { return p.tx_bytes; }},
         {"netring_switch_port_drops_total", "counter", "Frames for the port dropped because its rx ring was full.",
          [](const switch_port_info &p) { return p.drops; }},
+        {"netring_switch_port_flooded_total", "counter",
+         "Frames from the port the switch flooded to every other port (broadcast, multicast, unknown "
+         "destination).",
+         [](const switch_port_info &p) { return p.flooded; }},
         {"netring_switch_port_clients", "gauge", "Registrations mapping the switch port.",
          [](const switch_port_info &p) { return uint64_t{p.clients}; }},
     };

@@ -39,7 +39,7 @@ metrics_snapshot sample_snapshot()
     switch_info s;
     s.name = "vale0";
     s.mac_entries = 4;
-    s.ports.push_back({"p1", "ephemeral", 1, 10, 600, 20, 1200, 3});
+    s.ports.push_back({"p1", "ephemeral", 1, 10, 600, 20, 1200, 3, 6});
     m.switches.push_back(s);
     nic_snapshot n;
     n.interface = "eth0";
@@ -127,6 +127,7 @@ TEST(metrics_text_test, rings_regions_switches_and_nics_carry_their_labels)
     EXPECT_TRUE(has_line(text, "netring_switch_port_rx_packets_total{switch=\"vale0\",port=\"p1\",kind=\"ephemeral\"} 10"));
     EXPECT_TRUE(has_line(text, "netring_switch_port_tx_bytes_total{switch=\"vale0\",port=\"p1\",kind=\"ephemeral\"} 1200"));
     EXPECT_TRUE(has_line(text, "netring_switch_port_drops_total{switch=\"vale0\",port=\"p1\",kind=\"ephemeral\"} 3"));
+    EXPECT_TRUE(has_line(text, "netring_switch_port_flooded_total{switch=\"vale0\",port=\"p1\",kind=\"ephemeral\"} 6"));
     EXPECT_TRUE(has_line(text, "netring_nic_up{interface=\"eth0\"} 1"));
     EXPECT_TRUE(has_line(text, "netring_nic_rx_packets_total{interface=\"eth0\"} 77"));
     EXPECT_TRUE(has_line(text, "netring_nic_tx_dropped_total{interface=\"eth0\"} 9"));

@@ -9,12 +9,14 @@
 // them, a barrier: every peer sends a broadcast marker from an address of its own, and the test
 // waits until each peer has seen the last marker of the others. The switch keeps every port's
 // order, so a peer that has seen a later marker has seen whatever was forwarded to it before.
-// Then exact counts per peer and source: N intact, in order, or nothing at all.
+// Then exact counts per peer and source: N intact, in order, or nothing at all. At the end, the
+// metrics endpoint's flooded counter of each port equals the floods that port sent.
 // Slow receivers: vale1:c is opened by a process that never reads (a 256-slot rx ring); a sends
 // broadcasts in bursts, b receives every one (waiting for each burst before the next), and
 // `netring-switch list --json` shows c got exactly 255 (a full ring) and dropped the rest once
 // stalled. On vale2 with `switch_stall_ms 60000` c holds the sender back instead, drops nothing
 // for a second, and once it leaves every held frame reaches the other port in order.
+#include "http_probe.hpp"
 #include "switch_fixture.hpp"
 
 #include <signal.h>
@@ -38,8 +40,16 @@ constexpr uint32_t step_len = 130;
 
 class switch_forwarding : public switch_fixture<daemon_test> {
 protected:
+    std::string config_text() const override
+    {
+        return switch_fixture<daemon_test>::config_text() + "metrics_listen 127.0.0.1:" +
+               std::to_string(metrics_port_) + "\n";
+    }
+
     void SetUp() override
     {
+        metrics_port_ = free_port();
+        ASSERT_NE(metrics_port_, 0);
         switch_fixture<daemon_test>::SetUp();
         if (IsSkipped() || HasFatalFailure())
             return;
@@ -114,7 +124,15 @@ protected:
         }
     }
 
+    // The port's netring_switch_port_flooded_total from the metrics endpoint, or -1.
+    double flooded(const std::string &port) const
+    {
+        return sample_value(body_of(http_get(metrics_port_, "/metrics")),
+                            "netring_switch_port_flooded_total{switch=\"vale0\",port=\"" + port + "\",");
+    }
+
     std::vector<std::unique_ptr<switch_peer_proc>> peers_;
+    uint16_t metrics_port_ = 0;
     uint64_t epoch_ = 0;
     uint64_t marks_ = 0;
 };
@@ -149,6 +167,14 @@ TEST_F(switch_forwarding, learns_floods_forwards_and_moves)
         EXPECT_EQ(json_number(port, "clients"), 1.0) << port;
     }
     EXPECT_EQ(json_number(list_switch(json, "vale0"), "mac_entries"), 6.0) << json;
+
+    // Flooded, per source port: every peer's nine markers (one per step), and a's three steps to
+    // an unknown, the broadcast and the multicast address. Nothing else: known unicast and frames
+    // that stay behind their own port are not floods.
+    const double markers = 9;
+    EXPECT_EQ(flooded("a"), 3 * step_frames + markers);
+    EXPECT_EQ(flooded("b"), markers);
+    EXPECT_EQ(flooded("c"), markers);
 }
 
 // Two peers that read, a and b, and c, which never reads and has stalled_slots slots, on one switch.

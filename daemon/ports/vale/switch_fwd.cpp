@@ -83,6 +83,7 @@ bool switch_fwd::forward_from(uint16_t src)
         return false;
     }
     uint64_t bytes = 0;
+    uint32_t flooded = 0; // counted here, added to the shared counter once per pass
     const auto ports = static_cast<uint16_t>(eps_.size());
     uint32_t i = 0;
     for (; i < n; i++) {
@@ -112,12 +113,14 @@ bool switch_fwd::forward_from(uint16_t src)
             deliver(static_cast<uint16_t>(known), f);
             continue;
         }
+        flooded++;
         for (uint16_t p = 0; p < ports; p++)
             if (p != src)
                 deliver(p, f);
     }
     add(ep.counters.rx_packets, i);
     add(ep.counters.rx_bytes, bytes);
+    add(ep.counters.flooded, flooded);
     mac_count_.store(macs_.size(), std::memory_order_relaxed);
     ep.held = i < n;
     if (i == 0)

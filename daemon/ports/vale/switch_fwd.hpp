@@ -49,6 +49,7 @@ struct app_ring {
 
 struct fwd_counters {
     std::atomic<uint64_t> rx_packets{0}, rx_bytes{0}, tx_packets{0}, tx_bytes{0}, drops{0}, errors{0};
+    std::atomic<uint64_t> flooded{0}; // of rx_packets, the frames flooded (unknown unicast, multicast)
 };
 
 struct fwd_endpoint {

@@ -189,6 +189,7 @@ std::vector<switch_info> switch_table::list() const
             pi.tx_packets = c.tx_packets.load(std::memory_order_relaxed);
             pi.tx_bytes = c.tx_bytes.load(std::memory_order_relaxed);
             pi.drops = c.drops.load(std::memory_order_relaxed);
+            pi.flooded = c.flooded.load(std::memory_order_relaxed);
             i.ports.push_back(pi);
         }
         out.push_back(std::move(i));

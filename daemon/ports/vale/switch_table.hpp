@@ -48,6 +48,8 @@ struct switch_port_info {
     std::string kind;     // "ephemeral", "persistent", "nic", "host"
     uint32_t clients = 0; // registrations mapping the port
     uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0, drops = 0;
+    uint64_t flooded = 0; // frames the port sent that the switch flooded (metrics only: the
+                          // SWITCH_CTL port record has no room for it)
 };
 
 struct switch_info {
