@@ -1,6 +1,7 @@
 #include "registry.hpp"
 
 #include <net/if.h>
+#include <sys/random.h>
 
 #include <unistd.h>
 
@@ -11,6 +12,22 @@
 #include <netring/port_name.hpp>
 
 namespace netring::netringd {
+
+reattach_token make_reattach_token()
+{
+    reattach_token t{};
+    for (;;) {
+        size_t got = 0;
+        while (got < t.size()) {
+            const ssize_t n = ::getrandom(t.data() + got, t.size() - got, 0);
+            if (n > 0)
+                got += static_cast<size_t>(n);
+            // n < 0: EINTR (the pool is initialised long before netringd starts): try again
+        }
+        if (std::any_of(t.begin(), t.end(), [](uint8_t b) { return b != 0; }))
+            return t;
+    }
+}
 
 namespace {
 
@@ -241,7 +258,7 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     if (auto s = quotas_.check(creds, quota_key::buffers, buffers); !s)
         return undo(s.err());
     std::shared_ptr<region> mem = find_region(a->mem->name());
-    registered answer{ctx.reg_id, canonical, a.value(), 0, mem ? mem->mem_id() : uint16_t{0}};
+    registered answer{ctx.reg_id, canonical, a.value(), 0, mem ? mem->mem_id() : uint16_t{0}, make_reattach_token()};
     uint64_t view_bytes = 0;
     if (req.netmap_view) {
         auto off = mem ? write_netmap_view(*mem, *a, dirs, &view_bytes)

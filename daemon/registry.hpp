@@ -21,6 +21,7 @@
 #include <netring/error.hpp>
 #include <netring/protocol.hpp>
 
+#include <array>
 #include <cstddef>
 #include <functional>
 #include <map>
@@ -42,12 +43,18 @@ struct client_info {
     credentials creds() const { return {uid, gid, groups}; }
 };
 
+using reattach_token = std::array<uint8_t, proto::token_bytes>;
+
+// A fresh token from the kernel's random source (getrandom); never all zero.
+reattach_token make_reattach_token();
+
 struct registered {
     uint32_t reg_id = 0;
     std::string name; // canonical port name
     attach_result a;
     uint64_t netmap_if_offset = 0; // the netmap view, when the request asked for one
     uint16_t mem_id = 0;           // the region's
+    reattach_token token{};        // REATTACH's proof of ownership (random, never chosen by a client)
 };
 
 using log_fn = std::function<void(const std::string &)>;

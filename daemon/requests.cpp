@@ -126,15 +126,19 @@ struct answer {
         rep.num_fds = static_cast<uint32_t>(a.fds.size());
         rep.netmap_if_offset = r.netmap_if_offset;
         rep.mem_id = r.mem_id;
+        std::memcpy(rep.token, r.token.data(), sizeof rep.token);
         send_regif_reply(seq, rep, a.fds);
     }
 
-    // Sessions of versions 1 and 2 know the reply without its version 3 tail.
+    // Sessions of versions 1 and 2 know the reply without its version 3 tail, 3 and 4 without the
+    // token of version 5.
     void send_regif_reply(uint32_t seq, const proto::regif_reply &rep, std::span<const int> fds)
     {
         std::span<const std::byte> bytes = std::as_bytes(std::span<const proto::regif_reply, 1>(&rep, 1));
         if (ctx.version < 3)
             bytes = bytes.first(proto::regif_reply_v2_size);
+        else if (ctx.version < 5)
+            bytes = bytes.first(proto::regif_reply_v4_size);
         out.reply(proto::msg_type::regif_reply, seq, bytes, fds);
     }
 

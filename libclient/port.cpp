@@ -215,7 +215,7 @@ result<port> port::finish_open(pending &&o)
 {
     if (!o.reply)
         return o.reply.err();
-    auto rep = proto::decode_reply<proto::regif_reply>(o.reply->hdr, o.reply->payload);
+    auto rep = proto::decode_regif_reply(o.reply->hdr, o.reply->payload);
     if (!rep)
         return rep.err();
     auto p = std::make_unique<impl>();

@@ -61,6 +61,22 @@ status reply_failure(const header &h, std::span<const std::byte> payload)
     return status_error(st);
 }
 
+result<regif_reply> decode_regif_reply(const header &h, std::span<const std::byte> payload)
+{
+    if (auto f = reply_failure(h, payload); !f)
+        return f.err();
+    if (static_cast<msg_type>(h.type) == msg_type::error_reply)
+        return error::from(errc::bad_message, "error reply without an error code");
+    const size_t want = h.version < 3 ? regif_reply_v2_size : h.version < 5 ? regif_reply_v4_size : sizeof(regif_reply);
+    if (payload.size() != want)
+        return error::from(errc::bad_message, "REGIF reply of " + std::to_string(payload.size()) +
+                                                  " bytes in protocol version " + std::to_string(h.version) +
+                                                  ", expected " + std::to_string(want));
+    regif_reply v{};
+    std::memcpy(&v, payload.data(), want);
+    return v;
+}
+
 result<daemon_stats> decode_stats_reply(const header &h, std::span<const std::byte> payload)
 {
     if (auto f = reply_failure(h, payload); !f)

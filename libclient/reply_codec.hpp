@@ -43,6 +43,10 @@ result<T> decode_reply(const header &h, std::span<const std::byte> payload)
     return v;
 }
 
+// REGIF (and REG_QUERY, REATTACH) reply: the size the header's version says (184 bytes before
+// version 3, 200 before version 5, 216 from 5); the fields an older daemon did not send are zero.
+result<regif_reply> decode_regif_reply(const header &h, std::span<const std::byte> payload);
+
 // STATS reply: stats_reply then the counted records; sizes must add up exactly, every name must
 // be NUL-terminated and every ring must name an existing registration.
 result<daemon_stats> decode_stats_reply(const header &h, std::span<const std::byte> payload);

@@ -22,6 +22,8 @@ bool is_request(msg_type t)
     case msg_type::nic_ctl:
     case msg_type::switch_ctl:
     case msg_type::reg_query:
+    case msg_type::reattach:
+    case msg_type::restart:
         return true;
     default:
         return false;
@@ -41,6 +43,8 @@ const char *request_name(msg_type t)
     case msg_type::nic_ctl: return "NIC_CTL";
     case msg_type::switch_ctl: return "SWITCH_CTL";
     case msg_type::reg_query: return "REG_QUERY";
+    case msg_type::reattach: return "REATTACH";
+    case msg_type::restart: return "RESTART";
     default: return "message";
     }
 }
@@ -181,6 +185,22 @@ result<decoded_request> decode_request(const header &h, std::span<const std::byt
         auto m = take_exact<reg_query>(t, payload);
         if (!m)
             return m.err();
+        return done(*m);
+    }
+    case msg_type::reattach: {
+        auto m = take_exact<reattach>(t, payload);
+        if (!m)
+            return m.err();
+        if (m->reg_id == 0)
+            return error::from(errc::bad_message, "REATTACH: registration 0 does not exist");
+        return done(*m);
+    }
+    case msg_type::restart: {
+        auto m = take_exact<restart>(t, payload);
+        if (!m)
+            return m.err();
+        if (m->flags != 0)
+            return error::from(errc::bad_message, "RESTART: unknown flags " + std::to_string(m->flags));
         return done(*m);
     }
     default:

@@ -8,7 +8,8 @@
 // fixed arrays; a string without a NUL is a malformed message.
 //
 // Session lifecycle (enforced by the daemon, see session_transition):
-//   awaiting_hello --HELLO--> ready --(REGIF|UNREGIF|TXSYNC|RXSYNC|PORT_INFO|STATS|*_CTL)--> ready
+//   awaiting_hello --HELLO--> ready --(REGIF|UNREGIF|TXSYNC|RXSYNC|PORT_INFO|STATS|*_CTL|REATTACH|
+//                                     RESTART)--> ready
 //   awaiting_hello --anything else--> error reply "HELLO first", stays awaiting_hello
 //   ready --HELLO--> error reply "HELLO twice", stays ready
 //   any --malformed header (magic, version, length)--> closed (the stream cannot be re-synchronised)
@@ -27,8 +28,9 @@
 namespace netring::proto {
 
 inline constexpr uint32_t magic = 0x4d43524eu; // "NRCM"
-inline constexpr uint16_t version = 4; // 2: STATS lists per-uid use (stats_uid); 3: netmap views, REG_QUERY;
-                                       // 4: STATS ring occupancy (stats_ring grows to 72 bytes)
+inline constexpr uint16_t version = 5; // 2: STATS lists per-uid use (stats_uid); 3: netmap views, REG_QUERY;
+                                       // 4: STATS ring occupancy (stats_ring grows to 72 bytes);
+                                       // 5: re-attach tokens (regif_reply grows to 216), REATTACH, RESTART
 inline constexpr uint16_t min_version = 1;
 inline constexpr size_t max_request_payload = 256;
 inline constexpr size_t max_reply_payload = 1u << 20;
@@ -57,6 +59,9 @@ enum class msg_type : uint16_t {
     switch_ctl = 17,  // admin: switches, persistent ports, NIC attachments; list (anyone)
     switch_ctl_reply = 18,
     reg_query = 19, // version 3: this connection's registration again (answered with regif_reply)
+    reattach = 21,  // version 5: take over a registration a previous netringd made (regif_reply)
+    restart = 22,   // version 5, admin: replace netringd by a new process that adopts the state
+    restart_reply = 23,
 };
 
 struct header {
@@ -125,6 +130,27 @@ struct reg_query {
 };
 static_assert(sizeof(reg_query) == 8);
 
+// REATTACH (version 5): after the daemon was replaced (netringd restarted, upgraded or crashed and
+// adopted its state), a client names a registration it made before and proves it with the token
+// REGIF gave it. The daemon answers as REG_QUERY does, with the same region and eventfds, when the
+// registration waits for its owner (no session holds it), the token matches and the caller's uid
+// is the one that registered it.
+inline constexpr size_t token_bytes = 16;
+struct reattach {
+    uint32_t reg_id;
+    uint32_t reserved;
+    uint8_t token[token_bytes];
+};
+static_assert(sizeof(reattach) == 24);
+
+// RESTART (version 5, admin): the daemon stops its workers, hands its state and every kept fd to a
+// new process of its executable, and that process carries on. The reply comes before the handoff.
+struct restart {
+    uint32_t flags; // reserved, 0
+    uint32_t reserved;
+};
+static_assert(sizeof(restart) == 8);
+
 struct port_info {
     char port_name[port_name_max];
 };
@@ -175,9 +201,13 @@ struct regif_reply {
     uint64_t netmap_if_offset; // the netmap view (regif_netmap_view), else 0
     uint32_t mem_id;           // the region's id, the same for every registration that maps it
     uint32_t reserved2;
+    // Version 5 (sessions of version 3 and 4 get the 200 bytes above): what REATTACH must present
+    // to take this registration over after a daemon restart. Only the registering uid may.
+    uint8_t token[token_bytes];
 };
-static_assert(sizeof(regif_reply) == 200);
+static_assert(sizeof(regif_reply) == 216);
 inline constexpr size_t regif_reply_v2_size = 184;
+inline constexpr size_t regif_reply_v4_size = 200;
 
 struct unregif_reply {
     reply_status status;
@@ -230,6 +260,10 @@ struct switch_port_record {
 static_assert(sizeof(switch_port_record) == 128);
 
 struct nic_ctl_reply {
+    reply_status status;
+};
+
+struct restart_reply {
     reply_status status;
 };
 
@@ -354,7 +388,8 @@ inline constexpr size_t stats_ring_size(uint16_t v) { return v >= 4 ? sizeof(sta
 
 // ---- codec ----
 using request =
-    std::variant<hello, regif, unregif, sync_request /*tx*/, port_info, stats, nic_ctl, switch_ctl, reg_query>;
+    std::variant<hello, regif, unregif, sync_request /*tx*/, port_info, stats, nic_ctl, switch_ctl, reg_query,
+                 reattach, restart>;
 
 struct decoded_request {
     msg_type type;
