@@ -267,6 +267,9 @@ void apply(config &c, const line_parser &p, std::string_view directive)
     } else if (directive == "idle_timeout_s") {
         p.want_args(1);
         c.idle_timeout_s = static_cast<uint32_t>(p.number(1, 1, 86400));
+    } else if (directive == "reattach_timeout_s") {
+        p.want_args(1);
+        c.reattach_timeout_s = static_cast<uint32_t>(p.number(1, 1, 86400));
     } else if (directive == "socket_group") {
         p.want_args(1);
         c.socket_gid = p.group(1);
@@ -398,6 +401,7 @@ reload_outcome apply_reload(config &running, const config &fresh)
     running.uid_quota = fresh.uid_quota;
     running.quotas = fresh.quotas;
     running.idle_timeout_s = fresh.idle_timeout_s;
+    running.reattach_timeout_s = fresh.reattach_timeout_s;
     running.origin = fresh.origin;
     return out;
 }

@@ -88,6 +88,7 @@ struct config {
     uint32_t max_connections = 4096; // all clients together (lowered at startup to fit the fd limit)
     uint32_t admin_connections = 32; // of those, kept for uid 0 and admins
     uint32_t idle_timeout_s = 30;    // a connection holding no registration that sends nothing
+    uint32_t reattach_timeout_s = 30; // after a restart: how long an adopted registration waits for its owner
     // Who may reach the control socket at all: `socket_group NAME|GID` and `socket_mode 0660` set
     // the socket file's group and permission bits (connecting needs write permission). The
     // default, mode 0666 and the daemon's own group, leaves the decision to the policy alone.
@@ -107,7 +108,7 @@ config parse_config(std::string_view text, std::string_view origin);
 config load_config(const std::string &path);
 
 // SIGHUP: what a configuration read again changes in a running daemon. The policy (allow, deny,
-// admin), the quotas (uid_max_*, quota) and idle_timeout_s take effect at once: they are read
+// admin), the quotas (uid_max_*, quota), idle_timeout_s and reattach_timeout_s take effect at once: they are read
 // on each new request. Directives that shaped memory, threads or the socket at startup keep their
 // running values until a restart; `kept` names those the new file changes.
 struct reload_outcome {

@@ -90,6 +90,45 @@ status control_server::listen(const std::string &path, socket_access access)
     return ok_status();
 }
 
+status control_server::adopt_listener(unique_fd fd, const std::string &path)
+{
+    int listening = 0;
+    socklen_t len = sizeof listening;
+    sockaddr_un addr{};
+    socklen_t alen = sizeof addr;
+    if (::getsockopt(fd.get(), SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || !listening ||
+        ::getsockname(fd.get(), reinterpret_cast<sockaddr *>(&addr), &alen) != 0 || addr.sun_family != AF_UNIX)
+        return error::from(errc::bad_message, "the kept control socket is not a listening Unix socket");
+    const std::string bound(addr.sun_path, strnlen(addr.sun_path, sizeof addr.sun_path));
+    if (bound != path)
+        return error::from(errc::bad_message, "the kept control socket is bound to " + bound + ", not " + path);
+    boost::system::error_code ec;
+    acceptor_.assign(boost::asio::local::stream_protocol(), fd.get(), ec);
+    if (ec)
+        return from_ec(ec, "adopting the control socket " + path);
+    (void)fd.release(); // the acceptor owns it now
+    path_ = path;
+    listening_ = true;
+    accept_next();
+    return ok_status();
+}
+
+void control_server::pause_accepting()
+{
+    listening_ = false;
+    boost::system::error_code ec;
+    acceptor_.cancel(ec);
+    retry_.cancel();
+}
+
+void control_server::resume_accepting()
+{
+    if (listening_ || !acceptor_.is_open())
+        return;
+    listening_ = true;
+    accept_next();
+}
+
 void control_server::accept_next()
 {
     acceptor_.async_accept([this](const boost::system::error_code &ec, session::socket_type socket) {

@@ -14,11 +14,14 @@
 #include "registry.hpp"
 #include "session.hpp"
 
+#include <netring/unique_fd.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,10 +44,21 @@ public:
     control_server &operator=(const control_server &) = delete;
 
     status listen(const std::string &path, socket_access access = {});
+    // A listening socket a previous netringd kept (docs/RESTART.md): it must be a listening Unix
+    // stream socket bound to `path`. Connections that queued during the restart are accepted.
+    status adopt_listener(unique_fd fd, const std::string &path);
+    // The planned restart: accepting stops (the socket stays open and listening, for the successor)
+    // and resume_accepting() undoes it when the handoff fails.
+    void pause_accepting();
+    void resume_accepting();
+    int listener_fd() { return acceptor_.is_open() ? acceptor_.native_handle() : -1; }
+    // RESTART's handler (main sets it); empty: this netringd cannot restart itself.
+    std::function<void()> on_restart;
     // Partner of listen(). Unregisters everything; safe to call twice.
     void stop();
 
     registry &reg() { return reg_; }
+    boost::asio::any_io_executor executor() { return acceptor_.get_executor(); }
     const logger &log() const { return log_; }
     uint64_t uptime_ms() const;
     uint32_t session_count() const { return static_cast<uint32_t>(sessions_.size()); }

@@ -8,16 +8,19 @@
 // a bad config file.
 #include "config.hpp"
 #include "control_server.hpp"
+#include "handoff.hpp"
 #include "log.hpp"
 #include "metrics_http.hpp"
 #include "policy.hpp"
 #include "ports/nic/xdp_program.hpp"
 #include "registry.hpp"
+#include "state_segment.hpp"
 
 #include <netring/netring.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <systemd/sd-daemon.h>
 
@@ -26,6 +29,8 @@
 
 #include <csignal>
 #include <functional>
+#include <map>
+#include <optional>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -121,6 +126,51 @@ void reload(const std::string &path, netring::netringd::config &cfg, netring::ne
         log.warning("SIGHUP: " + name + " changed in " + path + "; it takes effect at the next start");
 }
 
+uint64_t monotonic_s()
+{
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+
+// The state a predecessor kept (fds named "state" and "fd.N"), adopted into the empty registry;
+// nothing kept is a cold start, and so is anything that fails a check (the log says why). Returns
+// the segment to save into from now on.
+std::optional<netring::netringd::state_segment>
+adopt_kept_state(std::map<std::string, netring::unique_fd> &kept, netring::netringd::registry &reg,
+                 netring::netringd::logger &log)
+{
+    using namespace netring::netringd;
+    auto st = kept.find("state");
+    if (st == kept.end()) {
+        if (!kept.empty())
+            log.warning("restart: " + std::to_string(kept.size()) + " fds passed without a state: cold start");
+        return std::nullopt;
+    }
+    auto seg = state_segment::adopt(std::move(st->second));
+    kept.erase(st);
+    auto k = seg ? seg->load() : netring::result<kept_state>(seg.err());
+    if (!k) {
+        log.warning("restart: the kept state is refused (" + k.err().message + "): cold start");
+        return std::nullopt;
+    }
+    auto take_fd = [&](uint32_t id) {
+        auto it = kept.find("fd." + std::to_string(id));
+        if (it == kept.end())
+            return netring::unique_fd();
+        netring::unique_fd fd = std::move(it->second);
+        kept.erase(it);
+        return fd;
+    };
+    if (auto a = reg.adopt_state(*k, take_fd, monotonic_s()); !a) {
+        log.warning("restart: the kept state is refused (" + a.err().message + "): cold start");
+        return std::nullopt;
+    }
+    log.notice("restart: adopted " + std::to_string(k->regions.size()) + " region(s), " +
+               std::to_string(k->pipes.size()) + " pipe(s) and " + std::to_string(k->registrations.size()) +
+               " registration(s); each waits for its client to re-attach");
+    return std::move(seg.value());
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -133,6 +183,9 @@ int main(int argc, char **argv)
     }
     // A client that disconnects while we write to it must cost an EPIPE, not the daemon.
     std::signal(SIGPIPE, SIG_IGN);
+    // Before anything opens a descriptor: what a predecessor passed on, by name.
+    std::map<std::string, netring::unique_fd> kept = take_inherited_fds();
+    const std::string exe = own_executable();
 
     logger log;
     log.verbose = opt.verbose;
@@ -158,13 +211,73 @@ int main(int argc, char **argv)
         log.warning("fd limit " + std::to_string(fds) + ": at most " + std::to_string(reg.quotas().max_connections()) +
                     " connections (max_connections " + std::to_string(cfg.max_connections) + ")");
     }
+    std::optional<state_segment> segment = adopt_kept_state(kept, reg, log);
+    if (!segment) {
+        auto made = state_segment::create();
+        if (!made) {
+            log.error("cannot create the state segment: " + made.err().message);
+            return 1;
+        }
+        segment.emplace(std::move(made.value()));
+    }
     boost::asio::io_context io;
     control_server server(io, reg, log);
     server.set_idle_timeout_s(cfg.idle_timeout_s);
-    if (auto s = server.listen(opt.socket_path, socket_access{cfg.socket_gid, cfg.socket_mode}); !s) {
-        log.error(s.err().message);
+    status listening = ok_status();
+    if (auto l = kept.find("listen"); l != kept.end()) {
+        listening = server.adopt_listener(std::move(l->second), opt.socket_path);
+        kept.erase(l);
+        if (!listening)
+            log.warning("restart: " + listening.err().message + "; listening anew");
+    }
+    if (!listening || server.listener_fd() < 0)
+        listening = server.listen(opt.socket_path, socket_access{cfg.socket_gid, cfg.socket_mode});
+    if (!listening) {
+        log.error(listening.err().message);
         return 1;
     }
+    if (!kept.empty())
+        log.warning("restart: " + std::to_string(kept.size()) + " passed fd(s) belong to nothing kept: closed");
+    kept.clear();
+
+    // Adopted registrations whose client does not come back are released after reattach_timeout_s.
+    boost::asio::steady_timer expiry(io);
+    std::function<void()> on_expiry = [&] {
+        if (reg.waiting() == 0)
+            return;
+        expiry.expires_after(std::chrono::seconds(1));
+        expiry.async_wait([&](const boost::system::error_code &ec) {
+            if (ec)
+                return;
+            reg.expire_waiting(monotonic_s(), cfg.reattach_timeout_s);
+            on_expiry();
+        });
+    };
+    on_expiry();
+
+    // RESTART: release what the successor cannot adopt, save the rest, and become the successor.
+    server.on_restart = [&] {
+        server.pause_accepting();
+        const size_t released = reg.release_unkept();
+        std::vector<std::pair<uint32_t, int>> ids;
+        const kept_state k = reg.export_state(ids);
+        if (auto s = segment->save(k); !s) {
+            log.error("restart refused: cannot save the state (" + s.err().message + ")");
+            server.resume_accepting();
+            return;
+        }
+        std::vector<std::pair<std::string, int>> pass{{"listen", server.listener_fd()}, {"state", segment->fd()}};
+        for (const auto &[id, fd] : ids)
+            pass.emplace_back("fd." + std::to_string(id), fd);
+        log.notice("restart: handing " + std::to_string(k.registrations.size()) + " registration(s) and " +
+                   std::to_string(pass.size()) + " fds to a new " + exe +
+                   (released ? " (" + std::to_string(released) + " registration(s) it cannot adopt released)" : ""));
+        const exec_failure f = exec_successor(exe, argv, pass);
+        log.error("restart failed: " + f.err.message);
+        if (f.fds_moved)
+            std::_Exit(1);
+        server.resume_accepting();
+    };
 
     // SIGHUP rereads the file. New rules apply to the next request; registrations made under the
     // old ones stay. A file that does not parse changes nothing (the error names its line).

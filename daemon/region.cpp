@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/memfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -92,6 +93,42 @@ result<std::unique_ptr<region>> region::create(std::string name, const region_op
     rings::write_region_header(map->base(), *g);
     return std::unique_ptr<region>(
         new region(std::move(name), *g, std::move(fd.value()), std::move(map.value()), guard_slot));
+}
+
+result<std::unique_ptr<region>> region::adopt(std::string name, unique_fd fd, const region_options &opt)
+{
+    const auto g = rings::plan_region(opt.buf_size, opt.num_buffers, opt.meta_bytes);
+    if (!g)
+        return error::from(errc::bad_message, "kept region " + name + ": its recorded geometry does not fit");
+    struct stat st{};
+    if (::fstat(fd.get(), &st) != 0)
+        return error::from_errno(errno, "kept region " + name);
+    if (static_cast<uint64_t>(st.st_size) != g->region_size)
+        return error::from(errc::bad_message, "kept region " + name + ": the memfd holds " +
+                                                  std::to_string(st.st_size) + " bytes, the record says " +
+                                                  std::to_string(g->region_size));
+    const int seals = ::fcntl(fd.get(), F_GET_SEALS);
+    if (seals < 0 || (seals & (F_SEAL_SHRINK | F_SEAL_GROW)) != (F_SEAL_SHRINK | F_SEAL_GROW))
+        return error::from(errc::bad_message, "kept region " + name + ": the memfd is not sealed against resizing");
+    auto map = mapped_region::map(fd.get(), g->region_size);
+    if (!map)
+        return map.err();
+    int guard_slot = -1;
+    if (opt.hugepages) {
+        if (fault_guard::install())
+            guard_slot = fault_guard::add(map->base(), g->region_size, huge_page);
+        if (guard_slot < 0)
+            return error::from(errc::internal, "kept region " + name + ": no SIGBUS guard slot for its huge pages");
+    }
+    std::string why;
+    const auto h = rings::read_region_header(map->base(), g->region_size, &why);
+    if (!h || h->region_size != g->region_size || h->buf_size != g->buf_size || h->num_buffers != g->num_buffers ||
+        h->meta_offset != g->meta_offset || h->buffers_offset != g->buffers_offset) {
+        fault_guard::remove(guard_slot);
+        return error::from(errc::bad_message, "kept region " + name + ": its header does not match the record" +
+                                                  (why.empty() ? "" : " (" + why + ")"));
+    }
+    return std::unique_ptr<region>(new region(std::move(name), *g, std::move(fd), std::move(map.value()), guard_slot));
 }
 
 } // namespace netring::netringd

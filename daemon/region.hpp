@@ -45,6 +45,10 @@ public:
     // `log` hears about a hugepage fallback; may be empty.
     static result<std::unique_ptr<region>> create(std::string name, const region_options &opt,
                                                   const std::function<void(const std::string &)> &log = {});
+    // A region a previous netringd made, from its memfd: the geometry `opt` plans must be the one
+    // the memory's header and the fd's size say, and `hugepages` must match the memory. The pool
+    // and the arena start full: the caller restores them (pool().restore, meta().restore).
+    static result<std::unique_ptr<region>> adopt(std::string name, unique_fd fd, const region_options &opt);
     ~region();
     region(const region &) = delete;
     region &operator=(const region &) = delete;

@@ -13,6 +13,19 @@
 
 namespace netring::netringd {
 
+namespace {
+
+// Compares without an early exit, so the time taken says nothing about where a guess went wrong.
+bool constant_time_equal(std::span<const uint8_t> a, std::span<const uint8_t> b)
+{
+    uint8_t diff = 0;
+    for (size_t i = 0; i < a.size(); i++)
+        diff |= static_cast<uint8_t>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+} // namespace
+
 reattach_token make_reattach_token()
 {
     reattach_token t{};
@@ -432,6 +445,43 @@ sync_result registry::sync(uint64_t session, uint32_t reg_id, uint32_t ring, boo
     if (it == regs_.end() || it->second.session != session)
         return {errc::not_registered, "no registration " + std::to_string(reg_id) + " on this connection", 0};
     return it->second.owner->sync(reg_id, tx ? ring_dir::tx : ring_dir::rx, ring);
+}
+
+result<registered> registry::reattach(const client_info &who, uint32_t reg_id, std::span<const uint8_t> token)
+{
+    auto it = regs_.find(reg_id);
+    const bool match = it != regs_.end() && token.size() == it->second.answer.token.size() &&
+                       constant_time_equal(token, it->second.answer.token) && it->second.uid == who.uid;
+    if (!match || it->second.session != waiting_session)
+        return error::from(errc::not_registered, "no registration " + std::to_string(reg_id) +
+                                                     " waits for this uid with this token");
+    it->second.session = who.session;
+    it->second.pid = who.pid;
+    it->second.waiting_since_s = 0;
+    return it->second.answer;
+}
+
+size_t registry::expire_waiting(uint64_t now_s, uint32_t timeout_s)
+{
+    size_t n = 0;
+    for (auto it = regs_.begin(); it != regs_.end();) {
+        auto next = std::next(it);
+        if (it->second.session == waiting_session && now_s - it->second.waiting_since_s >= timeout_s) {
+            if (log_)
+                log_("registration " + std::to_string(it->first) + " (" + it->second.name +
+                     ") was not re-attached within " + std::to_string(timeout_s) + " s: released");
+            drop(it);
+            n++;
+        }
+        it = next;
+    }
+    return n;
+}
+
+size_t registry::waiting() const
+{
+    return static_cast<size_t>(std::count_if(regs_.begin(), regs_.end(),
+                                             [](const auto &kv) { return kv.second.session == waiting_session; }));
 }
 
 result<port_details> registry::port_info(const client_info &who, std::string_view text)

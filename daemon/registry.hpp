@@ -11,6 +11,7 @@
 #pragma once
 
 #include "config.hpp"
+#include "kept_state.hpp"
 #include "policy.hpp"
 #include "port.hpp"
 #include "ports/vale/switch_table.hpp"
@@ -59,6 +60,9 @@ struct registered {
 
 using log_fn = std::function<void(const std::string &)>;
 
+// The session of an adopted registration whose client has not re-attached yet.
+inline constexpr uint64_t waiting_session = 0;
+
 class registry {
 public:
     registry(const config &cfg, const policy &pol, log_fn log = {});
@@ -77,10 +81,31 @@ public:
     void unregister_all();
 
     sync_result sync(uint64_t session, uint32_t reg_id, uint32_t ring, bool tx);
+    // REATTACH: gives `reg_id`, adopted from a previous netringd and waiting for its owner, to
+    // who.session when `token` is the one REGIF answered and who.uid registered it. Refusals do
+    // not say which check failed: a guesser learns nothing.
+    result<registered> reattach(const client_info &who, uint32_t reg_id, std::span<const uint8_t> token);
+    // Registrations adopted and not re-attached for `timeout_s` are released as if their client
+    // had closed; returns how many. `now_s` is a monotonic clock in seconds.
+    size_t expire_waiting(uint64_t now_s, uint32_t timeout_s);
+    size_t waiting() const;
+
+    // Restarts (registry_keep.cpp). Releases what a successor cannot adopt: every registration but
+    // the two ends of pipes in regions of their own ("pipe:NAME"), monitors included, and every
+    // switch. Returns how many registrations went.
+    size_t release_unkept();
+    // The records of what is left, for the state segment; `fds` gets each fd to keep, by id.
+    kept_state export_state(std::vector<std::pair<uint32_t, int>> &fds) const;
+    // Rebuilds regions, pipes and registrations a previous netringd kept, on an empty registry.
+    // `take_fd` gives the fd kept under an id (invalid when none). Every registration waits for
+    // its owner (REATTACH). All or nothing: a refusal leaves the registry empty and says why.
+    status adopt_state(const kept_state &k, const std::function<unique_fd(uint32_t)> &take_fd, uint64_t now_s);
     // REG_QUERY: what register_port answered for `reg_id` (0: the session's only registration),
     // for a process that got the session's socket from the one that registered.
     result<registered> query(uint64_t session, uint32_t reg_id) const;
     result<port_details> port_info(const client_info &who, std::string_view name);
+    // An `admin` subject or uid 0 (RESTART, NIC_CTL, switch administration).
+    bool may_administer(const client_info &who) const { return policy_.is_admin(who.creds()); }
     // NIC_CTL: promiscuous mode of the interface behind a NIC port name; admins only.
     status nic_ctl(const client_info &who, std::string_view name, bool promisc);
     switch_table &switches() { return switches_; }
@@ -116,6 +141,7 @@ private:
         uint64_t buffers = 0; // charged to uid's buffer quota
         registered answer;    // what REGIF replied (its fds stay valid while registered)
         uint64_t view_bytes = 0; // the netmap view's size in the region's metadata, if any
+        uint64_t waiting_since_s = 0; // adopted, no session yet (session == waiting_session)
     };
     using reg_map = std::map<uint32_t, registration>;
 

@@ -2,6 +2,8 @@
 
 #include "control_server.hpp"
 
+#include <boost/asio/post.hpp>
+
 #include <algorithm>
 #include <cstring>
 
@@ -40,6 +42,8 @@ struct answer {
         case proto::msg_type::nic_ctl: on_nic_ctl(seq, std::get<proto::nic_ctl>(req.body)); break;
         case proto::msg_type::switch_ctl: on_switch_ctl(seq, std::get<proto::switch_ctl>(req.body)); break;
         case proto::msg_type::reg_query: on_reg_query(seq, std::get<proto::reg_query>(req.body)); break;
+        case proto::msg_type::reattach: on_reattach(seq, std::get<proto::reattach>(req.body)); break;
+        case proto::msg_type::restart: on_restart(seq); break;
         default: out.reply_error(seq, error::from(errc::unknown_message, "not a request")); break;
         }
     }
@@ -106,6 +110,39 @@ struct answer {
         }
         server.log().info(ctx.who + ": reg_query -> registration " + std::to_string(r->reg_id));
         answer_registration(seq, *r);
+    }
+
+    void on_reattach(uint32_t seq, const proto::reattach &m)
+    {
+        auto r = server.reg().reattach(ctx.client, m.reg_id, m.token);
+        if (!r) {
+            server.log().warning(ctx.who + ": reattach " + std::to_string(m.reg_id) + " refused: " + r.err().message);
+            proto::regif_reply rep{};
+            proto::set_status(rep.status, r.err());
+            send_regif_reply(seq, rep, {});
+            return;
+        }
+        server.log().notice(ctx.who + ": re-attached registration " + std::to_string(r->reg_id) + " (" + r->name + ")");
+        answer_registration(seq, *r);
+    }
+
+    // The reply goes out before the handoff starts (replies are written at once, the handoff is
+    // posted to the loop): the admin learns the restart began, then sees the connection close.
+    void on_restart(uint32_t seq)
+    {
+        proto::restart_reply rep{};
+        if (!server.reg().may_administer(ctx.client)) {
+            proto::set_status(rep.status, error::from(errc::access_denied,
+                                                      "uid " + std::to_string(ctx.client.uid) +
+                                                          " is not an admin of this netringd (admin directive)"));
+        } else if (!server.on_restart) {
+            proto::set_status(rep.status, error::from(errc::not_supported, "this netringd cannot restart itself"));
+        } else {
+            proto::set_ok(rep.status);
+            server.log().notice(ctx.who + ": restart requested");
+            boost::asio::post(server.executor(), server.on_restart);
+        }
+        out.reply_struct(proto::msg_type::restart_reply, seq, rep);
     }
 
     void answer_registration(uint32_t seq, const registered &r)

@@ -54,4 +54,19 @@ status set_promiscuous(std::string_view name, bool on, const std::string &socket
     return ok_status();
 }
 
+status restart_daemon(const std::string &socket_path)
+{
+    auto conn = detail::connection::open(resolve_socket_path(socket_path));
+    if (!conn)
+        return conn.err();
+    proto::restart req{};
+    auto reply = conn->call_struct(proto::msg_type::restart, req, proto::msg_type::restart_reply);
+    if (!reply)
+        return reply.err();
+    auto r = proto::decode_reply<proto::restart_reply>(reply->hdr, reply->payload);
+    if (!r)
+        return r.err();
+    return ok_status();
+}
+
 } // namespace netring

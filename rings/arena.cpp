@@ -9,6 +9,27 @@ arena::arena(uint64_t offset, uint64_t size)
     const uint64_t start = round_up(offset);
     if (offset + size > start)
         free_.emplace(start, (offset + size - start) & ~(alignment - 1));
+    begin_ = start;
+    end_ = free_.empty() ? start : start + free_.begin()->second;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> arena::free_ranges() const
+{
+    return {free_.begin(), free_.end()};
+}
+
+bool arena::restore(const std::vector<std::pair<uint64_t, uint64_t>> &ranges)
+{
+    uint64_t at = begin_;
+    for (const auto &[off, size] : ranges) {
+        if (off < at || size == 0 || off % alignment || size % alignment || size > end_ - off)
+            return false;
+        at = off + size;
+    }
+    free_.clear();
+    for (const auto &[off, size] : ranges)
+        release(off, size); // coalesces neighbours
+    return true;
 }
 
 std::optional<uint64_t> arena::reserve(uint64_t size)

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace netring::rings {
@@ -23,6 +24,13 @@ public:
     // already holds, are ignored and counted (a daemon bug, not client input).
     void give(std::span<const uint32_t> bufs);
     uint64_t rejected_returns() const { return rejected_; }
+
+    // The free buffers as ranges (first, count), ascending: what a successor process needs.
+    std::vector<std::pair<uint32_t, uint32_t>> free_ranges() const;
+    // Makes exactly the buffers of `ranges` free and every other one in use (a successor adopting
+    // the region). Refused, changing nothing, unless the ranges are inside the pool, ascending and
+    // not overlapping.
+    bool restore(const std::vector<std::pair<uint32_t, uint32_t>> &ranges);
 
 private:
     uint32_t first_;

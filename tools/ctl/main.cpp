@@ -4,6 +4,7 @@
 //   netring-ctl [--socket PATH] promisc PORT on|off          (admin)
 //   netring-ctl [--socket PATH] wait-link PORT [--timeout S]
 //   netring-ctl [--socket PATH] top [-d SECONDS] [--once]
+//   netring-ctl [--socket PATH] restart [--timeout S]            (admin)
 // Exit status: 0 ok; 1 the daemon answered with an error or could not be reached; 2 usage.
 #include "ctl_format.hpp"
 #include "top.hpp"
@@ -23,7 +24,8 @@ const char *const usage =
     "       netring-ctl [--socket PATH] info PORT [--json]\n"
     "       netring-ctl [--socket PATH] promisc PORT on|off\n"
     "       netring-ctl [--socket PATH] wait-link PORT [--timeout SECONDS]\n"
-    "       netring-ctl [--socket PATH] top [-d SECONDS] [--once]\n";
+    "       netring-ctl [--socket PATH] top [-d SECONDS] [--once]\n"
+    "       netring-ctl [--socket PATH] restart [--timeout SECONDS]\n";
 
 int usage_error(const std::string &why) { return netring::tools::usage_error("netring-ctl", why, usage); }
 
@@ -111,6 +113,34 @@ int main(int argc, char **argv)
             return 1;
         }
         return 0;
+    }
+    if (words[0] == "restart") {
+        // Back means: a STATS answered by a process younger than the one asked to restart.
+        if (words.size() != 1)
+            return usage_error("restart takes no arguments");
+        auto before = netring::query_stats(socket_path);
+        if (!before) {
+            std::fprintf(stderr, "netring-ctl: %s\n", before.err().describe().c_str());
+            return 1;
+        }
+        if (auto s = netring::restart_daemon(socket_path); !s) {
+            std::fprintf(stderr, "netring-ctl: %s\n", s.err().describe().c_str());
+            return 1;
+        }
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+        for (;;) {
+            auto after = netring::query_stats(socket_path);
+            if (after && after->uptime_ms < before->uptime_ms) {
+                std::printf("netringd restarted: %zu registration(s)\n", after->registrations.size());
+                return 0;
+            }
+            if (std::chrono::steady_clock::now() >= deadline) {
+                std::fprintf(stderr, "netring-ctl: netringd did not come back within %.1f s%s%s\n", timeout_s,
+                             after ? "" : ": ", after ? "" : after.err().describe().c_str());
+                return 1;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
     }
     if (words[0] == "wait-link") {
         // Polls PORT_INFO: the daemon reads the link state on every request, so no daemon-side wait.

@@ -290,6 +290,16 @@ result<attach_result> pipe_port::attach(const reg_context &ctx, const port_name 
     me.extra_bufs = req.extra_bufs;
     mem_->add_user(); // partner: drop_user in detach
 
+    return answer_of(ctx.reg_id);
+}
+
+result<attach_result> pipe_port::answer_of(uint32_t reg_id) const
+{
+    const end_rec *found = find_end(reg_id);
+    if (!found)
+        return error::from(errc::not_registered, "no open end of " + key_ + " is registration " + std::to_string(reg_id));
+    const end_rec &me = *found;
+    const int e = &me == &ends_[0] ? 0 : 1;
     const end_rec &peer = ends_[1 - e];
     attach_result a;
     a.mem = mem_.get();
@@ -299,7 +309,7 @@ result<attach_result> pipe_port::attach(const reg_context &ctx, const port_name 
     a.rx_rings = static_cast<uint32_t>(me.rx.size());
     a.tx_slots = dirs_[e].slots;
     a.rx_slots = dirs_[1 - e].slots;
-    a.extra_bufs = req.extra_bufs;
+    a.extra_bufs = me.extra_bufs;
     a.fds.push_back(mem_->fd());
     // A ring's kick eventfd is its partner's notify eventfd: the peer process sleeps on it.
     for (size_t i = 0; i < me.tx.size(); i++) {

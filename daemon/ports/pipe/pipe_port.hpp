@@ -21,12 +21,14 @@
 #pragma once
 
 #include "monitor_rings.hpp"
+#include "kept_state.hpp"
 #include "port.hpp"
 
 #include <netring/unique_fd.hpp>
 #include <rings/pipe_sync.hpp>
 
 #include <array>
+#include <functional>
 #include <map>
 
 namespace netring::netringd {
@@ -45,6 +47,20 @@ public:
     sync_result sync(uint32_t reg_id, ring_dir dir, uint32_t ring) override;
     port_details info(const port_name &name) const override;
     void collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const override;
+
+    // Restarts (pipe_keep.cpp). The region this pipe lives in ("pipe:NAME" or "nic:IF").
+    const std::string &region_name() const { return parent_; }
+    // The pipe's records for a successor process; `fd_id` names each eventfd it keeps. Monitors
+    // are not kept: detach them first (their rings stay taken in the region until it goes).
+    kept_pipe keep(const std::function<uint32_t(int)> &fd_id) const;
+    // A pipe a previous process kept, on region `mem` (adopted, its pool and arena restored);
+    // `take_fd` gives the eventfd kept under an id (invalid when there is none). Every offset,
+    // count and buffer is checked against the region; anything out of place refuses the pipe.
+    static result<std::shared_ptr<pipe_port>> adopt(const kept_pipe &k, const config &cfg,
+                                                    std::shared_ptr<region> mem,
+                                                    const std::function<unique_fd(uint32_t)> &take_fd);
+    // What attach answered for the open end registered as `reg_id` (adopted registrations).
+    result<attach_result> answer_of(uint32_t reg_id) const;
 
 private:
     // One ring, as the daemon recorded it: offsets and size come from here, never from the region.

@@ -1,0 +1,206 @@
+// The registry across a daemon restart: what it releases before the handoff, the records it
+// exports, and how a new process adopts them. docs/RESTART.md has the design.
+#include "registry.hpp"
+
+#include "ports/pipe/pipe_port.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace netring::netringd {
+namespace {
+
+bool kept_region_name(const std::string &name) { return name.starts_with("pipe:"); }
+
+const pipe_port *kept_pipe_of(const port *p)
+{
+    const auto *pipe = dynamic_cast<const pipe_port *>(p);
+    return pipe && kept_region_name(pipe->region_name()) ? pipe : nullptr;
+}
+
+} // namespace
+
+size_t registry::release_unkept()
+{
+    switches_.clear(); // its NIC attachments are registrations of its own
+    size_t n = 0;
+    for (auto it = regs_.begin(); it != regs_.end();) {
+        auto next = std::next(it);
+        if (!kept_pipe_of(it->second.owner.get()) || it->second.answer.a.port_kind != NR_PORT_KIND_PIPE) {
+            drop(it);
+            n++;
+        }
+        it = next;
+    }
+    return n;
+}
+
+kept_state registry::export_state(std::vector<std::pair<uint32_t, int>> &fds) const
+{
+    kept_state k;
+    std::map<int, uint32_t> ids;
+    auto id_of = [&](int fd) {
+        auto [it, fresh] = ids.emplace(fd, k.next_fd_id);
+        if (fresh) {
+            fds.emplace_back(k.next_fd_id, fd);
+            k.next_fd_id++;
+        }
+        return it->second;
+    };
+    std::set<std::string> regions;
+    for (const auto &[key, p] : ports_)
+        if (const pipe_port *pipe = kept_pipe_of(p.get())) {
+            k.pipes.push_back(pipe->keep(id_of));
+            regions.insert(pipe->region_name());
+        }
+    for (const std::string &name : regions) {
+        const auto it = regions_.find(name);
+        if (it == regions_.end())
+            continue;
+        const region &r = *it->second;
+        kept_region kr;
+        kr.name = name;
+        kr.fd_id = id_of(r.fd());
+        kr.buf_size = r.geometry().buf_size;
+        kr.num_buffers = r.geometry().num_buffers;
+        kr.meta_bytes = r.geometry().meta_size;
+        kr.region_size = r.size();
+        kr.mem_id = r.mem_id();
+        kr.hugepages = r.hugepages();
+        if (auto payer = region_payers_.find(name); payer != region_payers_.end()) {
+            kr.payer = payer->second;
+            kr.has_payer = true;
+        }
+        kr.meta_free = it->second->meta().free_ranges();
+        kr.bufs_free = it->second->pool().free_ranges();
+        k.regions.push_back(std::move(kr));
+    }
+    for (const auto &[id, r] : regs_) {
+        if (!kept_pipe_of(r.owner.get()) || r.answer.a.port_kind != NR_PORT_KIND_PIPE)
+            continue;
+        kept_registration kr;
+        kr.reg_id = id;
+        kr.key = r.key;
+        kr.name = r.name;
+        kr.uid = r.uid;
+        kr.gid = r.gid;
+        kr.pid = r.pid;
+        kr.buffers = r.buffers;
+        kr.token = r.answer.token;
+        kr.netmap_if_offset = r.answer.netmap_if_offset;
+        kr.view_bytes = r.view_bytes;
+        kr.mem_id = r.answer.mem_id;
+        const attach_result &a = r.answer.a;
+        kr.port_kind = a.port_kind;
+        kr.tx_rings = a.tx_rings;
+        kr.rx_rings = a.rx_rings;
+        kr.tx_slots = a.tx_slots;
+        kr.rx_slots = a.rx_slots;
+        kr.extra_bufs = a.extra_bufs;
+        kr.if_offset = a.if_offset;
+        kr.region = a.mem->name();
+        for (int fd : a.fds)
+            kr.fd_ids.push_back(id_of(fd));
+        k.registrations.push_back(std::move(kr));
+    }
+    k.last_reg_id = last_id_;
+    return k;
+}
+
+status registry::adopt_state(const kept_state &k, const std::function<unique_fd(uint32_t)> &take_fd, uint64_t now_s)
+{
+    // Quota charges wait until everything is checked: a refusal leaves nothing charged.
+    struct charge {
+        credentials who;
+        quota_key key;
+        uint64_t n;
+    };
+    std::vector<charge> charges;
+    auto fail = [&](const std::string &why) -> status {
+        regs_.clear();
+        ports_.clear();
+        regions_.clear();
+        region_payers_.clear();
+        return error::from(errc::bad_message, why);
+    };
+    if (!regs_.empty() || !ports_.empty() || !regions_.empty())
+        return error::from(errc::internal, "the registry is not empty: nothing to adopt into");
+    for (const kept_region &kr : k.regions) {
+        if (!kept_region_name(kr.name) || regions_.count(kr.name))
+            return fail("kept region '" + kr.name + "' is not a pipe region, or named twice");
+        region_options opt;
+        opt.buf_size = kr.buf_size;
+        opt.num_buffers = kr.num_buffers;
+        opt.meta_bytes = kr.meta_bytes;
+        opt.hugepages = kr.hugepages;
+        auto r = region::adopt(kr.name, take_fd(kr.fd_id), opt);
+        if (!r)
+            return fail(r.err().message);
+        if (!(*r)->meta().restore(kr.meta_free) || !(*r)->pool().restore(kr.bufs_free))
+            return fail("kept region " + kr.name + ": its free lists do not fit the region");
+        (*r)->set_mem_id(kr.mem_id);
+        regions_.emplace(kr.name, std::shared_ptr<region>(std::move(r.value())));
+        if (kr.has_payer) {
+            region_payers_[kr.name] = kr.payer;
+            charges.push_back({{kr.payer, 0, {}}, quota_key::regions, 1});
+            charges.push_back({{kr.payer, 0, {}}, quota_key::buffers, cfg_.region_buffers});
+        }
+    }
+    for (const kept_pipe &kp : k.pipes) {
+        auto mem = regions_.find(kp.parent);
+        if (mem == regions_.end() || ports_.count(kp.key))
+            return fail("kept pipe " + kp.key + ": no kept region " + kp.parent + ", or the pipe is named twice");
+        auto p = pipe_port::adopt(kp, cfg_, mem->second, take_fd);
+        if (!p)
+            return fail(p.err().message);
+        ports_.emplace(kp.key, std::move(p.value()));
+    }
+    for (const kept_registration &kr : k.registrations) {
+        auto p = ports_.find(kr.key);
+        if (kr.reg_id == 0 || regs_.count(kr.reg_id) || p == ports_.end())
+            return fail("kept registration " + std::to_string(kr.reg_id) + ": no kept port " + kr.key +
+                        ", or the id is taken");
+        const auto *pipe = static_cast<const pipe_port *>(p->second.get());
+        auto a = pipe->answer_of(kr.reg_id);
+        if (!a)
+            return fail("kept registration " + std::to_string(kr.reg_id) + ": " + a.err().message);
+        if (a->tx_rings != kr.tx_rings || a->rx_rings != kr.rx_rings || a->tx_slots != kr.tx_slots ||
+            a->rx_slots != kr.rx_slots || a->if_offset != kr.if_offset || a->extra_bufs != kr.extra_bufs ||
+            a->mem->name() != kr.region || a->mem->mem_id() != kr.mem_id || kr.port_kind != NR_PORT_KIND_PIPE)
+            return fail("kept registration " + std::to_string(kr.reg_id) + " does not match its pipe");
+        registration r;
+        r.session = waiting_session;
+        r.owner = p->second;
+        r.key = kr.key;
+        r.name = kr.name;
+        r.uid = kr.uid;
+        r.gid = kr.gid;
+        r.pid = 0; // nobody holds it until REATTACH (STATS shows pid 0)
+        r.buffers = kr.buffers;
+        const rings::region_geometry &g = a->mem->geometry();
+        if (kr.view_bytes && (kr.netmap_if_offset < g.meta_offset || kr.view_bytes > g.meta_size ||
+                              kr.netmap_if_offset - g.meta_offset > g.meta_size - kr.view_bytes))
+            return fail("kept registration " + std::to_string(kr.reg_id) + ": its netmap view is outside the region");
+        r.answer = registered{kr.reg_id, kr.name, std::move(a.value()), kr.view_bytes ? kr.netmap_if_offset : 0,
+                              kr.mem_id, kr.token};
+        r.view_bytes = kr.view_bytes;
+        r.waiting_since_s = now_s;
+        charges.push_back({{kr.uid, kr.gid, {}}, quota_key::registrations, 1});
+        charges.push_back({{kr.uid, kr.gid, {}}, quota_key::buffers, kr.buffers});
+        regs_.emplace(kr.reg_id, std::move(r));
+    }
+    // Every open end must have come back with its registration.
+    for (const auto &[key, p] : ports_)
+        for (const kept_pipe &kp : k.pipes)
+            if (kp.key == key)
+                for (const kept_pipe_end &e : kp.ends)
+                    if (e.open && !regs_.count(e.reg_id))
+                        return fail("kept pipe " + key + ": " + e.name + " is open with no kept registration");
+    for (const charge &c : charges)
+        quotas_.charge(c.who, c.key, c.n);
+    last_id_ = k.last_reg_id;
+    return ok_status();
+}
+
+} // namespace netring::netringd

@@ -1,0 +1,224 @@
+// Objective: a planned restart of netringd (RESTART, netring-ctl restart) keeps pipes and their
+// registrations: the data never stops, every client re-attaches to the same memory with the token
+// REGIF gave it, and nobody else can take a registration over.
+// Steps:
+//  - tokens: two raw protocol clients (root) register the ends of a pipe and keep their tokens and
+//    region fds; an admin sends RESTART; once a younger netringd answers STATS, both registrations
+//    are listed, waiting (pid 0). A REATTACH from uid 65534 with the right token, one with a token that
+//    differs in one bit, and one naming the other end's registration are refused with
+//    not_registered; the right token from the owner gets the registration back with a region fd
+//    naming the same memfd (same inode), and a second REATTACH of it is refused.
+//  - traffic: netring-pktgen (uid 65534) sends N paced, sequence-numbered frames through a pipe to
+//    a receiving netring-pktgen while `netring-ctl restart` replaces the daemon twice. The
+//    receiver must get all N, in order and intact; both processes exit 0; afterwards netringd
+//    lists both registrations with their processes' pids again (a waiting one shows pid 0) and the
+//    pipe region's free buffers equal what they were before the first restart.
+#include "harness.hpp"
+
+#include <rings/wire.hpp>
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+#include <string>
+
+namespace netring::itest {
+namespace {
+
+using namespace std::chrono_literals;
+
+// One control connection speaking the protocol directly.
+class raw_session {
+public:
+    explicit raw_session(const std::string &path)
+    {
+        fd_ = unique_fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+        if (!fd_.valid() || ::connect(fd_.get(), reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0)
+            fd_.reset();
+        proto::hello h{};
+        h.min_version = proto::version;
+        h.max_version = proto::version;
+        auto r = call(proto::msg_type::hello, h);
+        ok_ = r && r->hdr.type == static_cast<uint16_t>(proto::msg_type::hello_reply);
+    }
+    bool ok() const { return ok_; }
+
+    template <class T>
+    std::optional<received_message> call(proto::msg_type t, const T &msg)
+    {
+        if (!fd_.valid() || !send_struct(fd_.get(), t, ++seq_, msg))
+            return std::nullopt;
+        auto m = recv_message(fd_.get(), proto::max_reply_payload);
+        if (!m)
+            return std::nullopt;
+        return std::move(m.value());
+    }
+
+    // REGIF or REATTACH: the reply, when it has the size of a version 5 regif_reply.
+    std::optional<proto::regif_reply> registration(proto::msg_type t, const proto::regif &req_or_none,
+                                                   const proto::reattach *again, std::vector<unique_fd> *fds)
+    {
+        auto m = again ? call(t, *again) : call(t, req_or_none);
+        if (!m || m->payload.size() != sizeof(proto::regif_reply))
+            return std::nullopt;
+        proto::regif_reply rep;
+        std::memcpy(&rep, m->payload.data(), sizeof rep);
+        if (fds)
+            *fds = std::move(m->fds);
+        return rep;
+    }
+
+private:
+    unique_fd fd_;
+    uint32_t seq_ = 0;
+    bool ok_ = false;
+};
+
+proto::regif regif_of(const std::string &name)
+{
+    proto::regif r{};
+    proto::set_text(r.port_name, sizeof r.port_name, name);
+    return r;
+}
+
+std::optional<proto::regif_reply> reattach(raw_session &s, uint32_t reg_id, const uint8_t *token,
+                                           std::vector<unique_fd> *fds = nullptr)
+{
+    proto::reattach m{};
+    m.reg_id = reg_id;
+    std::memcpy(m.token, token, sizeof m.token);
+    return s.registration(proto::msg_type::reattach, {}, &m, fds);
+}
+
+ino_t inode_of(int fd)
+{
+    struct stat st{};
+    return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+class restart : public daemon_test {
+protected:
+    // netring-ctl restart, and its verdict.
+    void restart_daemon()
+    {
+        auto c = ctl({"restart", "--timeout", "30"});
+        ASSERT_TRUE(c);
+        const child_result r = c->wait(60s);
+        ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe();
+        EXPECT_NE(r.out.find("netringd restarted"), std::string::npos) << r.out;
+    }
+};
+
+TEST_F(restart, only_the_owner_with_its_token_gets_a_registration_back)
+{
+    raw_session a(socket_path()), b(socket_path());
+    ASSERT_TRUE(a.ok() && b.ok());
+    std::vector<unique_fd> fds_a;
+    auto ra = a.registration(proto::msg_type::regif, regif_of("netmap:pipeK{1"), nullptr, &fds_a);
+    auto rb = b.registration(proto::msg_type::regif, regif_of("netmap:pipeK}1"), nullptr, nullptr);
+    ASSERT_TRUE(ra && rb);
+    ASSERT_EQ(ra->status.error, 0) << ra->status.message;
+    ASSERT_EQ(rb->status.error, 0) << rb->status.message;
+    ASSERT_FALSE(fds_a.empty());
+    const ino_t region_inode = inode_of(fds_a[0].get());
+
+    restart_daemon();
+    const daemon_stats after = stats();
+    ASSERT_EQ(after.registrations.size(), 2u);
+    for (const auto &r : after.registrations)
+        EXPECT_EQ(r.pid, 0u) << r.port_name << " should wait for its client (pid 0)";
+
+    // uid 65534 with the owner's token: refused.
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        if (::setresgid(65534, 65534, 65534) != 0 || ::setresuid(65534, 65534, 65534) != 0)
+            ::_exit(3);
+        raw_session n(socket_path());
+        auto r = n.ok() ? reattach(n, ra->reg_id, ra->token) : std::nullopt;
+        // The reply is refused without fds: a regif_reply-sized error is still a regif_reply.
+        ::_exit(r && r->status.error == static_cast<int32_t>(errc::not_registered) ? 0 : 1);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "uid 65534 took a registration of uid 0";
+
+    raw_session c(socket_path());
+    ASSERT_TRUE(c.ok());
+    uint8_t wrong[proto::token_bytes];
+    std::memcpy(wrong, ra->token, sizeof wrong);
+    wrong[7] ^= 0x10;
+    auto bad = reattach(c, ra->reg_id, wrong);
+    ASSERT_TRUE(bad);
+    EXPECT_EQ(bad->status.error, static_cast<int32_t>(errc::not_registered)) << bad->status.message;
+    auto other = reattach(c, rb->reg_id, ra->token); // a's token, b's registration
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->status.error, static_cast<int32_t>(errc::not_registered)) << other->status.message;
+
+    std::vector<unique_fd> fds;
+    auto good = reattach(c, ra->reg_id, ra->token, &fds);
+    ASSERT_TRUE(good);
+    ASSERT_EQ(good->status.error, 0) << good->status.message;
+    EXPECT_EQ(good->reg_id, ra->reg_id);
+    EXPECT_EQ(good->if_offset, ra->if_offset);
+    EXPECT_EQ(good->num_fds, ra->num_fds);
+    ASSERT_EQ(fds.size(), good->num_fds);
+    EXPECT_EQ(inode_of(fds[0].get()), region_inode) << "the re-attached region is not the same memory";
+
+    raw_session d(socket_path());
+    ASSERT_TRUE(d.ok());
+    auto twice = reattach(d, ra->reg_id, ra->token);
+    ASSERT_TRUE(twice);
+    EXPECT_EQ(twice->status.error, static_cast<int32_t>(errc::not_registered)) << twice->status.message;
+}
+
+TEST_F(restart, a_pipe_moves_every_frame_while_the_daemon_is_replaced_twice)
+{
+    constexpr long frames = 600000;
+    const std::string n = std::to_string(frames);
+    auto rx = pktgen({"-i", "netmap:pipeR}1", "-f", "rx", "-n", n, "-T", "120", "--json"});
+    ASSERT_TRUE(rx);
+    ASSERT_TRUE(wait_registered(rx->pid())) << rx->read_err();
+    // Paced: the transfer takes about 6 s, so both restarts happen while it runs.
+    auto tx = pktgen({"-i", "netmap:pipeR{1", "-f", "tx", "-n", n, "-R", "100000", "--json"});
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(wait_registered(tx->pid())) << tx->read_err();
+    const auto before = find_region(stats(), "pipe:pipeR");
+    ASSERT_TRUE(before);
+
+    restart_daemon();
+    restart_daemon();
+    // While the frames flow, both ends come back (STATS lists a waiting registration with pid 0),
+    // on the same buffers.
+    EXPECT_TRUE(eventually(
+        [&] {
+            const daemon_stats s = stats();
+            return has_registration_of(s, rx->pid()) && has_registration_of(s, tx->pid());
+        },
+        20s))
+        << "the clients did not re-attach";
+    const auto after = find_region(stats(), "pipe:pipeR");
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->buffers_free, before->buffers_free);
+    EXPECT_EQ(after->buffers_total, before->buffers_total);
+
+    const child_result t = tx->wait(120s);
+    const child_result r = rx->wait(120s);
+    ASSERT_TRUE(t.exited && t.exit_code == 0) << "tx: " << t.describe();
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << "rx: " << r.describe();
+    EXPECT_EQ(json_number(r.out, "packets"), static_cast<double>(frames)) << r.out;
+    EXPECT_EQ(json_number(r.out, "lost"), 0.0) << r.out;
+    EXPECT_EQ(json_number(r.out, "corrupt"), 0.0) << r.out;
+    EXPECT_EQ(json_number(r.out, "duplicate"), 0.0) << r.out;
+}
+
+} // namespace
+} // namespace netring::itest
