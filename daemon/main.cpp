@@ -223,7 +223,7 @@ int main(int argc, char **argv)
     boost::asio::io_context io;
     control_server server(io, reg, log);
     server.set_idle_timeout_s(cfg.idle_timeout_s);
-    status listening = ok_status();
+    netring::status listening = netring::ok_status();
     if (auto l = kept.find("listen"); l != kept.end()) {
         listening = server.adopt_listener(std::move(l->second), opt.socket_path);
         kept.erase(l);

@@ -2,12 +2,10 @@
 
 #include "fault_guard.hpp"
 #include "numa_place.hpp"
+#include "sealed_memfd.hpp"
 
 #include <fcntl.h>
-#include <linux/memfd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 
@@ -16,19 +14,9 @@ namespace {
 
 constexpr uint64_t huge_page = 2u << 20;
 
-// A memfd of exactly `size` bytes, sealed so nobody can resize it any more.
 result<unique_fd> make_memfd(const std::string &name, uint64_t size, bool huge)
 {
-    const unsigned flags = MFD_CLOEXEC | MFD_ALLOW_SEALING | (huge ? MFD_HUGETLB : 0u);
-    unique_fd fd(::memfd_create(("netring:" + name).c_str(), flags));
-    if (!fd.valid())
-        return error::from_errno(errno, "memfd_create for region " + name);
-    if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0)
-        return error::from_errno(errno, "sizing region " + name);
-    // F_SEAL_SEAL last: after it nobody, the daemon included, can change the seals.
-    if (::fcntl(fd.get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) != 0)
-        return error::from_errno(errno, "sealing region " + name);
-    return fd;
+    return make_sealed_memfd("netring:" + name, size, huge, "region " + name);
 }
 
 } // namespace

@@ -11,7 +11,7 @@
 #pragma once
 
 #include "config.hpp"
-#include "kept_state.hpp"
+#include "state_records.hpp"
 #include "policy.hpp"
 #include "port.hpp"
 #include "ports/vale/switch_table.hpp"

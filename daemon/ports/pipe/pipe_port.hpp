@@ -21,7 +21,7 @@
 #pragma once
 
 #include "monitor_rings.hpp"
-#include "kept_state.hpp"
+#include "state_records.hpp"
 #include "port.hpp"
 
 #include <netring/unique_fd.hpp>

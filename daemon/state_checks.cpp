@@ -1,0 +1,105 @@
+#include "state_records.hpp"
+
+#include <set>
+
+namespace netring::netringd {
+namespace {
+
+// The sentence alone: a load says "state segment: ...", a save "state not saved: ...".
+error broken(const std::string &msg) { return error::from(errc::bad_message, msg); }
+
+status check_fd(uint32_t id, uint32_t next, const std::string &what)
+{
+    if (id >= next)
+        return broken(what + " names fd." + std::to_string(id) + ", past the last fd id " +
+                      std::to_string(next));
+    return ok_status();
+}
+
+status check_name(const std::string &s, const std::string &what)
+{
+    if (s.empty())
+        return broken(what + " is empty");
+    if (s.size() > kept_name_max)
+        return broken(what + " '" + s.substr(0, 16) + "...' is " + std::to_string(s.size()) +
+                      " bytes long, over the limit of " + std::to_string(kept_name_max));
+    if (s.find('\0') != std::string::npos)
+        return broken(what + " holds a NUL byte");
+    return ok_status();
+}
+
+status check_end(const kept_pipe_end &e, const kept_pipe &p, const kept_state &s,
+                 const std::set<uint32_t> &regs)
+{
+    if (auto ok = check_name(e.name, p.key + "'s end name"); !ok)
+        return ok;
+    if (e.tx.size() > kept_rings_max || e.rx.size() > kept_rings_max)
+        return broken(e.name + " has " + std::to_string(e.tx.size()) + " tx and " +
+                      std::to_string(e.rx.size()) + " rx rings, over the limit of " +
+                      std::to_string(kept_rings_max));
+    for (const auto *dir : {&e.tx, &e.rx})
+        for (const auto &r : *dir)
+            if (auto ok = check_fd(r.notify_fd_id, s.next_fd_id, e.name + "'s ring"); !ok)
+                return ok;
+    if (e.open && !regs.count(e.reg_id))
+        return broken(e.name + " is open for registration " + std::to_string(e.reg_id) +
+                      ", which the state does not hold");
+    return ok_status();
+}
+
+} // namespace
+
+status check_kept_state(const kept_state &s)
+{
+    if (s.regions.size() > kept_records_max || s.pipes.size() > kept_records_max ||
+        s.registrations.size() > kept_records_max)
+        return broken("more than " + std::to_string(kept_records_max) + " regions, pipes or registrations");
+    std::set<std::string> regions, keys;
+    for (const auto &r : s.regions) {
+        if (auto ok = check_name(r.name, "region name"); !ok)
+            return ok;
+        if (!regions.insert(r.name).second)
+            return broken("region " + r.name + " is listed twice");
+        if (auto ok = check_fd(r.fd_id, s.next_fd_id, "region " + r.name); !ok)
+            return ok;
+    }
+    std::set<uint32_t> regs;
+    for (const auto &r : s.registrations) {
+        const std::string what = "registration " + std::to_string(r.reg_id);
+        if (r.reg_id == 0 || !regs.insert(r.reg_id).second)
+            return broken(what + " is listed twice or has id 0");
+        if (auto ok = check_name(r.key, what + "'s port key"); !ok)
+            return ok;
+        if (auto ok = check_name(r.name, what + "'s port name"); !ok)
+            return ok;
+        if (!regions.count(r.region))
+            return broken(what + " maps region '" + r.region + "', which the state does not hold");
+        if (r.fd_ids.size() > kept_fd_ids_max)
+            return broken(what + " has " + std::to_string(r.fd_ids.size()) + " fds, over the limit of " +
+                          std::to_string(kept_fd_ids_max));
+        for (uint32_t id : r.fd_ids)
+            if (auto ok = check_fd(id, s.next_fd_id, what); !ok)
+                return ok;
+    }
+    for (const auto &p : s.pipes) {
+        if (auto ok = check_name(p.key, "pipe key"); !ok)
+            return ok;
+        if (!keys.insert(p.key).second)
+            return broken("pipe " + p.key + " is listed twice");
+        if (!regions.count(p.parent))
+            return broken("pipe " + p.key + " lives in region '" + p.parent +
+                          "', which the state does not hold");
+        if (p.dir_rings[0] > kept_rings_max || p.dir_rings[1] > kept_rings_max)
+            return broken("pipe " + p.key + " has more than " + std::to_string(kept_rings_max) +
+                          " rings a direction");
+        if (p.bufs.size() > kept_bufs_max)
+            return broken("pipe " + p.key + " holds " + std::to_string(p.bufs.size()) +
+                          " buffers, over the limit of " + std::to_string(kept_bufs_max));
+        for (const auto &e : p.ends)
+            if (auto ok = check_end(e, p, s, regs); !ok)
+                return ok;
+    }
+    return ok_status();
+}
+
+} // namespace netring::netringd

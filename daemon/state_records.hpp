@@ -1,0 +1,141 @@
+// The registry as a restart keeps it: plain records the registry fills before a save and reads
+// after an adoption, and their form inside one half of the state segment (state_segment.hpp).
+//
+//   auto used = write_records(half, half_bytes, state);   // build the records at `half`
+//   auto back = read_records(copy, *used);                 // the same records, each checked
+//
+// In the segment the records are a Boost.Interprocess managed buffer holding one root object with
+// interprocess containers: offsets, not pointers, so a successor maps them anywhere. Boost stays in
+// state_records.cpp. The records name fds by id ("fd.N" among the kept fds, docs/RESTART.md), never
+// by number. read_records checks what the records say about themselves (string lengths, counts,
+// duplicates, ids in range, names that refer to each other); the registry checks them against the
+// memory they describe.
+#pragma once
+
+#include <netring/error.hpp>
+
+#include <sys/types.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace netring::netringd {
+
+// One ring of a pipe end, as the pipe port records it.
+struct kept_ring {
+    uint64_t ring_off = 0;
+    uint64_t sync_off = 0;
+    uint64_t meta_bytes = 0;
+    uint32_t num_slots = 0;
+    uint32_t notify_fd_id = 0;
+
+    bool operator==(const kept_ring &) const = default;
+};
+
+struct kept_region {
+    std::string name; // "pipe:pipeA"
+    uint32_t fd_id = 0;
+    uint32_t buf_size = 0;
+    uint32_t num_buffers = 0;
+    uint64_t meta_bytes = 0;
+    uint64_t region_size = 0;
+    uint16_t mem_id = 0;
+    bool hugepages = false;
+    bool has_payer = false;
+    uid_t payer = 0; // whose quota the region is charged to, when has_payer
+    std::vector<std::pair<uint64_t, uint64_t>> meta_free; // the metadata arena's free (offset, size)
+    std::vector<std::pair<uint32_t, uint32_t>> bufs_free; // the buffer pool's free (first, count)
+
+    bool operator==(const kept_region &) const = default;
+};
+
+struct kept_pipe_end {
+    std::string name; // "netmap:pipeA{1"
+    bool open = false;
+    bool exclusive = false;
+    uint32_t reg_id = 0; // the registration holding the end, when open
+    int32_t pid = 0;
+    uint32_t extra_bufs = 0;
+    uint64_t if_off = 0;
+    uint64_t if_bytes = 0;
+    std::vector<kept_ring> tx;
+    std::vector<kept_ring> rx;
+
+    bool operator==(const kept_pipe_end &) const = default;
+};
+
+struct kept_pipe {
+    std::string key;                     // "pipe:pipeA{1}"
+    std::string parent;                  // its region, "pipe:pipeA"
+    std::array<uint32_t, 2> dir_rings{}; // [0] A->B, [1] B->A
+    std::array<uint32_t, 2> dir_slots{};
+    std::array<kept_pipe_end, 2> ends; // [0] A ('{'), [1] B ('}')
+    std::vector<uint32_t> bufs;        // every buffer the pipe took
+    std::array<std::vector<std::pair<uint64_t, uint64_t>>, 2> tables; // per direction and ring: its
+                                                                      // monitor table (offset, bytes)
+    bool broken = false;
+
+    bool operator==(const kept_pipe &) const = default;
+};
+
+struct kept_registration {
+    uint32_t reg_id = 0;
+    std::string key;  // port_key
+    std::string name; // canonical port name
+    uid_t uid = 0;
+    gid_t gid = 0;
+    int32_t pid = 0;
+    uint64_t buffers = 0; // charged to uid's buffer quota
+    std::array<uint8_t, 16> token{};
+    uint64_t netmap_if_offset = 0;
+    uint64_t view_bytes = 0;
+    uint16_t mem_id = 0;
+    uint32_t port_kind = 0;
+    uint32_t tx_rings = 0;
+    uint32_t rx_rings = 0;
+    uint32_t tx_slots = 0;
+    uint32_t rx_slots = 0;
+    uint32_t extra_bufs = 0;
+    uint64_t if_offset = 0;
+    std::string region;           // the region the client maps
+    std::vector<uint32_t> fd_ids; // the fds REGIF answered with, in its order
+
+    bool operator==(const kept_registration &) const = default;
+};
+
+struct kept_state {
+    uint32_t last_reg_id = 0;
+    uint32_t next_fd_id = 0; // every fd id in the records is below it
+    std::vector<kept_region> regions;
+    std::vector<kept_pipe> pipes;
+    std::vector<kept_registration> registrations;
+
+    bool operator==(const kept_state &) const = default;
+};
+
+// Limits the records are held to, when saved and when loaded.
+inline constexpr size_t kept_name_max = 63;          // port names, keys and region names
+inline constexpr size_t kept_records_max = 1u << 16; // regions, pipes, registrations: each list
+inline constexpr size_t kept_rings_max = 62;         // per end and direction (config's max_rings_limit)
+inline constexpr size_t kept_fd_ids_max = 1 + 4 * kept_rings_max; // a registration's fds
+inline constexpr size_t kept_bufs_max = 1u << 24;                 // buffers one pipe took
+inline constexpr size_t kept_ranges_max = 1u << 24;               // free ranges of one region
+
+// What the records say about each other (state_checks.cpp): names present and within
+// kept_name_max, the limits above, no region, pipe or registration twice, fd ids below next_fd_id,
+// a pipe's region and an open end's registration in the state. errc::bad_message with the sentence.
+status check_kept_state(const kept_state &s);
+
+// Builds `s` at `half`, a zeroed area of `capacity` bytes aligned to 16. The bytes used, from
+// `half` on (only they need to be kept); errc::limit_exceeded when `s` does not fit or fails
+// check_kept_state. Bytes past the used ones may be written, never past `capacity`.
+result<uint64_t> write_records(uint8_t *half, uint64_t capacity, const kept_state &s);
+// The records of a buffer write_records built, `bytes` long. errc::bad_message with a sentence
+// when the buffer or a record is not what write_records makes. Opening the buffer trusts Boost's
+// own structures inside it: call it only on bytes whose checksum matched.
+result<kept_state> read_records(uint8_t *half, uint64_t bytes);
+
+} // namespace netring::netringd

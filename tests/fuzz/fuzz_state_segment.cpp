@@ -1,0 +1,129 @@
+// A state segment as a successor may find it after a crash or a disk error: adopt() and load()
+// either refuse the bytes with a sentence or give a state, and never crash. The first byte picks
+// how the input is used:
+//   0: the input is the segment, from its first byte (the rest zero);
+//   1: the same under a sound header (magic, versions, geometry), so the active index, the used
+//      bytes and the CRC are what load() judges;
+//   2: records built from the input are saved, then loaded: the same records come back, or the
+//      save refuses them with limit_exceeded and the previous state stays.
+// Bytes that pass the CRC are not fuzzed: Boost's structures are trusted from there on
+// (state_records.hpp), as they are in netringd.
+#include "daemon/state_layout.hpp"
+#include "daemon/state_segment.hpp"
+
+#include <boost/version.hpp>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+using namespace netring;
+using namespace netring::netringd;
+
+namespace {
+
+constexpr uint64_t segment_bytes = 64u << 10;
+
+// Hands out the input's bytes, then zeros.
+struct input {
+    const uint8_t *data;
+    size_t size;
+    uint32_t take(uint32_t max)
+    {
+        uint32_t v = 0;
+        for (int i = 0; i < 4 && size; i++, data++, size--)
+            v = v << 8 | *data;
+        return max ? v % (max + 1) : v;
+    }
+    std::string text()
+    {
+        std::string s;
+        for (uint32_t n = take(70); n--;)
+            s.push_back(static_cast<char>(take(0) & 0x7f));
+        return s;
+    }
+};
+
+kept_state records_of(input in)
+{
+    kept_state s;
+    s.last_reg_id = in.take(0);
+    s.next_fd_id = in.take(64);
+    for (uint32_t n = in.take(3); n--;)
+        s.regions.push_back({in.text(), in.take(70), in.take(0), in.take(0), in.take(0), in.take(0), 1, false,
+                             true, in.take(0)});
+    for (uint32_t n = in.take(2); n--;) {
+        kept_pipe p;
+        p.key = in.text();
+        p.parent = s.regions.empty() || in.take(1) ? in.text() : s.regions[0].name;
+        p.dir_rings = {in.take(70), in.take(2)};
+        for (auto &e : p.ends) {
+            e.name = in.text();
+            e.open = in.take(1);
+            e.reg_id = in.take(3);
+            for (uint32_t r = in.take(3); r--;)
+                e.tx.push_back({in.take(0), in.take(0), in.take(0), in.take(0), in.take(70)});
+        }
+        p.bufs.assign(in.take(100), in.take(0));
+        s.pipes.push_back(p);
+    }
+    for (uint32_t n = in.take(3); n--;) {
+        kept_registration r;
+        r.reg_id = in.take(3);
+        r.key = in.text();
+        r.name = in.text();
+        r.region = s.regions.empty() || in.take(1) ? in.text() : s.regions[0].name;
+        r.fd_ids.assign(in.take(260), in.take(70));
+        s.registrations.push_back(r);
+    }
+    return s;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    // One segment whose bytes the input replaces (modes 0 and 1), one the records go through.
+    static auto raw = state_segment::create(segment_bytes);
+    static auto view = mapped_region::map(raw->fd(), segment_bytes);
+    static auto kept = state_segment::create(segment_bytes);
+    if (!raw || !view || !kept)
+        std::abort();
+    if (size == 0)
+        return 0;
+    const int mode = data[0] % 3;
+    data++, size--;
+    if (mode == 2) {
+        if (!kept->save({}))
+            std::abort();
+        const kept_state s = records_of({data, size});
+        auto saved = kept->save(s);
+        auto back = kept->load();
+        if (!back || !(saved ? *back == s : *back == kept_state{}))
+            std::abort();
+        if (!saved && saved.err().code != make_error_code(errc::limit_exceeded))
+            std::abort();
+        return 0;
+    }
+    std::memset(view->base(), 0, segment_bytes);
+    std::memcpy(view->base(), data, std::min<size_t>(size, segment_bytes));
+    if (mode == 1) {
+        auto *h = reinterpret_cast<state_header *>(view->base());
+        h->magic = state_magic;
+        h->layout_version = state_layout_version;
+        h->boost_version = BOOST_VERSION;
+        h->half_offset = state_header_bytes;
+        h->half_bytes = (segment_bytes - state_header_bytes) / 2 / 4096 * 4096;
+    }
+    auto adopted = state_segment::adopt(unique_fd(::dup(raw->fd())));
+    if (!adopted) {
+        if (adopted.err().message.empty())
+            std::abort();
+        return 0;
+    }
+    auto s = adopted->load();
+    if (!s && s.err().message.empty())
+        std::abort();
+    return 0;
+}
