@@ -13,9 +13,19 @@
 //    receiver must get all N, in order and intact; both processes exit 0; afterwards netringd
 //    lists both registrations with their processes' pids again (a waiting one shows pid 0) and the
 //    pipe region's free buffers equal what they were before the first restart.
+//  - refused state: netringd started with fds passed in systemd's convention (LISTEN_FDS, names
+//    "state" and "fd.0") holding a state segment whose layout version is not its own, and one
+//    with a byte flipped in its records: each time it logs why the state is refused and that it
+//    starts cold, and serves (STATS answers, nothing registered).
 #include "harness.hpp"
 
 #include <rings/wire.hpp>
+#include <state_layout.hpp>
+#include <state_segment.hpp>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <signal.h>
 
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,6 +34,8 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 
@@ -218,6 +230,105 @@ TEST_F(restart, a_pipe_moves_every_frame_while_the_daemon_is_replaced_twice)
     EXPECT_EQ(json_number(r.out, "lost"), 0.0) << r.out;
     EXPECT_EQ(json_number(r.out, "corrupt"), 0.0) << r.out;
     EXPECT_EQ(json_number(r.out, "duplicate"), 0.0) << r.out;
+}
+
+// A state segment holding one pipe region's records, damaged by `damage`, passed to a fresh
+// netringd as a predecessor would pass it; what netringd wrote to stderr within a few seconds,
+// after a STATS on its socket answered (empty when it never did).
+std::string start_with_kept_state(const std::function<void(uint8_t *, uint64_t)> &damage, bool *served)
+{
+    using namespace netring::netringd;
+    char tmpl[] = "/tmp/netring-it-XXXXXX";
+    if (!::mkdtemp(tmpl))
+        return {};
+    const std::string dir = tmpl, sock = dir + "/netringd.sock", err = dir + "/netringd.err";
+    auto seg = state_segment::create();
+    if (!seg)
+        return {};
+    kept_state k;
+    kept_region r;
+    r.name = "pipe:gone";
+    r.fd_id = 0;
+    r.buf_size = 2048, r.num_buffers = 1024, r.meta_bytes = 1u << 20, r.region_size = 4u << 20;
+    k.regions.push_back(r);
+    k.next_fd_id = 1;
+    if (!seg->save(k))
+        return {};
+    struct stat st{};
+    ::fstat(seg->fd(), &st);
+    void *m = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_SHARED, seg->fd(), 0);
+    if (m == MAP_FAILED)
+        return {};
+    damage(static_cast<uint8_t *>(m), static_cast<uint64_t>(st.st_size));
+    ::munmap(m, static_cast<size_t>(st.st_size));
+    const int region_fd = ::memfd_create("netring-test-region", MFD_CLOEXEC);
+
+    const std::string bin = binary_path("/daemon/netringd");
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        // Out of the way first: either fd may be 3 or 4 already, and dup2 onto itself would
+        // leave close-on-exec set.
+        const int state_high = ::fcntl(seg->fd(), F_DUPFD_CLOEXEC, 10);
+        const int region_high = ::fcntl(region_fd, F_DUPFD_CLOEXEC, 10);
+        const int errfd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        ::dup2(errfd, 2);
+        ::dup2(state_high, 3); // dup2 leaves close-on-exec off: the daemon gets them
+        ::dup2(region_high, 4);
+        ::setenv("LISTEN_FDS", "2", 1);
+        ::setenv("LISTEN_FDNAMES", "state:fd.0", 1);
+        ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+        ::execl(bin.c_str(), bin.c_str(), "--socket", sock.c_str(), static_cast<char *>(nullptr));
+        ::_exit(127);
+    }
+    ::close(region_fd);
+    *served = pid > 0 && eventually([&] { return query_stats(sock).ok(); }, 10s);
+    if (*served) {
+        auto s = query_stats(sock);
+        *served = s && s->registrations.empty() && s->regions.empty();
+    }
+    if (pid > 0) {
+        ::kill(pid, SIGTERM);
+        detail::wait_pid(pid, 10s);
+    }
+    std::string log = detail::read_file(err);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    return log;
+}
+
+TEST(restart_refused_state, another_layout_version_is_a_cold_start_that_says_why)
+{
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to run netringd";
+    bool served = false;
+    const std::string log = start_with_kept_state(
+        [](uint8_t *base, uint64_t) {
+            auto *h = reinterpret_cast<netring::netringd::state_header *>(base);
+            h->layout_version = netring::netringd::state_layout_version + 1;
+        },
+        &served);
+    EXPECT_TRUE(served) << log;
+    EXPECT_NE(log.find("state layout version " + std::to_string(netring::netringd::state_layout_version + 1)),
+              std::string::npos)
+        << log;
+    EXPECT_NE(log.find("cold start"), std::string::npos) << log;
+}
+
+TEST(restart_refused_state, a_damaged_record_is_a_cold_start_that_says_why)
+{
+    if (::geteuid() != 0)
+        GTEST_SKIP() << "needs root to run netringd";
+    bool served = false;
+    const std::string log = start_with_kept_state(
+        [](uint8_t *base, uint64_t) {
+            auto *h = reinterpret_cast<netring::netringd::state_header *>(base);
+            const auto &half = h->half[h->active];
+            base[h->half_offset + h->active * h->half_bytes + half.used_bytes / 2] ^= 0x40;
+        },
+        &served);
+    EXPECT_TRUE(served) << log;
+    EXPECT_NE(log.find("CRC"), std::string::npos) << log;
+    EXPECT_NE(log.find("cold start"), std::string::npos) << log;
 }
 
 } // namespace
