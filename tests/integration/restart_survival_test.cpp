@@ -152,6 +152,7 @@ TEST_F(restart_survival, pipe_moves_frames_with_no_daemon_and_after_a_new_one)
     EXPECT_TRUE(seen_a & registration_lost) << a->last_error();
     EXPECT_TRUE(seen_b & registration_lost) << b->last_error();
     EXPECT_FALSE((seen_a | seen_b) & control_back);
+    EXPECT_NE(b->last_error().find("refused to re-attach"), std::string::npos) << b->last_error();
     EXPECT_FALSE(b->daemon_present());
 
     transfer(*a, *b, 1000 + frames_per_phase, frames_per_phase);
