@@ -13,6 +13,8 @@ static_assert(NR_OPEN_TX_ONLY == netring::proto::regif_tx_only);
 static_assert(NR_OPEN_RX_ONLY == netring::proto::regif_rx_only);
 static_assert(NR_ALL_RINGS == netring::port::all_rings);
 static_assert(NR_WAIT_RX == netring::wait_rx && NR_WAIT_TX == netring::wait_tx);
+static_assert(NR_CONTROL_LOST == netring::control_lost && NR_CONTROL_BACK == netring::control_back &&
+              NR_REGISTRATION_LOST == netring::registration_lost);
 
 struct nr_port {
     netring::port port;
@@ -63,6 +65,7 @@ nr_port *nr_open(const char *name, const struct nr_open_opts *opts, char *err, s
         o.sync = opts->sync_socket ? netring::sync_mode::socket : netring::sync_mode::shm;
         if (opts->socket_path)
             o.socket_path = opts->socket_path;
+        o.survive_restart = opts->daemon_loss_fatal == 0;
     }
     auto p = netring::port::open(name, o);
     if (!p) {
@@ -89,5 +92,7 @@ int nr_wait(nr_port *p, unsigned events, int timeout_ms)
 
 const char *nr_last_error(nr_port *p) { return p->error.c_str(); }
 int nr_control_fd(nr_port *p) { return p->port.control_fd(); }
+unsigned nr_control_events(nr_port *p) { return p->port.control_events(); }
+int nr_daemon_present(nr_port *p) { return p->port.daemon_present() ? 1 : 0; }
 
 } // extern "C"

@@ -81,6 +81,7 @@ result<connection> connection::open(const std::string &socket_path)
     if (hr->version < proto::min_version || hr->version > proto::version)
         return error::from(errc::unsupported_version,
                            "netringd chose protocol version " + std::to_string(hr->version));
+    c.version_ = hr->version;
     return c;
 }
 

@@ -25,6 +25,7 @@ public:
     unique_fd release_fd() { return std::move(fd_); }
     uint32_t next_seq() { return ++seq_ == 0 ? ++seq_ : seq_; } // 0 marks a refusal (connection.cpp)
     uint32_t seq() const { return seq_; }
+    uint16_t version() const { return version_; } // agreed in HELLO; 0 for an adopted connection
 
     // Sends a request and returns the reply (fds included) once check_reply_header accepted it.
     result<received_message> call(proto::msg_type req, std::span<const std::byte> payload, proto::msg_type reply);
@@ -39,6 +40,7 @@ private:
     explicit connection(unique_fd fd) : fd_(std::move(fd)) {}
     unique_fd fd_;
     uint32_t seq_ = 0;
+    uint16_t version_ = 0;
 };
 
 // Any failure of the connection itself is reported as errc::daemon_gone (with the OS reason),

@@ -227,14 +227,21 @@ result<port> port::finish_open(pending &&o)
                               : std::string(p->nifp->ni_name, strnlen(p->nifp->ni_name, sizeof p->nifp->ni_name));
     p->seq = o.conn.seq();
     p->sock = o.conn.release_fd();
+    std::memcpy(p->link.token.data(), rep->token, sizeof rep->token); // zero from a daemon before version 5
+    p->link.if_offset = rep->if_offset;
     return port(std::move(p));
 }
 
 port::port(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 port::port(port &&) noexcept = default;
 port &port::operator=(port &&) noexcept = default;
-// Closing the control socket is the unregister: the daemon then frees the rings and buffers.
-port::~port() = default;
+// Closing the control socket is the unregister: the daemon then frees the rings and buffers, and
+// tells a pipe's other end. With no daemon to tell it, the port does that itself first.
+port::~port()
+{
+    if (impl_)
+        impl_->release_partner();
+}
 
 nr_if *port::nifp() const { return impl_->nifp; }
 uint32_t port::tx_rings() const { return static_cast<uint32_t>(impl_->tx.size()); }

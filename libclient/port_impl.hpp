@@ -1,5 +1,6 @@
 // The state behind netring::port, shared by port.cpp (open, mapping checks, accessors),
-// port_sync.cpp (txsync/rxsync) and port_wait.cpp (wait and the arm/disarm helpers).
+// port_sync.cpp (txsync/rxsync), port_wait.cpp (wait and the arm/disarm helpers) and
+// port_control.cpp (the control connection lost and taken back across a daemon restart).
 // Members are declared in setup order, so destruction undoes open() in reverse: eventfds closed,
 // region unmapped, and the control socket closed last (closing it is the unregister).
 #pragma once
@@ -13,10 +14,28 @@
 #include <rings/pipe_sync.hpp>
 #include <rings/region_format.hpp>
 
+#include <array>
+#include <chrono>
 #include <string>
 #include <vector>
 
 namespace netring {
+
+// connected: `sock` is the control socket. away: it broke; the same fd number holds a timer that
+// fires when the next reconnection is due. lost: no registration to go back to, no more tries.
+enum class control_state : uint8_t { connected, away, lost };
+enum class reattach_outcome : uint8_t { back, still_away, refused };
+
+struct control_link {
+    using clock = std::chrono::steady_clock;
+    control_state state = control_state::connected;
+    unsigned events = 0;                           // control_* bits the application has not read
+    std::array<uint8_t, proto::token_bytes> token{}; // from the REGIF reply; all zero: none given
+    uint64_t if_offset = 0;                        // what a re-attach reply must repeat
+    clock::time_point next_try{};
+    std::chrono::milliseconds delay{0}; // before the try after next; 0: none failed yet
+    std::string why_lost;               // lost: the sentence daemon_gone carries from then on
+};
 
 struct ring_state {
     rings::ring_ref own;
@@ -52,6 +71,7 @@ struct port::impl {
     std::vector<ring_state> rx;
     std::vector<pollfd> pollset; // reused by wait(): sleeping allocates nothing after the first time
     std::string last_error;
+    control_link link;
 
     // Maps the region of a REGIF reply and builds the rings from it, refusing anything inconsistent.
     status attach(const proto::regif_reply &rep, std::vector<unique_fd> fds);
@@ -59,15 +79,33 @@ struct port::impl {
     // Syncs one ring, or all of a direction; records the message of the first failure.
     std::error_code sync(bool tx_dir, uint32_t ring);
     std::error_code sync_one(ring_state &r);
+    std::error_code sync_shm(bool tx_dir, uint32_t ring);
     std::error_code sync_socket(bool tx_dir, uint32_t ring);
+    std::error_code sync_away(bool tx_dir, uint32_t ring); // no control connection now
     std::error_code fail(errc e, std::string message);
+
+    // The control connection (port_control.cpp). control_broke: connected -> away (lost when the
+    // daemon gave no token), the socket's fd number parked on the retry timer. control_woke: the
+    // control fd polled readable (a broken socket, or the timer). tend_control: away and a retry is
+    // due: one reconnection and REATTACH.
+    void control_broke(std::string why);
+    void control_woke();
+    void tend_control();
+    reattach_outcome reattach_once();
+    // Why a REATTACH reply does not describe the registration this port has mapped; empty if it does.
+    std::string reattach_mismatch(const proto::regif_reply &rep, const std::vector<unique_fd> &fds) const;
+    void give_up(); // away -> lost, the reason already in last_error
+    // Pipes and monitors of pipes: their frames move with no daemon at all.
+    bool moves_without_daemon() const;
+    // The port closes while no daemon can tell a pipe's other end: tell it here.
+    void release_partner();
 
     // Whether `events` are ready now (after a sync), and how many rings are.
     uint32_t ready_rings(unsigned events) const;
     bool arm(unsigned events);
     bool ring_status_set(unsigned events) const; // a wanted ring is marked peer-gone (or garbage)
     void disarm(unsigned events);
-    // The notify eventfds of the rings `events` names, then the control socket.
+    // The notify eventfds of the rings `events` names, then the control fd when there is one.
     void fill_pollset(unsigned events, std::vector<pollfd> &out) const;
 };
 

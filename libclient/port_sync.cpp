@@ -4,6 +4,8 @@
 //    it said it sleeps, collect hwtail;
 //  - socket mode: a TXSYNC/RXSYNC round trip; the daemon runs the sync on its own mapping.
 // None allocates on success; only the socket path makes system calls when nobody sleeps.
+// While no control connection is there (port_control.cpp), pipes in socket mode run the shm path:
+// it is the sync the daemon would run for them, on the same shared rings.
 #include "port_impl.hpp"
 
 #include "reply_codec.hpp"
@@ -100,12 +102,18 @@ std::error_code port::impl::sync_socket(bool tx_dir, uint32_t ring)
     const proto::sync_request req{reg_id, ring};
     const uint32_t s = ++seq;
     const auto type = tx_dir ? proto::msg_type::txsync : proto::msg_type::rxsync;
+    auto broke = [&](std::string why) {
+        if (!opts.survive_restart)
+            return fail(errc::daemon_gone, std::move(why));
+        control_broke(std::move(why));
+        return sync_away(tx_dir, ring); // the reconnection waits for the next call
+    };
     if (auto st = send_struct(sock.get(), type, s, req); !st)
-        return fail(errc::daemon_gone, st.err().message);
+        return broke(st.err().message);
     std::byte buf[sizeof(proto::sync_reply)];
     auto h = recv_small_message(sock.get(), buf);
     if (!h)
-        return fail(errc::daemon_gone, h.err().message);
+        return broke(h.err().message);
     if (auto st = proto::check_reply_header(h.value(), proto::msg_type::sync_reply, s); !st)
         return fail(errc::daemon_gone, st.err().message); // out of step: the connection is useless
     auto rep = proto::decode_reply<proto::sync_reply>(h.value(), std::span(buf, h->length));
@@ -127,8 +135,30 @@ std::error_code port::impl::sync(bool tx_dir, uint32_t ring)
     if (ring != port::all_rings && ring >= dir.size())
         return fail(errc::bad_ring, std::string(tx_dir ? "tx" : "rx") + " ring " + std::to_string(ring) +
                                         " does not exist (" + std::to_string(dir.size()) + " rings)");
+    if (link.state != control_state::connected) [[unlikely]] {
+        if (opts.sync == sync_mode::socket)
+            tend_control(); // a call that needs the daemon: reconnect if a try is due
+        if (link.state != control_state::connected)
+            return sync_away(tx_dir, ring);
+    }
     if (opts.sync == sync_mode::socket)
         return sync_socket(tx_dir, ring);
+    return sync_shm(tx_dir, ring);
+}
+
+std::error_code port::impl::sync_away(bool tx_dir, uint32_t ring)
+{
+    if (moves_without_daemon())
+        return sync_shm(tx_dir, ring);
+    if (link.state == control_state::lost)
+        return fail(errc::daemon_gone, link.why_lost);
+    // Until the registration is back, the daemon's rings do not move; socket mode has nobody to ask.
+    return opts.sync == sync_mode::shm ? sync_shm(tx_dir, ring) : std::error_code{};
+}
+
+std::error_code port::impl::sync_shm(bool tx_dir, uint32_t ring)
+{
+    auto &dir = tx_dir ? tx : rx;
     if (ring != port::all_rings)
         return sync_one(dir[ring]);
     // Every ring is synced even after a failure; the first failure is the one reported. Nothing

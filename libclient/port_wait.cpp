@@ -32,8 +32,9 @@ bool daemon_arm(const ring_state &r)
     return rings::load_acquire(s->kern.hwtail) == seen && nr_ring_space(r.own.ring) == 0;
 }
 
-// Reads the eventfds among `fds` that have a count, without blocking on the others.
-void drain_ready(std::vector<pollfd> &fds)
+// Reads the eventfds among `fds` that have a count, without blocking on the others. The last entry
+// is left unread when `last_is_control`: the caller looks at its revents.
+void drain_ready(std::vector<pollfd> &fds, bool last_is_control)
 {
     if (fds.empty())
         return;
@@ -41,9 +42,14 @@ void drain_ready(std::vector<pollfd> &fds)
     do {
         n = ::poll(fds.data(), fds.size(), 0);
     } while (n < 0 && errno == EINTR);
-    for (const pollfd &p : fds)
-        if (n > 0 && (p.revents & POLLIN))
-            rings::eventfd_drain(p.fd);
+    if (n <= 0) {
+        for (pollfd &p : fds)
+            p.revents = 0;
+        return;
+    }
+    for (size_t i = 0; i + (last_is_control ? 1 : 0) < fds.size(); i++)
+        if (fds[i].revents & POLLIN)
+            rings::eventfd_drain(fds[i].fd);
 }
 
 } // namespace
@@ -110,6 +116,8 @@ int port::wait(unsigned events, int timeout_ms, std::error_code &ec)
     std::vector<pollfd> &fds = p.pollset;
 
     for (;;) {
+        if (p.link.state == control_state::away) [[unlikely]]
+            p.tend_control(); // a retry due: the timer parked on the control fd woke us, or not yet
         if (events & wait_rx)
             if (auto e = p.sync(false, all_rings)) {
                 ec = e;
@@ -159,14 +167,18 @@ int port::wait(unsigned events, int timeout_ms, std::error_code &ec)
             ec = std::error_code(poll_errno, std::system_category());
             return -1;
         }
-        for (size_t i = 0; i + 1 < fds.size(); i++)
+        const bool with_control = p.sock.valid() && fds.back().fd == p.sock.get();
+        for (size_t i = 0; i + (with_control ? 1 : 0) < fds.size(); i++)
             if (fds[i].revents & POLLIN)
                 rings::eventfd_drain(fds[i].fd);
         // The daemon sends nothing unsolicited: a readable control socket is EOF or an error.
-        if (fds.back().revents) {
-            p.last_error = "netringd closed the connection";
-            ec = make_error_code(errc::daemon_gone);
-            return -1;
+        if (with_control && fds.back().revents) {
+            if (p.link.state == control_state::connected && !p.opts.survive_restart) {
+                p.last_error = "netringd closed the connection";
+                ec = make_error_code(errc::daemon_gone);
+                return -1;
+            }
+            p.control_woke(); // away: carry on with the rings; lost daemon-served rings fail the sync
         }
         if (rc == 0 && clock::now() >= deadline)
             return 0;
@@ -181,7 +193,9 @@ void port::impl::fill_pollset(unsigned events, std::vector<pollfd> &out) const
         for (const ring_state &r : *dir)
             if (wants(events, r))
                 out.push_back({r.notify_fd, POLLIN, 0});
-    out.push_back({sock.get(), POLLIN, 0}); // last: readable means the daemon closed the connection
+    // Last: readable means the daemon closed the connection, or (away) that a retry is due.
+    if (sock.valid())
+        out.push_back({sock.get(), POLLIN, 0});
 }
 
 std::vector<int> port::poll_fds(unsigned events) const
@@ -198,14 +212,22 @@ bool port::arm_wait(unsigned events) { return impl_->arm(events); }
 bool port::peer_gone(unsigned events) const { return impl_->ring_status_set(events); }
 uint32_t port::ready(unsigned events) const { return impl_->ready_rings(events); }
 
+// Also looks at the control fd, in the same poll: a loop sleeping on poll_fds() learns of a broken
+// connection, and makes its retries, here (without survive_restart the fd is left to the caller).
 void port::disarm_wait()
 {
-    impl_->disarm(wait_rx | wait_tx);
+    impl &p = *impl_;
+    p.disarm(wait_rx | wait_tx);
     std::vector<pollfd> fds;
-    for (const auto *dir : {&impl_->tx, &impl_->rx})
+    for (const auto *dir : {&p.tx, &p.rx})
         for (const ring_state &r : *dir)
             fds.push_back({r.notify_fd, POLLIN, 0});
-    drain_ready(fds);
+    const bool with_control = p.sock.valid() && p.opts.survive_restart;
+    if (with_control)
+        fds.push_back({p.sock.get(), POLLIN, 0});
+    drain_ready(fds, with_control);
+    if (with_control && fds.back().revents)
+        p.control_woke();
 }
 
 } // namespace netring

@@ -11,6 +11,9 @@
 // p->nifp() as NETMAP_TXRING/NETMAP_RXRING/NETMAP_BUF do. One port is one connection to netringd;
 // closing the port (or the process dying) unregisters it and returns its buffers.
 // The socket path comes from open_options, else $NETRING_SOCKET, else default_socket_path.
+// When netringd goes away (restarted, upgraded, crashed), a port keeps its rings and mapping: pipes
+// keep moving frames, and the port reconnects and re-attaches its registration on its own
+// (open_options::survive_restart; docs/RESTART.md). control_events() tells what happened.
 // Not thread-safe: use a port from one thread at a time (several ports in several threads is fine).
 #pragma once
 
@@ -45,6 +48,10 @@ struct open_options {
     uint32_t spin_before_sleep = 1000; // empty checks wait() makes before arming and sleeping
     std::string socket_path;           // empty: $NETRING_SOCKET or default_socket_path
     bool netmap_view = false; // also get netmap's view of the rings (port::netmap_if)
+    // When the control connection breaks, carry on with the shared memory and re-attach to the next
+    // netringd (REATTACH, with backoff). false: wait() and the syncs that need the daemon return
+    // daemon_gone as soon as the connection breaks.
+    bool survive_restart = true;
 };
 
 // Which ring of the watched port a monitor's rx ring copies (port::monitor_source).
@@ -56,6 +63,12 @@ struct monitor_source {
 
 inline constexpr unsigned wait_rx = 1; // an rx ring has packets
 inline constexpr unsigned wait_tx = 2; // a tx ring has free slots
+
+// port::control_events() bits. The connection can break and come back several times before the
+// application looks: the bits accumulate until read.
+inline constexpr unsigned control_lost = 1;      // the connection to netringd broke
+inline constexpr unsigned control_back = 2;      // a new netringd took the registration back
+inline constexpr unsigned registration_lost = 4; // it did not (or could not): no more retries
 
 // Resolves the socket path as open() does.
 std::string resolve_socket_path(const std::string &explicit_path);
@@ -98,10 +111,16 @@ public:
     // times, then arms the rings' wait flags and sleeps in poll() on their notify eventfds and the
     // control socket. Returns >0 when ready (after syncing), 0 on timeout, or -1 with `ec` set
     // (peer_gone, daemon_gone). timeout_ms < 0 waits forever.
+    // With survive_restart, a broken connection is not an error: wait() goes on sleeping on the
+    // rings and reconnects when a retry is due. daemon_gone then only comes once the registration
+    // is lost on a port whose rings the daemon moves (NIC, host, switch ports).
     int wait(unsigned events, int timeout_ms, std::error_code &ec);
 
     // For an application's own event loop: the fds to poll for POLLIN. Arm first with arm_wait();
-    // if it returns false, work is already there and the caller must not sleep.
+    // if it returns false, work is already there and the caller must not sleep. disarm_wait() after
+    // the sleep also notices a broken control connection and makes the retries that are due, so a
+    // loop that sleeps on these fds and disarms after each wake-up survives a restart as wait() does.
+    // The numbers stay the same for the port's life: cache them if you like.
     std::vector<int> poll_fds(unsigned events) const;
     bool arm_wait(unsigned events);
     void disarm_wait();
@@ -111,8 +130,18 @@ public:
     // How many rings `events` names are ready now (cur != tail), without syncing.
     uint32_t ready(unsigned events) const;
 
+    // The control socket. While the daemon is away the same number names a timer that becomes
+    // readable when a reconnection is due (never, once the registration is lost): an event loop
+    // polling it neither sees a closed fd nor spins, and wakes to let disarm_wait() retry.
     int control_fd() const;
     const std::string &last_error() const; // the sentence for the last failed call
+
+    // What happened to the control connection since the last call (control_lost, control_back,
+    // registration_lost bits); reading clears them. A port notices a broken connection in wait(),
+    // disarm_wait() and socket-mode syncs; the reason is in last_error().
+    unsigned control_events();
+    // Whether the port has a control connection to netringd now.
+    bool daemon_present() const;
 
     // Monitors ("netmap:PORT/r", "/t", "/rt"; docs/MONITORS.md): rx rings only, each a copy of one
     // ring of PORT. A copy's slot.ptr is the time the frame crossed PORT (nr_mon_slot_ns). rxsync

@@ -64,6 +64,35 @@ int inner_epoll_of(nm_file &f)
     return ep;
 }
 
+// The port's control fd now names another file: a broken socket replaced by the retry timer, or
+// the timer by a new socket (port::control_events said so). The old entry would stay in the inner
+// set as long as the program's netmap descriptor keeps the dead socket open, reporting EOF for
+// ever: a fresh inner set replaces the old one in every program set that holds the file.
+void renew_inner_epoll(nm_file &f)
+{
+    std::lock_guard g(ep_lock);
+    const int old = f.inner_epoll;
+    f.inner_epoll = -1;
+    const int fresh = inner_epoll_of(f);
+    if (fresh < 0) {
+        f.inner_epoll = old; // out of descriptors: keep the old set, it still has the rings
+        return;
+    }
+    for (const auto &[epfd, members] : ep_sets) {
+        for (const ep_member &m : members) {
+            if (m.f != &f)
+                continue;
+            epoll_event outer{};
+            outer.events = EPOLLIN;
+            outer.data = m.data;
+            real_epoll_ctl()(epfd, EPOLL_CTL_ADD, fresh, &outer);
+            real_epoll_ctl()(epfd, EPOLL_CTL_DEL, old, nullptr);
+        }
+    }
+    if (old >= 0)
+        real_close()(old);
+}
+
 } // namespace
 
 int epoll_ctl_netmap(int epfd, int op, int fd, nm_file &f, epoll_event *ev)
@@ -185,7 +214,10 @@ int epoll_wait_netmap(int epfd, epoll_event *out, int max, int timeout, const si
         const int rc = others(sleep_ms(deadline, polled));
         const int saved = errno;
         for (const ep_member &m : members)
-            disarm(*m.f);
+            disarm(*m.f); // also notices a broken control connection (port::disarm_wait)
+        for (const ep_member &m : members)
+            if (m.f->p && m.f->p->control_events() != 0)
+                renew_inner_epoll(*m.f);
         if (rc < 0) {
             errno = saved;
             return -1;

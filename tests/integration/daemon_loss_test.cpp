@@ -1,7 +1,8 @@
-// Objective: when netringd dies, clients get errc::daemon_gone from the calls that need it instead
-// of hanging, and a new open fails with a clear error.
+// Objective: when netringd dies, clients that turned survive_restart off get errc::daemon_gone
+// from the calls that need it instead of hanging, and a new open fails with a clear error.
+// (Surviving the loss, the default: restart_survival_test.cpp.)
 // Steps: as root in-process open both ends of a pipe (the sender in socket sync mode, the receiver
-// in shm mode) and move a packet; SIGKILL the daemon this fixture started (teardown then expects
+// in shm mode), both with survive_restart off, and move a packet; SIGKILL the daemon this fixture started (teardown then expects
 // no clean exit); the socket-mode txsync and rxsync return daemon_gone; wait(wait_rx, 5000) on the
 // shm end and on the socket end returns -1 with daemon_gone (it must not sleep through a dead
 // control socket; the time it takes is not asserted); port::open and query_stats on the dead socket
@@ -49,10 +50,17 @@ void put_packet(port &p)
     ring->head = ring->cur = nr_ring_next(ring, ring->cur);
 }
 
+// This test's ports: daemon_gone as soon as the connection breaks.
+open_options fatal_loss(open_options o)
+{
+    o.survive_restart = false;
+    return o;
+}
+
 TEST_F(daemon_loss, clients_see_daemon_gone_instead_of_hanging)
 {
-    auto a = open_port("netmap:pipeD{1", options(sync_mode::socket));
-    auto b = open_port("netmap:pipeD}1", options(sync_mode::shm));
+    auto a = open_port("netmap:pipeD{1", fatal_loss(options(sync_mode::socket)));
+    auto b = open_port("netmap:pipeD}1", fatal_loss(options(sync_mode::shm)));
     ASSERT_TRUE(a && b);
     put_packet(*a);
     ASSERT_EQ(a->txsync(0), std::error_code()) << a->last_error();

@@ -172,6 +172,19 @@ void daemon_test::kill_daemon()
     daemon_reaped_ = true;
 }
 
+bool daemon_test::restart_daemon()
+{
+    if (daemon_pid_ <= 0 || !daemon_reaped_) {
+        ADD_FAILURE() << "restart_daemon() needs a daemon killed by kill_daemon()";
+        return false;
+    }
+    daemon_reaped_ = false;
+    if (start_daemon())
+        return true;
+    ADD_FAILURE() << "the new netringd did not start; its stderr:\n" << daemon_log();
+    return false;
+}
+
 std::unique_ptr<child> daemon_test::spawn(const std::vector<std::string> &command, bool as_nobody)
 {
     std::vector<std::string> args;

@@ -105,6 +105,9 @@ protected:
 
     // SIGKILLs the daemon this fixture started and reaps it; teardown then expects nothing more.
     void kill_daemon();
+    // After kill_daemon(): starts a new netringd on the same socket and config (it replaces the
+    // stale socket file); teardown then stops it as the first. False if it did not come up.
+    bool restart_daemon();
 
     // Starts argv[0] with the rest as arguments; as uid/gid 65534 through setpriv when `as_nobody`.
     std::unique_ptr<child> spawn(const std::vector<std::string> &argv, bool as_nobody);

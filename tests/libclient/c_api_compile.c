@@ -31,6 +31,8 @@ int main(int argc, char **argv)
     int rc = nr_txsync(p, NR_ALL_RINGS);
     if (rc < 0)
         fprintf(stderr, "txsync: %s (control fd %d)\n", nr_last_error(p), nr_control_fd(p));
+    if (nr_control_events(p) & (NR_CONTROL_LOST | NR_REGISTRATION_LOST))
+        fprintf(stderr, "netringd went away (present now: %d)\n", nr_daemon_present(p));
     (void)nr_rxsync;
     nr_close(p);
     return rc < 0;

@@ -26,6 +26,13 @@ T payload_as(const received_message &m)
     return v;
 }
 
+// Each end's re-attach token: fixed bytes are enough for a fake.
+void token_of(int end, uint8_t *out)
+{
+    for (size_t i = 0; i < proto::token_bytes; i++)
+        out[i] = static_cast<uint8_t>(0xa0 + 16 * end + i);
+}
+
 void kick(int fd)
 {
     const uint64_t one = 1;
@@ -54,14 +61,44 @@ fake_daemon::fake_daemon(uint32_t num_slots, regif_flaw flaw)
     for (auto &e : ev_)
         e.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
 
+    listen_on_path();
+}
+
+void fake_daemon::listen_on_path()
+{
     listen_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+    ::unlink(path_.c_str()); // a stopped fake's socket file, as netringd replaces a stale one
     if (::bind(listen_.get(), reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 ||
         ::listen(listen_.get(), 8) != 0)
         throw std::runtime_error("bind/listen");
     acceptor_ = std::thread([this] { accept_loop(); });
+}
+
+void fake_daemon::restart()
+{
+    stop();
+    acceptor_.join();
+    wait_idle(); // the stopped fake's sessions end as a dead daemon's: before stopped_ is cleared
+    {
+        std::lock_guard lock(mu_);
+        stopped_ = false;
+    }
+    listen_on_path();
+}
+
+void fake_daemon::set_reattach(reattach_answer a)
+{
+    std::lock_guard lock(mu_);
+    reattach_ = a;
+}
+
+int fake_daemon::reattaches_accepted() const
+{
+    std::lock_guard lock(mu_);
+    return reattached_;
 }
 
 fake_daemon::~fake_daemon()
@@ -159,34 +196,29 @@ void fake_daemon::serve(int fd)
                 send_struct(fd, proto::msg_type::error_reply, seq, st);
                 continue;
             }
-            proto::regif_reply r{};
-            proto::set_ok(r.status);
-            r.region_size = layout_.geo.region_size;
-            r.if_offset = layout_.if_off[end];
-            r.reg_id = 10 + end;
-            r.port_kind = NR_PORT_KIND_PIPE;
-            r.tx_rings = r.rx_rings = 1;
-            r.tx_slots = r.rx_slots = layout_.num_slots;
-            r.buf_size = layout_.geo.buf_size;
-            r.num_fds = 5;
-            // A: tx (kick ev0, notify ev1), rx (kick ev3, notify ev2); B: tx (ev2, ev3), rx (ev1, ev0).
-            std::vector<int> fds = {memfd_.get()};
-            static constexpr int order[2][4] = {{0, 1, 3, 2}, {2, 3, 1, 0}};
-            for (int e : order[end])
-                fds.push_back(ev_[e].get());
-            switch (flaw_) {
-            case regif_flaw::missing_fd: fds.pop_back(); break;
-            case regif_flaw::wrong_num_fds: r.num_fds = 7; break;
-            case regif_flaw::region_too_large: r.region_size += 1 << 20; break;
-            case regif_flaw::bad_if_offset: r.if_offset = layout_.geo.buffers_offset + 64; break;
-            case regif_flaw::corrupt_ring_ofs:
-                reinterpret_cast<nr_if *>(map_.base() + layout_.if_off[end])->ring_ofs[0] =
-                    static_cast<int64_t>(layout_.geo.region_size);
-                break;
-            case regif_flaw::wrong_slot_count: r.tx_slots = layout_.num_slots * 2; break;
-            default: break;
+            send_registration(fd, seq, end, false);
+        } else if (type == proto::msg_type::reattach) {
+            const auto req = payload_as<proto::reattach>(*m);
+            const int which = static_cast<int>(req.reg_id) - 10;
+            uint8_t want[proto::token_bytes];
+            token_of(which, want);
+            reattach_answer answer;
+            {
+                std::lock_guard lock(mu_);
+                answer = reattach_;
             }
-            send_struct(fd, proto::msg_type::regif_reply, seq, r, fds);
+            if (which < 0 || which > 1 || std::memcmp(want, req.token, sizeof want) != 0 ||
+                answer == reattach_answer::refuse) {
+                proto::reply_status st;
+                proto::set_status(st, error::from(errc::not_registered, "no such registration waits here"));
+                send_struct(fd, proto::msg_type::error_reply, seq, st);
+                continue;
+            }
+            // Only a registration taken back is this session's: refusing the other region's reply,
+            // the client closes this connection, which must not end the pipe.
+            if (answer == reattach_answer::accept)
+                end = which;
+            send_registration(fd, seq, which, true);
         } else if (type == proto::msg_type::txsync || type == proto::msg_type::rxsync) {
             const auto req = payload_as<proto::sync_request>(*m);
             proto::sync_reply r{};
@@ -225,11 +257,58 @@ void fake_daemon::serve(int fd)
             send_struct(fd, proto::msg_type::error_reply, seq, st);
         }
     }
-    if (end >= 0 && flaw_ == regif_flaw::none)
-        end_gone(end);
     std::lock_guard lock(mu_);
+    // A stopped fake is a daemon that died: nobody marks the rings, as after netringd's SIGKILL.
+    if (end >= 0 && flaw_ == regif_flaw::none && !stopped_)
+        end_gone(end);
     std::erase(clients_, fd);
     ::close(fd);
+}
+
+// The REGIF (or REATTACH) reply of end `end`, with its fds.
+void fake_daemon::send_registration(int fd, uint32_t seq, int end, bool reattach)
+{
+    proto::regif_reply r{};
+    proto::set_ok(r.status);
+    r.region_size = layout_.geo.region_size;
+    r.if_offset = layout_.if_off[end];
+    r.reg_id = 10 + end;
+    r.port_kind = NR_PORT_KIND_PIPE;
+    r.tx_rings = r.rx_rings = 1;
+    r.tx_slots = r.rx_slots = layout_.num_slots;
+    r.buf_size = layout_.geo.buf_size;
+    r.num_fds = 5;
+    token_of(end, r.token);
+    // A: tx (kick ev0, notify ev1), rx (kick ev3, notify ev2); B: tx (ev2, ev3), rx (ev1, ev0).
+    std::vector<int> fds = {memfd_.get()};
+    static constexpr int order[2][4] = {{0, 1, 3, 2}, {2, 3, 1, 0}};
+    for (int e : order[end])
+        fds.push_back(ev_[e].get());
+    if (reattach) {
+        std::lock_guard lock(mu_);
+        if (reattach_ == reattach_answer::other_region) {
+            if (!decoy_.valid()) {
+                decoy_.reset(::memfd_create(decoy_name, MFD_CLOEXEC));
+                [[maybe_unused]] int rc = ::ftruncate(decoy_.get(), static_cast<off_t>(layout_.geo.region_size));
+            }
+            fds[0] = decoy_.get();
+        } else {
+            reattached_++;
+        }
+    }
+    switch (flaw_) {
+    case regif_flaw::missing_fd: fds.pop_back(); break;
+    case regif_flaw::wrong_num_fds: r.num_fds = 7; break;
+    case regif_flaw::region_too_large: r.region_size += 1 << 20; break;
+    case regif_flaw::bad_if_offset: r.if_offset = layout_.geo.buffers_offset + 64; break;
+    case regif_flaw::corrupt_ring_ofs:
+        reinterpret_cast<nr_if *>(map_.base() + layout_.if_off[end])->ring_ofs[0] =
+            static_cast<int64_t>(layout_.geo.region_size);
+        break;
+    case regif_flaw::wrong_slot_count: r.tx_slots = layout_.num_slots * 2; break;
+    default: break;
+    }
+    send_struct(fd, proto::msg_type::regif_reply, seq, r, fds);
 }
 
 } // namespace netring::test

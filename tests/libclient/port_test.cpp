@@ -149,7 +149,9 @@ TEST(Port, PacketsBeforePeerGoneAreStillDelivered)
 TEST(Port, SocketModeDaemonGone)
 {
     fake_daemon d(8);
-    auto a = must_open("netmap:pipeA{1", opts_for(d, netring::sync_mode::socket));
+    auto opts = opts_for(d, netring::sync_mode::socket);
+    opts.survive_restart = false; // surviving it: port_control_test.cpp
+    auto a = must_open("netmap:pipeA{1", opts);
     d.stop();
     EXPECT_EQ(a.txsync(), make_error_code(errc::daemon_gone));
 }

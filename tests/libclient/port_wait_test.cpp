@@ -128,6 +128,7 @@ TEST(PortWait, DaemonGoneWakesWaiter)
     fake_daemon d(8);
     auto opts = opts_for(d);
     opts.spin_before_sleep = 0;
+    opts.survive_restart = false; // surviving it: port_control_test.cpp
     auto b = must_open("netmap:pipeA}1", opts);
     std::error_code ec;
     int result = -2;

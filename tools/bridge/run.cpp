@@ -131,11 +131,16 @@ bool bridge_loop::sleep(uint64_t now)
         std::fprintf(stderr, "netring-bridge: poll: %s\n", std::strerror(poll_errno));
         return false;
     }
-    // The daemon sends nothing unsolicited: a readable control socket means it closed it.
-    for (const pollfd &p : pollset_) {
-        if (rc > 0 && p.revents && (p.fd == a_.control_fd() || p.fd == b_.control_fd())) {
-            std::fprintf(stderr, "netring-bridge: netringd closed the connection of %s\n",
-                         (p.fd == a_.control_fd() ? a_ : b_).name().c_str());
+    // disarm_wait noticed a closed control socket and re-attaches on its own (the ports survive a
+    // netringd restart); only a registration the new daemon did not take back ends the bridge.
+    for (port *p : {&a_, &b_}) {
+        const unsigned ev = p->control_events();
+        if (ev & control_lost)
+            std::fprintf(stderr, "netring-bridge: lost netringd (%s): %s\n", p->name().c_str(), p->last_error().c_str());
+        if (ev & control_back)
+            std::fprintf(stderr, "netring-bridge: %s re-attached to netringd\n", p->name().c_str());
+        if (ev & registration_lost) {
+            std::fprintf(stderr, "netring-bridge: %s: %s\n", p->name().c_str(), p->last_error().c_str());
             return false;
         }
     }

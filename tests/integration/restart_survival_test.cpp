@@ -1,0 +1,163 @@
+// Objective: a pipe keeps moving frames while no netringd runs, and its ports report the daemon's
+// absence, and then the registration the next daemon did not take back, as events, not errors.
+// Steps: as root in-process open both ends of a pipe (shm sync, survive_restart on: the default)
+// and move 1000 frames; SIGKILL the daemon; wait on each port until it reports control_lost; with
+// no daemon running move 200000 sequence-numbered frames (a sender and a receiver thread, each
+// sleeping in wait() when its ring is full or empty) and check that every one arrives intact, in
+// order, and that no call failed; start a new netringd on the same socket: it has no saved state,
+// so it refuses REATTACH and each port reports registration_lost (never control_back); move
+// 200000 more frames the same way. An alarm guards against hangs: a hang kills the test process.
+#include "harness.hpp"
+
+#include <unistd.h>
+
+#include <cstring>
+#include <optional>
+#include <thread>
+
+namespace netring::itest {
+namespace {
+
+constexpr uint32_t frames_per_phase = 200000;
+
+class restart_survival : public daemon_test {
+protected:
+    void TearDown() override
+    {
+        ::alarm(0);
+        daemon_test::TearDown();
+    }
+};
+
+uint16_t length_of(uint32_t seq) { return static_cast<uint16_t>(60 + seq % 64); }
+char byte_of(uint32_t seq, uint32_t i) { return static_cast<char>(seq * 7 + i); }
+
+// Sends frames [first, first + count) on tx ring 0; the first failure's sentence goes to `err`.
+void send_frames(port &a, uint32_t first, uint32_t count, std::string &err)
+{
+    const uint32_t end = first + count;
+    nr_ring *tx = a.tx_ring(0);
+    for (uint32_t next = first; next < end;) {
+        while (next < end && nr_ring_space(tx) > 0) {
+            nr_slot &s = tx->slot[tx->cur];
+            char *buf = nr_buf(tx, s.buf_idx);
+            s.len = length_of(next);
+            std::memcpy(buf, &next, sizeof next);
+            for (uint32_t i = sizeof next; i < s.len; i++)
+                buf[i] = byte_of(next, i);
+            tx->head = tx->cur = nr_ring_next(tx, tx->cur);
+            next++;
+        }
+        if (auto e = a.txsync()) {
+            err = "txsync: " + e.message() + ": " + a.last_error();
+            return;
+        }
+        std::error_code ec;
+        if (next < end && nr_ring_space(tx) == 0 && a.wait(wait_tx, 10000, ec) <= 0) {
+            err = "wait for tx space: " + (ec ? ec.message() + ": " + a.last_error() : std::string("timed out"));
+            return;
+        }
+    }
+}
+
+// Receives frames [first, first + count) and checks each; counts the bad ones.
+void receive_frames(port &b, uint32_t first, uint32_t count, std::string &err, uint32_t &bad)
+{
+    const uint32_t end = first + count;
+    nr_ring *rx = b.rx_ring(0);
+    for (uint32_t next = first; next < end;) {
+        std::error_code ec;
+        if (b.wait(wait_rx, 10000, ec) <= 0) {
+            err = "wait for frames at " + std::to_string(next) + ": " +
+                  (ec ? ec.message() + ": " + b.last_error() : std::string("timed out"));
+            return;
+        }
+        for (; !nr_ring_empty(rx) && next < end; next++) {
+            const nr_slot &s = rx->slot[rx->cur];
+            const char *buf = nr_buf(rx, s.buf_idx);
+            uint32_t seq;
+            std::memcpy(&seq, buf, sizeof seq);
+            bool good = seq == next && s.len == length_of(next);
+            for (uint32_t i = sizeof seq; good && i < s.len; i++)
+                good = buf[i] == byte_of(next, i);
+            if (!good && bad++ == 0)
+                err = "frame " + std::to_string(next) + " arrived as " + std::to_string(seq) + ", " +
+                      std::to_string(s.len) + " bytes";
+            rx->head = rx->cur = nr_ring_next(rx, rx->cur);
+        }
+        if (auto e = b.rxsync()) {
+            err = "rxsync: " + e.message() + ": " + b.last_error();
+            return;
+        }
+    }
+}
+
+// Moves `count` frames from a to b, numbered from `first`; the sender runs in a thread of its own.
+void transfer(port &a, port &b, uint32_t first, uint32_t count)
+{
+    std::string tx_err, rx_err;
+    uint32_t bad = 0;
+    std::thread sender([&] { send_frames(a, first, count, tx_err); });
+    receive_frames(b, first, count, rx_err, bad);
+    sender.join();
+    EXPECT_EQ(tx_err, "");
+    EXPECT_EQ(rx_err, "");
+    EXPECT_EQ(bad, 0u);
+}
+
+// Waits on p's empty rx ring until it has reported every event of `want`, or about 20 s of 20 ms
+// waits have passed; a failing wait is a test failure. Returns every event seen.
+unsigned wait_for_events(port &p, unsigned want)
+{
+    unsigned seen = 0;
+    for (int i = 0; i < 1000 && (seen & want) != want; i++) {
+        std::error_code ec;
+        EXPECT_GE(p.wait(wait_rx, 20, ec), 0) << ec.message() << ": " << p.last_error();
+        seen |= p.control_events();
+    }
+    return seen;
+}
+
+std::optional<port> open_port(const std::string &name, const open_options &o)
+{
+    auto r = port::open(name, o);
+    if (!r) {
+        ADD_FAILURE() << "open " << name << ": " << r.err().describe();
+        return std::nullopt;
+    }
+    return std::move(r).value();
+}
+
+TEST_F(restart_survival, pipe_moves_frames_with_no_daemon_and_after_a_new_one)
+{
+    auto a = open_port("netmap:pipeR{1", options());
+    auto b = open_port("netmap:pipeR}1", options());
+    ASSERT_TRUE(a && b);
+    transfer(*a, *b, 0, 1000);
+    ASSERT_TRUE(a->daemon_present() && b->daemon_present());
+
+    kill_daemon();
+    ::alarm(240); // a hang from here on ends the process, failing the test
+    EXPECT_EQ(wait_for_events(*a, control_lost), control_lost) << a->last_error();
+    EXPECT_EQ(wait_for_events(*b, control_lost), control_lost) << b->last_error();
+    EXPECT_FALSE(a->daemon_present());
+
+    ASSERT_FALSE(daemon_alive());
+    transfer(*a, *b, 1000, frames_per_phase);
+    ASSERT_FALSE(daemon_alive());
+
+    ASSERT_TRUE(restart_daemon());
+    const unsigned seen_a = wait_for_events(*a, registration_lost);
+    const unsigned seen_b = wait_for_events(*b, registration_lost);
+    EXPECT_TRUE(seen_a & registration_lost) << a->last_error();
+    EXPECT_TRUE(seen_b & registration_lost) << b->last_error();
+    EXPECT_FALSE((seen_a | seen_b) & control_back);
+    EXPECT_NE(b->last_error().find("refused to re-attach"), std::string::npos) << b->last_error();
+    EXPECT_FALSE(b->daemon_present());
+
+    transfer(*a, *b, 1000 + frames_per_phase, frames_per_phase);
+    ::alarm(0);
+}
+
+} // namespace
+} // namespace netring::itest
