@@ -3,6 +3,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -66,6 +67,10 @@ exec_failure exec_successor(const std::string &exe, char *const argv[],
         if (::dup2(high[static_cast<size_t>(i)], SD_LISTEN_FDS_START + i) < 0) // no close-on-exec
             return {error::from_errno(errno, "moving kept fd " + fds[static_cast<size_t>(i)].first), true};
     }
+    // Whatever else is open (client connections: Boost.Asio accepts them without close-on-exec)
+    // must not reach the successor: its clients would never see the connection close.
+    if (::close_range(static_cast<unsigned>(SD_LISTEN_FDS_START + n), ~0u, CLOSE_RANGE_CLOEXEC) != 0)
+        return {error::from_errno(errno, "marking the fds to close at exec"), true};
     ::setenv("LISTEN_FDS", std::to_string(n).c_str(), 1);
     ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
     ::setenv("LISTEN_FDNAMES", names.c_str(), 1);
