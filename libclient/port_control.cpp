@@ -3,16 +3,16 @@
 // that polls control_fd() then neither sees a closed fd nor spins on EOF) and reconnects with
 // backoff: HELLO, then REATTACH with the registration's id and token. A reply that names the same
 // registration gives the port its new socket, on the same fd number; a refusal, or a reply that
-// names other memory, ends the tries. Tries are lazy: only the calls that look at the control fd
-// (wait, disarm_wait, socket-mode syncs) make them.
+// names other memory, ends the tries. Tries are lazy: the calls that look at the control fd (wait,
+// disarm_wait, socket-mode syncs) make them, and every 64th sync looks (watch_control).
 #include "port_impl.hpp"
-
 #include "reply_codec.hpp"
 
 #include <rings/eventfd.hpp>
 #include <rings/ring_fault.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -86,6 +86,22 @@ void port::impl::control_woke()
     else if (sock.valid())
         rings::eventfd_drain(sock.get()); // the retry timer: a read takes its expiration count
     tend_control();
+}
+
+void port::impl::watch_control()
+{
+    if (link.state == control_state::away) {
+        tend_control();
+        return;
+    }
+    const auto now = control_link::clock::now();
+    if (link.state != control_state::connected || now < link.next_look || !sock.valid())
+        return;
+    link.next_look = now + std::chrono::milliseconds(100);
+    pollfd p{sock.get(), POLLIN, 0};
+    // The daemon sends nothing unsolicited: readable is EOF or an error.
+    if (::poll(&p, 1, 0) == 1 && p.revents)
+        control_woke();
 }
 
 void port::impl::tend_control()

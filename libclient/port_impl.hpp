@@ -35,6 +35,8 @@ struct control_link {
     clock::time_point next_try{};
     std::chrono::milliseconds delay{0}; // before the try after next; 0: none failed yet
     std::string why_lost;               // lost: the sentence daemon_gone carries from then on
+    uint32_t syncs = 0;                 // syncs since the last look at the control socket
+    clock::time_point next_look{};      // connected: when sync() next polls the socket for EOF
 };
 
 struct ring_state {
@@ -90,6 +92,9 @@ struct port::impl {
     // due: one reconnection and REATTACH.
     void control_broke(std::string why);
     void control_woke();
+    // From sync(), every few dozen calls: a port that never sleeps in wait() still notices a lost
+    // daemon (a zero-timeout poll of the control socket, at most every 100 ms) and retries.
+    void watch_control();
     void tend_control();
     reattach_outcome reattach_once();
     // Why a REATTACH reply does not describe the registration this port has mapped; empty if it does.

@@ -135,6 +135,9 @@ std::error_code port::impl::sync(bool tx_dir, uint32_t ring)
     if (ring != port::all_rings && ring >= dir.size())
         return fail(errc::bad_ring, std::string(tx_dir ? "tx" : "rx") + " ring " + std::to_string(ring) +
                                         " does not exist (" + std::to_string(dir.size()) + " rings)");
+    // One increment and test per sync: the clock and the poll come once every 64 syncs at most.
+    if (opts.survive_restart && (++link.syncs & 63) == 0) [[unlikely]]
+        watch_control();
     if (link.state != control_state::connected) [[unlikely]] {
         if (opts.sync == sync_mode::socket)
             tend_control(); // a call that needs the daemon: reconnect if a try is due
