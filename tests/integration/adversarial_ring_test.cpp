@@ -31,16 +31,6 @@ struct stream {
     uint64_t next_rx = 0;
 };
 
-std::optional<port> open_port(const std::string &name, const open_options &o)
-{
-    auto r = port::open(name, o);
-    if (!r) {
-        ADD_FAILURE() << "open " << name << ": " << r.err().describe();
-        return std::nullopt;
-    }
-    return std::move(r).value();
-}
-
 // Fills up to `n` free tx slots with the next packets (without syncing); returns how many.
 uint32_t fill(port &p, uint32_t n, stream &s)
 {

@@ -28,16 +28,6 @@ protected:
     }
 };
 
-std::optional<port> open_port(const std::string &name, const open_options &o)
-{
-    auto r = port::open(name, o);
-    if (!r) {
-        ADD_FAILURE() << "open " << name << ": " << r.err().describe();
-        return std::nullopt;
-    }
-    return std::move(r).value();
-}
-
 // Puts one 60-byte packet on tx ring 0 (without syncing).
 void put_packet(port &p)
 {

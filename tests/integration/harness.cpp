@@ -50,6 +50,16 @@ bool is_root_with_setpriv()
 
 // ---- the fixture ----
 
+std::optional<port> open_port(const std::string &name, const open_options &o)
+{
+    auto r = port::open(name, o);
+    if (!r) {
+        ADD_FAILURE() << "open " << name << ": " << r.err().describe();
+        return std::nullopt;
+    }
+    return std::move(r).value();
+}
+
 std::string daemon_test::default_limits()
 {
     return "buf_size 2048\n"

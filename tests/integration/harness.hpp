@@ -32,6 +32,9 @@ inline constexpr uid_t nobody_uid = 65534;
 // NETRING_BINARY_DIR + relative path ("/tools/netring-pktgen").
 std::string binary_path(const std::string &relative);
 
+// port::open, adding a test failure (with the daemon's sentence) when it fails.
+std::optional<port> open_port(const std::string &name, const open_options &o);
+
 // How a child ended, with what it wrote.
 struct child_result {
     bool exited = false; // normal exit (else killed by a signal, or still running)

@@ -17,16 +17,6 @@
 namespace netring::itest {
 namespace {
 
-std::optional<port> open_port(const std::string &name, const open_options &o)
-{
-    auto r = port::open(name, o);
-    if (!r) {
-        ADD_FAILURE() << "open " << name << ": " << r.err().describe();
-        return std::nullopt;
-    }
-    return std::move(r).value();
-}
-
 // Queues `count` packets carrying their sequence number on tx ring 0 and publishes them.
 void send(port &p, uint32_t count)
 {

@@ -118,16 +118,6 @@ unsigned wait_for_events(port &p, unsigned want)
     return seen;
 }
 
-std::optional<port> open_port(const std::string &name, const open_options &o)
-{
-    auto r = port::open(name, o);
-    if (!r) {
-        ADD_FAILURE() << "open " << name << ": " << r.err().describe();
-        return std::nullopt;
-    }
-    return std::move(r).value();
-}
-
 TEST_F(restart_survival, pipe_moves_frames_with_no_daemon_and_after_a_new_one)
 {
     auto a = open_port("netmap:pipeR{1", options());

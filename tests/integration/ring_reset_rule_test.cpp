@@ -37,16 +37,6 @@ const char *garbage_name(garbage g)
 constexpr garbage all_garbage[] = {garbage::head_out_of_range, garbage::cur_before_head,
                                    garbage::slot_bad_buf_idx};
 
-std::optional<port> open_port(const std::string &name, const open_options &o)
-{
-    auto r = port::open(name, o);
-    if (!r) {
-        ADD_FAILURE() << "open " << name << ": " << r.err().describe();
-        return std::nullopt;
-    }
-    return std::move(r).value();
-}
-
 // A broadcast frame carrying `seq` (its length is 60 bytes on every port kind).
 void write_frame(port &p, nr_slot &slot, uint64_t seq)
 {
