@@ -52,7 +52,7 @@ kept_state records_of(input in)
     s.next_fd_id = in.take(64);
     for (uint32_t n = in.take(3); n--;)
         s.regions.push_back({in.text(), in.take(70), in.take(0), in.take(0), in.take(0), in.take(0), 1, false,
-                             true, in.take(0)});
+                             true, in.take(0), {{in.take(0), in.take(0)}}, {{in.take(0), in.take(0)}}});
     for (uint32_t n = in.take(2); n--;) {
         kept_pipe p;
         p.key = in.text();
@@ -66,6 +66,8 @@ kept_state records_of(input in)
                 e.tx.push_back({in.take(0), in.take(0), in.take(0), in.take(0), in.take(70)});
         }
         p.bufs.assign(in.take(100), in.take(0));
+        for (uint32_t t = in.take(3); t--;)
+            p.tables[t & 1].emplace_back(in.take(0), in.take(0));
         s.pipes.push_back(p);
     }
     for (uint32_t n = in.take(3); n--;) {
