@@ -5,6 +5,9 @@
 #include <netring/netring.hpp>
 #include <netring/port_name.hpp>
 
+#include <poll.h>
+#include <sys/socket.h>
+
 namespace netring {
 
 result<daemon_stats> query_stats(const std::string &socket_path)
@@ -54,7 +57,7 @@ status set_promiscuous(std::string_view name, bool on, const std::string &socket
     return ok_status();
 }
 
-status restart_daemon(const std::string &socket_path)
+status restart_daemon(const std::string &socket_path, int timeout_ms)
 {
     auto conn = detail::connection::open(resolve_socket_path(socket_path));
     if (!conn)
@@ -66,7 +69,14 @@ status restart_daemon(const std::string &socket_path)
     auto r = proto::decode_reply<proto::restart_reply>(reply->hdr, reply->payload);
     if (!r)
         return r.err();
-    return ok_status();
+    // The old process lets go of every connection when it hands over: once this one closes, the
+    // next answer on the socket comes from the successor. A handoff that failed keeps it open.
+    pollfd p{conn->fd(), POLLIN, 0};
+    char byte;
+    if (::poll(&p, 1, timeout_ms) == 1 && ::recv(conn->fd(), &byte, 1, MSG_DONTWAIT) <= 0)
+        return ok_status();
+    return error::from(errc::internal, "netringd accepted the restart but did not hand over within " +
+                                           std::to_string(timeout_ms) + " ms (its log says why)");
 }
 
 } // namespace netring

@@ -248,9 +248,10 @@ result<daemon_stats> query_stats(const std::string &socket_path = {});
 result<port_details> query_port_info(std::string_view name, const std::string &socket_path = {});
 // Admin only (the policy's admin directive): promiscuous mode of the interface behind a NIC port.
 status set_promiscuous(std::string_view port, bool on, const std::string &socket_path = {});
-// Admin only: netringd hands its state to a new process of its executable (docs/RESTART.md). The
-// answer comes before the handoff; the daemon is back once a new request is answered.
-status restart_daemon(const std::string &socket_path = {});
+// Admin only: netringd hands its state to a new process of its executable (docs/RESTART.md).
+// Returns once the old process has let go (its connections closed), or fails after `timeout_ms`;
+// the successor answers the next request on the socket.
+status restart_daemon(const std::string &socket_path = {}, int timeout_ms = 10000);
 
 // ---- VALE-like switches (netring-switch) ----
 // Each call opens a connection of its own. list() is open to every client; the other calls are for
