@@ -108,14 +108,9 @@ result<std::unique_ptr<region>> region::adopt(std::string name, unique_fd fd, co
         if (guard_slot < 0)
             return error::from(errc::internal, "kept region " + name + ": no SIGBUS guard slot for its huge pages");
     }
-    std::string why;
-    const auto h = rings::read_region_header(map->base(), g->region_size, &why);
-    if (!h || h->region_size != g->region_size || h->buf_size != g->buf_size || h->num_buffers != g->num_buffers ||
-        h->meta_offset != g->meta_offset || h->buffers_offset != g->buffers_offset) {
-        fault_guard::remove(guard_slot);
-        return error::from(errc::bad_message, "kept region " + name + ": its header does not match the record" +
-                                                  (why.empty() ? "" : " (" + why + ")"));
-    }
+    // The header is in memory every client of the region may write: the record (the daemon's own,
+    // checksummed) decides, and the header is written again from it rather than believed.
+    rings::write_region_header(map->base(), *g);
     return std::unique_ptr<region>(new region(std::move(name), *g, std::move(fd), std::move(map.value()), guard_slot));
 }
 

@@ -45,9 +45,10 @@ public:
     // `log` hears about a hugepage fallback; may be empty.
     static result<std::unique_ptr<region>> create(std::string name, const region_options &opt,
                                                   const std::function<void(const std::string &)> &log = {});
-    // A region a previous netringd made, from its memfd: the geometry `opt` plans must be the one
-    // the memory's header and the fd's size say, and `hugepages` must match the memory. The pool
-    // and the arena start full: the caller restores them (pool().restore, meta().restore).
+    // A region a previous netringd made, from its memfd: the fd's size and seals must be those of
+    // the geometry `opt` plans (the daemon's own record). The header in the memory, which clients
+    // can write, is not read but written again. The pool and the arena start full: the caller
+    // restores them (pool().restore, meta().restore).
     static result<std::unique_ptr<region>> adopt(std::string name, unique_fd fd, const region_options &opt);
     ~region();
     region(const region &) = delete;
@@ -58,6 +59,12 @@ public:
     uint8_t *base() const { return map_.base(); }
     uint64_t size() const { return geometry_.region_size; }
     const rings::region_geometry &geometry() const { return geometry_; }
+    // [off, off + bytes) lies inside the metadata area (records a successor adopts are checked so).
+    bool holds_meta(uint64_t off, uint64_t bytes) const
+    {
+        const auto &g = geometry_;
+        return off >= g.meta_offset && bytes <= g.meta_size && off - g.meta_offset <= g.meta_size - bytes;
+    }
     rings::buffer_limits limits() const { return {geometry_.num_buffers, geometry_.buf_size, 0}; }
     bool hugepages() const { return guard_slot_ >= 0; } // only a guarded mapping is hugetlb
     // Huge pages of the daemon's view replaced by private memory after a client punched them out.

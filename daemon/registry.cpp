@@ -15,35 +15,6 @@ namespace netring::netringd {
 
 namespace {
 
-// Compares without an early exit, so the time taken says nothing about where a guess went wrong.
-bool constant_time_equal(std::span<const uint8_t> a, std::span<const uint8_t> b)
-{
-    uint8_t diff = 0;
-    for (size_t i = 0; i < a.size(); i++)
-        diff |= static_cast<uint8_t>(a[i] ^ b[i]);
-    return diff == 0;
-}
-
-} // namespace
-
-reattach_token make_reattach_token()
-{
-    reattach_token t{};
-    for (;;) {
-        size_t got = 0;
-        while (got < t.size()) {
-            const ssize_t n = ::getrandom(t.data() + got, t.size() - got, 0);
-            if (n > 0)
-                got += static_cast<size_t>(n);
-            // n < 0: EINTR (the pool is initialised long before netringd starts): try again
-        }
-        if (std::any_of(t.begin(), t.end(), [](uint8_t b) { return b != 0; }))
-            return t;
-    }
-}
-
-namespace {
-
 // The session the daemon's own registrations (a switch's NIC attachments) belong to.
 constexpr uint64_t internal_session = ~uint64_t{0};
 
@@ -299,59 +270,6 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     return answer;
 }
 
-// The view is written once, here, from the daemon's own numbers: the ring offsets come from the
-// if block the port has just written and no client has seen yet. The daemon never reads the view
-// back, so what a client later writes into it concerns only the clients of that region.
-result<uint64_t> registry::write_netmap_view(region &mem, const attach_result &a, netmap_view_dirs dirs,
-                                             uint64_t *bytes)
-{
-    netmap_view v = a.view;
-    const uint32_t own = a.tx_rings + a.rx_rings;
-    if (v.pos.empty()) {
-        // As netmap shows a pipe or a switch port: its rings, and one host ring each way that is
-        // never bound (offset 0).
-        v.nic_tx = a.tx_rings;
-        v.nic_rx = a.rx_rings;
-        v.host_tx = v.host_rx = 1;
-        for (uint32_t i = 0; i < a.tx_rings; i++)
-            v.pos.push_back(i);
-        for (uint32_t i = 0; i < a.rx_rings; i++)
-            v.pos.push_back(v.nic_tx + v.host_tx + i);
-    }
-    const uint32_t total = v.nic_tx + v.host_tx + v.nic_rx + v.host_rx;
-    if (v.pos.size() != own)
-        return error::from(errc::internal, "netmap view lists " + std::to_string(v.pos.size()) + " of " +
-                                               std::to_string(own) + " rings");
-    for (const uint32_t p : v.pos)
-        if (p >= total)
-            return error::from(errc::internal, "netmap view ring position " + std::to_string(p) + " past " +
-                                                   std::to_string(total));
-    const uint64_t size = sizeof(nr_if) + uint64_t{total} * sizeof(int64_t);
-    const auto off = mem.meta().reserve(size);
-    if (!off)
-        return error::from(errc::out_of_buffers,
-                           "region " + mem.name() + " metadata area is full; raise region_meta_bytes");
-    uint8_t *base = mem.base();
-    const auto *compact = reinterpret_cast<const nr_if *>(base + a.if_offset);
-    auto *view = reinterpret_cast<nr_if *>(base + *off);
-    std::memset(view, 0, size);
-    std::memcpy(view->ni_name, compact->ni_name, sizeof view->ni_name);
-    view->ni_version = NR_API_VERSION;
-    view->ni_tx_rings = v.nic_tx;
-    view->ni_rx_rings = v.nic_rx;
-    view->ni_host_tx_rings = v.host_tx;
-    view->ni_host_rx_rings = v.host_rx;
-    view->ni_bufs_head = compact->ni_bufs_head;
-    for (uint32_t i = 0; i < own; i++) {
-        if (!(i < a.tx_rings ? dirs.tx : dirs.rx))
-            continue; // /T or /R: the other direction stays unlisted (offset 0)
-        const uint64_t ring = a.if_offset + static_cast<uint64_t>(compact->ring_ofs[i]);
-        view->ring_ofs[v.pos[i]] = static_cast<int64_t>(ring) - static_cast<int64_t>(*off);
-    }
-    *bytes = size;
-    return *off;
-}
-
 uint16_t registry::next_mem_id() const
 {
     for (uint32_t id = 1; id <= 0xffff; id++)
@@ -445,43 +363,6 @@ sync_result registry::sync(uint64_t session, uint32_t reg_id, uint32_t ring, boo
     if (it == regs_.end() || it->second.session != session)
         return {errc::not_registered, "no registration " + std::to_string(reg_id) + " on this connection", 0};
     return it->second.owner->sync(reg_id, tx ? ring_dir::tx : ring_dir::rx, ring);
-}
-
-result<registered> registry::reattach(const client_info &who, uint32_t reg_id, std::span<const uint8_t> token)
-{
-    auto it = regs_.find(reg_id);
-    const bool match = it != regs_.end() && token.size() == it->second.answer.token.size() &&
-                       constant_time_equal(token, it->second.answer.token) && it->second.uid == who.uid;
-    if (!match || it->second.session != waiting_session)
-        return error::from(errc::not_registered, "no registration " + std::to_string(reg_id) +
-                                                     " waits for this uid with this token");
-    it->second.session = who.session;
-    it->second.pid = who.pid;
-    it->second.waiting_since_s = 0;
-    return it->second.answer;
-}
-
-size_t registry::expire_waiting(uint64_t now_s, uint32_t timeout_s)
-{
-    size_t n = 0;
-    for (auto it = regs_.begin(); it != regs_.end();) {
-        auto next = std::next(it);
-        if (it->second.session == waiting_session && now_s - it->second.waiting_since_s >= timeout_s) {
-            if (log_)
-                log_("registration " + std::to_string(it->first) + " (" + it->second.name +
-                     ") was not re-attached within " + std::to_string(timeout_s) + " s: released");
-            drop(it);
-            n++;
-        }
-        it = next;
-    }
-    return n;
-}
-
-size_t registry::waiting() const
-{
-    return static_cast<size_t>(std::count_if(regs_.begin(), regs_.end(),
-                                             [](const auto &kv) { return kv.second.session == waiting_session; }));
 }
 
 result<port_details> registry::port_info(const client_info &who, std::string_view text)

@@ -4,6 +4,8 @@
 
 #include "ports/pipe/pipe_port.hpp"
 
+#include <sys/random.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -19,7 +21,75 @@ const pipe_port *kept_pipe_of(const port *p)
     return pipe && kept_region_name(pipe->region_name()) ? pipe : nullptr;
 }
 
+// A registration a successor adopts: an end of a pipe in a region of its own, not a monitor.
+bool adoptable(const port *owner, const attach_result &a)
+{
+    return kept_pipe_of(owner) && a.port_kind == NR_PORT_KIND_PIPE;
+}
+
+// Compares without an early exit, so the time taken says nothing about where a guess went wrong.
+bool constant_time_equal(std::span<const uint8_t> a, std::span<const uint8_t> b)
+{
+    uint8_t diff = 0;
+    for (size_t i = 0; i < a.size(); i++)
+        diff |= static_cast<uint8_t>(a[i] ^ b[i]);
+    return diff == 0;
+}
+
 } // namespace
+
+reattach_token make_reattach_token()
+{
+    reattach_token t{};
+    for (;;) {
+        size_t got = 0;
+        while (got < t.size()) {
+            const ssize_t n = ::getrandom(t.data() + got, t.size() - got, 0);
+            if (n > 0)
+                got += static_cast<size_t>(n);
+            // n < 0: EINTR (the pool is initialised long before netringd starts): try again
+        }
+        if (std::any_of(t.begin(), t.end(), [](uint8_t b) { return b != 0; }))
+            return t;
+    }
+}
+
+result<registered> registry::reattach(const client_info &who, uint32_t reg_id, std::span<const uint8_t> token)
+{
+    auto it = regs_.find(reg_id);
+    const bool match = it != regs_.end() && token.size() == it->second.answer.token.size() &&
+                       constant_time_equal(token, it->second.answer.token) && it->second.uid == who.uid;
+    if (!match || it->second.session != waiting_session)
+        return error::from(errc::not_registered, "no registration " + std::to_string(reg_id) +
+                                                     " waits for this uid with this token");
+    it->second.session = who.session;
+    it->second.pid = who.pid;
+    it->second.waiting_since_s = 0;
+    return it->second.answer;
+}
+
+size_t registry::expire_waiting(uint64_t now_s, uint32_t timeout_s)
+{
+    size_t n = 0;
+    for (auto it = regs_.begin(); it != regs_.end();) {
+        auto next = std::next(it);
+        if (it->second.session == waiting_session && now_s - it->second.waiting_since_s >= timeout_s) {
+            if (log_)
+                log_("registration " + std::to_string(it->first) + " (" + it->second.name +
+                     ") was not re-attached within " + std::to_string(timeout_s) + " s: released");
+            drop(it);
+            n++;
+        }
+        it = next;
+    }
+    return n;
+}
+
+size_t registry::waiting() const
+{
+    return static_cast<size_t>(std::count_if(regs_.begin(), regs_.end(),
+                                             [](const auto &kv) { return kv.second.session == waiting_session; }));
+}
 
 size_t registry::release_unkept()
 {
@@ -27,7 +97,7 @@ size_t registry::release_unkept()
     size_t n = 0;
     for (auto it = regs_.begin(); it != regs_.end();) {
         auto next = std::next(it);
-        if (!kept_pipe_of(it->second.owner.get()) || it->second.answer.a.port_kind != NR_PORT_KIND_PIPE) {
+        if (!adoptable(it->second.owner.get(), it->second.answer.a)) {
             drop(it);
             n++;
         }
@@ -77,7 +147,7 @@ kept_state registry::export_state(std::vector<std::pair<uint32_t, int>> &fds) co
         k.regions.push_back(std::move(kr));
     }
     for (const auto &[id, r] : regs_) {
-        if (!kept_pipe_of(r.owner.get()) || r.answer.a.port_kind != NR_PORT_KIND_PIPE)
+        if (!adoptable(r.owner.get(), r.answer.a))
             continue;
         kept_registration kr;
         kr.reg_id = id;
@@ -178,9 +248,7 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
         r.gid = kr.gid;
         r.pid = 0; // nobody holds it until REATTACH (STATS shows pid 0)
         r.buffers = kr.buffers;
-        const rings::region_geometry &g = a->mem->geometry();
-        if (kr.view_bytes && (kr.netmap_if_offset < g.meta_offset || kr.view_bytes > g.meta_size ||
-                              kr.netmap_if_offset - g.meta_offset > g.meta_size - kr.view_bytes))
+        if (kr.view_bytes && !a->mem->holds_meta(kr.netmap_if_offset, kr.view_bytes))
             return fail("kept registration " + std::to_string(kr.reg_id) + ": its netmap view is outside the region");
         r.answer = registered{kr.reg_id, kr.name, std::move(a.value()), kr.view_bytes ? kr.netmap_if_offset : 0,
                               kr.mem_id, kr.token};

@@ -296,39 +296,38 @@ std::string start_with_kept_state(const std::function<void(uint8_t *, uint64_t)>
     return log;
 }
 
+// netringd given a state damaged by `damage` serves with nothing registered and logs "cold start"
+// with `why` in the line.
+void expect_cold_start(const std::function<void(netring::netringd::state_header &, uint8_t *)> &damage,
+                       const std::string &why)
+{
+    bool served = false;
+    const std::string log = start_with_kept_state(
+        [&](uint8_t *base, uint64_t) { damage(*reinterpret_cast<netring::netringd::state_header *>(base), base); },
+        &served);
+    EXPECT_TRUE(served) << log;
+    EXPECT_NE(log.find(why), std::string::npos) << log;
+    EXPECT_NE(log.find("cold start"), std::string::npos) << log;
+}
+
 TEST(restart_refused_state, another_layout_version_is_a_cold_start_that_says_why)
 {
     if (::geteuid() != 0)
         GTEST_SKIP() << "needs root to run netringd";
-    bool served = false;
-    const std::string log = start_with_kept_state(
-        [](uint8_t *base, uint64_t) {
-            auto *h = reinterpret_cast<netring::netringd::state_header *>(base);
-            h->layout_version = netring::netringd::state_layout_version + 1;
-        },
-        &served);
-    EXPECT_TRUE(served) << log;
-    EXPECT_NE(log.find("state layout version " + std::to_string(netring::netringd::state_layout_version + 1)),
-              std::string::npos)
-        << log;
-    EXPECT_NE(log.find("cold start"), std::string::npos) << log;
+    const uint32_t other = netring::netringd::state_layout_version + 1;
+    expect_cold_start([&](netring::netringd::state_header &h, uint8_t *) { h.layout_version = other; },
+                      "state layout version " + std::to_string(other));
 }
 
 TEST(restart_refused_state, a_damaged_record_is_a_cold_start_that_says_why)
 {
     if (::geteuid() != 0)
         GTEST_SKIP() << "needs root to run netringd";
-    bool served = false;
-    const std::string log = start_with_kept_state(
-        [](uint8_t *base, uint64_t) {
-            auto *h = reinterpret_cast<netring::netringd::state_header *>(base);
-            const auto &half = h->half[h->active];
-            base[h->half_offset + h->active * h->half_bytes + half.used_bytes / 2] ^= 0x40;
+    expect_cold_start(
+        [](netring::netringd::state_header &h, uint8_t *base) {
+            base[h.half_offset + h.active * h.half_bytes + h.half[h.active].used_bytes / 2] ^= 0x40;
         },
-        &served);
-    EXPECT_TRUE(served) << log;
-    EXPECT_NE(log.find("CRC"), std::string::npos) << log;
-    EXPECT_NE(log.find("cold start"), std::string::npos) << log;
+        "CRC");
 }
 
 } // namespace

@@ -16,12 +16,6 @@ error refused(const std::string &key, const std::string &why)
 
 constexpr uint32_t max_kept_rings = 1024; // far above any max_rings; a bound for garbage
 
-// [off, off + bytes) inside the region's metadata area.
-bool in_meta(const rings::region_geometry &g, uint64_t off, uint64_t bytes)
-{
-    return off >= g.meta_offset && bytes <= g.meta_size && off - g.meta_offset <= g.meta_size - bytes;
-}
-
 } // namespace
 
 kept_pipe pipe_port::keep(const std::function<uint32_t(int)> &fd_id) const
@@ -90,7 +84,7 @@ result<std::shared_ptr<pipe_port>> pipe_port::adopt(const kept_pipe &k, const co
             for (const kept_ring &r : *group) {
                 const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
                 if (r.num_slots != slots || r.sync_off != r.ring_off + ring_bytes ||
-                    r.meta_bytes != ring_bytes + sizeof(nr_sync) || !in_meta(g, r.ring_off, r.meta_bytes))
+                    r.meta_bytes != ring_bytes + sizeof(nr_sync) || !mem->holds_meta(r.ring_off, r.meta_bytes))
                     return refused(k.key, "a ring of " + dst.name + " lies outside its place in the region");
                 ring_rec rec;
                 rec.ring_off = r.ring_off;
@@ -104,7 +98,7 @@ result<std::shared_ptr<pipe_port>> pipe_port::adopt(const kept_pipe &k, const co
             }
         }
         const uint64_t if_bytes = nr_if_block_size(static_cast<uint32_t>(src.tx.size() + src.rx.size()));
-        if (src.if_bytes != if_bytes || !in_meta(g, src.if_off, if_bytes))
+        if (src.if_bytes != if_bytes || !mem->holds_meta(src.if_off, if_bytes))
             return refused(k.key, "the if block of " + dst.name + " lies outside its place in the region");
         dst.if_off = src.if_off;
         dst.if_bytes = src.if_bytes;
@@ -126,7 +120,7 @@ result<std::shared_ptr<pipe_port>> pipe_port::adopt(const kept_pipe &k, const co
         if (k.tables[d].size() != p->ends_[d].tx.size())
             return refused(k.key, "its monitor tables do not match its rings");
         for (const auto &[off, bytes] : k.tables[d]) {
-            if (bytes < sizeof(nr_mon_table) || !in_meta(g, off, bytes))
+            if (bytes < sizeof(nr_mon_table) || !mem->holds_meta(off, bytes))
                 return refused(k.key, "a monitor table lies outside the region's metadata");
             p->tables_[d].push_back({off, bytes, 0, 0});
         }
