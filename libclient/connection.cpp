@@ -4,6 +4,7 @@
 
 #include <netring/netring.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -39,7 +40,7 @@ error as_daemon_gone(const error &e)
     return error{make_error_code(errc::daemon_gone), e.message};
 }
 
-result<connection> connection::open(const std::string &socket_path)
+result<connection> connection::open(const std::string &socket_path, int answer_within_ms)
 {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -68,6 +69,7 @@ result<connection> connection::open(const std::string &socket_path)
     }
 
     connection c(std::move(fd));
+    c.answer_within_ms_ = answer_within_ms;
     proto::hello h{};
     h.min_version = proto::min_version;
     h.max_version = proto::version;
@@ -102,6 +104,16 @@ result<received_message> connection::call(proto::msg_type req, std::span<const s
         if (auto m = recv_message(fd_.get(), proto::max_reply_payload); m && is_refusal(*m))
             return proto::reply_failure(m->hdr, m->payload).err();
         return as_daemon_gone(s.err());
+    }
+    if (answer_within_ms_ >= 0) {
+        pollfd p{fd_.get(), POLLIN, 0};
+        int n;
+        do {
+            n = ::poll(&p, 1, answer_within_ms_);
+        } while (n < 0 && errno == EINTR);
+        if (n == 0)
+            return error::from(errc::daemon_gone, "netringd took the connection but did not answer within " +
+                                                      std::to_string(answer_within_ms_) + " ms");
     }
     auto m = recv_message(fd_.get(), proto::max_reply_payload);
     if (!m)

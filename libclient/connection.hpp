@@ -16,8 +16,11 @@ namespace netring::detail {
 
 class connection {
 public:
-    // Connects to `socket_path` (already resolved) and negotiates the protocol version.
-    static result<connection> open(const std::string &socket_path);
+    // Connects to `socket_path` (already resolved) and negotiates the protocol version. With
+    // `answer_within_ms` >= 0, every call (HELLO included) gives up on a daemon that has not begun
+    // its answer by then (errc::daemon_gone): a listening socket can outlive its daemon (a service
+    // manager's fd store holds it), and a connection queued there is never answered.
+    static result<connection> open(const std::string &socket_path, int answer_within_ms = -1);
     // A connection open() made earlier, maybe in another process (its socket handed over).
     static connection adopt(unique_fd fd) { return connection(std::move(fd)); }
 
@@ -41,6 +44,7 @@ private:
     unique_fd fd_;
     uint32_t seq_ = 0;
     uint16_t version_ = 0;
+    int answer_within_ms_ = -1;
 };
 
 // Any failure of the connection itself is reported as errc::daemon_gone (with the OS reason),

@@ -125,7 +125,11 @@ void port::impl::tend_control()
 reattach_outcome port::impl::reattach_once()
 {
     // Connection refused or no socket file: nobody listens yet. Anything else will not get better.
-    auto c = detail::connection::open(opts.socket_path);
+    // A socket that outlived its daemon (held in a service manager's fd store) takes the
+    // connection and never answers: the wait for an answer is bounded, since the application's
+    // data path waits with it, and grows with the backoff for a daemon that is slow to start.
+    const auto answer_within = std::clamp<std::chrono::milliseconds>(link.delay / 8, 10ms, 100ms);
+    auto c = detail::connection::open(opts.socket_path, static_cast<int>(answer_within.count()));
     if (!c) {
         last_error = c.err().message;
         return is_daemon_gone(c.err()) ? reattach_outcome::still_away : reattach_outcome::refused;
