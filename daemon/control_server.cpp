@@ -102,6 +102,11 @@ status control_server::adopt_listener(unique_fd fd, const std::string &path)
     const std::string bound(addr.sun_path, strnlen(addr.sun_path, sizeof addr.sun_path));
     if (bound != path)
         return error::from(errc::bad_message, "the kept control socket is bound to " + bound + ", not " + path);
+    // Its file can have gone while no daemon ran (a runtime directory removed): nobody could
+    // connect to the kept socket then.
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode))
+        return error::from(errc::bad_message, "the kept control socket's file " + path + " is gone");
     boost::system::error_code ec;
     acceptor_.assign(boost::asio::local::stream_protocol(), fd.get(), ec);
     if (ec)

@@ -14,11 +14,12 @@
 #include "policy.hpp"
 #include "ports/nic/xdp_program.hpp"
 #include "registry.hpp"
-#include "state_segment.hpp"
+#include "state_keeper.hpp"
 
 #include <netring/netring.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -30,7 +31,6 @@
 #include <csignal>
 #include <functional>
 #include <map>
-#include <optional>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -132,45 +132,6 @@ uint64_t monotonic_s()
         std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
 }
 
-// The state a predecessor kept (fds named "state" and "fd.N"), adopted into the empty registry;
-// nothing kept is a cold start, and so is anything that fails a check (the log says why). Returns
-// the segment to save into from now on.
-std::optional<netring::netringd::state_segment>
-adopt_kept_state(std::map<std::string, netring::unique_fd> &kept, netring::netringd::registry &reg,
-                 netring::netringd::logger &log)
-{
-    using namespace netring::netringd;
-    auto st = kept.find("state");
-    if (st == kept.end()) {
-        if (!kept.empty())
-            log.warning("restart: " + std::to_string(kept.size()) + " fds passed without a state: cold start");
-        return std::nullopt;
-    }
-    auto seg = state_segment::adopt(std::move(st->second));
-    kept.erase(st);
-    auto k = seg ? seg->load() : netring::result<kept_state>(seg.err());
-    if (!k) {
-        log.warning("restart: the kept state is refused (" + k.err().message + "): cold start");
-        return std::nullopt;
-    }
-    auto take_fd = [&](uint32_t id) {
-        auto it = kept.find("fd." + std::to_string(id));
-        if (it == kept.end())
-            return netring::unique_fd();
-        netring::unique_fd fd = std::move(it->second);
-        kept.erase(it);
-        return fd;
-    };
-    if (auto a = reg.adopt_state(*k, take_fd, monotonic_s()); !a) {
-        log.warning("restart: the kept state is refused (" + a.err().message + "): cold start");
-        return std::nullopt;
-    }
-    log.notice("restart: adopted " + std::to_string(k->regions.size()) + " region(s), " +
-               std::to_string(k->pipes.size()) + " pipe(s) and " + std::to_string(k->registrations.size()) +
-               " registration(s); each waits for its client to re-attach");
-    return std::move(seg.value());
-}
-
 } // namespace
 
 int main(int argc, char **argv)
@@ -211,22 +172,20 @@ int main(int argc, char **argv)
         log.warning("fd limit " + std::to_string(fds) + ": at most " + std::to_string(reg.quotas().max_connections()) +
                     " connections (max_connections " + std::to_string(cfg.max_connections) + ")");
     }
-    std::optional<state_segment> segment = adopt_kept_state(kept, reg, log);
-    if (!segment) {
-        auto made = state_segment::create();
-        if (!made) {
-            log.error("cannot create the state segment: " + made.err().message);
-            return 1;
-        }
-        segment.emplace(std::move(made.value()));
+    auto keeper = state_keeper::start(reg, kept, log, monotonic_s());
+    if (!keeper) {
+        log.error(keeper.err().message);
+        return 1;
     }
     boost::asio::io_context io;
     control_server server(io, reg, log);
     server.set_idle_timeout_s(cfg.idle_timeout_s);
     netring::status listening = netring::ok_status();
+    bool listener_inherited = false;
     if (auto l = kept.find("listen"); l != kept.end()) {
         listening = server.adopt_listener(std::move(l->second), opt.socket_path);
         kept.erase(l);
+        listener_inherited = listening.ok();
         if (!listening)
             log.warning("restart: " + listening.err().message + "; listening anew");
     }
@@ -239,6 +198,22 @@ int main(int argc, char **argv)
     if (!kept.empty())
         log.warning("restart: " + std::to_string(kept.size()) + " passed fd(s) belong to nothing kept: closed");
     kept.clear();
+    // From here on every change of the registry is saved for a successor, once per burst.
+    (*keeper)->publish(server.listener_fd(), listener_inherited);
+    bool save_posted = false;
+    struct unhook {
+        registry &r;
+        ~unhook() { r.set_change_hook({}); } // before io goes: the registry outlives it
+    } unhook_on_exit{reg};
+    reg.set_change_hook([&] {
+        if (save_posted)
+            return;
+        save_posted = true;
+        boost::asio::post(io, [&] {
+            save_posted = false;
+            (void)(*keeper)->save();
+        });
+    });
 
     // Adopted registrations whose client does not come back are released after reattach_timeout_s.
     boost::asio::steady_timer expiry(io);
@@ -259,17 +234,13 @@ int main(int argc, char **argv)
     server.on_restart = [&] {
         server.pause_accepting();
         const size_t released = reg.release_unkept();
-        std::vector<std::pair<uint32_t, int>> ids;
-        const kept_state k = reg.export_state(ids);
-        if (auto s = segment->save(k); !s) {
+        if (auto s = (*keeper)->save(); !s) {
             log.error("restart refused: cannot save the state (" + s.err().message + ")");
             server.resume_accepting();
             return;
         }
-        std::vector<std::pair<std::string, int>> pass{{"listen", server.listener_fd()}, {"state", segment->fd()}};
-        for (const auto &[id, fd] : ids)
-            pass.emplace_back("fd." + std::to_string(id), fd);
-        log.notice("restart: handing " + std::to_string(k.registrations.size()) + " registration(s) and " +
+        const auto pass = (*keeper)->handoff(server.listener_fd());
+        log.notice("restart: handing " + std::to_string(reg.registrations()) + " registration(s) and " +
                    std::to_string(pass.size()) + " fds to a new " + exe +
                    (released ? " (" + std::to_string(released) + " registration(s) it cannot adopt released)" : ""));
         const exec_failure f = exec_successor(exe, argv, pass);
@@ -322,5 +293,6 @@ int main(int argc, char **argv)
     ::sd_notify(0, "READY=1");
     io.run();
     server.stop();
+    (*keeper)->clean_stop();
     return 0;
 }

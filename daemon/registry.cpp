@@ -267,6 +267,7 @@ result<registered> registry::register_name(const client_info &who, std::string_v
     r.answer = answer;
     r.view_bytes = view_bytes;
     regs_.emplace(ctx.reg_id, std::move(r));
+    changed();
     return answer;
 }
 
@@ -310,6 +311,7 @@ void registry::drop(reg_map::iterator it)
     if (finished)
         erase_port(key, owner); // compares addresses only
     prune_regions();
+    changed();
 }
 
 // A finished port may live on for the monitors still holding it while a new port of the same

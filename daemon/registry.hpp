@@ -94,7 +94,10 @@ public:
     // the two ends of pipes in regions of their own ("pipe:NAME"), monitors included, and every
     // switch. Returns how many registrations went.
     size_t release_unkept();
-    // The records of what is left, for the state segment; `fds` gets each fd to keep, by id.
+    // The records of what is left, for the state segment. `id_of` names each fd to keep (it may
+    // be asked about one fd several times); next_fd_id is one above the highest id it gave.
+    kept_state export_state(const std::function<uint32_t(int)> &id_of) const;
+    // The same with ids 0, 1, ... given here; `fds` gets each fd to keep, by id.
     kept_state export_state(std::vector<std::pair<uint32_t, int>> &fds) const;
     // Rebuilds regions, pipes and registrations a previous netringd kept, on an empty registry.
     // `take_fd` gives the fd kept under an id (invalid when none). Every registration waits for
@@ -119,6 +122,11 @@ public:
     // The STATS reply payload in the layout of protocol `version`: stats_reply, then regions,
     // registrations, rings (occupancy from version 4) and (version 2 and later) what each uid holds.
     std::vector<std::byte> build_stats(uint64_t uptime_ms, uint32_t n_clients, uint16_t version) const;
+
+    // Called as each change a successor would have to know about completes (a registration made,
+    // released or re-attached, a switch changed), possibly several times for one request: the
+    // hook should defer the work (netringd posts one save of its state).
+    void set_change_hook(std::function<void()> hook) { on_change_ = std::move(hook); }
 
     quota_book &quotas() { return quotas_; }
     const quota_book &quotas() const { return quotas_; }
@@ -170,6 +178,12 @@ private:
     std::map<std::string, std::shared_ptr<port>> ports_;
     reg_map regs_;
     uint32_t last_id_ = 0;
+    std::function<void()> on_change_;
+    void changed() const
+    {
+        if (on_change_)
+            on_change_();
+    }
     // Last: destroyed first. Its NIC attachments are registrations of this registry's own.
     switch_table switches_;
 };

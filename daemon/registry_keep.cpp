@@ -65,6 +65,7 @@ result<registered> registry::reattach(const client_info &who, uint32_t reg_id, s
     it->second.session = who.session;
     it->second.pid = who.pid;
     it->second.waiting_since_s = 0;
+    changed();
     return it->second.answer;
 }
 
@@ -108,15 +109,22 @@ size_t registry::release_unkept()
 
 kept_state registry::export_state(std::vector<std::pair<uint32_t, int>> &fds) const
 {
-    kept_state k;
     std::map<int, uint32_t> ids;
-    auto id_of = [&](int fd) {
-        auto [it, fresh] = ids.emplace(fd, k.next_fd_id);
-        if (fresh) {
-            fds.emplace_back(k.next_fd_id, fd);
-            k.next_fd_id++;
-        }
+    return export_state([&](int fd) {
+        auto [it, fresh] = ids.emplace(fd, static_cast<uint32_t>(ids.size()));
+        if (fresh)
+            fds.emplace_back(it->second, fd);
         return it->second;
+    });
+}
+
+kept_state registry::export_state(const std::function<uint32_t(int)> &name_fd) const
+{
+    kept_state k;
+    auto id_of = [&](int fd) {
+        const uint32_t id = name_fd(fd);
+        k.next_fd_id = std::max(k.next_fd_id, id + 1);
+        return id;
     };
     std::set<std::string> regions;
     for (const auto &[key, p] : ports_)

@@ -74,6 +74,7 @@ result<std::vector<switch_info>> registry::switch_ctl(const client_info &who, pr
     }
     if (!s)
         return s.err();
+    changed();
     return std::vector<switch_info>{};
 }
 

@@ -1,6 +1,8 @@
 // The daemon fixture: temp dir, config, netringd start and stop, tools as uid 65534, STATS helpers.
 #include "harness.hpp"
 
+#include <netring/unique_fd.hpp>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -101,26 +103,49 @@ void daemon_test::TearDown()
 
 std::string daemon_test::daemon_log() const { return tail_of(read_file(dir_ + "/netringd.err"), 4000); }
 
-bool daemon_test::start_daemon()
+bool daemon_test::start_daemon(const std::vector<std::pair<std::string, int>> &passed)
 {
     const std::string bin = binary_path("/daemon/netringd");
     if (::access(bin.c_str(), X_OK) != 0) {
         ADD_FAILURE() << bin << " is missing (build the netringd target)";
         return false;
     }
+    // Passed fds are copied above the range they go to first, so that placing one never
+    // overwrites another's source.
+    std::vector<unique_fd> high;
+    for (const auto &[name, fd] : passed)
+        high.emplace_back(::fcntl(fd, F_DUPFD_CLOEXEC, 3 + static_cast<int>(passed.size())));
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, (dir_ + "/netringd.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, 2, (dir_ + "/netringd.err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+    std::string names;
+    for (size_t i = 0; i < passed.size(); i++) {
+        posix_spawn_file_actions_adddup2(&fa, high[i].get(), 3 + static_cast<int>(i)); // clears close-on-exec
+        names += (i ? ":" : "") + passed[i].first;
+    }
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3 + static_cast<int>(passed.size()));
     const std::string cfg = dir_ + "/netringd.conf";
     std::vector<std::string> args = {bin, "--socket", socket_path_, "--config", cfg};
+    std::vector<std::string> env_strings = daemon_env;
+    if (!passed.empty()) {
+        // LISTEN_PID must be the daemon's own: a shell that knows its PID execs netringd.
+        args.insert(args.begin(), {"/bin/sh", "-c", "LISTEN_PID=$$ exec \"$0\" \"$@\""});
+        env_strings.push_back("LISTEN_FDS=" + std::to_string(passed.size()));
+        env_strings.push_back("LISTEN_FDNAMES=" + names);
+    }
     std::vector<char *> argv;
     for (auto &a : args)
         argv.push_back(a.data());
     argv.push_back(nullptr);
-    const int rc = ::posix_spawn(&daemon_pid_, bin.c_str(), &fa, nullptr, argv.data(), environ);
+    std::vector<char *> envp;
+    for (char **e = environ; *e; e++)
+        envp.push_back(*e);
+    for (auto &e : env_strings)
+        envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const int rc = ::posix_spawn(&daemon_pid_, argv[0], &fa, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
         daemon_pid_ = -1;
@@ -182,14 +207,14 @@ void daemon_test::kill_daemon()
     daemon_reaped_ = true;
 }
 
-bool daemon_test::restart_daemon()
+bool daemon_test::restart_daemon(const std::vector<std::pair<std::string, int>> &passed)
 {
     if (daemon_pid_ <= 0 || !daemon_reaped_) {
         ADD_FAILURE() << "restart_daemon() needs a daemon killed by kill_daemon()";
         return false;
     }
     daemon_reaped_ = false;
-    if (start_daemon())
+    if (start_daemon(passed))
         return true;
     ADD_FAILURE() << "the new netringd did not start; its stderr:\n" << daemon_log();
     return false;

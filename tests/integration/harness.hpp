@@ -110,7 +110,11 @@ protected:
     void kill_daemon();
     // After kill_daemon(): starts a new netringd on the same socket and config (it replaces the
     // stale socket file); teardown then stops it as the first. False if it did not come up.
-    bool restart_daemon();
+    // `passed` (name, fd) reach it as a service manager passes fds: at 3, 4, ... with LISTEN_FDS,
+    // LISTEN_FDNAMES and LISTEN_PID (its stderr log starts anew).
+    bool restart_daemon(const std::vector<std::pair<std::string, int>> &passed = {});
+    // "NAME=value" entries added to every netringd's environment; set before SetUp starts one.
+    std::vector<std::string> daemon_env;
 
     // Starts argv[0] with the rest as arguments; as uid/gid 65534 through setpriv when `as_nobody`.
     std::unique_ptr<child> spawn(const std::vector<std::string> &argv, bool as_nobody);
@@ -129,10 +133,12 @@ protected:
     // open_options for an in-process client of this daemon.
     open_options options(sync_mode mode = sync_mode::shm) const;
 
-private:
-    bool start_daemon();
-    void stop_daemon();
+    // The running netringd's stderr so far (its last 4000 bytes).
     std::string daemon_log() const;
+
+private:
+    bool start_daemon(const std::vector<std::pair<std::string, int>> &passed = {});
+    void stop_daemon();
 
     std::string dir_;
     std::string socket_path_;

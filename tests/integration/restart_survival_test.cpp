@@ -7,16 +7,32 @@
 // order, and that no call failed; start a new netringd on the same socket: it has no saved state,
 // so it refuses REATTACH and each port reports registration_lost (never control_back); move
 // 200000 more frames the same way. An alarm guards against hangs: a hang kills the test process.
+//
+// Objective (restart_from_store): with its state and fds in a service manager's fd store (the
+// notify protocol, played by notify_store), a netringd SIGKILLed under traffic is replaced by one
+// that adopts everything: the pipe never stops, both ends get their registrations back, and STATS
+// shows the same registrations, buffers and quota holdings as before the kill.
+// Steps: start netringd with NOTIFY_SOCKET; open both ends in-process, move 1000 frames, wait for
+// the STATUS= line that follows the save of two registrations and take STATS; twice: keep a
+// sender and a receiver moving checked frames in chunks, SIGKILL the daemon, let three chunks
+// pass with no daemon, start a new netringd with the store's fds (LISTEN_FDS, LISTEN_FDNAMES),
+// let three more chunks pass, stop the traffic; then each port must report control_lost and
+// control_back and never registration_lost, the new daemon's log must say it adopted the state,
+// STATS must match the first, and the store must hold each name once.
 #include "harness.hpp"
+#include "notify_store.hpp"
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
 #include <optional>
 #include <thread>
 
 namespace netring::itest {
 namespace {
+
+using namespace std::chrono_literals;
 
 constexpr uint32_t frames_per_phase = 200000;
 
@@ -146,6 +162,105 @@ TEST_F(restart_survival, pipe_moves_frames_with_no_daemon_and_after_a_new_one)
     EXPECT_FALSE(b->daemon_present());
 
     transfer(*a, *b, 1000 + frames_per_phase, frames_per_phase);
+    ::alarm(0);
+}
+
+class restart_from_store : public restart_survival {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(store.ok()) << "cannot bind the notify socket";
+        daemon_env.push_back(store.env());
+        restart_survival::SetUp();
+    }
+
+    notify_store store;
+};
+
+// What STATS says is held: registrations, regions with their free buffers, each uid's charges.
+void expect_same_holdings(const daemon_stats &before, const daemon_stats &after)
+{
+    ASSERT_EQ(after.registrations.size(), before.registrations.size());
+    for (size_t i = 0; i < before.registrations.size(); i++) {
+        const registration_stats &x = before.registrations[i], &y = after.registrations[i];
+        EXPECT_EQ(y.port_name, x.port_name);
+        EXPECT_EQ(y.reg_id, x.reg_id);
+        EXPECT_EQ(y.uid, x.uid);
+        EXPECT_EQ(y.gid, x.gid);
+        EXPECT_EQ(y.pid, x.pid) << y.port_name << " is not held by the same process";
+        EXPECT_EQ(y.tx_rings, x.tx_rings);
+        EXPECT_EQ(y.rx_rings, x.rx_rings);
+    }
+    ASSERT_EQ(after.regions.size(), before.regions.size());
+    for (size_t i = 0; i < before.regions.size(); i++) {
+        EXPECT_EQ(after.regions[i].name, before.regions[i].name);
+        EXPECT_EQ(after.regions[i].size, before.regions[i].size);
+        EXPECT_EQ(after.regions[i].buffers_total, before.regions[i].buffers_total);
+        EXPECT_EQ(after.regions[i].buffers_free, before.regions[i].buffers_free) << after.regions[i].name;
+    }
+    ASSERT_EQ(after.uids.size(), before.uids.size());
+    for (size_t i = 0; i < before.uids.size(); i++) {
+        EXPECT_EQ(after.uids[i].uid, before.uids[i].uid);
+        EXPECT_EQ(after.uids[i].registrations, before.uids[i].registrations);
+        EXPECT_EQ(after.uids[i].regions, before.uids[i].regions);
+        EXPECT_EQ(after.uids[i].buffers, before.uids[i].buffers);
+    }
+}
+
+TEST_F(restart_from_store, a_pipe_moves_every_frame_across_two_sigkills_and_its_registrations_come_back)
+{
+    constexpr uint32_t chunk = 20000;
+    auto a = open_port("netmap:pipeS{1", options());
+    auto b = open_port("netmap:pipeS}1", options());
+    ASSERT_TRUE(a && b);
+    transfer(*a, *b, 0, 1000);
+    ASSERT_TRUE(eventually([&] { return store.status().starts_with("2 registrations,"); }, 10s)) << store.status();
+    const daemon_stats before = stats();
+    ASSERT_EQ(before.registrations.size(), 2u);
+    (void)a->control_events();
+    (void)b->control_events();
+
+    ::alarm(400); // a hang from here on ends the process, failing the test
+    uint32_t next = 1000;
+    for (int round = 1; round <= 2; round++) {
+        SCOPED_TRACE("SIGKILL " + std::to_string(round));
+        std::atomic<bool> stop{false};
+        std::atomic<uint32_t> moved{next};
+        std::thread mover([&] {
+            while (!stop) {
+                transfer(*a, *b, moved, chunk);
+                moved += chunk;
+            }
+        });
+        auto passes = [&](uint32_t from, uint32_t frames) {
+            return eventually([&] { return moved >= from + frames; }, 60s);
+        };
+        EXPECT_TRUE(passes(next, chunk));
+        kill_daemon();
+        EXPECT_TRUE(passes(moved, 3 * chunk)) << "the pipe stopped with no daemon";
+        const bool up = restart_daemon(store.fds());
+        EXPECT_TRUE(passes(moved, 3 * chunk)) << "the pipe stopped after the new daemon came";
+        stop = true;
+        mover.join();
+        next = moved;
+        ASSERT_TRUE(up);
+
+        const unsigned seen_a = wait_for_events(*a, control_lost | control_back);
+        const unsigned seen_b = wait_for_events(*b, control_lost | control_back);
+        EXPECT_EQ(seen_a, control_lost | control_back) << a->last_error();
+        EXPECT_EQ(seen_b, control_lost | control_back) << b->last_error();
+        EXPECT_NE(daemon_log().find("restart: adopted 1 region, 1 pipe and 2 registrations"), std::string::npos)
+            << daemon_log();
+        ASSERT_TRUE(eventually([&] { return store.status().starts_with("2 registrations, state"); }, 10s))
+            << store.status();
+        expect_same_holdings(before, stats());
+        for (const auto &[name, fd] : store.fds())
+            EXPECT_EQ(store.count(name), 1u) << name;
+        EXPECT_EQ(store.count("state"), 1u);
+        EXPECT_EQ(store.count("listen"), 1u);
+        EXPECT_EQ(store.problems(), "");
+    }
+    transfer(*a, *b, next, chunk);
     ::alarm(0);
 }
 
