@@ -16,11 +16,8 @@ namespace netring::detail {
 
 class connection {
 public:
-    // Connects to `socket_path` (already resolved) and negotiates the protocol version. With
-    // `answer_within_ms` >= 0, every call (HELLO included) gives up on a daemon that has not begun
-    // its answer by then (errc::daemon_gone): a listening socket can outlive its daemon (a service
-    // manager's fd store holds it), and a connection queued there is never answered.
-    static result<connection> open(const std::string &socket_path, int answer_within_ms = -1);
+    // Connects to `socket_path` (already resolved) and negotiates the protocol version.
+    static result<connection> open(const std::string &socket_path);
     // A connection open() made earlier, maybe in another process (its socket handed over).
     static connection adopt(unique_fd fd) { return connection(std::move(fd)); }
 
@@ -44,8 +41,16 @@ private:
     unique_fd fd_;
     uint32_t seq_ = 0;
     uint16_t version_ = 0;
-    int answer_within_ms_ = -1;
 };
+
+// The steps of open() for a caller that must not block on them (a re-attach from the data path,
+// port_control.cpp): connect (EAGAIN, ECONNREFUSED, ENOENT: daemon_gone; EACCES: access_denied),
+// the HELLO request, and the version its answer agrees on (a refusal's own error, or the check's).
+result<unique_fd> connect_unix(const std::string &socket_path, bool nonblocking);
+proto::hello hello_request();
+result<uint16_t> hello_answer(const received_message &m, uint32_t seq);
+// An error_reply with sequence number 0: the daemon refused the connection and said why.
+bool is_refusal(const received_message &m);
 
 // Any failure of the connection itself is reported as errc::daemon_gone (with the OS reason),
 // so callers see one code for "netringd is not there any more".

@@ -27,6 +27,7 @@ namespace {
 using namespace std::chrono_literals;
 constexpr auto first_retry = 50ms; // after the try made at once; doubled up to max_retry
 constexpr auto max_retry = 1000ms;
+constexpr auto answer_limit = 2000ms; // for each answer of a try
 
 bool same_file(int a, int b)
 {
@@ -61,8 +62,8 @@ void port::impl::control_broke(std::string why)
     link.state = control_state::away;
     link.next_try = control_link::clock::now(); // the first try at once
     link.delay = 0ms;
-    unique_fd timer(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
-    if (!timer.valid() || ::dup3(timer.get(), sock.get(), O_CLOEXEC) < 0)
+    link.timer = unique_fd(::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC));
+    if (!link.timer.valid() || ::dup3(link.timer.get(), sock.get(), O_CLOEXEC) < 0)
         sock.reset(); // nothing to hold the number with: sleep on the rings alone
     if (std::all_of(link.token.begin(), link.token.end(), [](uint8_t b) { return b == 0; })) {
         last_error = "netringd closed the connection and gave no re-attach token (protocol before 5)";
@@ -72,6 +73,7 @@ void port::impl::control_broke(std::string why)
 
 void port::impl::give_up()
 {
+    end_try();
     link.state = control_state::lost;
     link.events |= registration_lost;
     link.why_lost = "netringd went away and the registration with it: " + last_error;
@@ -83,7 +85,7 @@ void port::impl::control_woke()
 {
     if (link.state == control_state::connected)
         control_broke("netringd closed the connection");
-    else if (sock.valid())
+    else if (link.stage == try_stage::none && sock.valid())
         rings::eventfd_drain(sock.get()); // the retry timer: a read takes its expiration count
     tend_control();
 }
@@ -104,62 +106,136 @@ void port::impl::watch_control()
         control_woke();
 }
 
+// Nothing here blocks: the application's data path runs these calls. A try connects and sends
+// HELLO; its answer, then REATTACH's, are read by later calls once they have come. While a try
+// waits, its socket takes the parked fd number, so an application sleeping in poll() on
+// control_fd() wakes when the daemon answers.
 void port::impl::tend_control()
 {
-    if (link.state != control_state::away || control_link::clock::now() < link.next_try)
+    if (link.state != control_state::away)
         return;
-    switch (reattach_once()) {
+    reattach_outcome out;
+    if (link.stage != try_stage::none)
+        out = advance_try();
+    else if (control_link::clock::now() >= link.next_try)
+        out = start_try();
+    else
+        return;
+    switch (out) {
+    case reattach_outcome::pending: return;
     case reattach_outcome::back:
         link.state = control_state::connected;
         link.events |= control_back;
+        link.timer.reset();
         return;
     case reattach_outcome::refused: give_up(); return;
     case reattach_outcome::still_away: break;
     }
+    end_try();
     link.delay = link.delay == 0ms ? first_retry : std::min<std::chrono::milliseconds>(link.delay * 2, max_retry);
     link.next_try = control_link::clock::now() + link.delay;
     if (sock.valid())
         set_timer(sock.get(), link.delay);
 }
 
-reattach_outcome port::impl::reattach_once()
+void port::impl::end_try()
+{
+    if (link.stage == try_stage::none)
+        return;
+    link.stage = try_stage::none;
+    link.conn.reset();
+    if (sock.valid() && link.timer.valid())
+        (void)::dup3(link.timer.get(), sock.get(), O_CLOEXEC);
+}
+
+reattach_outcome port::impl::start_try()
 {
     // Connection refused or no socket file: nobody listens yet. Anything else will not get better.
-    // A socket that outlived its daemon (held in a service manager's fd store) takes the
-    // connection and never answers: the wait for an answer is bounded, since the application's
-    // data path waits with it, and grows with the backoff for a daemon that is slow to start.
-    const auto answer_within = std::clamp<std::chrono::milliseconds>(link.delay / 8, 10ms, 100ms);
-    auto c = detail::connection::open(opts.socket_path, static_cast<int>(answer_within.count()));
-    if (!c) {
-        last_error = c.err().message;
-        return is_daemon_gone(c.err()) ? reattach_outcome::still_away : reattach_outcome::refused;
+    auto fd = detail::connect_unix(opts.socket_path, true);
+    if (!fd) {
+        last_error = fd.err().message;
+        return is_daemon_gone(fd.err()) ? reattach_outcome::still_away : reattach_outcome::refused;
     }
-    if (c->version() < 5) {
-        last_error = "netringd speaks protocol version " + std::to_string(c->version()) + ", which cannot re-attach";
+    link.conn = std::move(fd.value());
+    link.conn_seq = 1;
+    link.stage = try_stage::hello_sent;
+    // A listening socket can outlive its daemon (a service manager's fd store holds it): the
+    // connection then waits in the backlog with nobody to answer. Abandoned after a while, and
+    // tried again; the next daemon sees it close.
+    link.answer_by = control_link::clock::now() + answer_limit;
+    if (auto st = send_struct(link.conn.get(), proto::msg_type::hello, link.conn_seq, detail::hello_request()); !st) {
+        last_error = st.err().message;
+        return reattach_outcome::still_away;
+    }
+    if (sock.valid())
+        (void)::dup3(link.conn.get(), sock.get(), O_CLOEXEC);
+    return reattach_outcome::pending;
+}
+
+reattach_outcome port::impl::advance_try()
+{
+    pollfd p{link.conn.get(), POLLIN, 0};
+    if (::poll(&p, 1, 0) != 1 || !p.revents) {
+        if (control_link::clock::now() < link.answer_by)
+            return reattach_outcome::pending;
+        last_error = "netringd took the connection but did not answer";
+        return reattach_outcome::still_away;
+    }
+    auto m = recv_message(link.conn.get(), proto::max_reply_payload); // all of it is there, or EOF
+    if (!m) {
+        last_error = m.err().message;
+        return reattach_outcome::still_away; // closed: a daemon going away as we came
+    }
+    if (link.stage == try_stage::hello_sent) {
+        auto v = detail::hello_answer(*m, link.conn_seq);
+        if (!v) {
+            last_error = v.err().message;
+            return is_daemon_gone(v.err()) ? reattach_outcome::still_away : reattach_outcome::refused;
+        }
+        if (v.value() < 5) {
+            last_error = "netringd speaks protocol version " + std::to_string(v.value()) + ", which cannot re-attach";
+            return reattach_outcome::refused;
+        }
+        proto::reattach req{};
+        req.reg_id = reg_id;
+        std::memcpy(req.token, link.token.data(), sizeof req.token);
+        link.conn_seq++;
+        link.stage = try_stage::reattach_sent;
+        link.answer_by = control_link::clock::now() + answer_limit;
+        if (auto st = send_struct(link.conn.get(), proto::msg_type::reattach, link.conn_seq, req); !st) {
+            last_error = st.err().message;
+            return reattach_outcome::still_away;
+        }
+        return reattach_outcome::pending;
+    }
+    if (detail::is_refusal(*m)) {
+        last_error = proto::reply_failure(m->hdr, m->payload).err().message;
         return reattach_outcome::refused;
     }
-    proto::reattach req{};
-    req.reg_id = reg_id;
-    std::memcpy(req.token, link.token.data(), sizeof req.token);
-    auto reply = c->call_struct(proto::msg_type::reattach, req, proto::msg_type::regif_reply);
-    if (!reply) {
-        last_error = reply.err().message;
-        return is_daemon_gone(reply.err()) ? reattach_outcome::still_away : reattach_outcome::refused;
+    if (auto st = proto::check_reply_header(m->hdr, proto::msg_type::regif_reply, link.conn_seq); !st) {
+        last_error = "netringd refused to re-attach registration " + std::to_string(reg_id) + ": " + st.err().message;
+        return reattach_outcome::refused;
     }
-    auto rep = proto::decode_regif_reply(reply->hdr, reply->payload);
+    auto rep = proto::decode_regif_reply(m->hdr, m->payload);
     if (!rep) {
         last_error = "netringd refused to re-attach registration " + std::to_string(reg_id) + ": " + rep.err().message;
         return reattach_outcome::refused;
     }
-    if (auto why = reattach_mismatch(rep.value(), reply->fds); !why.empty()) {
+    if (auto why = reattach_mismatch(rep.value(), m->fds); !why.empty()) {
         last_error = "netringd's re-attach reply names another registration: " + why;
         return reattach_outcome::refused;
     }
-    // The mapping and the eventfds already in use stay; the reply's copies close with `reply`. The
-    // new socket takes the parked number, so an application's cached control_fd() stays right.
-    if (!sock.valid() || ::dup3(c->fd(), sock.get(), O_CLOEXEC) < 0)
-        sock = c->release_fd();
-    seq = c->seq();
+    // The mapping and the eventfds already in use stay; the reply's copies close with `m`. The
+    // connection already has the parked number (start_try), so an application's cached
+    // control_fd() stays right; later control calls block as before.
+    const int flags = ::fcntl(link.conn.get(), F_GETFL);
+    if (flags >= 0)
+        (void)::fcntl(link.conn.get(), F_SETFL, flags & ~O_NONBLOCK);
+    if (!sock.valid())
+        sock = std::move(link.conn);
+    link.conn.reset();
+    link.stage = try_stage::none;
+    seq = link.conn_seq;
     return reattach_outcome::back;
 }
 

@@ -24,7 +24,9 @@ namespace netring {
 // connected: `sock` is the control socket. away: it broke; the same fd number holds a timer that
 // fires when the next reconnection is due. lost: no registration to go back to, no more tries.
 enum class control_state : uint8_t { connected, away, lost };
-enum class reattach_outcome : uint8_t { back, still_away, refused };
+enum class reattach_outcome : uint8_t { back, still_away, refused, pending };
+// A re-attach try in flight: its socket waits for the answer to HELLO, then to REATTACH.
+enum class try_stage : uint8_t { none, hello_sent, reattach_sent };
 
 struct control_link {
     using clock = std::chrono::steady_clock;
@@ -35,6 +37,11 @@ struct control_link {
     clock::time_point next_try{};
     std::chrono::milliseconds delay{0}; // before the try after next; 0: none failed yet
     std::string why_lost;               // lost: the sentence daemon_gone carries from then on
+    unique_fd timer;                    // the retry timer; its number is parked on `sock` between tries
+    try_stage stage = try_stage::none;
+    unique_fd conn;                     // the try's socket (also on `sock`'s number while it waits)
+    uint32_t conn_seq = 0;
+    clock::time_point answer_by{};      // a try not answered by then is abandoned
     uint32_t syncs = 0;                 // syncs since the last look at the control socket
     clock::time_point next_look{};      // connected: when sync() next polls the socket for EOF
 };
@@ -96,7 +103,9 @@ struct port::impl {
     // daemon (a zero-timeout poll of the control socket, at most every 100 ms) and retries.
     void watch_control();
     void tend_control();
-    reattach_outcome reattach_once();
+    reattach_outcome start_try();    // connect and send HELLO, without waiting for anything
+    reattach_outcome advance_try();  // the answer the try waits for, if it has come
+    void end_try();                  // closes the try's socket; the timer goes back on `sock`
     // Why a REATTACH reply does not describe the registration this port has mapped; empty if it does.
     std::string reattach_mismatch(const proto::regif_reply &rep, const std::vector<unique_fd> &fds) const;
     void give_up(); // away -> lost, the reason already in last_error
