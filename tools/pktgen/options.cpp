@@ -21,6 +21,7 @@ constexpr tools::option_spec specs[] = {
     {"--payload", "full or header"},
     {"--slots", "a power of two from 2 to 1048576"},
     {"--spin", "a number of empty checks"},
+    {"--gaps", "milliseconds"},
     {"--json", ""},
     {"--socket", "a path"},
 };
@@ -61,6 +62,7 @@ std::string usage_text()
            "  --payload full|header  write and check every byte (default) or the header only\n"
            "  --slots N            ring size to ask for (power of two)\n"
            "  --spin N             --wait poll: empty checks before sleeping (default: the library's)\n"
+           "  --gaps MS            rx: report every stretch of MS ms or more with no frame\n"
            "  --json               print the summary as one JSON object\n"
            "  --socket PATH        netringd's socket (default $NETRING_SOCKET or " +
            std::string(default_socket_path) + ")\n";
@@ -105,6 +107,8 @@ parse_outcome parse_options(const std::vector<std::string> &args)
                 a.refuse();
         } else if (a.is("--spin")) {
             a.take_number(o.spin, 0, UINT32_MAX);
+        } else if (a.is("--gaps")) {
+            a.take_number(o.gaps_ms, 1, 3600000);
         } else if (a.is("--json")) {
             o.json = true;
         } else if (a.is("--socket")) {

@@ -35,6 +35,7 @@ struct pktgen_options {
     payload_kind payload = payload_kind::full;
     uint32_t slots = 0; // 0: the daemon's default
     int64_t spin = -1;  // --wait poll: empty checks before sleeping; -1: the library's default
+    uint32_t gaps_ms = 0; // rx: report every stretch of at least this long with no frame; 0: none
     bool json = false;
     std::string socket_path;
 };

@@ -47,6 +47,18 @@ std::string format_json(const run_result &r, const pktgen_options &o)
     j.field("sync", sync_name(o.sync));
     j.field("wait", wait_name(o.wait));
     j.field("payload", o.payload == payload_kind::full ? "full" : "header");
+    if (o.gaps_ms) {
+        j.field("max_gap_ms", r.max_gap_ns * 1e-6, 3);
+        j.key("gaps"); // [[began_s, length_ms], ...], began on the steady clock
+        j.begin_array();
+        for (const auto &[at, len] : r.gaps) {
+            j.begin_array();
+            j.value(at * 1e-9, 6);
+            j.value(len * 1e-6, 3);
+            j.end_array();
+        }
+        j.end_array();
+    }
     if (r.has_rtt) {
         j.field("rtt_us_p50", r.rtt_us_p50, 3);
         j.field("rtt_us_p99", r.rtt_us_p99, 3);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace netring::pktgen {
@@ -19,6 +20,11 @@ struct run_result {
     uint64_t corrupt = 0;
     uint64_t duplicate = 0;
     uint32_t frame_len = 0; // rx, pong: the length of the frames seen (0: the -l option's value)
+    // rx with --gaps: stretches with no frame, (steady-clock ns the stretch began, its length in
+    // ns), the first max_gaps of them; max_gap_ns is the longest of all.
+    static constexpr size_t max_gaps = 1000;
+    std::vector<std::pair<uint64_t, uint64_t>> gaps;
+    uint64_t max_gap_ns = 0;
     bool has_rtt = false;
     double rtt_us_p50 = 0;
     double rtt_us_p99 = 0;
