@@ -166,7 +166,8 @@ adopt_kept_state(std::map<std::string, netring::unique_fd> &kept, netring::netri
         return std::nullopt;
     }
     log.notice("restart: adopted " + std::to_string(k->regions.size()) + " region(s), " +
-               std::to_string(k->pipes.size()) + " pipe(s) and " + std::to_string(k->registrations.size()) +
+               std::to_string(k->pipes.size()) + " pipe(s), " + std::to_string(k->switches.size()) +
+               " switch(es) and " + std::to_string(k->registrations.size()) +
                " registration(s); each waits for its client to re-attach");
     return std::move(seg.value());
 }
@@ -263,6 +264,7 @@ int main(int argc, char **argv)
         const kept_state k = reg.export_state(ids);
         if (auto s = segment->save(k); !s) {
             log.error("restart refused: cannot save the state (" + s.err().message + ")");
+            reg.switches().resume();
             server.resume_accepting();
             return;
         }
@@ -276,6 +278,7 @@ int main(int argc, char **argv)
         log.error("restart failed: " + f.err.message);
         if (f.fds_moved)
             std::_Exit(1);
+        reg.switches().resume();
         server.resume_accepting();
     };
 
