@@ -236,6 +236,7 @@ int main(int argc, char **argv)
         const size_t released = reg.release_unkept();
         if (auto s = (*keeper)->save(); !s) {
             log.error("restart refused: cannot save the state (" + s.err().message + ")");
+            reg.switches().resume();
             server.resume_accepting();
             return;
         }
@@ -247,6 +248,7 @@ int main(int argc, char **argv)
         log.error("restart failed: " + f.err.message);
         if (f.fds_moved)
             std::_Exit(1);
+        reg.switches().resume();
         server.resume_accepting();
     };
 

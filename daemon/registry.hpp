@@ -91,15 +91,18 @@ public:
     size_t waiting() const;
 
     // Restarts (registry_keep.cpp). Releases what a successor cannot adopt: every registration but
-    // the two ends of pipes in regions of their own ("pipe:NAME"), monitors included, and every
-    // switch. Returns how many registrations went.
+    // the two ends of pipes in regions of their own ("pipe:NAME") and the clients of switch ports,
+    // monitors included, and every switch's NIC attachments. Holds every switch (its forwarding
+    // thread stays stopped until switches().resume(), which a successor's adoption does). Returns
+    // how many registrations went.
     size_t release_unkept();
     // The records of what is left, for the state segment. `id_of` names each fd to keep (it may
     // be asked about one fd several times); next_fd_id is one above the highest id it gave.
     kept_state export_state(const std::function<uint32_t(int)> &id_of) const;
     // The same with ids 0, 1, ... given here; `fds` gets each fd to keep, by id.
     kept_state export_state(std::vector<std::pair<uint32_t, int>> &fds) const;
-    // Rebuilds regions, pipes and registrations a previous netringd kept, on an empty registry.
+    // Rebuilds regions, pipes, switches and registrations a previous netringd kept, on an empty
+    // registry, and starts the switches' forwarding threads.
     // `take_fd` gives the fd kept under an id (invalid when none). Every registration waits for
     // its owner (REATTACH). All or nothing: a refusal leaves the registry empty and says why.
     status adopt_state(const kept_state &k, const std::function<unique_fd(uint32_t)> &take_fd, uint64_t now_s);

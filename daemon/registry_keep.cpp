@@ -3,6 +3,7 @@
 #include "registry.hpp"
 
 #include "ports/pipe/pipe_port.hpp"
+#include "ports/vale/vale_port.hpp"
 
 #include <sys/random.h>
 
@@ -13,7 +14,14 @@
 namespace netring::netringd {
 namespace {
 
-bool kept_region_name(const std::string &name) { return name.starts_with("pipe:"); }
+// A region of its own: a pipe's ("pipe:NAME") or a switch port's ("valeX:PORT").
+bool kept_region_name(const std::string &name)
+{
+    if (name.starts_with("pipe:"))
+        return true;
+    auto parsed = parse_port_name(name);
+    return parsed && parsed->role == port_role::switch_port && parsed->str() == name;
+}
 
 const pipe_port *kept_pipe_of(const port *p)
 {
@@ -21,10 +29,14 @@ const pipe_port *kept_pipe_of(const port *p)
     return pipe && kept_region_name(pipe->region_name()) ? pipe : nullptr;
 }
 
-// A registration a successor adopts: an end of a pipe in a region of its own, not a monitor.
-bool adoptable(const port *owner, const attach_result &a)
+// A registration a successor adopts: an end of a pipe in a region of its own, or a client of a
+// switch port; not a monitor.
+// Switch ports only while their switches are held (a planned restart): the saves made after each
+// change leave them out, since a running forwarding thread's cursors and addresses do not hold still.
+bool adoptable(const port *owner, const attach_result &a, bool with_switches)
 {
-    return kept_pipe_of(owner) && a.port_kind == NR_PORT_KIND_PIPE;
+    return (kept_pipe_of(owner) && a.port_kind == NR_PORT_KIND_PIPE) ||
+           (with_switches && dynamic_cast<const vale_port *>(owner) && a.port_kind == NR_PORT_KIND_DAEMON);
 }
 
 // Compares without an early exit, so the time taken says nothing about where a guess went wrong.
@@ -94,11 +106,11 @@ size_t registry::waiting() const
 
 size_t registry::release_unkept()
 {
-    switches_.clear(); // its NIC attachments are registrations of its own
+    switches_.hold(); // stops forwarding; its NIC attachments (registrations of its own) go
     size_t n = 0;
     for (auto it = regs_.begin(); it != regs_.end();) {
         auto next = std::next(it);
-        if (!adoptable(it->second.owner.get(), it->second.answer.a)) {
+        if (!adoptable(it->second.owner.get(), it->second.answer.a, true)) {
             drop(it);
             n++;
         }
@@ -132,6 +144,12 @@ kept_state registry::export_state(const std::function<uint32_t(int)> &name_fd) c
             k.pipes.push_back(pipe->keep(id_of));
             regions.insert(pipe->region_name());
         }
+    const bool with_switches = switches_.held();
+    if (with_switches)
+        k.switches = switches_.keep(id_of);
+    for (const kept_switch &s : k.switches)
+        for (const kept_switch_port &p : s.ports)
+            regions.insert(s.name + ":" + p.name);
     for (const std::string &name : regions) {
         const auto it = regions_.find(name);
         if (it == regions_.end())
@@ -155,7 +173,7 @@ kept_state registry::export_state(const std::function<uint32_t(int)> &name_fd) c
         k.regions.push_back(std::move(kr));
     }
     for (const auto &[id, r] : regs_) {
-        if (!adoptable(r.owner.get(), r.answer.a))
+        if (!adoptable(r.owner.get(), r.answer.a, with_switches))
             continue;
         kept_registration kr;
         kr.reg_id = id;
@@ -196,17 +214,18 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
     };
     std::vector<charge> charges;
     auto fail = [&](const std::string &why) -> status {
+        switches_.clear(); // first: the switch ports' objects then find nothing to release
         regs_.clear();
         ports_.clear();
         regions_.clear();
         region_payers_.clear();
         return error::from(errc::bad_message, why);
     };
-    if (!regs_.empty() || !ports_.empty() || !regions_.empty())
+    if (!regs_.empty() || !ports_.empty() || !regions_.empty() || !switches_.empty())
         return error::from(errc::internal, "the registry is not empty: nothing to adopt into");
     for (const kept_region &kr : k.regions) {
         if (!kept_region_name(kr.name) || regions_.count(kr.name))
-            return fail("kept region '" + kr.name + "' is not a pipe region, or named twice");
+            return fail("kept region '" + kr.name + "' is not a pipe's or a switch port's, or named twice");
         region_options opt;
         opt.buf_size = kr.buf_size;
         opt.num_buffers = kr.num_buffers;
@@ -234,19 +253,39 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
             return fail(p.err().message);
         ports_.emplace(kp.key, std::move(p.value()));
     }
+    const auto region_of = [&](const std::string &n) { return find_region(n); };
+    if (auto s = switches_.adopt(k.switches, region_of, take_fd); !s)
+        return fail(s.err().message);
+    // Every kept region belongs to a kept pipe or switch port (the table holds one reference).
+    for (const auto &[name, r] : regions_)
+        if (r.use_count() == 1)
+            return fail("kept region " + name + " belongs to nothing kept");
     for (const kept_registration &kr : k.registrations) {
+        const std::string what = "kept registration " + std::to_string(kr.reg_id);
+        if (kr.reg_id == 0 || regs_.count(kr.reg_id))
+            return fail(what + ": the id is taken");
+        // A switch port's object is made here: the switch table holds the port itself.
+        auto switch_name = parse_port_name(kr.name);
+        const bool on_switch = switch_name && switch_name->role == port_role::switch_port;
+        if (on_switch && switch_name->port_key() == kr.key && !ports_.count(kr.key))
+            ports_.emplace(kr.key, std::make_shared<vale_port>(*switch_name, switches_));
         auto p = ports_.find(kr.key);
-        if (kr.reg_id == 0 || regs_.count(kr.reg_id) || p == ports_.end())
-            return fail("kept registration " + std::to_string(kr.reg_id) + ": no kept port " + kr.key +
-                        ", or the id is taken");
-        const auto *pipe = static_cast<const pipe_port *>(p->second.get());
-        auto a = pipe->answer_of(kr.reg_id);
+        if (p == ports_.end())
+            return fail(what + ": no kept port " + kr.key);
+        const auto *pipe = dynamic_cast<const pipe_port *>(p->second.get());
+        auto *sw = dynamic_cast<vale_port *>(p->second.get());
+        if (on_switch ? !sw || switch_name->port_key() != kr.key : !pipe)
+            return fail(what + ": its name " + kr.name + " is not one of port " + kr.key);
+        auto a = on_switch ? switches_.answer_of(kr.reg_id, *switch_name) : pipe->answer_of(kr.reg_id);
         if (!a)
-            return fail("kept registration " + std::to_string(kr.reg_id) + ": " + a.err().message);
+            return fail(what + ": " + a.err().message);
+        const uint32_t kind = on_switch ? NR_PORT_KIND_DAEMON : NR_PORT_KIND_PIPE;
         if (a->tx_rings != kr.tx_rings || a->rx_rings != kr.rx_rings || a->tx_slots != kr.tx_slots ||
             a->rx_slots != kr.rx_slots || a->if_offset != kr.if_offset || a->extra_bufs != kr.extra_bufs ||
-            a->mem->name() != kr.region || a->mem->mem_id() != kr.mem_id || kr.port_kind != NR_PORT_KIND_PIPE)
-            return fail("kept registration " + std::to_string(kr.reg_id) + " does not match its pipe");
+            a->mem->name() != kr.region || a->mem->mem_id() != kr.mem_id || kr.port_kind != kind)
+            return fail(what + " does not match its port");
+        if (sw)
+            sw->adopt(kr.reg_id);
         registration r;
         r.session = waiting_session;
         r.owner = p->second;
@@ -273,9 +312,18 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
                 for (const kept_pipe_end &e : kp.ends)
                     if (e.open && !regs_.count(e.reg_id))
                         return fail("kept pipe " + key + ": " + e.name + " is open with no kept registration");
+    // And every client of a switch port.
+    for (const kept_switch &s : k.switches)
+        for (const kept_switch_port &p : s.ports)
+            for (const kept_switch_reg &r : p.regs)
+                if (auto it = regs_.find(r.reg_id);
+                    it == regs_.end() || it->second.key != parse_port_name(s.name + ":" + p.name)->port_key())
+                    return fail("kept switch port " + s.name + ":" + p.name + ": registration " +
+                                std::to_string(r.reg_id) + " is not kept for it");
     for (const charge &c : charges)
         quotas_.charge(c.who, c.key, c.n);
     last_id_ = k.last_reg_id;
+    switches_.resume(); // forwarding starts where the predecessor stopped
     return ok_status();
 }
 

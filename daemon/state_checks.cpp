@@ -1,5 +1,6 @@
 #include "state_records.hpp"
 
+#include <map>
 #include <set>
 
 namespace netring::netringd {
@@ -47,13 +48,55 @@ status check_end(const kept_pipe_end &e, const kept_pipe &p, const kept_state &s
     return ok_status();
 }
 
+status check_switch(const kept_switch &sw, const kept_state &s, const std::set<std::string> &regions,
+                    std::map<uint32_t, std::string> &regs)
+{
+    if (auto ok = check_name(sw.name, "switch name"); !ok)
+        return ok;
+    std::set<std::string> ports;
+    for (const auto &p : sw.ports) {
+        const std::string port = sw.name + ":" + p.name;
+        if (auto ok = check_name(p.name, "a port name of " + sw.name); !ok)
+            return ok;
+        if (auto ok = check_name(p.kind, port + "'s kind"); !ok)
+            return ok;
+        if (!ports.insert(p.name).second)
+            return broken("switch port " + port + " is listed twice");
+        if (!regions.count(port))
+            return broken("switch port " + port + " has no region in the state");
+        if (p.bufs.size() > kept_bufs_max || p.regs.size() > kept_records_max)
+            return broken("switch port " + port + " holds too many buffers or registrations");
+        for (const auto *r : {&p.tx, &p.rx})
+            for (uint32_t id : {r->kick_fd_id, r->notify_fd_id})
+                if (auto ok = check_fd(id, s.next_fd_id, port + "'s ring"); !ok)
+                    return ok;
+        for (const auto &r : p.regs)
+            if (r.reg_id == 0 || !regs.count(r.reg_id) || regs[r.reg_id] != port)
+                return broken("switch port " + port + " holds registration " + std::to_string(r.reg_id) +
+                              ", which the state does not hold for it");
+    }
+    if (sw.macs.size() > kept_macs_max)
+        return broken("switch " + sw.name + " has " + std::to_string(sw.macs.size()) +
+                      " learned addresses, over the limit of " + std::to_string(kept_macs_max));
+    std::set<uint64_t> macs;
+    for (const auto &m : sw.macs) {
+        if (m.port >= sw.ports.size())
+            return broken("switch " + sw.name + " learned an address on port " + std::to_string(m.port) +
+                          ", past its " + std::to_string(sw.ports.size()) + " ports");
+        if (!macs.insert(m.mac).second)
+            return broken("switch " + sw.name + " learned an address twice");
+    }
+    return ok_status();
+}
+
 } // namespace
 
 status check_kept_state(const kept_state &s)
 {
     if (s.regions.size() > kept_records_max || s.pipes.size() > kept_records_max ||
-        s.registrations.size() > kept_records_max)
-        return broken("more than " + std::to_string(kept_records_max) + " regions, pipes or registrations");
+        s.registrations.size() > kept_records_max || s.switches.size() > kept_records_max)
+        return broken("more than " + std::to_string(kept_records_max) +
+                      " regions, pipes, switches or registrations");
     std::set<std::string> regions, keys;
     for (const auto &r : s.regions) {
         if (auto ok = check_name(r.name, "region name"); !ok)
@@ -64,10 +107,12 @@ status check_kept_state(const kept_state &s)
             return ok;
     }
     std::set<uint32_t> regs;
+    std::map<uint32_t, std::string> regions_of; // registration id: the region it maps
     for (const auto &r : s.registrations) {
         const std::string what = "registration " + std::to_string(r.reg_id);
         if (r.reg_id == 0 || !regs.insert(r.reg_id).second)
             return broken(what + " is listed twice or has id 0");
+        regions_of[r.reg_id] = r.region;
         if (auto ok = check_name(r.key, what + "'s port key"); !ok)
             return ok;
         if (auto ok = check_name(r.name, what + "'s port name"); !ok)
@@ -98,6 +143,13 @@ status check_kept_state(const kept_state &s)
         for (const auto &e : p.ends)
             if (auto ok = check_end(e, p, s, regs); !ok)
                 return ok;
+    }
+    std::set<std::string> switches;
+    for (const auto &sw : s.switches) {
+        if (!switches.insert(sw.name).second)
+            return broken("switch " + sw.name + " is listed twice");
+        if (auto ok = check_switch(sw, s, regions, regions_of); !ok)
+            return ok;
     }
     return ok_status();
 }

@@ -5,7 +5,10 @@
 namespace netring::netringd {
 namespace {
 
-std::string plural(size_t n, const std::string &what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); }
+std::string plural(size_t n, const std::string &what)
+{
+    return std::to_string(n) + " " + what + (n == 1 ? "" : what.ends_with("h") ? "es" : "s");
+}
 
 } // namespace
 
@@ -63,7 +66,7 @@ result<std::unique_ptr<state_keeper>> state_keeper::start(registry &reg, std::ma
         keeper->adopted_.insert("fd." + std::to_string(id));
     }
     log.notice("restart: adopted " + plural(k->regions.size(), "region") + ", " + plural(k->pipes.size(), "pipe") +
-               " and " + plural(k->registrations.size(), "registration") +
+               ", " + plural(k->switches.size(), "switch") + " and " + plural(k->registrations.size(), "registration") +
                "; each waits for its client to re-attach");
     return keeper;
 }

@@ -79,12 +79,47 @@ struct shm_registration {
     shm_vector<uint32_t> fd_ids;
 };
 
+struct shm_served_ring {
+    uint64_t ring_off = 0, sync_off = 0, meta_bytes = 0;
+    uint32_t num_slots = 0, kick_fd_id = 0, notify_fd_id = 0, hwcur = 0, hwtail = 0;
+};
+
+struct shm_switch_reg {
+    uint64_t if_off = 0, if_bytes = 0;
+    uint32_t reg_id = 0, extra_bufs = 0;
+    int32_t pid = 0;
+    uint8_t exclusive = 0;
+};
+
+struct shm_switch_port {
+    explicit shm_switch_port(const void_alloc &a) : name(a), kind(a), bufs(a), regs(a) {}
+    shm_string name, kind;
+    shm_served_ring tx, rx;
+    shm_vector<uint32_t> bufs;
+    shm_vector<shm_switch_reg> regs;
+    uint64_t counters[7] = {};
+};
+
+struct shm_mac {
+    uint64_t mac = 0;
+    uint32_t port = 0, age_s = 0;
+};
+
+struct shm_switch {
+    explicit shm_switch(const void_alloc &a) : name(a), ports(a), macs(a) {}
+    shm_string name;
+    uint8_t persistent = 0;
+    shm_vector<shm_switch_port> ports;
+    shm_vector<shm_mac> macs;
+};
+
 struct shm_root {
-    explicit shm_root(const void_alloc &a) : regions(a), pipes(a), registrations(a) {}
+    explicit shm_root(const void_alloc &a) : regions(a), pipes(a), registrations(a), switches(a) {}
     uint32_t last_reg_id = 0, next_fd_id = 0;
     shm_vector<shm_region> regions;
     shm_vector<shm_pipe> pipes;
     shm_vector<shm_registration> registrations;
+    shm_vector<shm_switch> switches;
 };
 
 constexpr const char *root_name = "netringd-state";
@@ -110,6 +145,39 @@ void put(shm_end &m, const kept_pipe_end &e)
     m.pid = e.pid, m.open = e.open, m.exclusive = e.exclusive;
     put(m.tx, e.tx);
     put(m.rx, e.rx);
+}
+
+shm_served_ring put(const kept_served_ring &r)
+{
+    return {r.ring_off,   r.sync_off,     r.meta_bytes, r.num_slots,
+            r.kick_fd_id, r.notify_fd_id, r.hwcur,      r.hwtail};
+}
+
+kept_served_ring get(const shm_served_ring &r)
+{
+    return {r.ring_off,   r.sync_off,     r.meta_bytes, r.num_slots,
+            r.kick_fd_id, r.notify_fd_id, r.hwcur,      r.hwtail};
+}
+
+void put(shm_switch &m, const kept_switch &k, const void_alloc &a)
+{
+    put(m.name, k.name);
+    m.persistent = k.persistent;
+    m.ports.reserve(k.ports.size());
+    for (const auto &kp : k.ports) {
+        m.ports.emplace_back(a);
+        auto &mp = m.ports.back();
+        put(mp.name, kp.name);
+        put(mp.kind, kp.kind);
+        mp.tx = put(kp.tx), mp.rx = put(kp.rx);
+        mp.bufs.assign(kp.bufs.begin(), kp.bufs.end());
+        for (const auto &r : kp.regs)
+            mp.regs.push_back({r.if_off, r.if_bytes, r.reg_id, r.extra_bufs, r.pid, r.exclusive});
+        std::copy(kp.counters.begin(), kp.counters.end(), mp.counters);
+    }
+    m.macs.reserve(k.macs.size());
+    for (const auto &mac : k.macs)
+        m.macs.push_back({mac.mac, mac.port, mac.age_s});
 }
 
 void put(shm_root &root, const kept_state &s, const void_alloc &a)
@@ -158,6 +226,11 @@ void put(shm_root &root, const kept_state &s, const void_alloc &a)
         m.tx_slots = k.tx_slots, m.rx_slots = k.rx_slots, m.extra_bufs = k.extra_bufs;
         put(m.region, k.region);
         m.fd_ids.assign(k.fd_ids.begin(), k.fd_ids.end());
+    }
+    root.switches.reserve(s.switches.size());
+    for (const auto &k : s.switches) {
+        root.switches.emplace_back(a);
+        put(root.switches.back(), k, a);
     }
 }
 
@@ -226,12 +299,51 @@ public:
         return e;
     }
 
+    result<kept_switch> switch_of(const shm_switch &m, const std::string &what) const;
     result<kept_state> state(const shm_root &root) const;
 
 private:
     const uint8_t *base_;
     uint64_t bytes_;
 };
+
+result<kept_switch> half_reader::switch_of(const shm_switch &m, const std::string &what) const
+{
+    kept_switch k;
+    auto name = text(m.name, what + "'s name");
+    if (!name)
+        return name.err();
+    k.name = std::move(*name);
+    k.persistent = m.persistent;
+    if (auto ok = list(m.ports, kept_records_max, k.name + "'s port list"); !ok)
+        return ok.err();
+    for (const auto &mp : m.ports) {
+        kept_switch_port p;
+        auto pname = text(mp.name, k.name + "'s port " + std::to_string(k.ports.size()) + " name");
+        if (!pname)
+            return pname.err();
+        auto kind = text(mp.kind, k.name + ":" + *pname + "'s kind");
+        if (!kind)
+            return kind.err();
+        p.name = std::move(*pname), p.kind = std::move(*kind);
+        p.tx = get(mp.tx), p.rx = get(mp.rx);
+        const std::string port = k.name + ":" + p.name;
+        if (auto ok = list(mp.bufs, kept_bufs_max, port + "'s buffer list"); !ok)
+            return ok.err();
+        if (auto ok = list(mp.regs, kept_records_max, port + "'s registrations"); !ok)
+            return ok.err();
+        p.bufs.assign(mp.bufs.begin(), mp.bufs.end());
+        for (const auto &r : mp.regs)
+            p.regs.push_back({r.reg_id, r.pid, r.if_off, r.if_bytes, r.extra_bufs, r.exclusive != 0});
+        std::copy(std::begin(mp.counters), std::end(mp.counters), p.counters.begin());
+        k.ports.push_back(std::move(p));
+    }
+    if (auto ok = list(m.macs, kept_macs_max, k.name + "'s learned addresses"); !ok)
+        return ok.err();
+    for (const auto &mac : m.macs)
+        k.macs.push_back({mac.mac, mac.port, mac.age_s});
+    return k;
+}
 
 result<kept_state> half_reader::state(const shm_root &root) const
 {
@@ -314,6 +426,14 @@ result<kept_state> half_reader::state(const shm_root &root) const
         k.fd_ids.assign(m.fd_ids.begin(), m.fd_ids.end());
         s.registrations.push_back(std::move(k));
     }
+    if (auto ok = list(root.switches, kept_records_max, "the switch list"); !ok)
+        return ok.err();
+    for (const auto &m : root.switches) {
+        auto k = switch_of(m, "switch " + std::to_string(s.switches.size()));
+        if (!k)
+            return k.err();
+        s.switches.push_back(std::move(*k));
+    }
     return s;
 }
 
@@ -340,7 +460,8 @@ result<uint64_t> write_records(uint8_t *half, uint64_t capacity, const kept_stat
             return error::from(
                 errc::limit_exceeded,
                 "state segment: the state (" + std::to_string(s.regions.size()) + " regions, " +
-                    std::to_string(s.pipes.size()) + " pipes, " + std::to_string(s.registrations.size()) +
+                    std::to_string(s.pipes.size()) + " pipes, " + std::to_string(s.switches.size()) +
+                    " switches, " + std::to_string(s.registrations.size()) +
                     " registrations) does not fit in a half of " + std::to_string(capacity) + " bytes");
     }
 }

@@ -106,12 +106,70 @@ struct kept_registration {
     bool operator==(const kept_registration &) const = default;
 };
 
+// A ring a switch serves as its kernel side, with the forwarding thread's own indices: the copies
+// it publishes and never reads back (served_ring.hpp), so a successor resumes where it stopped.
+struct kept_served_ring {
+    uint64_t ring_off = 0;
+    uint64_t sync_off = 0;
+    uint64_t meta_bytes = 0;
+    uint32_t num_slots = 0;
+    uint32_t kick_fd_id = 0;
+    uint32_t notify_fd_id = 0;
+    uint32_t hwcur = 0;
+    uint32_t hwtail = 0;
+
+    bool operator==(const kept_served_ring &) const = default;
+};
+
+// A client registration of a switch port: its if block in the port's region.
+struct kept_switch_reg {
+    uint32_t reg_id = 0;
+    int32_t pid = 0;
+    uint64_t if_off = 0;
+    uint64_t if_bytes = 0;
+    uint32_t extra_bufs = 0;
+    bool exclusive = false;
+
+    bool operator==(const kept_switch_reg &) const = default;
+};
+
+// A client port of a switch ("ephemeral" or "persistent"), in its own region "SWITCH:PORT".
+struct kept_switch_port {
+    std::string name; // "p1"
+    std::string kind;
+    kept_served_ring tx, rx;
+    std::vector<uint32_t> bufs; // every buffer the port took: ring buffers and extra buffers
+    std::vector<kept_switch_reg> regs;
+    std::array<uint64_t, 7> counters{}; // rx/tx packets and bytes, drops, errors, flooded (switch_fwd.hpp)
+
+    bool operator==(const kept_switch_port &) const = default;
+};
+
+// A learned address: the port is a position in its switch's port list.
+struct kept_mac {
+    uint64_t mac = 0; // mac_key() of the address
+    uint32_t port = 0;
+    uint32_t age_s = 0; // seconds since it was last seen
+
+    bool operator==(const kept_mac &) const = default;
+};
+
+struct kept_switch {
+    std::string name; // "vale0"
+    bool persistent = false;
+    std::vector<kept_switch_port> ports;
+    std::vector<kept_mac> macs;
+
+    bool operator==(const kept_switch &) const = default;
+};
+
 struct kept_state {
     uint32_t last_reg_id = 0;
     uint32_t next_fd_id = 0; // every fd id in the records is below it
     std::vector<kept_region> regions;
     std::vector<kept_pipe> pipes;
     std::vector<kept_registration> registrations;
+    std::vector<kept_switch> switches;
 
     bool operator==(const kept_state &) const = default;
 };
@@ -123,10 +181,13 @@ inline constexpr size_t kept_rings_max = 62;         // per end and direction (c
 inline constexpr size_t kept_fd_ids_max = 1 + 4 * kept_rings_max; // a registration's fds
 inline constexpr size_t kept_bufs_max = 1u << 24;                 // buffers one pipe took
 inline constexpr size_t kept_ranges_max = 1u << 24;               // free ranges of one region
+inline constexpr size_t kept_macs_max = 4096;                     // learned addresses of a switch
 
 // What the records say about each other (state_checks.cpp): names present and within
-// kept_name_max, the limits above, no region, pipe or registration twice, fd ids below next_fd_id,
-// a pipe's region and an open end's registration in the state. errc::bad_message with the sentence.
+// kept_name_max, the limits above, no region, pipe, switch, port, registration or address twice,
+// fd ids below next_fd_id, a pipe's and a switch port's region, an open end's and a switch port
+// registration's registration in the state, a learned address on a port of its switch.
+// errc::bad_message with the sentence.
 status check_kept_state(const kept_state &s);
 
 // Builds `s` at `half`, a zeroed area of `capacity` bytes aligned to 16. The bytes used, from

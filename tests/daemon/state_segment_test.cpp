@@ -65,6 +65,25 @@ kept_state sample()
     r.reg_id = 7, r.key = "nic:eth0", r.name = "netmap:eth0", r.region = "nic:eth0", r.fd_ids = {1, 19};
     r.token.fill(0x5a);
     s.registrations.push_back(r);
+    s.regions.push_back(
+        {"vale0:p1", 8, 2048, 1024, 1u << 20, 5u << 20, 3, false, true, 1000, {}, {{200, 824}}});
+    r.reg_id = 9, r.key = "vale0:p1", r.name = "vale0:p1", r.region = "vale0:p1",
+    r.fd_ids = {8, 9, 10, 11, 12};
+    s.registrations.push_back(r);
+    kept_switch sw;
+    sw.name = "vale0";
+    sw.persistent = true;
+    kept_switch_port port;
+    port.name = "p1";
+    port.kind = "ephemeral";
+    port.tx = {0x2000, 0x3000, 0x1180, 64, 9, 10, 5, 4};
+    port.rx = {0x4000, 0x5000, 0x1180, 64, 11, 12, 60, 3};
+    port.bufs = {2, 3, 4, 199};
+    port.regs = {{9, 4321, 0x1000, 0x200, 16, true}};
+    port.counters = {1, 2, 3, 4, 5, 6, 7};
+    sw.ports.push_back(port);
+    sw.macs = {{0x0a0000000002, 0, 3}, {0x0b0000000002, 0, 250}};
+    s.switches.push_back(sw);
     return s;
 }
 
@@ -136,7 +155,7 @@ TEST(state_segment_test, the_last_save_wins)
     auto seg = state_segment::create();
     ASSERT_TRUE(seg.ok());
     kept_state first = sample(), second = sample();
-    second.registrations.pop_back();
+    second.registrations.erase(second.registrations.begin() + 1);
     second.last_reg_id = 43;
     ASSERT_TRUE(seg->save(first).ok());
     ASSERT_TRUE(seg->save(second).ok());
@@ -198,8 +217,11 @@ TEST(state_segment_test, another_layout_version_is_refused)
     auto seg = state_segment::create();
     ASSERT_TRUE(seg.ok());
     auto m = map_of(*seg);
-    header_of(m).layout_version = 2;
-    expect_refused(seg->load(), errc::unsupported_version, "state layout version 2, this netringd reads 1");
+    const uint32_t other = state_layout_version + 1;
+    header_of(m).layout_version = other;
+    expect_refused(seg->load(), errc::unsupported_version,
+                   "state layout version " + std::to_string(other) + ", this netringd reads " +
+                       std::to_string(state_layout_version));
     EXPECT_FALSE(state_segment::adopt(unique_fd(::dup(seg->fd()))).ok());
 }
 
@@ -290,8 +312,28 @@ TEST(state_segment_test, records_that_break_the_rules_are_not_saved)
     s.regions[0].name = std::string(64, 'r');
     refused(s, "is 64 bytes long, over the limit of 63");
     s = sample();
-    s.pipes[0].ends[0].reg_id = 9;
-    refused(s, "is open for registration 9, which the state does not hold");
+    s.pipes[0].ends[0].reg_id = 10;
+    refused(s, "is open for registration 10, which the state does not hold");
+    s = sample();
+    s.switches.push_back(s.switches[0]);
+    refused(s, "switch vale0 is listed twice");
+    s = sample();
+    s.switches[0].ports[0].rx.kick_fd_id = 20;
+    refused(s, "names fd.20, past the last fd id 20");
+    s = sample();
+    s.regions.pop_back();
+    s.registrations.pop_back();
+    s.switches[0].ports[0].regs.clear();
+    refused(s, "switch port vale0:p1 has no region in the state");
+    s = sample();
+    s.switches[0].ports[0].regs[0].reg_id = 41;
+    refused(s, "holds registration 41, which the state does not hold for it");
+    s = sample();
+    s.switches[0].macs[1].port = 1;
+    refused(s, "learned an address on port 1, past its 1 ports");
+    s = sample();
+    s.switches[0].macs[1].mac = s.switches[0].macs[0].mac;
+    refused(s, "switch vale0 learned an address twice");
     EXPECT_EQ(loaded(*seg), sample());
 }
 

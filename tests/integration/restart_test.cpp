@@ -13,6 +13,11 @@
 //    receiver must get all N, in order and intact; both processes exit 0; afterwards netringd
 //    lists both registrations with their processes' pids again (a waiting one shows pid 0) and the
 //    pipe region's free buffers equal what they were before the first restart.
+//  - switch: the same through a switch: netring-pktgen sends paced, sequence-numbered frames into
+//    vale0:a (made on the fly), a receiver on vale0:b (larger rings, so the frames queued in a's
+//    tx ring during a handoff fit at once into b's rx ring and the switch never drops for lack of
+//    room) gets all of them, in order and intact, while `netring-ctl restart` replaces the daemon
+//    twice; both clients re-attach and the switch still has both ports afterwards.
 //  - refused state: netringd started with fds passed in systemd's convention (LISTEN_FDS, names
 //    "state" and "fd.0") holding a state segment whose layout version is not its own, and one
 //    with a byte flipped in its records: each time it logs why the state is refused and that it
@@ -221,6 +226,45 @@ TEST_F(restart, a_pipe_moves_every_frame_while_the_daemon_is_replaced_twice)
     ASSERT_TRUE(after);
     EXPECT_EQ(after->buffers_free, before->buffers_free);
     EXPECT_EQ(after->buffers_total, before->buffers_total);
+
+    const child_result t = tx->wait(120s);
+    const child_result r = rx->wait(120s);
+    ASSERT_TRUE(t.exited && t.exit_code == 0) << "tx: " << t.describe();
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << "rx: " << r.describe();
+    EXPECT_EQ(json_number(r.out, "packets"), static_cast<double>(frames)) << r.out;
+    EXPECT_EQ(json_number(r.out, "lost"), 0.0) << r.out;
+    EXPECT_EQ(json_number(r.out, "corrupt"), 0.0) << r.out;
+    EXPECT_EQ(json_number(r.out, "duplicate"), 0.0) << r.out;
+}
+
+class restart_switch : public restart {
+protected:
+    std::string config_text() const override { return restart::config_text() + "allow uid=65534 vale*\n"; }
+};
+
+TEST_F(restart_switch, a_switch_moves_every_frame_while_the_daemon_is_replaced_twice)
+{
+    constexpr long frames = 300000;
+    const std::string n = std::to_string(frames);
+    auto rx = pktgen({"-i", "vale0:b", "-f", "rx", "-n", n, "-T", "120", "--slots", "4096", "--json"});
+    ASSERT_TRUE(rx);
+    ASSERT_TRUE(wait_registered(rx->pid())) << rx->read_err();
+    // Paced: the transfer takes about 6 s, so both restarts happen while it runs.
+    auto tx = pktgen({"-i", "vale0:a", "-f", "tx", "-n", n, "-R", "50000", "--json"});
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(wait_registered(tx->pid())) << tx->read_err();
+
+    restart_daemon();
+    restart_daemon();
+    EXPECT_TRUE(eventually(
+        [&] {
+            const daemon_stats s = stats();
+            return has_registration_of(s, rx->pid()) && has_registration_of(s, tx->pid());
+        },
+        20s))
+        << "the clients did not re-attach";
+    EXPECT_TRUE(find_region(stats(), "vale0:a"));
+    EXPECT_TRUE(find_region(stats(), "vale0:b"));
 
     const child_result t = tx->wait(120s);
     const child_result r = rx->wait(120s);

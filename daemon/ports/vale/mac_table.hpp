@@ -4,6 +4,7 @@
 //   mac_table t(4096, 300);              // capacity (a power of two), ageing in seconds
 //   t.learn(src, port, now_s);           // a frame from `src` came in on `port` (moves are updates)
 //   int p = t.lookup(dst, now_s);        // the port, or -1: unknown or aged out
+//   t.each([](uint64_t mac, uint16_t port, uint32_t seen) { ... });  // every entry, for a restart
 //
 // A full probe window evicts its oldest entry, so a flood of new sources cannot lock out the
 // addresses in use; it only shortens their stay.
@@ -85,6 +86,14 @@ public:
     }
     // Entries in use, aged ones included until they are reused.
     uint32_t size() const { return size_; }
+    // f(mac, port, seen) for every entry in use.
+    template <class F>
+    void each(F &&f) const
+    {
+        for (const entry &e : slots_)
+            if (e.used)
+                f(e.mac, e.port, e.seen);
+    }
 
 private:
     static constexpr uint32_t probe = 8;

@@ -94,6 +94,7 @@ result<attach_result> switch_table::acquire_port(uint32_t reg_id, pid_t pid, con
     r.reg_id = reg_id;
     r.pid = pid;
     r.exclusive = exclusive;
+    r.extra_bufs = req.extra_bufs;
     r.if_bytes = nr_if_block_size(2);
     const auto off = mem.meta().reserve(r.if_bytes);
     auto undo = [&](error e) -> result<attach_result> {

@@ -19,11 +19,18 @@ using namespace fwd_detail;
 
 switch_fwd::switch_fwd() : macs_(mac_capacity, mac_ageing_s) {}
 
-status switch_fwd::start(std::vector<fwd_endpoint *> eps, const fwd_settings &settings)
+status switch_fwd::start(std::vector<fwd_endpoint *> eps, const fwd_settings &settings,
+                         const std::vector<learned_mac> &macs)
 {
     stop();
-    macs_.clear(); // port numbers are positions in eps_: they change with the set
-    mac_count_.store(0, std::memory_order_relaxed);
+    macs_.clear(); // port numbers are positions in eps_: the caller maps `macs` to this set
+    // The thread's clock starts at 1 on its first pass (run()): an address seen `age_s` ago was
+    // seen at 1 - age_s, modulo 2^32 like every age the table computes.
+    now_s_ = 0;
+    for (const learned_mac &m : macs)
+        if (m.port < eps.size())
+            macs_.learn(m.mac, m.port, 1u - m.age_s);
+    mac_count_.store(macs_.size(), std::memory_order_relaxed);
     if (eps.empty())
         return ok_status();
     eps_ = std::move(eps);
@@ -44,6 +51,14 @@ void switch_fwd::stop()
     thread_.stop();
     arm(false); // leave no flag saying "kick me": nobody reads the eventfds until the next start
     eps_.clear();
+}
+
+std::vector<learned_mac> switch_fwd::learned() const
+{
+    const uint32_t now = now_s_ ? now_s_ : 1; // a thread that made no pass yet is at its first second
+    std::vector<learned_mac> out;
+    macs_.each([&](uint64_t mac, uint16_t port, uint32_t seen) { out.push_back({mac, port, now - seen}); });
+    return out;
 }
 
 void switch_fwd::run()

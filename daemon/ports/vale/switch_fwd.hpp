@@ -84,6 +84,14 @@ struct fwd_endpoint {
     rings::mon_env mon;
 };
 
+// A learned address outside the thread: its port (a position in the endpoint list) and how many
+// seconds ago it was last seen.
+struct learned_mac {
+    uint64_t mac = 0;
+    uint16_t port = 0;
+    uint32_t age_s = 0;
+};
+
 // How a forwarding thread waits: empty passes before it sleeps, and how long a full destination
 // may hold a source back before it counts as stalled (config: worker_spin, switch_stall_ms).
 struct fwd_settings {
@@ -98,14 +106,20 @@ public:
     switch_fwd(const switch_fwd &) = delete;
     switch_fwd &operator=(const switch_fwd &) = delete;
 
-    status start(std::vector<fwd_endpoint *> eps, const fwd_settings &settings);
+    // `macs`: addresses the thread starts with (positions in `eps`); none, it learns from scratch.
+    status start(std::vector<fwd_endpoint *> eps, const fwd_settings &settings,
+                 const std::vector<learned_mac> &macs = {});
     void stop();
+    bool running() const { return thread_.running(); }
     // Learned addresses, for `list` (read racily: informational).
     uint32_t mac_entries() const { return mac_count_.load(std::memory_order_relaxed); }
+    // Every learned address, positions as in the last start's `eps`. Only while stopped.
+    std::vector<learned_mac> learned() const;
+
+    static constexpr uint32_t mac_capacity = 4096; // learned addresses per switch
 
 private:
-    static constexpr uint32_t batch = 256;         // frames taken from one port at a time
-    static constexpr uint32_t mac_capacity = 4096; // learned addresses per switch
+    static constexpr uint32_t batch = 256; // frames taken from one port at a time
     static constexpr uint32_t mac_ageing_s = 300;
     static constexpr uint32_t eth_header = 14;
 

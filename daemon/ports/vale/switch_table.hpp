@@ -18,6 +18,7 @@
 
 #include "config.hpp"
 #include "region.hpp"
+#include "state_records.hpp"
 
 #include <netring/error.hpp>
 #include <netring/netring.hpp>
@@ -112,6 +113,25 @@ public:
 
     // Stops every switch and gives back every NIC registration (before the registry's own teardown).
     void clear();
+
+    // Restarts (switch_keep.cpp). hold() stops every forwarding thread, so ring indices and learned
+    // addresses hold still to be saved, and releases every NIC attachment (a successor does not
+    // adopt them yet); the switches stay held, whatever else changes, until resume().
+    void hold();
+    void resume(); // partner of hold(), and what starts adopted switches
+    // Every switch held (true without switches): only then may keep() read their state.
+    bool held() const;
+    // The records of every switch (held), its client ports and their registrations; `fd_id` names
+    // each eventfd kept.
+    std::vector<kept_switch> keep(const std::function<uint32_t(int)> &fd_id) const;
+    // Rebuilds kept switches, held, on an empty table: each port's region from `region_of` (null:
+    // not kept), its eventfds from `take_fd`; every number is checked against the region. A refusal
+    // (errc::bad_message, why) may leave switches behind: the caller clears the table.
+    status adopt(const std::vector<kept_switch> &k,
+                 const std::function<std::shared_ptr<region>(const std::string &)> &region_of,
+                 const std::function<unique_fd(uint32_t)> &take_fd);
+    // What acquire_port answered for registration `reg_id` of `name`, for an adopted one.
+    result<attach_result> answer_of(uint32_t reg_id, const port_name &name) const;
     bool empty() const { return switches_.empty(); }
 
 private:

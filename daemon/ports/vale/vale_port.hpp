@@ -26,6 +26,8 @@ public:
     sync_result sync(uint32_t reg_id, ring_dir dir, uint32_t ring) override;
     port_details info(const port_name &name) const override;
     void collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const override;
+    // A registration a previous netringd made, adopted by the switch table (registry::adopt_state).
+    void adopt(uint32_t reg_id) { regs_.push_back(reg_id); }
 
 private:
     struct monitor {

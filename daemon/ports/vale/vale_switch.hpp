@@ -21,6 +21,7 @@ struct sw_port {
         pid_t pid = 0;
         uint64_t if_off = 0;
         uint64_t if_bytes = 0;
+        uint32_t extra_bufs = 0;
         bool exclusive = false;
     };
     std::string name;
@@ -46,6 +47,10 @@ struct sw_port {
     }
 };
 
+// A switch: its ports and its forwarding thread. The control thread changes the ports only between
+// stop() and start(); the learned addresses outlive that (stop() takes them from the thread by
+// port, start() gives back those whose port is still there). A held switch (a restart's handoff)
+// stays stopped whatever start() is asked until resume().
 class vale_switch {
 public:
     vale_switch(std::string name, bool persistent) : name_(std::move(name)), persistent_(persistent) {}
@@ -64,19 +69,75 @@ public:
         return nullptr;
     }
     uint32_t mac_entries() const { return fwd_.mac_entries(); }
-    void stop() { fwd_.stop(); }
+    void stop()
+    {
+        if (!fwd_.running())
+            return;
+        fwd_.stop();
+        learned_.clear();
+        for (const learned_mac &m : fwd_.learned())
+            if (m.port < started_.size())
+                learned_.emplace_back(started_[m.port], m);
+    }
     void start(const fwd_settings &settings)
     {
+        const std::vector<learned_mac> macs = learned();
+        if (held_) {
+            set_learned(macs); // forgets the addresses of ports gone meanwhile
+            return;
+        }
         std::vector<fwd_endpoint *> eps;
-        for (auto &p : ports_)
+        started_.clear();
+        for (auto &p : ports_) {
             eps.push_back(&p->ep);
-        (void)fwd_.start(std::move(eps), settings); // fails only without an eventfd: ports stay idle
+            started_.push_back(p.get());
+        }
+        learned_.clear();
+        (void)fwd_.start(std::move(eps), settings, macs); // fails only without an eventfd: ports stay idle
+    }
+    // Partners: hold() stops the thread until resume() starts it.
+    void hold()
+    {
+        stop();
+        held_ = true;
+    }
+    bool is_held() const { return held_; }
+    void resume(const fwd_settings &settings)
+    {
+        held_ = false;
+        start(settings);
+    }
+    // While stopped: the learned addresses, positions in ports() as it is now (addresses of ports
+    // gone are left out); and the same given back, for the next start.
+    std::vector<learned_mac> learned() const
+    {
+        std::vector<learned_mac> out;
+        for (auto [port, m] : learned_)
+            for (size_t i = 0; i < ports_.size(); i++)
+                if (ports_[i].get() == port) {
+                    m.port = static_cast<uint16_t>(i);
+                    out.push_back(m);
+                }
+        return out;
+    }
+    void set_learned(const std::vector<learned_mac> &macs)
+    {
+        learned_.clear();
+        for (const learned_mac &m : macs)
+            if (m.port < ports_.size())
+                learned_.emplace_back(ports_[m.port].get(), m);
     }
 
 private:
     std::string name_;
     bool persistent_;
+    bool held_ = false;
     std::vector<std::unique_ptr<sw_port>> ports_;
+    // Which port each position of the running thread's endpoint list is, and, while stopped, the
+    // addresses it had learned by port. Compared by address only, never dereferenced: a port
+    // removed is forgotten at the next start(), and no port is made between a removal and it.
+    std::vector<const sw_port *> started_;
+    std::vector<std::pair<const sw_port *, learned_mac>> learned_;
     switch_fwd fwd_;
 };
 
