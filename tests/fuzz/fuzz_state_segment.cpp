@@ -4,8 +4,9 @@
 //   0: the input is the segment, from its first byte (the rest zero);
 //   1: the same under a sound header (magic, versions, geometry), so the active index, the used
 //      bytes and the CRC are what load() judges;
-//   2: records built from the input are saved, then loaded: the same records come back, or the
-//      save refuses them with limit_exceeded and the previous state stays.
+//   2: records built from the input (regions, pipes, registrations, switches) are saved, then
+//      loaded: the same records come back, or the save refuses them with limit_exceeded and the
+//      previous state stays.
 // Bytes that pass the CRC are not fuzzed: Boost's structures are trusted from there on
 // (state_records.hpp), as they are in netringd.
 #include "daemon/state_layout.hpp"
@@ -78,6 +79,28 @@ kept_state records_of(input in)
         r.region = s.regions.empty() || in.take(1) ? in.text() : s.regions[0].name;
         r.fd_ids.assign(in.take(260), in.take(70));
         s.registrations.push_back(r);
+    }
+    for (uint32_t n = in.take(2); n--;) {
+        kept_switch sw;
+        sw.name = in.text();
+        sw.persistent = in.take(1);
+        for (uint32_t p = in.take(3); p--;) {
+            kept_switch_port port;
+            port.name = in.text();
+            port.kind = in.take(1) ? "persistent" : in.text();
+            for (kept_served_ring *r : {&port.tx, &port.rx})
+                *r = {in.take(0), in.take(0), in.take(0), in.take(0), in.take(70), in.take(70), in.take(0), in.take(0)};
+            port.bufs.assign(in.take(100), in.take(0));
+            for (uint32_t g = in.take(3); g--;)
+                port.regs.push_back({in.take(3), static_cast<int32_t>(in.take(0)), in.take(0), in.take(0), in.take(0),
+                                     in.take(1) != 0});
+            for (uint64_t &c : port.counters)
+                c = in.take(0);
+            sw.ports.push_back(port);
+        }
+        for (uint32_t m = in.take(3); m--;)
+            sw.macs.push_back({uint64_t{in.take(0)} << 16 | in.take(0xffff), in.take(4), in.take(0)});
+        s.switches.push_back(sw);
     }
     return s;
 }
