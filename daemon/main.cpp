@@ -34,6 +34,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -134,10 +135,11 @@ uint64_t monotonic_s()
 
 // The state a predecessor kept (fds named "state" and "fd.N"), adopted into the empty registry;
 // nothing kept is a cold start, and so is anything that fails a check (the log says why). Returns
-// the segment to save into from now on.
+// the segment to save into from now on. `xdp_kept` gets the interfaces whose XDP program came with
+// the state.
 std::optional<netring::netringd::state_segment>
 adopt_kept_state(std::map<std::string, netring::unique_fd> &kept, netring::netringd::registry &reg,
-                 netring::netringd::logger &log)
+                 netring::netringd::logger &log, std::vector<std::string> &xdp_kept)
 {
     using namespace netring::netringd;
     auto st = kept.find("state");
@@ -165,9 +167,11 @@ adopt_kept_state(std::map<std::string, netring::unique_fd> &kept, netring::netri
         log.warning("restart: the kept state is refused (" + a.err().message + "): cold start");
         return std::nullopt;
     }
+    for (const kept_nic &n : k->nics)
+        xdp_kept.push_back(n.ifname);
     log.notice("restart: adopted " + std::to_string(k->regions.size()) + " region(s), " +
-               std::to_string(k->pipes.size()) + " pipe(s) and " + std::to_string(k->registrations.size()) +
-               " registration(s); each waits for its client to re-attach");
+               std::to_string(k->pipes.size()) + " pipe(s), " + std::to_string(k->nics.size()) + " NIC(s) and " +
+               std::to_string(k->registrations.size()) + " registration(s); each waits for its client to re-attach");
     return std::move(seg.value());
 }
 
@@ -201,8 +205,6 @@ int main(int argc, char **argv)
     }
 
     policy pol(cfg, ::getuid()); // replaced on SIGHUP; the registry holds a reference to it
-    for (const std::string &line : clear_stale_xdp_everywhere())
-        log.warning(line);
     registry reg(cfg, pol, [&log](const std::string &line) { log.info(line); });
     // Half the descriptors for connections, half for regions, rings' eventfds, sockets and TAPs.
     const rlim_t fds = raise_fd_limit();
@@ -211,7 +213,11 @@ int main(int argc, char **argv)
         log.warning("fd limit " + std::to_string(fds) + ": at most " + std::to_string(reg.quotas().max_connections()) +
                     " connections (max_connections " + std::to_string(cfg.max_connections) + ")");
     }
-    std::optional<state_segment> segment = adopt_kept_state(kept, reg, log);
+    std::vector<std::string> xdp_kept;
+    std::optional<state_segment> segment = adopt_kept_state(kept, reg, log, xdp_kept);
+    // After the adoption: the programs a predecessor kept for us are not stale.
+    for (const std::string &line : clear_stale_xdp_everywhere(xdp_kept))
+        log.warning(line);
     if (!segment) {
         auto made = state_segment::create();
         if (!made) {
@@ -263,6 +269,7 @@ int main(int argc, char **argv)
         const kept_state k = reg.export_state(ids);
         if (auto s = segment->save(k); !s) {
             log.error("restart refused: cannot save the state (" + s.err().message + ")");
+            reg.resume_kept();
             server.resume_accepting();
             return;
         }
@@ -276,6 +283,7 @@ int main(int argc, char **argv)
         log.error("restart failed: " + f.err.message);
         if (f.fds_moved)
             std::_Exit(1);
+        reg.resume_kept();
         server.resume_accepting();
     };
 

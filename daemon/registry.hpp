@@ -91,9 +91,12 @@ public:
     size_t waiting() const;
 
     // Restarts (registry_keep.cpp). Releases what a successor cannot adopt: every registration but
-    // the two ends of pipes in regions of their own ("pipe:NAME"), monitors included, and every
-    // switch. Returns how many registrations went.
+    // the two ends of pipes in regions of their own ("pipe:NAME") and those of NIC ports in AF_XDP
+    // mode without host rings, monitors included, and every switch; then pauses the kept NIC ports'
+    // workers. Returns how many registrations went.
     size_t release_unkept();
+    // Partner of release_unkept when the handoff fails: the kept NIC ports' workers run again.
+    void resume_kept();
     // The records of what is left, for the state segment; `fds` gets each fd to keep, by id.
     kept_state export_state(std::vector<std::pair<uint32_t, int>> &fds) const;
     // Rebuilds regions, pipes and registrations a previous netringd kept, on an empty registry.

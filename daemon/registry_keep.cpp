@@ -2,6 +2,7 @@
 // exports, and how a new process adopts them. docs/RESTART.md has the design.
 #include "registry.hpp"
 
+#include "ports/nic/nic_port.hpp"
 #include "ports/pipe/pipe_port.hpp"
 
 #include <sys/random.h>
@@ -13,18 +14,41 @@
 namespace netring::netringd {
 namespace {
 
-bool kept_region_name(const std::string &name) { return name.starts_with("pipe:"); }
+bool kept_region_name(const std::string &name) { return name.starts_with("pipe:") || name.starts_with("nic:"); }
 
 const pipe_port *kept_pipe_of(const port *p)
 {
     const auto *pipe = dynamic_cast<const pipe_port *>(p);
-    return pipe && kept_region_name(pipe->region_name()) ? pipe : nullptr;
+    return pipe && pipe->region_name().starts_with("pipe:") ? pipe : nullptr;
 }
 
-// A registration a successor adopts: an end of a pipe in a region of its own, not a monitor.
+nic_port *kept_nic_of(port *p)
+{
+    auto *nic = dynamic_cast<nic_port *>(p);
+    return nic && nic->keepable() ? nic : nullptr;
+}
+const nic_port *kept_nic_of(const port *p) { return kept_nic_of(const_cast<port *>(p)); }
+
+// A registration a successor adopts: an end of a pipe in a region of its own, or a registration
+// of a NIC port in AF_XDP mode without host rings; not a monitor.
 bool adoptable(const port *owner, const attach_result &a)
 {
-    return kept_pipe_of(owner) && a.port_kind == NR_PORT_KIND_PIPE;
+    return (kept_pipe_of(owner) && a.port_kind == NR_PORT_KIND_PIPE) ||
+           (kept_nic_of(owner) && a.port_kind == NR_PORT_KIND_DAEMON);
+}
+
+// What the port answered for an adopted registration, and the kind it must have.
+result<attach_result> kept_answer(const port *p, uint32_t reg_id, uint32_t *kind)
+{
+    if (const auto *pipe = dynamic_cast<const pipe_port *>(p)) {
+        *kind = NR_PORT_KIND_PIPE;
+        return pipe->answer_of(reg_id);
+    }
+    if (const auto *nic = dynamic_cast<const nic_port *>(p)) {
+        *kind = NR_PORT_KIND_DAEMON;
+        return nic->answer_of(reg_id);
+    }
+    return error::from(errc::internal, "its port is not of a kind a restart keeps");
 }
 
 // Compares without an early exit, so the time taken says nothing about where a guess went wrong.
@@ -103,7 +127,18 @@ size_t registry::release_unkept()
         }
         it = next;
     }
+    // The NIC workers stop here, so the records export_state takes are the rings' last word.
+    for (auto &[key, p] : ports_)
+        if (nic_port *nic = kept_nic_of(p.get()))
+            nic->pause();
     return n;
+}
+
+void registry::resume_kept()
+{
+    for (auto &[key, p] : ports_)
+        if (nic_port *nic = kept_nic_of(p.get()))
+            nic->resume();
 }
 
 kept_state registry::export_state(std::vector<std::pair<uint32_t, int>> &fds) const
@@ -123,6 +158,9 @@ kept_state registry::export_state(std::vector<std::pair<uint32_t, int>> &fds) co
         if (const pipe_port *pipe = kept_pipe_of(p.get())) {
             k.pipes.push_back(pipe->keep(id_of));
             regions.insert(pipe->region_name());
+        } else if (const nic_port *nic = kept_nic_of(p.get())) {
+            k.nics.push_back(nic->keep(id_of));
+            regions.insert(nic->region_name());
         }
     for (const std::string &name : regions) {
         const auto it = regions_.find(name);
@@ -198,7 +236,7 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
         return error::from(errc::internal, "the registry is not empty: nothing to adopt into");
     for (const kept_region &kr : k.regions) {
         if (!kept_region_name(kr.name) || regions_.count(kr.name))
-            return fail("kept region '" + kr.name + "' is not a pipe region, or named twice");
+            return fail("kept region '" + kr.name + "' is not a pipe or NIC region, or named twice");
         region_options opt;
         opt.buf_size = kr.buf_size;
         opt.num_buffers = kr.num_buffers;
@@ -226,19 +264,30 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
             return fail(p.err().message);
         ports_.emplace(kp.key, std::move(p.value()));
     }
+    std::vector<std::shared_ptr<nic_port>> nics;
+    for (const kept_nic &kn : k.nics) {
+        auto mem = regions_.find(kn.region);
+        if (mem == regions_.end() || ports_.count(kn.key))
+            return fail("kept NIC " + kn.key + ": no kept region " + kn.region + ", or the port is named twice");
+        auto p = nic_port::adopt(kn, cfg_, mem->second, take_fd);
+        if (!p)
+            return fail(p.err().message);
+        nics.push_back(*p);
+        ports_.emplace(kn.key, std::move(p.value()));
+    }
     for (const kept_registration &kr : k.registrations) {
         auto p = ports_.find(kr.key);
         if (kr.reg_id == 0 || regs_.count(kr.reg_id) || p == ports_.end())
             return fail("kept registration " + std::to_string(kr.reg_id) + ": no kept port " + kr.key +
                         ", or the id is taken");
-        const auto *pipe = static_cast<const pipe_port *>(p->second.get());
-        auto a = pipe->answer_of(kr.reg_id);
+        uint32_t kind = 0;
+        auto a = kept_answer(p->second.get(), kr.reg_id, &kind);
         if (!a)
             return fail("kept registration " + std::to_string(kr.reg_id) + ": " + a.err().message);
         if (a->tx_rings != kr.tx_rings || a->rx_rings != kr.rx_rings || a->tx_slots != kr.tx_slots ||
             a->rx_slots != kr.rx_slots || a->if_offset != kr.if_offset || a->extra_bufs != kr.extra_bufs ||
-            a->mem->name() != kr.region || a->mem->mem_id() != kr.mem_id || kr.port_kind != NR_PORT_KIND_PIPE)
-            return fail("kept registration " + std::to_string(kr.reg_id) + " does not match its pipe");
+            a->mem->name() != kr.region || a->mem->mem_id() != kr.mem_id || kr.port_kind != kind)
+            return fail("kept registration " + std::to_string(kr.reg_id) + " does not match its port");
         registration r;
         r.session = waiting_session;
         r.owner = p->second;
@@ -265,9 +314,16 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
                 for (const kept_pipe_end &e : kp.ends)
                     if (e.open && !regs_.count(e.reg_id))
                         return fail("kept pipe " + key + ": " + e.name + " is open with no kept registration");
+    for (const kept_nic &kn : k.nics)
+        for (const kept_nic_registration &r : kn.registrations)
+            if (!regs_.count(r.reg_id) || regs_.at(r.reg_id).key != kn.key)
+                return fail("kept NIC " + kn.key + ": registration " + std::to_string(r.reg_id) +
+                            " was not kept with it");
     for (const charge &c : charges)
         quotas_.charge(c.who, c.key, c.n);
     last_id_ = k.last_reg_id;
+    for (const auto &nic : nics)
+        nic->resume(); // the workers carry on where the predecessor's stopped
     return ok_status();
 }
 

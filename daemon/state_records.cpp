@@ -79,12 +79,45 @@ struct shm_registration {
     shm_vector<uint32_t> fd_ids;
 };
 
+struct shm_served_ring {
+    uint64_t ring_off = 0, sync_off = 0, meta_bytes = 0;
+    uint32_t num_slots = 0, kick_fd_id = 0, notify_fd_id = 0, hwcur = 0, hwtail = 0, reclaim = 0;
+};
+
+struct shm_nic_queue {
+    explicit shm_nic_queue(const void_alloc &a) : held(a) {}
+    shm_served_ring tx, rx;
+    uint64_t tx_in_kernel = 0;
+    uint32_t index = 0, users = 0, xsk_fd_id = 0, xsk_ring_size = 0, fill_ring_size = 0, tx_credits = 0;
+    uint8_t exclusive = 0;
+    shm_vector<uint32_t> held;
+};
+
+struct shm_nic_registration {
+    explicit shm_nic_registration(const void_alloc &a) : queues(a) {}
+    uint64_t if_off = 0, if_bytes = 0;
+    uint32_t reg_id = 0, extra_bufs = 0;
+    int32_t pid = 0;
+    shm_vector<uint32_t> queues;
+};
+
+struct shm_nic {
+    explicit shm_nic(const void_alloc &a) : key(a), ifname(a), region(a), queues(a), registrations(a), owned(a) {}
+    shm_string key, ifname, region;
+    uint32_t hw_queues = 0, xdp_map_fd_id = 0, xdp_prog_fd_id = 0, xdp_link_fd_id = 0;
+    shm_vector<shm_nic_queue> queues;
+    shm_vector<shm_nic_registration> registrations;
+    shm_vector<uint32_t> owned;
+};
+
+// New lists go at the end: the fields before them keep their places.
 struct shm_root {
-    explicit shm_root(const void_alloc &a) : regions(a), pipes(a), registrations(a) {}
+    explicit shm_root(const void_alloc &a) : regions(a), pipes(a), registrations(a), nics(a) {}
     uint32_t last_reg_id = 0, next_fd_id = 0;
     shm_vector<shm_region> regions;
     shm_vector<shm_pipe> pipes;
     shm_vector<shm_registration> registrations;
+    shm_vector<shm_nic> nics;
 };
 
 constexpr const char *root_name = "netringd-state";
@@ -110,6 +143,44 @@ void put(shm_end &m, const kept_pipe_end &e)
     m.pid = e.pid, m.open = e.open, m.exclusive = e.exclusive;
     put(m.tx, e.tx);
     put(m.rx, e.rx);
+}
+
+shm_served_ring put(const kept_served_ring &r)
+{
+    return {r.ring_off, r.sync_off, r.meta_bytes, r.num_slots, r.kick_fd_id, r.notify_fd_id, r.hwcur, r.hwtail, r.reclaim};
+}
+
+void put(shm_vector<shm_nic> &to, const std::vector<kept_nic> &from, const void_alloc &a)
+{
+    to.reserve(from.size());
+    for (const auto &k : from) {
+        to.emplace_back(a);
+        auto &m = to.back();
+        put(m.key, k.key);
+        put(m.ifname, k.ifname);
+        put(m.region, k.region);
+        m.hw_queues = k.hw_queues, m.xdp_map_fd_id = k.xdp_map_fd_id, m.xdp_prog_fd_id = k.xdp_prog_fd_id;
+        m.xdp_link_fd_id = k.xdp_link_fd_id;
+        m.queues.reserve(k.queues.size());
+        for (const auto &q : k.queues) {
+            m.queues.emplace_back(a);
+            auto &mq = m.queues.back();
+            mq.tx = put(q.tx), mq.rx = put(q.rx), mq.tx_in_kernel = q.tx_in_kernel;
+            mq.index = q.index, mq.users = q.users, mq.xsk_fd_id = q.xsk_fd_id;
+            mq.xsk_ring_size = q.xsk_ring_size, mq.fill_ring_size = q.fill_ring_size, mq.tx_credits = q.tx_credits;
+            mq.exclusive = q.exclusive;
+            mq.held.assign(q.held.begin(), q.held.end());
+        }
+        m.registrations.reserve(k.registrations.size());
+        for (const auto &r : k.registrations) {
+            m.registrations.emplace_back(a);
+            auto &mr = m.registrations.back();
+            mr.if_off = r.if_off, mr.if_bytes = r.if_bytes, mr.reg_id = r.reg_id, mr.extra_bufs = r.extra_bufs;
+            mr.pid = r.pid;
+            mr.queues.assign(r.queues.begin(), r.queues.end());
+        }
+        m.owned.assign(k.owned.begin(), k.owned.end());
+    }
 }
 
 void put(shm_root &root, const kept_state &s, const void_alloc &a)
@@ -159,6 +230,7 @@ void put(shm_root &root, const kept_state &s, const void_alloc &a)
         put(m.region, k.region);
         m.fd_ids.assign(k.fd_ids.begin(), k.fd_ids.end());
     }
+    put(root.nics, s.nics, a);
 }
 
 // ---- reading: every pointer Boost follows is checked to stay inside the half ----
@@ -226,6 +298,7 @@ public:
         return e;
     }
 
+    result<kept_nic> nic(const shm_nic &m, size_t i) const;
     result<kept_state> state(const shm_root &root) const;
 
 private:
@@ -314,7 +387,65 @@ result<kept_state> half_reader::state(const shm_root &root) const
         k.fd_ids.assign(m.fd_ids.begin(), m.fd_ids.end());
         s.registrations.push_back(std::move(k));
     }
+    if (auto ok = list(root.nics, kept_records_max, "the NIC list"); !ok)
+        return ok.err();
+    for (const auto &m : root.nics) {
+        auto k = nic(m, s.nics.size());
+        if (!k)
+            return k.err();
+        s.nics.push_back(std::move(*k));
+    }
     return s;
+}
+
+kept_served_ring served_ring_of(const shm_served_ring &r)
+{
+    return {r.ring_off, r.sync_off, r.meta_bytes, r.num_slots, r.kick_fd_id, r.notify_fd_id, r.hwcur, r.hwtail, r.reclaim};
+}
+
+result<kept_nic> half_reader::nic(const shm_nic &m, size_t i) const
+{
+    kept_nic k;
+    auto key = text(m.key, "NIC " + std::to_string(i) + "'s key");
+    if (!key)
+        return key.err();
+    auto ifname = text(m.ifname, *key + "'s interface name");
+    if (!ifname)
+        return ifname.err();
+    auto region = text(m.region, *key + "'s region name");
+    if (!region)
+        return region.err();
+    k.key = std::move(*key), k.ifname = std::move(*ifname), k.region = std::move(*region);
+    k.hw_queues = m.hw_queues, k.xdp_map_fd_id = m.xdp_map_fd_id, k.xdp_prog_fd_id = m.xdp_prog_fd_id;
+    k.xdp_link_fd_id = m.xdp_link_fd_id;
+    if (auto ok = list(m.queues, kept_queues_max, k.key + "'s queue list"); !ok)
+        return ok.err();
+    for (const auto &mq : m.queues) {
+        kept_nic_queue q;
+        q.tx = served_ring_of(mq.tx), q.rx = served_ring_of(mq.rx), q.tx_in_kernel = mq.tx_in_kernel;
+        q.index = mq.index, q.users = mq.users, q.xsk_fd_id = mq.xsk_fd_id;
+        q.xsk_ring_size = mq.xsk_ring_size, q.fill_ring_size = mq.fill_ring_size, q.tx_credits = mq.tx_credits;
+        q.exclusive = mq.exclusive;
+        if (auto ok = list(mq.held, kept_bufs_max, k.key + "'s fill buffers"); !ok)
+            return ok.err();
+        q.held.assign(mq.held.begin(), mq.held.end());
+        k.queues.push_back(std::move(q));
+    }
+    if (auto ok = list(m.registrations, kept_records_max, k.key + "'s registration list"); !ok)
+        return ok.err();
+    for (const auto &mr : m.registrations) {
+        kept_nic_registration r;
+        r.if_off = mr.if_off, r.if_bytes = mr.if_bytes, r.reg_id = mr.reg_id, r.extra_bufs = mr.extra_bufs;
+        r.pid = mr.pid;
+        if (auto ok = list(mr.queues, kept_queues_max, k.key + "'s registration queues"); !ok)
+            return ok.err();
+        r.queues.assign(mr.queues.begin(), mr.queues.end());
+        k.registrations.push_back(std::move(r));
+    }
+    if (auto ok = list(m.owned, kept_bufs_max, k.key + "'s buffer list"); !ok)
+        return ok.err();
+    k.owned.assign(m.owned.begin(), m.owned.end());
+    return k;
 }
 
 } // namespace

@@ -106,12 +106,75 @@ struct kept_registration {
     bool operator==(const kept_registration &) const = default;
 };
 
+// A ring the daemon serves (served_ring.hpp): its place, its eventfds and the server's own indices,
+// which shared memory cannot be trusted to hold.
+struct kept_served_ring {
+    uint64_t ring_off = 0;
+    uint64_t sync_off = 0;
+    uint64_t meta_bytes = 0;
+    uint32_t num_slots = 0;
+    uint32_t kick_fd_id = 0;
+    uint32_t notify_fd_id = 0;
+    uint32_t hwcur = 0;
+    uint32_t hwtail = 0;
+    uint32_t reclaim = 0;
+
+    bool operator==(const kept_served_ring &) const = default;
+};
+
+// One bound AF_XDP queue of a NIC port: its rings, its socket (UMEM and kernel rings included) and
+// what the I/O counts privately. The kernel rings' cursors are read back from the socket.
+struct kept_nic_queue {
+    uint32_t index = 0;
+    uint32_t users = 0;
+    bool exclusive = false;
+    kept_served_ring tx;
+    kept_served_ring rx;
+    uint32_t xsk_fd_id = 0;
+    uint32_t xsk_ring_size = 0;  // rx, tx and completion rings
+    uint32_t fill_ring_size = 0;
+    uint64_t tx_in_kernel = 0;   // frames on the TX ring or in the kernel, their completion not counted
+    uint32_t tx_credits = 0;     // frames refused and not counted back yet
+    std::vector<uint32_t> held;  // buffers in the fill ring, the kernel or the RX ring
+
+    bool operator==(const kept_nic_queue &) const = default;
+};
+
+struct kept_nic_registration {
+    uint32_t reg_id = 0;
+    int32_t pid = 0;
+    std::vector<uint32_t> queues; // queue indices, in the if block's order
+    uint64_t if_off = 0;
+    uint64_t if_bytes = 0;
+    uint32_t extra_bufs = 0;
+
+    bool operator==(const kept_nic_registration &) const = default;
+};
+
+// A NIC port in AF_XDP mode: the XDP program (its map, program and bpf_link fds), its queues and
+// registrations. docs/RESTART.md, "NIC ports".
+struct kept_nic {
+    std::string key;    // "nic:eth0"
+    std::string ifname; // "eth0"
+    std::string region; // "nic:eth0"
+    uint32_t hw_queues = 0;
+    uint32_t xdp_map_fd_id = 0;
+    uint32_t xdp_prog_fd_id = 0;
+    uint32_t xdp_link_fd_id = 0;
+    std::vector<kept_nic_queue> queues;
+    std::vector<kept_nic_registration> registrations;
+    std::vector<uint32_t> owned; // every buffer the port took from the region's pool
+
+    bool operator==(const kept_nic &) const = default;
+};
+
 struct kept_state {
     uint32_t last_reg_id = 0;
     uint32_t next_fd_id = 0; // every fd id in the records is below it
     std::vector<kept_region> regions;
     std::vector<kept_pipe> pipes;
     std::vector<kept_registration> registrations;
+    std::vector<kept_nic> nics;
 
     bool operator==(const kept_state &) const = default;
 };
@@ -123,10 +186,11 @@ inline constexpr size_t kept_rings_max = 62;         // per end and direction (c
 inline constexpr size_t kept_fd_ids_max = 1 + 4 * kept_rings_max; // a registration's fds
 inline constexpr size_t kept_bufs_max = 1u << 24;                 // buffers one pipe took
 inline constexpr size_t kept_ranges_max = 1u << 24;               // free ranges of one region
+inline constexpr size_t kept_queues_max = 256;                    // bound queues of one NIC port
 
 // What the records say about each other (state_checks.cpp): names present and within
-// kept_name_max, the limits above, no region, pipe or registration twice, fd ids below next_fd_id,
-// a pipe's region and an open end's registration in the state. errc::bad_message with the sentence.
+// kept_name_max, the limits above, no region, pipe, NIC or registration twice, fd ids below
+// next_fd_id, a pipe's or NIC's region and an open end's or NIC's registration in the state. errc::bad_message with the sentence.
 status check_kept_state(const kept_state &s);
 
 // Builds `s` at `half`, a zeroed area of `capacity` bytes aligned to 16. The bytes used, from

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <netring/error.hpp>
+#include <netring/unique_fd.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -120,6 +121,23 @@ result<std::unique_ptr<nic_queue_io>> open_afxdp_queue(const std::string &ifname
                                                        uint32_t ring_size);
 // The socket fd of an AF_XDP queue (for the XSKMAP), or -1 for other kinds.
 int afxdp_socket_fd(const nic_queue_io &q);
+
+// What a restart keeps of an AF_XDP queue besides its socket and the buffers it holds
+// (held_buffers): the rings' sizes and what it counts of the frames it transmitted.
+struct afxdp_kept {
+    uint32_t ring_size = 0; // rx, tx and completion rings
+    uint32_t fill_size = 0;
+    uint64_t tx_in_kernel = 0; // taken by transmit(), completion not counted by reclaim() yet
+    uint32_t tx_credits = 0;   // refused frames not counted by reclaim() yet
+};
+// Of an AF_XDP queue, with its worker stopped; false for other kinds.
+bool afxdp_keep(const nic_queue_io &q, afxdp_kept &out);
+// The AF_XDP queue a previous netringd opened, from its socket `xsk` (bound, UMEM registered on
+// mem's buffer area, in the XSKMAP). The rings are mapped again and carry on where the kernel
+// stands; `held` are the buffers the queue holds, each checked to be in the area and every
+// address waiting in the fill and RX rings checked to be one of them.
+result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic_buffers &mem, const afxdp_kept &k,
+                                                        std::span<const uint32_t> held);
 
 // The AF_PACKET queue: every frame of the interface (all hardware queues), outgoing ones excluded.
 result<std::unique_ptr<nic_queue_io>> open_afpacket_queue(const std::string &ifname, const nic_buffers &mem,
