@@ -91,8 +91,8 @@ public:
     size_t waiting() const;
 
     // Restarts (registry_keep.cpp). Releases what a successor cannot adopt: every registration but
-    // the two ends of pipes in regions of their own ("pipe:NAME") and those of NIC ports in AF_XDP
-    // mode without host rings, monitors included, and every switch; then pauses the kept NIC ports'
+    // the two ends of pipes in regions of their own ("pipe:NAME") and those of NIC ports in AF_XDP or
+    // AF_PACKET mode without host rings, monitors included, and every switch; then pauses the kept NIC ports'
     // workers. Returns how many registrations went.
     size_t release_unkept();
     // Partner of release_unkept when the handoff fails: the kept NIC ports' workers run again.

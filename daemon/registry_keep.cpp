@@ -30,7 +30,7 @@ nic_port *kept_nic_of(port *p)
 const nic_port *kept_nic_of(const port *p) { return kept_nic_of(const_cast<port *>(p)); }
 
 // A registration a successor adopts: an end of a pipe in a region of its own, or a registration
-// of a NIC port in AF_XDP mode without host rings; not a monitor.
+// of a NIC port in AF_XDP or AF_PACKET mode without host rings; not a monitor.
 bool adoptable(const port *owner, const attach_result &a)
 {
     return (kept_pipe_of(owner) && a.port_kind == NR_PORT_KIND_PIPE) ||

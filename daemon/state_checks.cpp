@@ -60,7 +60,7 @@ status check_nic(const kept_nic &n, const kept_state &s, const std::set<std::str
         return broken("NIC " + n.key + " has " + std::to_string(n.queues.size()) + " queues and " +
                       std::to_string(n.owned.size()) + " buffers, over the limits");
     for (uint32_t id : {n.xdp_map_fd_id, n.xdp_prog_fd_id, n.xdp_link_fd_id})
-        if (auto ok = check_fd(id, s.next_fd_id, n.key + "'s XDP program"); !ok)
+        if (auto ok = check_fd(id, s.next_fd_id, n.key + "'s XDP program"); !ok && !n.afpacket)
             return ok;
     std::set<uint32_t> queues;
     for (const auto &q : n.queues) {

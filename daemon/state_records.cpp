@@ -89,7 +89,8 @@ struct shm_nic_queue {
     shm_served_ring tx, rx;
     uint64_t tx_in_kernel = 0;
     uint32_t index = 0, users = 0, xsk_fd_id = 0, xsk_ring_size = 0, fill_ring_size = 0, tx_credits = 0;
-    uint8_t exclusive = 0;
+    uint32_t packet_blocks = 0, packet_block = 0, packet_left = 0, packet_frame_off = 0;
+    uint8_t exclusive = 0, packet_skip_outgoing = 0;
     shm_vector<uint32_t> held;
 };
 
@@ -105,6 +106,7 @@ struct shm_nic {
     explicit shm_nic(const void_alloc &a) : key(a), ifname(a), region(a), queues(a), registrations(a), owned(a) {}
     shm_string key, ifname, region;
     uint32_t hw_queues = 0, xdp_map_fd_id = 0, xdp_prog_fd_id = 0, xdp_link_fd_id = 0;
+    uint8_t afpacket = 0;
     shm_vector<shm_nic_queue> queues;
     shm_vector<shm_nic_registration> registrations;
     shm_vector<uint32_t> owned;
@@ -161,6 +163,7 @@ void put(shm_vector<shm_nic> &to, const std::vector<kept_nic> &from, const void_
         put(m.region, k.region);
         m.hw_queues = k.hw_queues, m.xdp_map_fd_id = k.xdp_map_fd_id, m.xdp_prog_fd_id = k.xdp_prog_fd_id;
         m.xdp_link_fd_id = k.xdp_link_fd_id;
+        m.afpacket = k.afpacket;
         m.queues.reserve(k.queues.size());
         for (const auto &q : k.queues) {
             m.queues.emplace_back(a);
@@ -169,6 +172,8 @@ void put(shm_vector<shm_nic> &to, const std::vector<kept_nic> &from, const void_
             mq.index = q.index, mq.users = q.users, mq.xsk_fd_id = q.xsk_fd_id;
             mq.xsk_ring_size = q.xsk_ring_size, mq.fill_ring_size = q.fill_ring_size, mq.tx_credits = q.tx_credits;
             mq.exclusive = q.exclusive;
+            mq.packet_blocks = q.packet_blocks, mq.packet_block = q.packet_block, mq.packet_left = q.packet_left;
+            mq.packet_frame_off = q.packet_frame_off, mq.packet_skip_outgoing = q.packet_skip_outgoing;
             mq.held.assign(q.held.begin(), q.held.end());
         }
         m.registrations.reserve(k.registrations.size());
@@ -418,6 +423,7 @@ result<kept_nic> half_reader::nic(const shm_nic &m, size_t i) const
     k.key = std::move(*key), k.ifname = std::move(*ifname), k.region = std::move(*region);
     k.hw_queues = m.hw_queues, k.xdp_map_fd_id = m.xdp_map_fd_id, k.xdp_prog_fd_id = m.xdp_prog_fd_id;
     k.xdp_link_fd_id = m.xdp_link_fd_id;
+    k.afpacket = m.afpacket;
     if (auto ok = list(m.queues, kept_queues_max, k.key + "'s queue list"); !ok)
         return ok.err();
     for (const auto &mq : m.queues) {
@@ -426,6 +432,8 @@ result<kept_nic> half_reader::nic(const shm_nic &m, size_t i) const
         q.index = mq.index, q.users = mq.users, q.xsk_fd_id = mq.xsk_fd_id;
         q.xsk_ring_size = mq.xsk_ring_size, q.fill_ring_size = mq.fill_ring_size, q.tx_credits = mq.tx_credits;
         q.exclusive = mq.exclusive;
+        q.packet_blocks = mq.packet_blocks, q.packet_block = mq.packet_block, q.packet_left = mq.packet_left;
+        q.packet_frame_off = mq.packet_frame_off, q.packet_skip_outgoing = mq.packet_skip_outgoing;
         if (auto ok = list(mq.held, kept_bufs_max, k.key + "'s fill buffers"); !ok)
             return ok.err();
         q.held.assign(mq.held.begin(), mq.held.end());

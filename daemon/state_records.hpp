@@ -122,20 +122,26 @@ struct kept_served_ring {
     bool operator==(const kept_served_ring &) const = default;
 };
 
-// One bound AF_XDP queue of a NIC port: its rings, its socket (UMEM and kernel rings included) and
-// what the I/O counts privately. The kernel rings' cursors are read back from the socket.
+// One bound queue of a NIC port: its rings, its socket (AF_XDP: UMEM and kernel rings included;
+// AF_PACKET: its TPACKET_V3 RX ring) and what the I/O counts privately. An AF_XDP socket's ring
+// cursors are read back from the socket; an AF_PACKET reader's place is recorded.
 struct kept_nic_queue {
     uint32_t index = 0;
     uint32_t users = 0;
     bool exclusive = false;
     kept_served_ring tx;
     kept_served_ring rx;
-    uint32_t xsk_fd_id = 0;
+    uint32_t xsk_fd_id = 0;      // the queue's socket, AF_XDP or AF_PACKET
     uint32_t xsk_ring_size = 0;  // rx, tx and completion rings
     uint32_t fill_ring_size = 0;
-    uint64_t tx_in_kernel = 0;   // frames on the TX ring or in the kernel, their completion not counted
+    uint64_t tx_in_kernel = 0;   // frames taken by the I/O whose buffers it has not counted back
     uint32_t tx_credits = 0;     // frames refused and not counted back yet
     std::vector<uint32_t> held;  // buffers in the fill ring, the kernel or the RX ring
+    uint32_t packet_blocks = 0;      // AF_PACKET: blocks of the RX ring
+    uint32_t packet_block = 0;       // the block the reader reads or waits for
+    uint32_t packet_left = 0;        // frames of it not read yet (0: not opened)
+    uint32_t packet_frame_off = 0;   // the next frame's offset in the block, when packet_left
+    bool packet_skip_outgoing = false; // PACKET_IGNORE_OUTGOING was refused: the reader filters
 
     bool operator==(const kept_nic_queue &) const = default;
 };
@@ -151,13 +157,14 @@ struct kept_nic_registration {
     bool operator==(const kept_nic_registration &) const = default;
 };
 
-// A NIC port in AF_XDP mode: the XDP program (its map, program and bpf_link fds), its queues and
-// registrations. docs/RESTART.md, "NIC ports".
+// A NIC port in AF_XDP mode (the XDP program: its map, program and bpf_link fds) or AF_PACKET
+// mode, its queues and registrations. docs/RESTART.md, "NIC ports".
 struct kept_nic {
     std::string key;    // "nic:eth0"
     std::string ifname; // "eth0"
     std::string region; // "nic:eth0"
-    uint32_t hw_queues = 0;
+    bool afpacket = false;
+    uint32_t hw_queues = 0; // the queues the port serves: 1 in AF_PACKET mode
     uint32_t xdp_map_fd_id = 0;
     uint32_t xdp_prog_fd_id = 0;
     uint32_t xdp_link_fd_id = 0;

@@ -5,7 +5,7 @@
 // describe (a socket ring's size, an fd of the wrong kind, the fill ring's buffers, the frames in
 // flight, a ring's indices or place, the interface's queue count, the queue's users) refuse the
 // whole state and leave the registry empty; the kept objects are untouched, so a good state is
-// still adopted afterwards.
+// still adopted afterwards. The same for a port in AF_PACKET mode (its packet socket and RX ring).
 // Steps: a veth pair nrk<pid>a / nrk<pid>b in the root namespace (IPv6 off), netmap:nrk<pid>a
 // registered in AF_XDP mode, frames sent into b with an AF_PACKET socket. Needs root.
 #include "policy.hpp"
@@ -79,7 +79,7 @@ protected:
             std::ofstream("/proc/sys/net/ipv6/conf/" + n + "/disable_ipv6") << "1";
         ASSERT_EQ(sh("ip link set " + a_ + " up && ip link set " + b_ + " up"), 0);
         cfg_ = parse_config("buf_size 2048\nregion_buffers 8192\nregion_meta_bytes 1048576\ndefault_slots 64\n"
-                            "nic_mode afxdp\nallow uid=1000 netmap:" + a_ + "*\n",
+                            "nic_mode " + std::string(mode()) + "\nallow uid=1000 netmap:" + a_ + "*\n",
                             "nic_keep_test");
         pol_ = std::make_unique<policy>(cfg_, 0);
         old_ = std::make_unique<registry>(cfg_, *pol_);
@@ -88,6 +88,8 @@ protected:
         EXPECT_EQ(old_->release_unkept(), 0u);
         kept_ = old_->export_state(ids_);
     }
+
+    virtual const char *mode() const { return "afxdp"; }
 
     void TearDown() override
     {
@@ -113,6 +115,8 @@ protected:
         ASSERT_EQ(::sendto(s.get(), f, sizeof f, 0, reinterpret_cast<sockaddr *>(&to), sizeof to), 60);
     }
 
+    void expect_adopted_and_carrying_on();
+
     std::string a_, b_;
     config cfg_;
     std::unique_ptr<policy> pol_;
@@ -122,7 +126,34 @@ protected:
     kept_state kept_;
 };
 
-TEST_F(nic_keep, the_successor_adopts_the_nic_and_its_worker_carries_on)
+struct damage {
+    const char *why;
+    std::function<void(kept_nic &)> apply;
+};
+
+// Each damaged copy of the kept state refuses everything; then the good one is still adopted.
+void expect_refused(const kept_state &kept, const std::vector<std::pair<uint32_t, int>> &ids, const config &cfg,
+                    const policy &pol, const std::vector<damage> &cases)
+{
+    for (const damage &d : cases) {
+        kept_state k = kept;
+        d.apply(k.nics[0]);
+        passed_fds fds(ids);
+        registry fresh(cfg, pol);
+        auto st = fresh.adopt_state(k, fds.taker(), 100);
+        ASSERT_FALSE(st.ok()) << d.why;
+        EXPECT_NE(st.err().message.find(d.why), std::string::npos) << st.err().message;
+        EXPECT_EQ(fresh.registrations(), 0u) << d.why;
+        EXPECT_EQ(fresh.ports(), 0u) << d.why;
+        EXPECT_EQ(fresh.regions(), 0u) << d.why;
+    }
+    passed_fds fds(ids);
+    registry fresh(cfg, pol);
+    auto st = fresh.adopt_state(kept, fds.taker(), 100);
+    EXPECT_TRUE(st.ok()) << st.err().describe();
+}
+
+void nic_keep::expect_adopted_and_carrying_on()
 {
     ASSERT_EQ(kept_.nics.size(), 1u);
     ASSERT_EQ(kept_.nics[0].queues.size(), 1u);
@@ -155,46 +186,59 @@ TEST_F(nic_keep, the_successor_adopts_the_nic_and_its_worker_carries_on)
     EXPECT_EQ(rx->slot[tail_before].len, 60u);
 }
 
+TEST_F(nic_keep, the_successor_adopts_the_nic_and_its_worker_carries_on) { expect_adopted_and_carrying_on(); }
+
 TEST_F(nic_keep, records_that_do_not_match_refuse_everything)
 {
     ASSERT_EQ(kept_.nics.size(), 1u);
-    struct damage {
-        const char *why;
-        std::function<void(kept_nic &)> apply;
-    };
     const uint32_t region_fd = kept_.regions[0].fd_id; // the region takes it first
-    const damage cases[] = {
-        {"larger than the", [](kept_nic &n) { n.queues[0].xsk_ring_size /= 2; }},
-        {"not an AF_XDP socket", [](kept_nic &n) { std::swap(n.queues[0].xsk_fd_id, n.queues[0].rx.notify_fd_id); }},
-        {"its program is not", [](kept_nic &n) { std::swap(n.xdp_link_fd_id, n.xdp_prog_fd_id); }},
-        {"its link does not hold", [&](kept_nic &n) { n.xdp_link_fd_id = region_fd; }},
-        {"its map is not an XSKMAP", [](kept_nic &n) { std::swap(n.xdp_map_fd_id, n.xdp_prog_fd_id); }},
-        {"its fill ring holds a buffer the record does not", [](kept_nic &n) { n.queues[0].held[0] = NR_DUMMY_BUFFER; }},
-        {"its rings hold more than", [](kept_nic &n) { n.queues[0].held.pop_back(); }},
-        {"disagree on the frames in flight", [](kept_nic &n) { n.queues[0].tx_in_kernel++; }},
-        {"indices do not hold together", [](kept_nic &n) { n.queues[0].rx.hwtail = n.queues[0].rx.num_slots; }},
-        {"outside its place", [](kept_nic &n) { n.queues[0].tx.ring_off += 64; }},
-        {"queues, the record", [](kept_nic &n) { n.hw_queues++; }},
-        {"counts users", [](kept_nic &n) { n.queues[0].users = 2; }},
-        {"listed twice", [](kept_nic &n) { n.owned.push_back(n.owned.front()); }},
-    };
-    for (const damage &d : cases) {
-        kept_state k = kept_;
-        d.apply(k.nics[0]);
-        passed_fds fds(ids_);
-        registry fresh(cfg_, *pol_);
-        auto st = fresh.adopt_state(k, fds.taker(), 100);
-        ASSERT_FALSE(st.ok()) << d.why;
-        EXPECT_NE(st.err().message.find(d.why), std::string::npos) << st.err().message;
-        EXPECT_EQ(fresh.registrations(), 0u) << d.why;
-        EXPECT_EQ(fresh.ports(), 0u) << d.why;
-        EXPECT_EQ(fresh.regions(), 0u) << d.why;
-    }
-    // Nothing kept was harmed: the good state is still adopted.
-    passed_fds fds(ids_);
-    registry fresh(cfg_, *pol_);
-    auto st = fresh.adopt_state(kept_, fds.taker(), 100);
-    EXPECT_TRUE(st.ok()) << st.err().describe();
+    expect_refused(
+        kept_, ids_, cfg_, *pol_,
+        {
+            {"larger than the", [](kept_nic &n) { n.queues[0].xsk_ring_size /= 2; }},
+            {"not an AF_XDP socket",
+             [](kept_nic &n) { std::swap(n.queues[0].xsk_fd_id, n.queues[0].rx.notify_fd_id); }},
+            {"its program is not", [](kept_nic &n) { std::swap(n.xdp_link_fd_id, n.xdp_prog_fd_id); }},
+            {"its link does not hold", [&](kept_nic &n) { n.xdp_link_fd_id = region_fd; }},
+            {"its map is not an XSKMAP", [](kept_nic &n) { std::swap(n.xdp_map_fd_id, n.xdp_prog_fd_id); }},
+            {"its fill ring holds a buffer the record does not",
+             [](kept_nic &n) { n.queues[0].held[0] = NR_DUMMY_BUFFER; }},
+            {"its rings hold more than", [](kept_nic &n) { n.queues[0].held.pop_back(); }},
+            {"disagree on the frames in flight", [](kept_nic &n) { n.queues[0].tx_in_kernel++; }},
+            {"indices do not hold together",
+             [](kept_nic &n) { n.queues[0].rx.hwtail = n.queues[0].rx.num_slots; }},
+            {"outside its place", [](kept_nic &n) { n.queues[0].tx.ring_off += 64; }},
+            {"queues, the record", [](kept_nic &n) { n.hw_queues++; }},
+            {"counts users", [](kept_nic &n) { n.queues[0].users = 2; }},
+            {"listed twice", [](kept_nic &n) { n.owned.push_back(n.owned.front()); }},
+        });
+}
+
+class nic_keep_afpacket : public nic_keep {
+protected:
+    const char *mode() const override { return "afpacket"; }
+};
+
+TEST_F(nic_keep_afpacket, the_successor_adopts_the_packet_socket_and_its_worker_carries_on)
+{
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    EXPECT_TRUE(kept_.nics[0].afpacket);
+    expect_adopted_and_carrying_on();
+}
+
+TEST_F(nic_keep_afpacket, records_that_do_not_match_refuse_everything)
+{
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    expect_refused(kept_, ids_, cfg_, *pol_,
+                   {
+                       {"its RX ring is not", [](kept_nic &n) { n.queues[0].packet_blocks *= 2; }},
+                       {"not a packet socket",
+                        [](kept_nic &n) { std::swap(n.queues[0].xsk_fd_id, n.queues[0].rx.notify_fd_id); }},
+                       {"the reader's place",
+                        [](kept_nic &n) { n.queues[0].packet_block = n.queues[0].packet_blocks; }},
+                       {"disagree on the frames in flight", [](kept_nic &n) { n.queues[0].tx_in_kernel++; }},
+                       {"queues, the record", [](kept_nic &n) { n.hw_queues++; }},
+                   });
 }
 
 } // namespace

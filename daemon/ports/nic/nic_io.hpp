@@ -143,6 +143,24 @@ result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic
 result<std::unique_ptr<nic_queue_io>> open_afpacket_queue(const std::string &ifname, const nic_buffers &mem,
                                                           uint32_t ring_size);
 
+// What a restart keeps of an AF_PACKET queue besides its socket: the RX ring's block count, where
+// the reader stands in it, and the frames transmit() took that reclaim() has not counted.
+struct afpacket_kept {
+    uint32_t blocks = 0;
+    uint32_t block = 0;     // the block receive() reads or waits for
+    uint32_t left = 0;      // frames of it not read yet; 0: not opened
+    uint32_t frame_off = 0; // the next frame's offset in the block, when left > 0
+    uint32_t unreclaimed = 0;
+    bool skip_outgoing = false;
+};
+// Of an AF_PACKET queue, with its worker stopped, and its socket fd; -1 for other kinds.
+int afpacket_keep(const nic_queue_io &q, afpacket_kept &out);
+// The AF_PACKET queue a previous netringd opened on ifname, from its socket: checked to be a
+// TPACKET_V3 packet socket bound to ifname whose RX ring has the recorded blocks (the kernel maps
+// only the ring's exact size), the reader's place inside a block the kernel handed over.
+result<std::unique_ptr<nic_queue_io>> adopt_afpacket_queue(unique_fd sock, const std::string &ifname,
+                                                           const nic_buffers &mem, const afpacket_kept &k);
+
 // The host-stack queue: the TAP device `tap_name`, created here with `mac` and brought up; removed
 // when the object goes. Frames transmitted enter the kernel stack as if received on the TAP; frames
 // the kernel sends out through the TAP are received.

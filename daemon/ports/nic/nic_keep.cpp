@@ -1,8 +1,8 @@
 // A NIC port across a daemon restart: its records out (keep) and back in (adopt). The region, the
-// rings' eventfds, the AF_XDP sockets (their UMEM and kernel rings) and the XDP program's fds are
-// the same objects before and after; the successor maps the socket rings again, checks every
-// number against the region, the kernel and the interface, and restarts the worker where the old
-// one stopped. docs/RESTART.md, "NIC ports".
+// rings' eventfds, the sockets (AF_XDP: UMEM and kernel rings; AF_PACKET: the RX ring) and the XDP
+// program's fds are the same objects before and after; the successor maps the socket rings again,
+// checks every number against the region, the kernel and the interface, and restarts the worker
+// where the old one stopped. docs/RESTART.md, "NIC ports".
 #include "nic_port.hpp"
 #include "nic_sysfs.hpp"
 
@@ -11,6 +11,7 @@
 #include <netring/port_name.hpp>
 #include <rings/bits.hpp>
 
+#include <cstdint>
 #include <set>
 
 namespace netring::netringd {
@@ -59,11 +60,12 @@ status adopt_ring(const kept_served_ring &k, bool tx, const region &mem, uint32_
 
 bool nic_port::keepable() const
 {
-    if (mode_ != nic_mode::afxdp || !xdp_ || !mem_)
+    if (!mem_ || (mode_ == nic_mode::afxdp) == !xdp_ || (mode_ != nic_mode::afxdp && mode_ != nic_mode::afpacket))
         return false;
-    afxdp_kept unused;
+    afxdp_kept xsk;
+    afpacket_kept packet;
     for (const auto &q : queues_)
-        if (q && (q->host || !afxdp_keep(*q->io, unused)))
+        if (q && (q->host || (mode_ == nic_mode::afxdp ? !afxdp_keep(*q->io, xsk) : afpacket_keep(*q->io, packet) < 0)))
             return false;
     return true;
 }
@@ -75,9 +77,12 @@ kept_nic nic_port::keep(const std::function<uint32_t(int)> &fd_id) const
     k.ifname = ifname_;
     k.region = region_name_;
     k.hw_queues = hw_queues_;
-    k.xdp_map_fd_id = fd_id(xdp_->map_fd());
-    k.xdp_prog_fd_id = fd_id(xdp_->prog_fd());
-    k.xdp_link_fd_id = fd_id(xdp_->link_fd());
+    k.afpacket = mode_ == nic_mode::afpacket;
+    if (xdp_) {
+        k.xdp_map_fd_id = fd_id(xdp_->map_fd());
+        k.xdp_prog_fd_id = fd_id(xdp_->prog_fd());
+        k.xdp_link_fd_id = fd_id(xdp_->link_fd());
+    }
     for (const auto &q : queues_) {
         if (!q)
             continue;
@@ -88,13 +93,23 @@ kept_nic nic_port::keep(const std::function<uint32_t(int)> &fd_id) const
         kq.tx = keep_ring(q->tx, fd_id);
         kq.rx = keep_ring(q->rx, fd_id);
         afxdp_kept a;
-        afxdp_keep(*q->io, a);
-        kq.xsk_fd_id = fd_id(afxdp_socket_fd(*q->io));
-        kq.xsk_ring_size = a.ring_size;
-        kq.fill_ring_size = a.fill_size;
-        kq.tx_in_kernel = a.tx_in_kernel;
-        kq.tx_credits = a.tx_credits;
-        q->io->held_buffers(kq.held);
+        afpacket_kept pk;
+        if (afxdp_keep(*q->io, a)) {
+            kq.xsk_fd_id = fd_id(afxdp_socket_fd(*q->io));
+            kq.xsk_ring_size = a.ring_size;
+            kq.fill_ring_size = a.fill_size;
+            kq.tx_in_kernel = a.tx_in_kernel;
+            kq.tx_credits = a.tx_credits;
+            q->io->held_buffers(kq.held);
+        } else if (const int fd = afpacket_keep(*q->io, pk); fd >= 0) {
+            kq.xsk_fd_id = fd_id(fd);
+            kq.tx_in_kernel = pk.unreclaimed;
+            kq.packet_blocks = pk.blocks;
+            kq.packet_block = pk.block;
+            kq.packet_left = pk.left;
+            kq.packet_frame_off = pk.frame_off;
+            kq.packet_skip_outgoing = pk.skip_outgoing;
+        }
         k.queues.push_back(std::move(kq));
     }
     for (const registration &r : regs_)
@@ -116,15 +131,21 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         return refused(k.key, "its region " + k.region + " is not the one it lives in");
     if (auto s = p->probe(); !s)
         return refused(k.key, s.err().message);
+    if (k.afpacket)
+        p->hw_queues_ = 1; // one socket sees every queue, as choose_mode sets it
     if (p->hw_queues_ != k.hw_queues)
         return refused(k.key, k.ifname + " has " + std::to_string(p->hw_queues_) + " queues, the record " +
                                   std::to_string(k.hw_queues));
     // Everything is built on the side and handed to p at the end: a refusal destroys the pieces
     // (closing the kept fds) without p touching the region, which the caller discards too.
-    auto xdp = xdp_program::adopt(k.ifname, k.hw_queues, take_fd(k.xdp_map_fd_id), take_fd(k.xdp_prog_fd_id),
-                                  take_fd(k.xdp_link_fd_id));
-    if (!xdp)
-        return refused(k.key, xdp.err().message);
+    std::unique_ptr<xdp_program> xdp;
+    if (!k.afpacket) {
+        auto x = xdp_program::adopt(k.ifname, k.hw_queues, take_fd(k.xdp_map_fd_id), take_fd(k.xdp_prog_fd_id),
+                                    take_fd(k.xdp_link_fd_id));
+        if (!x)
+            return refused(k.key, x.err().message);
+        xdp = std::move(x.value());
+    }
     const rings::region_geometry &g = mem->geometry();
     std::vector<uint8_t> owned(g.num_buffers, 0);
     for (uint32_t b : k.owned) {
@@ -149,6 +170,18 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         // Frames the I/O still has, counted as reclaim() will count them back.
         if (rings::distance(q->tx.reclaim, q->tx.hwcur, q->tx.num_slots) != kq.tx_in_kernel + kq.tx_credits)
             return refused(k.key, what + "its tx ring and its socket disagree on the frames in flight");
+        if (k.afpacket) {
+            if (kq.tx_credits != 0 || !kq.held.empty() || kq.tx_in_kernel > UINT32_MAX)
+                return refused(k.key, what + "AF_XDP numbers on an AF_PACKET queue");
+            const afpacket_kept pk{kq.packet_blocks, kq.packet_block, kq.packet_left, kq.packet_frame_off,
+                                   static_cast<uint32_t>(kq.tx_in_kernel), kq.packet_skip_outgoing};
+            auto io = adopt_afpacket_queue(take_fd(kq.xsk_fd_id), k.ifname, area, pk);
+            if (!io)
+                return refused(k.key, what + io.err().message);
+            q->io = std::move(io.value());
+            queues[kq.index] = std::move(q);
+            continue;
+        }
         // The socket's buffers are checked by the I/O: inside the area, each once. Not necessarily
         // the port's: an application may have swapped another buffer of the region into its rx
         // ring, which the worker then gave to the fill ring, as it would without a restart.
@@ -158,7 +191,7 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
             return refused(k.key, what + io.err().message);
         q->io = std::move(io.value());
         // The map kept its entry with the program; writing it again costs nothing and makes sure.
-        if (auto s = (*xdp)->map_socket(kq.index, afxdp_socket_fd(*q->io)); !s)
+        if (auto s = xdp->map_socket(kq.index, afxdp_socket_fd(*q->io)); !s)
             return refused(k.key, what + s.err().message);
         queues[kq.index] = std::move(q);
     }
@@ -190,8 +223,8 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         if (queues[q] && queues[q]->users != users[q])
             return refused(k.key, "queue " + std::to_string(q) + " counts users its registrations do not");
     p->numa_node_ = interface_node(p->ifname_);
-    p->mode_ = nic_mode::afxdp;
-    p->xdp_ = std::move(xdp.value());
+    p->mode_ = k.afpacket ? nic_mode::afpacket : nic_mode::afxdp;
+    p->xdp_ = std::move(xdp);
     p->owned_ = std::move(owned);
     p->queues_ = std::move(queues);
     p->regs_ = std::move(regs);

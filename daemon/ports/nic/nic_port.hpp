@@ -52,8 +52,8 @@ public:
     // Promiscuous mode of the interface.
     status configure(const port_name &name, const port_setting &s) override;
 
-    // Restarts (nic_keep.cpp). An AF_XDP port without host rings survives one: its XDP program,
-    // sockets, rings and registrations go to the successor; other NIC ports are released first.
+    // Restarts (nic_keep.cpp). A port in AF_XDP or AF_PACKET mode without host rings survives one:
+    // its XDP program, sockets, rings and registrations go to the successor; others are released.
     bool keepable() const;
     const std::string &region_name() const { return region_name_; }
     const std::string &ifname() const { return ifname_; }
