@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -191,6 +192,10 @@ TEST_F(nic_keep, the_successor_adopts_the_nic_and_its_worker_carries_on) { expec
 TEST_F(nic_keep, records_that_do_not_match_refuse_everything)
 {
     ASSERT_EQ(kept_.nics.size(), 1u);
+    // Two frames on the socket's RX ring (no worker runs): their buffers must be ones it holds.
+    send_into_b();
+    send_into_b();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const uint32_t region_fd = kept_.regions[0].fd_id; // the region takes it first
     expect_refused(
         kept_, ids_, cfg_, *pol_,
@@ -201,9 +206,17 @@ TEST_F(nic_keep, records_that_do_not_match_refuse_everything)
             {"its program is not", [](kept_nic &n) { std::swap(n.xdp_link_fd_id, n.xdp_prog_fd_id); }},
             {"its link does not hold", [&](kept_nic &n) { n.xdp_link_fd_id = region_fd; }},
             {"its map is not an XSKMAP", [](kept_nic &n) { std::swap(n.xdp_map_fd_id, n.xdp_prog_fd_id); }},
-            {"its fill ring holds a buffer the record does not",
-             [](kept_nic &n) { n.queues[0].held[0] = NR_DUMMY_BUFFER; }},
-            {"its rings hold more than", [](kept_nic &n) { n.queues[0].held.pop_back(); }},
+            {"its RX ring holds a buffer the record does not",
+             [](kept_nic &n) {
+                 // The port's other buffers (its rings' slots) in place of the socket's.
+                 std::vector<uint32_t> others;
+                 for (uint32_t b : n.owned)
+                     if (std::find(n.queues[0].held.begin(), n.queues[0].held.end(), b) == n.queues[0].held.end())
+                         others.push_back(b);
+                 n.queues[0].held = others;
+             }},
+            {"its rings hold more than", [](kept_nic &n) { n.queues[0].held.clear(); }},
+            {"outside the area or listed twice", [](kept_nic &n) { n.queues[0].held[1] = n.queues[0].held[0]; }},
             {"disagree on the frames in flight", [](kept_nic &n) { n.queues[0].tx_in_kernel++; }},
             {"indices do not hold together",
              [](kept_nic &n) { n.queues[0].rx.hwtail = n.queues[0].rx.num_slots; }},

@@ -115,7 +115,8 @@ public:
 
     void keep(afpacket_kept &out) const
     {
-        const auto at = left_in_block_ ? static_cast<uint32_t>(frame_ - reinterpret_cast<const uint8_t *>(block(block_idx_))) : 0;
+        const auto *b = reinterpret_cast<const uint8_t *>(block(block_idx_));
+        const auto at = left_in_block_ ? static_cast<uint32_t>(frame_ - b) : 0u;
         out = {blocks_, block_idx_, left_in_block_, at, unreclaimed_, filter_outgoing_};
     }
     // The reader's place a predecessor recorded: inside a block the kernel handed over, on a frame.
@@ -128,6 +129,7 @@ public:
         if (k.left == 0)
             return true;
         const tpacket_block_desc *b = block(k.block);
+        // Acquire pairs with the kernel's store of TP_STATUS_USER, as in open_block().
         if ((__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) == 0 ||
             k.left > b->hdr.bh1.num_pkts || k.frame_off < sizeof(tpacket_block_desc) ||
             k.frame_off > block_bytes - sizeof(tpacket3_hdr))

@@ -205,17 +205,18 @@ status afxdp_queue::adopt(unique_fd xsk, const afxdp_kept &k, std::span<const ui
                                  &rx_, &tx_);
         !st)
         return refuse(st.err().message);
-    // What waits in the fill and RX rings must be the buffers the record says the queue holds: then
-    // receive() hands out and takes back only what is ours.
+    // What waits on the RX ring must be buffers the record says the queue holds: then receive()
+    // hands out only what is ours. The fill ring is only checked to stay inside the area: the
+    // kernel publishes its consumer index lazily (when it next refreshes its cached entries), so
+    // entries it has already taken, and that may have come back through the RX ring and left the
+    // queue since, can still look pending there.
     const uint32_t in_fill = fill_.cached_prod - (fill_.cached_cons - fill_.size);
     const uint32_t in_rx = rx_.cached_prod - rx_.cached_cons;
-    if (in_fill > fill_.size || in_rx > rx_.size || uint64_t{in_fill} + in_rx > held.size())
+    if (in_fill > fill_.size || in_rx > rx_.size || in_rx > held.size())
         return refuse("its rings hold more than its " + std::to_string(held.size()) + " buffers");
-    for (uint32_t i = 0; i < in_fill; i++) {
-        const uint64_t a = *xsk_ring_prod__fill_addr(&fill_, fill_.cached_cons - fill_.size + i);
-        if (a >= mem_.area_bytes || !held_[a / mem_.buf_size])
-            return refuse("its fill ring holds a buffer the record does not");
-    }
+    for (uint32_t i = 0; i < in_fill; i++)
+        if (*xsk_ring_prod__fill_addr(&fill_, fill_.cached_cons - fill_.size + i) >= mem_.area_bytes)
+            return refuse("its fill ring holds an address outside the area");
     for (uint32_t i = 0; i < in_rx; i++) {
         const uint64_t a = xsk_ring_cons__rx_desc(&rx_, rx_.cached_cons + i)->addr;
         if (a >= mem_.area_bytes || !held_[a / mem_.buf_size])

@@ -135,7 +135,7 @@ bool afxdp_keep(const nic_queue_io &q, afxdp_kept &out);
 // The AF_XDP queue a previous netringd opened, from its socket `xsk` (bound, UMEM registered on
 // mem's buffer area, in the XSKMAP). The rings are mapped again and carry on where the kernel
 // stands; `held` are the buffers the queue holds, each checked to be in the area and every
-// address waiting in the fill and RX rings checked to be one of them.
+// buffer waiting on the RX ring checked to be one of them.
 result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic_buffers &mem, const afxdp_kept &k,
                                                         std::span<const uint32_t> held);
 
