@@ -171,8 +171,9 @@ adopt_kept_state(std::map<std::string, netring::unique_fd> &kept, netring::netri
         if (!n.afpacket)
             xdp_kept.push_back(n.ifname);
     log.notice("restart: adopted " + std::to_string(k->regions.size()) + " region(s), " +
-               std::to_string(k->pipes.size()) + " pipe(s), " + std::to_string(k->nics.size()) + " NIC(s) and " +
-               std::to_string(k->registrations.size()) + " registration(s); each waits for its client to re-attach");
+               std::to_string(k->pipes.size()) + " pipe(s), " + std::to_string(k->nics.size()) +
+               " NIC(s) and " + std::to_string(k->registrations.size()) +
+               " registration(s); each waits for its client to re-attach");
     return std::move(seg.value());
 }
 

@@ -14,7 +14,10 @@
 namespace netring::netringd {
 namespace {
 
-bool kept_region_name(const std::string &name) { return name.starts_with("pipe:") || name.starts_with("nic:"); }
+bool kept_region_name(const std::string &name)
+{
+    return name.starts_with("pipe:") || name.starts_with("nic:");
+}
 
 const pipe_port *kept_pipe_of(const port *p)
 {
@@ -268,7 +271,8 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
     for (const kept_nic &kn : k.nics) {
         auto mem = regions_.find(kn.region);
         if (mem == regions_.end() || ports_.count(kn.key))
-            return fail("kept NIC " + kn.key + ": no kept region " + kn.region + ", or the port is named twice");
+            return fail("kept NIC " + kn.key + ": no kept region " + kn.region +
+                        ", or the port is named twice");
         auto p = nic_port::adopt(kn, cfg_, mem->second, take_fd);
         if (!p)
             return fail(p.err().message);

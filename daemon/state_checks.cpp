@@ -68,7 +68,8 @@ status check_nic(const kept_nic &n, const kept_state &s, const std::set<std::str
             return broken("NIC " + n.key + " lists queue " + std::to_string(q.index) + " twice");
         if (q.held.size() > kept_bufs_max)
             return broken("NIC " + n.key + " queue " + std::to_string(q.index) + " holds too many buffers");
-        for (uint32_t id : {q.xsk_fd_id, q.tx.kick_fd_id, q.tx.notify_fd_id, q.rx.kick_fd_id, q.rx.notify_fd_id})
+        for (uint32_t id :
+             {q.xsk_fd_id, q.tx.kick_fd_id, q.tx.notify_fd_id, q.rx.kick_fd_id, q.rx.notify_fd_id})
             if (auto ok = check_fd(id, s.next_fd_id, n.key + " queue " + std::to_string(q.index)); !ok)
                 return ok;
     }

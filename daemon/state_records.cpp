@@ -103,7 +103,9 @@ struct shm_nic_registration {
 };
 
 struct shm_nic {
-    explicit shm_nic(const void_alloc &a) : key(a), ifname(a), region(a), queues(a), registrations(a), owned(a) {}
+    explicit shm_nic(const void_alloc &a)
+        : key(a), ifname(a), region(a), queues(a), registrations(a), owned(a)
+    {}
     shm_string key, ifname, region;
     uint32_t hw_queues = 0, xdp_map_fd_id = 0, xdp_prog_fd_id = 0, xdp_link_fd_id = 0;
     uint8_t afpacket = 0;
@@ -149,7 +151,8 @@ void put(shm_end &m, const kept_pipe_end &e)
 
 shm_served_ring put(const kept_served_ring &r)
 {
-    return {r.ring_off, r.sync_off, r.meta_bytes, r.num_slots, r.kick_fd_id, r.notify_fd_id, r.hwcur, r.hwtail, r.reclaim};
+    return {r.ring_off,     r.sync_off, r.meta_bytes, r.num_slots, r.kick_fd_id,
+            r.notify_fd_id, r.hwcur,    r.hwtail,     r.reclaim};
 }
 
 void put(shm_vector<shm_nic> &to, const std::vector<kept_nic> &from, const void_alloc &a)
@@ -170,9 +173,11 @@ void put(shm_vector<shm_nic> &to, const std::vector<kept_nic> &from, const void_
             auto &mq = m.queues.back();
             mq.tx = put(q.tx), mq.rx = put(q.rx), mq.tx_in_kernel = q.tx_in_kernel;
             mq.index = q.index, mq.users = q.users, mq.xsk_fd_id = q.xsk_fd_id;
-            mq.xsk_ring_size = q.xsk_ring_size, mq.fill_ring_size = q.fill_ring_size, mq.tx_credits = q.tx_credits;
+            mq.xsk_ring_size = q.xsk_ring_size, mq.fill_ring_size = q.fill_ring_size,
+            mq.tx_credits = q.tx_credits;
             mq.exclusive = q.exclusive;
-            mq.packet_blocks = q.packet_blocks, mq.packet_block = q.packet_block, mq.packet_left = q.packet_left;
+            mq.packet_blocks = q.packet_blocks, mq.packet_block = q.packet_block,
+            mq.packet_left = q.packet_left;
             mq.packet_frame_off = q.packet_frame_off, mq.packet_skip_outgoing = q.packet_skip_outgoing;
             mq.held.assign(q.held.begin(), q.held.end());
         }
@@ -180,7 +185,8 @@ void put(shm_vector<shm_nic> &to, const std::vector<kept_nic> &from, const void_
         for (const auto &r : k.registrations) {
             m.registrations.emplace_back(a);
             auto &mr = m.registrations.back();
-            mr.if_off = r.if_off, mr.if_bytes = r.if_bytes, mr.reg_id = r.reg_id, mr.extra_bufs = r.extra_bufs;
+            mr.if_off = r.if_off, mr.if_bytes = r.if_bytes, mr.reg_id = r.reg_id,
+            mr.extra_bufs = r.extra_bufs;
             mr.pid = r.pid;
             mr.queues.assign(r.queues.begin(), r.queues.end());
         }
@@ -405,7 +411,8 @@ result<kept_state> half_reader::state(const shm_root &root) const
 
 kept_served_ring served_ring_of(const shm_served_ring &r)
 {
-    return {r.ring_off, r.sync_off, r.meta_bytes, r.num_slots, r.kick_fd_id, r.notify_fd_id, r.hwcur, r.hwtail, r.reclaim};
+    return {r.ring_off,     r.sync_off, r.meta_bytes, r.num_slots, r.kick_fd_id,
+            r.notify_fd_id, r.hwcur,    r.hwtail,     r.reclaim};
 }
 
 result<kept_nic> half_reader::nic(const shm_nic &m, size_t i) const
@@ -430,7 +437,8 @@ result<kept_nic> half_reader::nic(const shm_nic &m, size_t i) const
         kept_nic_queue q;
         q.tx = served_ring_of(mq.tx), q.rx = served_ring_of(mq.rx), q.tx_in_kernel = mq.tx_in_kernel;
         q.index = mq.index, q.users = mq.users, q.xsk_fd_id = mq.xsk_fd_id;
-        q.xsk_ring_size = mq.xsk_ring_size, q.fill_ring_size = mq.fill_ring_size, q.tx_credits = mq.tx_credits;
+        q.xsk_ring_size = mq.xsk_ring_size, q.fill_ring_size = mq.fill_ring_size,
+        q.tx_credits = mq.tx_credits;
         q.exclusive = mq.exclusive;
         q.packet_blocks = mq.packet_blocks, q.packet_block = mq.packet_block, q.packet_left = mq.packet_left;
         q.packet_frame_off = mq.packet_frame_off, q.packet_skip_outgoing = mq.packet_skip_outgoing;

@@ -131,16 +131,16 @@ struct kept_nic_queue {
     bool exclusive = false;
     kept_served_ring tx;
     kept_served_ring rx;
-    uint32_t xsk_fd_id = 0;      // the queue's socket, AF_XDP or AF_PACKET
-    uint32_t xsk_ring_size = 0;  // rx, tx and completion rings
+    uint32_t xsk_fd_id = 0;     // the queue's socket, AF_XDP or AF_PACKET
+    uint32_t xsk_ring_size = 0; // rx, tx and completion rings
     uint32_t fill_ring_size = 0;
-    uint64_t tx_in_kernel = 0;   // frames taken by the I/O whose buffers it has not counted back
-    uint32_t tx_credits = 0;     // frames refused and not counted back yet
-    std::vector<uint32_t> held;  // buffers in the fill ring, the kernel or the RX ring
-    uint32_t packet_blocks = 0;      // AF_PACKET: blocks of the RX ring
-    uint32_t packet_block = 0;       // the block the reader reads or waits for
-    uint32_t packet_left = 0;        // frames of it not read yet (0: not opened)
-    uint32_t packet_frame_off = 0;   // the next frame's offset in the block, when packet_left
+    uint64_t tx_in_kernel = 0;         // frames taken by the I/O whose buffers it has not counted back
+    uint32_t tx_credits = 0;           // frames refused and not counted back yet
+    std::vector<uint32_t> held;        // buffers in the fill ring, the kernel or the RX ring
+    uint32_t packet_blocks = 0;        // AF_PACKET: blocks of the RX ring
+    uint32_t packet_block = 0;         // the block the reader reads or waits for
+    uint32_t packet_left = 0;          // frames of it not read yet (0: not opened)
+    uint32_t packet_frame_off = 0;     // the next frame's offset in the block, when packet_left
     bool packet_skip_outgoing = false; // PACKET_IGNORE_OUTGOING was refused: the reader filters
 
     bool operator==(const kept_nic_queue &) const = default;
@@ -197,7 +197,8 @@ inline constexpr size_t kept_queues_max = 256;                    // bound queue
 
 // What the records say about each other (state_checks.cpp): names present and within
 // kept_name_max, the limits above, no region, pipe, NIC or registration twice, fd ids below
-// next_fd_id, a pipe's or NIC's region and an open end's or NIC's registration in the state. errc::bad_message with the sentence.
+// next_fd_id, a pipe's or NIC's region and an open end's or NIC's registration in the state.
+// errc::bad_message with the sentence.
 status check_kept_state(const kept_state &s);
 
 // Builds `s` at `half`, a zeroed area of `capacity` bytes aligned to 16. The bytes used, from

@@ -89,7 +89,8 @@ int main(int argc, char **argv)
     clock_type::time_point last{};
     while (!stop_requested.load(std::memory_order_relaxed) && clock_type::now() < end) {
         if (std::error_code ec = p.rxsync(); ec) {
-            std::fprintf(stderr, "restart_gap: rxsync: %s (%s)\n", ec.message().c_str(), p.last_error().c_str());
+            std::fprintf(stderr, "restart_gap: rxsync: %s (%s)\n", ec.message().c_str(),
+                         p.last_error().c_str());
             status = 1;
             break;
         }
@@ -125,7 +126,8 @@ int main(int argc, char **argv)
         }
     }
     std::sort(gaps.begin(), gaps.end(), std::greater<>());
-    std::printf("{\"port\":\"%s\",\"frames\":%llu,\"gaps_ms\":[", o.port.c_str(), static_cast<unsigned long long>(frames));
+    std::printf("{\"port\":\"%s\",\"frames\":%llu,\"gaps_ms\":[", o.port.c_str(),
+                static_cast<unsigned long long>(frames));
     for (size_t i = 0; i < gaps.size(); i++)
         std::printf("%s%.3f", i ? "," : "", gaps[i]);
     std::printf("]}\n");

@@ -2,19 +2,20 @@
 """Restart gap benchmark: how long a NIC's frames stop while `netring-ctl restart` replaces netringd.
 
 One network namespace holds a veth pair: netringd binds end A in AF_XDP mode (AF_PACKET with
---mode afpacket), nic_peer sends a steady stream of frames into end B, and `restart_gap` (a libnetring receiver on netmap:A) times
-the silences of its rx ring. Once the stream flows, the daemon is replaced --restarts times, one
+--mode afpacket), nic_peer sends a steady stream of frames into end B, and `restart_gap` (a
+libnetring receiver on netmap:A) times the silences of its rx ring. Once the stream flows, the daemon is replaced --restarts times, one
 restart every --every seconds. The --restarts longest silences the receiver saw are the restarts'
 data-path gaps (the worker stopped in the old process until it runs in the new one; frames that
 arrive meanwhile wait in the socket's rings and come in a burst after it).
 
 Every gap prints one JSON line {"bench":"restart_gap","kind":"nic_afxdp","rank":i,"gap_ms":...}
-(kind nic_afpacket in AF_PACKET mode; rank 0 the longest), and the last line is a summary with the median and the worst gap in ms, the
-median time `netring-ctl restart` took (until the new process answered), and the frames received
+(kind nic_afpacket in AF_PACKET mode; rank 0 the longest), and the last line is a summary with
+the median and the worst gap in ms, the median time `netring-ctl restart` took (until the new process answered), and the frames received
 and sent. The stream is slow enough (--rate, default 20000 pps; 1000 in AF_PACKET mode, whose 128
 blocks retire 1 ms after their first frame) that a gap shorter than 100 ms fits in the rings.
 
-usage: restart_gap_bench.py [--build DIR] [--mode afxdp|afpacket] [--restarts 5] [--every 1.0] [--rate PPS]
+usage: restart_gap_bench.py [--build DIR] [--mode afxdp|afpacket] [--restarts 5] [--every 1.0]
+                            [--rate PPS]
 Runs as root. Creates namespace nrg<pid> with veth nrg<pid>a / nrg<pid>b, and removes them, the
 netringd it started and every process it started (by PID) on exit, also on Ctrl-C/SIGTERM.
 """
@@ -88,12 +89,14 @@ def main():
         seconds = 3 + args.restarts * args.every + 3
         rx = subprocess.Popen(in_ns([os.path.join(args.build, "tests", "bench", "restart_gap"), "--port",
                                      "netmap:" + a, "--socket", sock, "--seconds", str(seconds), "--top",
-                                     str(args.restarts)]), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     str(args.restarts)]),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         procs.append(rx)
         time.sleep(1.0)
         count = int(args.rate * (seconds - 2))
-        tx = subprocess.Popen(in_ns([os.path.join(args.build, "tests", "integration", "nic_peer"), "send", "--if", b,
-                                     "--count", str(count), "--len", "60", "--rate", str(args.rate)]),
+        peer = os.path.join(args.build, "tests", "integration", "nic_peer")
+        tx = subprocess.Popen(in_ns([peer, "send", "--if", b, "--count", str(count), "--len", "60", "--rate",
+                                     str(args.rate)]),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         procs.append(tx)
         time.sleep(1.5)
@@ -120,7 +123,8 @@ def main():
             emit({"bench": "restart_gap", "kind": kind, "rank": i, "gap_ms": round(g, 3)})
         emit({"bench": "restart_gap", "kind": kind, "summary": True, "restarts": args.restarts,
               "rate_pps": args.rate, "median_gap_ms": round(statistics.median(gaps), 3),
-              "worst_gap_ms": round(max(gaps), 3), "median_restart_cmd_ms": round(statistics.median(cmd_ms), 1),
+              "worst_gap_ms": round(max(gaps), 3),
+              "median_restart_cmd_ms": round(statistics.median(cmd_ms), 1),
               "frames_received": res["frames"], "frames_sent": sent.get("sent")})
         return 0
     finally:

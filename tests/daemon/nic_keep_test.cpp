@@ -38,7 +38,7 @@ int sh(const std::string &cmd) { return std::system((cmd + " >/dev/null 2>&1").c
 
 ino_t inode_of(int fd)
 {
-    struct stat st{};
+    struct stat st {};
     return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
 }
 
@@ -79,9 +79,11 @@ protected:
         for (const auto &n : {a_, b_})
             std::ofstream("/proc/sys/net/ipv6/conf/" + n + "/disable_ipv6") << "1";
         ASSERT_EQ(sh("ip link set " + a_ + " up && ip link set " + b_ + " up"), 0);
-        cfg_ = parse_config("buf_size 2048\nregion_buffers 8192\nregion_meta_bytes 1048576\ndefault_slots 64\n"
-                            "nic_mode " + std::string(mode()) + "\nallow uid=1000 netmap:" + a_ + "*\n",
-                            "nic_keep_test");
+        cfg_ =
+            parse_config("buf_size 2048\nregion_buffers 8192\nregion_meta_bytes 1048576\ndefault_slots 64\n"
+                         "nic_mode " +
+                             std::string(mode()) + "\nallow uid=1000 netmap:" + a_ + "*\n",
+                         "nic_keep_test");
         pol_ = std::make_unique<policy>(cfg_, 0);
         old_ = std::make_unique<registry>(cfg_, *pol_);
         reg_ = old_->register_port({7, 1000, 1000, 111}, request("netmap:" + a_));
@@ -133,8 +135,8 @@ struct damage {
 };
 
 // Each damaged copy of the kept state refuses everything; then the good one is still adopted.
-void expect_refused(const kept_state &kept, const std::vector<std::pair<uint32_t, int>> &ids, const config &cfg,
-                    const policy &pol, const std::vector<damage> &cases)
+void expect_refused(const kept_state &kept, const std::vector<std::pair<uint32_t, int>> &ids,
+                    const config &cfg, const policy &pol, const std::vector<damage> &cases)
 {
     for (const damage &d : cases) {
         kept_state k = kept;
@@ -183,7 +185,8 @@ void nic_keep::expect_adopted_and_carrying_on()
     while (__atomic_load_n(&sync->kern.hwtail, __ATOMIC_ACQUIRE) == tail_before &&
            std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    ASSERT_NE(__atomic_load_n(&sync->kern.hwtail, __ATOMIC_ACQUIRE), tail_before) << "the frame never arrived";
+    ASSERT_NE(__atomic_load_n(&sync->kern.hwtail, __ATOMIC_ACQUIRE), tail_before)
+        << "the frame never arrived";
     EXPECT_EQ(rx->slot[tail_before].len, 60u);
 }
 
@@ -211,12 +214,14 @@ TEST_F(nic_keep, records_that_do_not_match_refuse_everything)
                  // The port's other buffers (its rings' slots) in place of the socket's.
                  std::vector<uint32_t> others;
                  for (uint32_t b : n.owned)
-                     if (std::find(n.queues[0].held.begin(), n.queues[0].held.end(), b) == n.queues[0].held.end())
+                     if (std::find(n.queues[0].held.begin(), n.queues[0].held.end(), b) ==
+                         n.queues[0].held.end())
                          others.push_back(b);
                  n.queues[0].held = others;
              }},
             {"its rings hold more than", [](kept_nic &n) { n.queues[0].held.clear(); }},
-            {"outside the area or listed twice", [](kept_nic &n) { n.queues[0].held[1] = n.queues[0].held[0]; }},
+            {"outside the area or listed twice",
+             [](kept_nic &n) { n.queues[0].held[1] = n.queues[0].held[0]; }},
             {"disagree on the frames in flight", [](kept_nic &n) { n.queues[0].tx_in_kernel++; }},
             {"indices do not hold together",
              [](kept_nic &n) { n.queues[0].rx.hwtail = n.queues[0].rx.num_slots; }},
@@ -242,16 +247,16 @@ TEST_F(nic_keep_afpacket, the_successor_adopts_the_packet_socket_and_its_worker_
 TEST_F(nic_keep_afpacket, records_that_do_not_match_refuse_everything)
 {
     ASSERT_EQ(kept_.nics.size(), 1u);
-    expect_refused(kept_, ids_, cfg_, *pol_,
-                   {
-                       {"its RX ring is not", [](kept_nic &n) { n.queues[0].packet_blocks *= 2; }},
-                       {"not a packet socket",
-                        [](kept_nic &n) { std::swap(n.queues[0].xsk_fd_id, n.queues[0].rx.notify_fd_id); }},
-                       {"the reader's place",
-                        [](kept_nic &n) { n.queues[0].packet_block = n.queues[0].packet_blocks; }},
-                       {"disagree on the frames in flight", [](kept_nic &n) { n.queues[0].tx_in_kernel++; }},
-                       {"queues, the record", [](kept_nic &n) { n.hw_queues++; }},
-                   });
+    expect_refused(
+        kept_, ids_, cfg_, *pol_,
+        {
+            {"its RX ring is not", [](kept_nic &n) { n.queues[0].packet_blocks *= 2; }},
+            {"not a packet socket",
+             [](kept_nic &n) { std::swap(n.queues[0].xsk_fd_id, n.queues[0].rx.notify_fd_id); }},
+            {"the reader's place", [](kept_nic &n) { n.queues[0].packet_block = n.queues[0].packet_blocks; }},
+            {"disagree on the frames in flight", [](kept_nic &n) { n.queues[0].tx_in_kernel++; }},
+            {"queues, the record", [](kept_nic &n) { n.hw_queues++; }},
+        });
 }
 
 } // namespace

@@ -87,7 +87,8 @@ void restart_nic::expect_rx_across_restarts()
     std::this_thread::sleep_for(1s);
     restart_daemon();
     EXPECT_TRUE(eventually([&] { return has_registration_of(stats(), rx->pid()); }, 20s))
-        << "the receiver did not re-attach\n" << daemon_log();
+        << "the receiver did not re-attach\n"
+        << daemon_log();
     const auto after = nic_region(stats());
     ASSERT_TRUE(after);
     EXPECT_EQ(after->buffers_free, before->buffers_free);
@@ -110,7 +111,8 @@ void restart_nic::expect_tx_across_restarts()
     auto cap = peer_capture({"--count", n, "--timeout-s", "90"});
     ASSERT_TRUE(cap);
     ASSERT_TRUE(wait_ready(*cap, 20s)) << "nic_peer capture did not start: " << cap->read_err();
-    auto tx = pktgen({"-i", nic_port(), "-f", "tx", "-n", n, "-l", "60", "-R", std::to_string(rate()), "--json"});
+    auto tx =
+        pktgen({"-i", nic_port(), "-f", "tx", "-n", n, "-l", "60", "-R", std::to_string(rate()), "--json"});
     ASSERT_TRUE(tx);
     ASSERT_TRUE(wait_registered(tx->pid(), 20s)) << tx->read_err();
     std::this_thread::sleep_for(1s);
@@ -119,7 +121,8 @@ void restart_nic::expect_tx_across_restarts()
     std::this_thread::sleep_for(1s);
     restart_daemon();
     EXPECT_TRUE(eventually([&] { return !tx->running() || has_registration_of(stats(), tx->pid()); }, 20s))
-        << "the sender did not re-attach\n" << daemon_log();
+        << "the sender did not re-attach\n"
+        << daemon_log();
 
     const child_result t = tx->wait(120s);
     ASSERT_TRUE(t.exited && t.exit_code == 0) << "tx: " << t.describe() << "\n" << daemon_log();

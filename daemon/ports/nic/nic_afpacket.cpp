@@ -254,7 +254,8 @@ result<std::unique_ptr<nic_queue_io>> adopt_afpacket_queue(unique_fd sock, const
     };
     int domain = 0, version = 0;
     socklen_t len = sizeof domain;
-    if (!sock.valid() || ::getsockopt(sock.get(), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_PACKET)
+    if (!sock.valid() || ::getsockopt(sock.get(), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
+        domain != AF_PACKET)
         return refuse("the kept fd is not a packet socket");
     len = sizeof version;
     if (::getsockopt(sock.get(), SOL_PACKET, PACKET_VERSION, &version, &len) != 0 || version != TPACKET_V3)
@@ -269,8 +270,10 @@ result<std::unique_ptr<nic_queue_io>> adopt_afpacket_queue(unique_fd sock, const
     // packet_mmap() maps the ring's exact size or nothing: the recorded block count is the kernel's.
     auto ring = mapped_region::map(sock.get(), size_t{k.blocks} * block_bytes);
     if (!ring)
-        return refuse("its RX ring is not " + std::to_string(k.blocks) + " blocks (" + ring.err().message + ")");
-    auto q = std::make_unique<afpacket_queue>(std::move(sock), std::move(ring.value()), k.blocks, mem, k.skip_outgoing);
+        return refuse("its RX ring is not " + std::to_string(k.blocks) + " blocks (" + ring.err().message +
+                      ")");
+    auto q = std::make_unique<afpacket_queue>(std::move(sock), std::move(ring.value()), k.blocks, mem,
+                                              k.skip_outgoing);
     if (!q->resume_at(k))
         return refuse("the reader's place is not in a block the kernel handed over");
     return std::unique_ptr<nic_queue_io>(std::move(q));

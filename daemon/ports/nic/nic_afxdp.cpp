@@ -59,10 +59,7 @@ public:
     status open(const std::string &ifname, uint32_t queue, std::span<const uint32_t> fill_bufs,
                 uint32_t ring_size);
     status adopt(unique_fd xsk, const afxdp_kept &k, std::span<const uint32_t> held);
-    void keep(afxdp_kept &out) const
-    {
-        out = {rx_.size, fill_.size, submitted_ - completed_, credits_};
-    }
+    void keep(afxdp_kept &out) const { out = {rx_.size, fill_.size, submitted_ - completed_, credits_}; }
 
     uint32_t receive(io_slot *slots, uint32_t n) override;
     uint32_t transmit(const io_slot *slots, uint32_t n) override;
@@ -190,19 +187,22 @@ status afxdp_queue::open(const std::string &ifname, uint32_t queue, std::span<co
 
 status afxdp_queue::adopt(unique_fd xsk, const afxdp_kept &k, std::span<const uint32_t> held)
 {
-    auto refuse = [](const std::string &why) { return error::from(errc::bad_message, "kept AF_XDP queue: " + why); };
+    auto refuse = [](const std::string &why) {
+        return error::from(errc::bad_message, "kept AF_XDP queue: " + why);
+    };
     if (!xsk.valid())
         return refuse("its socket was not kept");
     if (k.fill_size < held.size())
-        return refuse(std::to_string(held.size()) + " buffers for a fill ring of " + std::to_string(k.fill_size));
+        return refuse(std::to_string(held.size()) + " buffers for a fill ring of " +
+                      std::to_string(k.fill_size));
     held_.assign(mem_.num_buffers, 0);
     for (uint32_t b : held) {
         if (b >= mem_.num_buffers || held_[b])
             return refuse("buffer " + std::to_string(b) + " is outside the area or listed twice");
         held_[b] = 1;
     }
-    if (auto st = kept_maps_.map(xsk.get(), {k.fill_size, k.ring_size, k.ring_size, k.ring_size}, &fill_, &comp_,
-                                 &rx_, &tx_);
+    if (auto st = kept_maps_.map(xsk.get(), {k.fill_size, k.ring_size, k.ring_size, k.ring_size}, &fill_,
+                                 &comp_, &rx_, &tx_);
         !st)
         return refuse(st.err().message);
     // What waits on the RX ring must be buffers the record says the queue holds: then receive()
@@ -222,9 +222,12 @@ status afxdp_queue::adopt(unique_fd xsk, const afxdp_kept &k, std::span<const ui
         if (a >= mem_.area_bytes || !held_[a / mem_.buf_size])
             return refuse("its RX ring holds a buffer the record does not");
     }
+    // Each of the TX and completion rings holds no more than the frames in flight; not their sum,
+    // for the same reason as the fill ring: a driver that sends on its own may complete a frame
+    // before it publishes how far it consumed the TX ring.
     const uint32_t in_tx = tx_.cached_prod - (tx_.cached_cons - tx_.size);
     const uint32_t in_comp = comp_.cached_prod - comp_.cached_cons;
-    if (in_tx > tx_.size || in_comp > comp_.size || uint64_t{in_tx} + in_comp > k.tx_in_kernel)
+    if (in_tx > tx_.size || in_comp > comp_.size || in_tx > k.tx_in_kernel || in_comp > k.tx_in_kernel)
         return refuse("its TX and completion rings hold more frames than it sent");
     submitted_ = k.tx_in_kernel;
     completed_ = 0;
@@ -387,8 +390,8 @@ result<std::unique_ptr<nic_queue_io>> open_afxdp_queue(const std::string &ifname
     return std::unique_ptr<nic_queue_io>(std::move(q));
 }
 
-result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic_buffers &mem, const afxdp_kept &k,
-                                                        std::span<const uint32_t> held)
+result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic_buffers &mem,
+                                                        const afxdp_kept &k, std::span<const uint32_t> held)
 {
     auto q = std::make_unique<afxdp_queue>(mem);
     if (auto st = q->adopt(std::move(xsk), k, held); !st)

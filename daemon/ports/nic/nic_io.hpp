@@ -136,8 +136,8 @@ bool afxdp_keep(const nic_queue_io &q, afxdp_kept &out);
 // mem's buffer area, in the XSKMAP). The rings are mapped again and carry on where the kernel
 // stands; `held` are the buffers the queue holds, each checked to be in the area and every
 // buffer waiting on the RX ring checked to be one of them.
-result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic_buffers &mem, const afxdp_kept &k,
-                                                        std::span<const uint32_t> held);
+result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic_buffers &mem,
+                                                        const afxdp_kept &k, std::span<const uint32_t> held);
 
 // The AF_PACKET queue: every frame of the interface (all hardware queues), outgoing ones excluded.
 result<std::unique_ptr<nic_queue_io>> open_afpacket_queue(const std::string &ifname, const nic_buffers &mem,

@@ -24,8 +24,8 @@ error refused(const std::string &key, const std::string &why)
 
 kept_served_ring keep_ring(const served_ring &r, const std::function<uint32_t(int)> &fd_id)
 {
-    return {r.ring_off, r.sync_off,           r.meta_bytes, r.num_slots, fd_id(r.kick.get()),
-            fd_id(r.notify.get()), r.hwcur, r.hwtail,    r.reclaim};
+    return {r.ring_off, r.sync_off, r.meta_bytes, r.num_slots, fd_id(r.kick.get()), fd_id(r.notify.get()),
+            r.hwcur,    r.hwtail,   r.reclaim};
 }
 
 // A ring record back, checked against the region (its place in the metadata) and itself (the
@@ -40,7 +40,8 @@ status adopt_ring(const kept_served_ring &k, bool tx, const region &mem, uint32_
     if (k.sync_off != k.ring_off + ring_bytes || k.meta_bytes != ring_bytes + sizeof(nr_sync) ||
         !mem.holds_meta(k.ring_off, k.meta_bytes))
         return error::from(errc::bad_message, "a ring lies outside its place in the region");
-    if (k.hwcur >= n || k.hwtail >= n || k.reclaim >= n || (tx && k.hwtail != rings::prev_index(k.reclaim, n)))
+    if (k.hwcur >= n || k.hwtail >= n || k.reclaim >= n ||
+        (tx && k.hwtail != rings::prev_index(k.reclaim, n)))
         return error::from(errc::bad_message, "a ring's indices do not hold together");
     r.ring_off = k.ring_off;
     r.sync_off = k.sync_off;
@@ -60,12 +61,14 @@ status adopt_ring(const kept_served_ring &k, bool tx, const region &mem, uint32_
 
 bool nic_port::keepable() const
 {
-    if (!mem_ || (mode_ == nic_mode::afxdp) == !xdp_ || (mode_ != nic_mode::afxdp && mode_ != nic_mode::afpacket))
+    if (!mem_ || (mode_ == nic_mode::afxdp) == !xdp_ ||
+        (mode_ != nic_mode::afxdp && mode_ != nic_mode::afpacket))
         return false;
     afxdp_kept xsk;
     afpacket_kept packet;
     for (const auto &q : queues_)
-        if (q && (q->host || (mode_ == nic_mode::afxdp ? !afxdp_keep(*q->io, xsk) : afpacket_keep(*q->io, packet) < 0)))
+        if (q && (q->host ||
+                  (mode_ == nic_mode::afxdp ? !afxdp_keep(*q->io, xsk) : afpacket_keep(*q->io, packet) < 0)))
             return false;
     return true;
 }
@@ -120,7 +123,8 @@ kept_nic nic_port::keep(const std::function<uint32_t(int)> &fd_id) const
     return k;
 }
 
-result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const config &cfg, std::shared_ptr<region> mem,
+result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const config &cfg,
+                                                  std::shared_ptr<region> mem,
                                                   const std::function<unique_fd(uint32_t)> &take_fd)
 {
     auto name = parse_port_name("netmap:" + k.ifname);
@@ -140,8 +144,8 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
     // (closing the kept fds) without p touching the region, which the caller discards too.
     std::unique_ptr<xdp_program> xdp;
     if (!k.afpacket) {
-        auto x = xdp_program::adopt(k.ifname, k.hw_queues, take_fd(k.xdp_map_fd_id), take_fd(k.xdp_prog_fd_id),
-                                    take_fd(k.xdp_link_fd_id));
+        auto x = xdp_program::adopt(k.ifname, k.hw_queues, take_fd(k.xdp_map_fd_id),
+                                    take_fd(k.xdp_prog_fd_id), take_fd(k.xdp_link_fd_id));
         if (!x)
             return refused(k.key, x.err().message);
         xdp = std::move(x.value());
@@ -165,7 +169,8 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         q->users = kq.users;
         q->exclusive = kq.exclusive;
         for (const bool tx : {true, false})
-            if (auto s = adopt_ring(tx ? kq.tx : kq.rx, tx, *mem, cfg.max_slots, take_fd, tx ? q->tx : q->rx); !s)
+            if (auto s = adopt_ring(tx ? kq.tx : kq.rx, tx, *mem, cfg.max_slots, take_fd, tx ? q->tx : q->rx);
+                !s)
                 return refused(k.key, what + s.err().message);
         // Frames the I/O still has, counted as reclaim() will count them back.
         if (rings::distance(q->tx.reclaim, q->tx.hwcur, q->tx.num_slots) != kq.tx_in_kernel + kq.tx_credits)
@@ -173,8 +178,12 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         if (k.afpacket) {
             if (kq.tx_credits != 0 || !kq.held.empty() || kq.tx_in_kernel > UINT32_MAX)
                 return refused(k.key, what + "AF_XDP numbers on an AF_PACKET queue");
-            const afpacket_kept pk{kq.packet_blocks, kq.packet_block, kq.packet_left, kq.packet_frame_off,
-                                   static_cast<uint32_t>(kq.tx_in_kernel), kq.packet_skip_outgoing};
+            const afpacket_kept pk{kq.packet_blocks,
+                                   kq.packet_block,
+                                   kq.packet_left,
+                                   kq.packet_frame_off,
+                                   static_cast<uint32_t>(kq.tx_in_kernel),
+                                   kq.packet_skip_outgoing};
             auto io = adopt_afpacket_queue(take_fd(kq.xsk_fd_id), k.ifname, area, pk);
             if (!io)
                 return refused(k.key, what + io.err().message);
@@ -200,7 +209,8 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
     std::vector<registration> regs;
     for (const kept_nic_registration &kr : k.registrations) {
         const std::string what = "registration " + std::to_string(kr.reg_id) + ": ";
-        if (kr.reg_id == 0 || !ids.insert(kr.reg_id).second || kr.queues.empty() || kr.extra_bufs > cfg.max_extra_bufs)
+        if (kr.reg_id == 0 || !ids.insert(kr.reg_id).second || kr.queues.empty() ||
+            kr.extra_bufs > cfg.max_extra_bufs)
             return refused(k.key, what + "listed twice, or with no queue or too many extra buffers");
         for (uint32_t q : kr.queues) {
             if (q >= k.hw_queues || !queues[q])

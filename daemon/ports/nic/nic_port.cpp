@@ -148,7 +148,8 @@ result<attach_result> nic_port::answer_of(uint32_t reg_id) const
 {
     const registration *reg = find(reg_id);
     if (!reg)
-        return error::from(errc::not_registered, "registration " + std::to_string(reg_id) + " is not on " + key_);
+        return error::from(errc::not_registered,
+                           "registration " + std::to_string(reg_id) + " is not on " + key_);
     attach_result a;
     a.mem = mem_.get();
     a.if_offset = reg->if_off;

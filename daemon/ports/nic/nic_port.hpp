@@ -65,7 +65,8 @@ public:
     // A port a previous process kept, on region `mem` (adopted, its pool and arena restored); every
     // number is checked against the region, the kernel objects and the interface. The worker is
     // not started: resume() once the registry has adopted everything.
-    static result<std::shared_ptr<nic_port>> adopt(const kept_nic &k, const config &cfg, std::shared_ptr<region> mem,
+    static result<std::shared_ptr<nic_port>> adopt(const kept_nic &k, const config &cfg,
+                                                   std::shared_ptr<region> mem,
                                                    const std::function<unique_fd(uint32_t)> &take_fd);
     // What attach answered for `reg_id` (attach itself, and adopted registrations).
     result<attach_result> answer_of(uint32_t reg_id) const;

@@ -139,8 +139,8 @@ result<std::unique_ptr<xdp_program>> xdp_program::attach(const std::string &ifna
     return p;
 }
 
-result<std::unique_ptr<xdp_program>> xdp_program::adopt(const std::string &ifname, uint32_t queues, unique_fd map,
-                                                        unique_fd prog, unique_fd link)
+result<std::unique_ptr<xdp_program>> xdp_program::adopt(const std::string &ifname, uint32_t queues,
+                                                        unique_fd map, unique_fd prog, unique_fd link)
 {
     const std::string where = "kept XDP program of " + ifname + ": ";
     auto idx = ifindex_of(ifname);
@@ -150,8 +150,8 @@ result<std::unique_ptr<xdp_program>> xdp_program::adopt(const std::string &ifnam
     uint32_t len = sizeof mi;
     if (!map.valid() || bpf_obj_get_info_by_fd(map.get(), &mi, &len) != 0 || mi.type != BPF_MAP_TYPE_XSKMAP ||
         mi.max_entries != queues)
-        return error::from(errc::bad_message, where + "its map is not an XSKMAP of " + std::to_string(queues) +
-                                                  " entries");
+        return error::from(errc::bad_message,
+                           where + "its map is not an XSKMAP of " + std::to_string(queues) + " entries");
     bpf_prog_info pi{};
     len = sizeof pi;
     if (!prog.valid() || bpf_obj_get_info_by_fd(prog.get(), &pi, &len) != 0 ||

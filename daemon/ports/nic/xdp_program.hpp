@@ -34,8 +34,8 @@ public:
     // The program a previous netringd attached and kept across a restart (docs/RESTART.md), from its
     // three fds. Each is checked for what it must be: an XSKMAP of `queues` entries, a program named
     // xdp_program_name, and an XDP bpf_link holding that program on ifname.
-    static result<std::unique_ptr<xdp_program>> adopt(const std::string &ifname, uint32_t queues, unique_fd map,
-                                                      unique_fd prog, unique_fd link);
+    static result<std::unique_ptr<xdp_program>> adopt(const std::string &ifname, uint32_t queues,
+                                                      unique_fd map, unique_fd prog, unique_fd link);
 
     xdp_program(const xdp_program &) = delete;
     xdp_program &operator=(const xdp_program &) = delete;

@@ -20,7 +20,8 @@ result<void *> map_ring(int fd, uint64_t pgoff, const xdp_ring_offset &o, uint32
                         size_t *len)
 {
     *len = o.desc + size_t{size} * entry;
-    void *m = ::mmap(nullptr, *len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd, static_cast<off_t>(pgoff));
+    void *m = ::mmap(nullptr, *len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, fd,
+                     static_cast<off_t>(pgoff));
     if (m == MAP_FAILED)
         return error::from_errno(errno, "mmap of an AF_XDP ring of " + std::to_string(size) + " entries");
     const size_t twice = o.desc + 2 * size_t{size} * entry;

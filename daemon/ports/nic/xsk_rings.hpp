@@ -38,8 +38,8 @@ public:
 
     // Maps the rings of the AF_XDP socket `fd`, checks their sizes, and fills libxdp's public ring
     // structs with the kernel's cursors (producer rings: everything produced is submitted).
-    status map(int fd, const xsk_ring_sizes &sizes, xsk_ring_prod *fill, xsk_ring_cons *comp, xsk_ring_cons *rx,
-               xsk_ring_prod *tx);
+    status map(int fd, const xsk_ring_sizes &sizes, xsk_ring_prod *fill, xsk_ring_cons *comp,
+               xsk_ring_cons *rx, xsk_ring_prod *tx);
 
 private:
     struct mapping {
