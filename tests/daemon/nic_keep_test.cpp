@@ -5,7 +5,8 @@
 // describe (a socket ring's size, an fd of the wrong kind, the fill ring's buffers, the frames in
 // flight, a ring's indices or place, the interface's queue count, the queue's users) refuse the
 // whole state and leave the registry empty; the kept objects are untouched, so a good state is
-// still adopted afterwards. The same for a port in AF_PACKET mode (its packet socket and RX ring).
+// still adopted afterwards. A handoff that fails starts the paused worker again (resume_kept).
+// The same for a port in AF_PACKET mode (its packet socket and RX ring).
 // Steps: a veth pair nrk<pid>a / nrk<pid>b in the root namespace (IPv6 off), netmap:nrk<pid>a
 // registered in AF_XDP mode, frames sent into b with an AF_PACKET socket. Needs root.
 #include "policy.hpp"
@@ -119,6 +120,9 @@ protected:
     }
 
     void expect_adopted_and_carrying_on();
+    // A 60-byte frame sent into b reaches the rx ring of registration `r` (its region, as mapped
+    // by the registry holding it).
+    void expect_frame_in_rx_ring(const registered &r);
 
     std::string a_, b_;
     config cfg_;
@@ -175,9 +179,15 @@ void nic_keep::expect_adopted_and_carrying_on()
     for (size_t i = 0; i < back->a.fds.size(); i++)
         EXPECT_EQ(inode_of(back->a.fds[i]), inode_of(reg_->a.fds[i])) << "fd " << i;
 
-    // The adopted worker moves the frame into the rx ring (ring 1 of the if block: tx first).
-    const region &mem = *back->a.mem;
-    auto *nifp = reinterpret_cast<nr_if *>(mem.base() + back->a.if_offset);
+    // The adopted worker moves the frame into the rx ring.
+    expect_frame_in_rx_ring(*back);
+}
+
+void nic_keep::expect_frame_in_rx_ring(const registered &r)
+{
+    // Ring 1 of the if block: the tx ring comes first.
+    const region &mem = *r.a.mem;
+    auto *nifp = reinterpret_cast<nr_if *>(mem.base() + r.a.if_offset);
     auto *rx = reinterpret_cast<nr_ring *>(reinterpret_cast<char *>(nifp) + nifp->ring_ofs[1]);
     const auto *sync = reinterpret_cast<const nr_sync *>(mem.base() + kept_.nics[0].queues[0].rx.sync_off);
     const uint32_t tail_before = kept_.nics[0].queues[0].rx.hwtail;
@@ -188,6 +198,19 @@ void nic_keep::expect_adopted_and_carrying_on()
     ASSERT_NE(__atomic_load_n(&sync->kern.hwtail, __ATOMIC_ACQUIRE), tail_before)
         << "the frame never arrived";
     EXPECT_EQ(rx->slot[tail_before].len, 60u);
+}
+
+TEST_F(nic_keep, a_failed_handoff_starts_the_paused_worker_again)
+{
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    send_into_b(); // the worker is paused since release_unkept: it waits on the socket's RX ring
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto *sync =
+        reinterpret_cast<const nr_sync *>(reg_->a.mem->base() + kept_.nics[0].queues[0].rx.sync_off);
+    EXPECT_EQ(__atomic_load_n(&sync->kern.hwtail, __ATOMIC_ACQUIRE), kept_.nics[0].queues[0].rx.hwtail)
+        << "a paused worker moved a frame";
+    old_->resume_kept();
+    expect_frame_in_rx_ring(*reg_);
 }
 
 TEST_F(nic_keep, the_successor_adopts_the_nic_and_its_worker_carries_on) { expect_adopted_and_carrying_on(); }
