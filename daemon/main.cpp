@@ -34,6 +34,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -162,8 +163,6 @@ int main(int argc, char **argv)
     }
 
     policy pol(cfg, ::getuid()); // replaced on SIGHUP; the registry holds a reference to it
-    for (const std::string &line : clear_stale_xdp_everywhere())
-        log.warning(line);
     registry reg(cfg, pol, [&log](const std::string &line) { log.info(line); });
     // Half the descriptors for connections, half for regions, rings' eventfds, sockets and TAPs.
     const rlim_t fds = raise_fd_limit();
@@ -177,6 +176,9 @@ int main(int argc, char **argv)
         log.error(keeper.err().message);
         return 1;
     }
+    // After the adoption: the programs a predecessor kept for us are not stale.
+    for (const std::string &line : clear_stale_xdp_everywhere((*keeper)->xdp_kept()))
+        log.warning(line);
     boost::asio::io_context io;
     control_server server(io, reg, log);
     server.set_idle_timeout_s(cfg.idle_timeout_s);
@@ -236,7 +238,8 @@ int main(int argc, char **argv)
         const size_t released = reg.release_unkept();
         if (auto s = (*keeper)->save(); !s) {
             log.error("restart refused: cannot save the state (" + s.err().message + ")");
-            reg.switches().resume();
+            reg.resume_kept();
+            (void)(*keeper)->save(); // switches and NICs run again: saves leave them out
             server.resume_accepting();
             return;
         }
@@ -248,7 +251,8 @@ int main(int argc, char **argv)
         log.error("restart failed: " + f.err.message);
         if (f.fds_moved)
             std::_Exit(1);
-        reg.switches().resume();
+        reg.resume_kept();
+        (void)(*keeper)->save(); // switches and NICs run again: saves leave them out
         server.resume_accepting();
     };
 

@@ -91,11 +91,15 @@ public:
     size_t waiting() const;
 
     // Restarts (registry_keep.cpp). Releases what a successor cannot adopt: every registration but
-    // the two ends of pipes in regions of their own ("pipe:NAME") and the clients of switch ports,
-    // monitors included, and every switch's NIC attachments. Holds every switch (its forwarding
-    // thread stays stopped until switches().resume(), which a successor's adoption does). Returns
-    // how many registrations went.
+    // the two ends of pipes in regions of their own ("pipe:NAME"), the clients of switch ports and
+    // the registrations of NIC ports in AF_XDP or AF_PACKET mode without host rings; monitors and
+    // every switch's NIC attachments go. Then holds every switch and pauses the kept NIC ports'
+    // workers, so what they keep privately holds still for export_state, which includes switches
+    // and NICs only from here on. Returns how many registrations went.
     size_t release_unkept();
+    // Partner of release_unkept when the handoff fails: workers and forwarding threads run again,
+    // and saves leave switches and NICs out again.
+    void resume_kept();
     // The records of what is left, for the state segment. `id_of` names each fd to keep (it may
     // be asked about one fd several times); next_fd_id is one above the highest id it gave.
     kept_state export_state(const std::function<uint32_t(int)> &id_of) const;
@@ -182,6 +186,7 @@ private:
     reg_map regs_;
     uint32_t last_id_ = 0;
     std::function<void()> on_change_;
+    bool handing_off_ = false; // between release_unkept and resume_kept (or the exec)
     void changed() const
     {
         if (on_change_)

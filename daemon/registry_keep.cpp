@@ -2,6 +2,7 @@
 // exports, and how a new process adopts them. docs/RESTART.md has the design.
 #include "registry.hpp"
 
+#include "ports/nic/nic_port.hpp"
 #include "ports/pipe/pipe_port.hpp"
 #include "ports/vale/vale_port.hpp"
 
@@ -14,10 +15,11 @@
 namespace netring::netringd {
 namespace {
 
-// A region of its own: a pipe's ("pipe:NAME") or a switch port's ("valeX:PORT").
+// A region of its own: a pipe's ("pipe:NAME"), a NIC's ("nic:IF") or a switch port's
+// ("valeX:PORT").
 bool kept_region_name(const std::string &name)
 {
-    if (name.starts_with("pipe:"))
+    if (name.starts_with("pipe:") || name.starts_with("nic:"))
         return true;
     auto parsed = parse_port_name(name);
     return parsed && parsed->role == port_role::switch_port && parsed->str() == name;
@@ -26,17 +28,39 @@ bool kept_region_name(const std::string &name)
 const pipe_port *kept_pipe_of(const port *p)
 {
     const auto *pipe = dynamic_cast<const pipe_port *>(p);
-    return pipe && kept_region_name(pipe->region_name()) ? pipe : nullptr;
+    return pipe && pipe->region_name().starts_with("pipe:") ? pipe : nullptr;
 }
 
-// A registration a successor adopts: an end of a pipe in a region of its own, or a client of a
-// switch port; not a monitor.
-// Switch ports only while their switches are held (a planned restart): the saves made after each
-// change leave them out, since a running forwarding thread's cursors and addresses do not hold still.
-bool adoptable(const port *owner, const attach_result &a, bool with_switches)
+nic_port *kept_nic_of(port *p)
+{
+    auto *nic = dynamic_cast<nic_port *>(p);
+    return nic && nic->keepable() ? nic : nullptr;
+}
+const nic_port *kept_nic_of(const port *p) { return kept_nic_of(const_cast<port *>(p)); }
+
+// What a pipe or NIC port answered for an adopted registration, and the kind it must have.
+result<attach_result> kept_answer(const port *p, uint32_t reg_id, uint32_t *kind)
+{
+    if (const auto *pipe = dynamic_cast<const pipe_port *>(p)) {
+        *kind = NR_PORT_KIND_PIPE;
+        return pipe->answer_of(reg_id);
+    }
+    if (const auto *nic = dynamic_cast<const nic_port *>(p)) {
+        *kind = NR_PORT_KIND_DAEMON;
+        return nic->answer_of(reg_id);
+    }
+    return error::from(errc::internal, "its port is not of a kind a restart keeps");
+}
+
+// A registration a successor adopts: an end of a pipe in a region of its own; and, in a planned
+// handoff, a client of a switch port or a registration of a NIC port in AF_XDP or AF_PACKET mode
+// without host rings. Never a monitor. The saves made after each change leave switch and NIC ports
+// out: their forwarding threads and workers run, and what they keep privately does not hold still.
+bool adoptable(const port *owner, const attach_result &a, bool handing_off)
 {
     return (kept_pipe_of(owner) && a.port_kind == NR_PORT_KIND_PIPE) ||
-           (with_switches && dynamic_cast<const vale_port *>(owner) && a.port_kind == NR_PORT_KIND_DAEMON);
+           (handing_off && (dynamic_cast<const vale_port *>(owner) || kept_nic_of(owner)) &&
+            a.port_kind == NR_PORT_KIND_DAEMON);
 }
 
 // Compares without an early exit, so the time taken says nothing about where a guess went wrong.
@@ -106,6 +130,7 @@ size_t registry::waiting() const
 
 size_t registry::release_unkept()
 {
+    handing_off_ = true;
     switches_.hold(); // stops forwarding; its NIC attachments (registrations of its own) go
     size_t n = 0;
     for (auto it = regs_.begin(); it != regs_.end();) {
@@ -116,7 +141,20 @@ size_t registry::release_unkept()
         }
         it = next;
     }
+    // The NIC workers stop here, so the records export_state takes are the rings' last word.
+    for (auto &[key, p] : ports_)
+        if (nic_port *nic = kept_nic_of(p.get()))
+            nic->pause();
     return n;
+}
+
+void registry::resume_kept()
+{
+    handing_off_ = false;
+    for (auto &[key, p] : ports_)
+        if (nic_port *nic = kept_nic_of(p.get()))
+            nic->resume();
+    switches_.resume();
 }
 
 kept_state registry::export_state(std::vector<std::pair<uint32_t, int>> &fds) const
@@ -143,9 +181,11 @@ kept_state registry::export_state(const std::function<uint32_t(int)> &name_fd) c
         if (const pipe_port *pipe = kept_pipe_of(p.get())) {
             k.pipes.push_back(pipe->keep(id_of));
             regions.insert(pipe->region_name());
+        } else if (const nic_port *nic = handing_off_ ? kept_nic_of(p.get()) : nullptr) {
+            k.nics.push_back(nic->keep(id_of));
+            regions.insert(nic->region_name());
         }
-    const bool with_switches = switches_.held();
-    if (with_switches)
+    if (handing_off_)
         k.switches = switches_.keep(id_of);
     for (const kept_switch &s : k.switches)
         for (const kept_switch_port &p : s.ports)
@@ -173,7 +213,7 @@ kept_state registry::export_state(const std::function<uint32_t(int)> &name_fd) c
         k.regions.push_back(std::move(kr));
     }
     for (const auto &[id, r] : regs_) {
-        if (!adoptable(r.owner.get(), r.answer.a, with_switches))
+        if (!adoptable(r.owner.get(), r.answer.a, handing_off_))
             continue;
         kept_registration kr;
         kr.reg_id = id;
@@ -225,7 +265,7 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
         return error::from(errc::internal, "the registry is not empty: nothing to adopt into");
     for (const kept_region &kr : k.regions) {
         if (!kept_region_name(kr.name) || regions_.count(kr.name))
-            return fail("kept region '" + kr.name + "' is not a pipe's or a switch port's, or named twice");
+            return fail("kept region '" + kr.name + "' is not a pipe's, a NIC's or a switch port's, or named twice");
         region_options opt;
         opt.buf_size = kr.buf_size;
         opt.num_buffers = kr.num_buffers;
@@ -253,10 +293,21 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
             return fail(p.err().message);
         ports_.emplace(kp.key, std::move(p.value()));
     }
+    std::vector<std::shared_ptr<nic_port>> nics;
+    for (const kept_nic &kn : k.nics) {
+        auto mem = regions_.find(kn.region);
+        if (mem == regions_.end() || ports_.count(kn.key))
+            return fail("kept NIC " + kn.key + ": no kept region " + kn.region + ", or the port is named twice");
+        auto p = nic_port::adopt(kn, cfg_, mem->second, take_fd);
+        if (!p)
+            return fail(p.err().message);
+        nics.push_back(*p);
+        ports_.emplace(kn.key, std::move(p.value()));
+    }
     const auto region_of = [&](const std::string &n) { return find_region(n); };
     if (auto s = switches_.adopt(k.switches, region_of, take_fd); !s)
         return fail(s.err().message);
-    // Every kept region belongs to a kept pipe or switch port (the table holds one reference).
+    // Every kept region belongs to a kept pipe, NIC or switch port (the table holds one reference).
     for (const auto &[name, r] : regions_)
         if (r.use_count() == 1)
             return fail("kept region " + name + " belongs to nothing kept");
@@ -272,14 +323,13 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
         auto p = ports_.find(kr.key);
         if (p == ports_.end())
             return fail(what + ": no kept port " + kr.key);
-        const auto *pipe = dynamic_cast<const pipe_port *>(p->second.get());
         auto *sw = dynamic_cast<vale_port *>(p->second.get());
-        if (on_switch ? !sw || switch_name->port_key() != kr.key : !pipe)
+        if (on_switch != (sw != nullptr) || (on_switch && switch_name->port_key() != kr.key))
             return fail(what + ": its name " + kr.name + " is not one of port " + kr.key);
-        auto a = on_switch ? switches_.answer_of(kr.reg_id, *switch_name) : pipe->answer_of(kr.reg_id);
+        uint32_t kind = NR_PORT_KIND_DAEMON;
+        auto a = on_switch ? switches_.answer_of(kr.reg_id, *switch_name) : kept_answer(p->second.get(), kr.reg_id, &kind);
         if (!a)
             return fail(what + ": " + a.err().message);
-        const uint32_t kind = on_switch ? NR_PORT_KIND_DAEMON : NR_PORT_KIND_PIPE;
         if (a->tx_rings != kr.tx_rings || a->rx_rings != kr.rx_rings || a->tx_slots != kr.tx_slots ||
             a->rx_slots != kr.rx_slots || a->if_offset != kr.if_offset || a->extra_bufs != kr.extra_bufs ||
             a->mem->name() != kr.region || a->mem->mem_id() != kr.mem_id || kr.port_kind != kind)
@@ -320,9 +370,16 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
                     it == regs_.end() || it->second.key != parse_port_name(s.name + ":" + p.name)->port_key())
                     return fail("kept switch port " + s.name + ":" + p.name + ": registration " +
                                 std::to_string(r.reg_id) + " is not kept for it");
+    for (const kept_nic &kn : k.nics)
+        for (const kept_nic_registration &r : kn.registrations)
+            if (!regs_.count(r.reg_id) || regs_.at(r.reg_id).key != kn.key)
+                return fail("kept NIC " + kn.key + ": registration " + std::to_string(r.reg_id) +
+                            " was not kept with it");
     for (const charge &c : charges)
         quotas_.charge(c.who, c.key, c.n);
     last_id_ = k.last_reg_id;
+    for (const auto &nic : nics)
+        nic->resume(); // the workers carry on where the predecessor's stopped
     switches_.resume(); // forwarding starts where the predecessor stopped
     return ok_status();
 }

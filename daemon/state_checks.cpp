@@ -89,6 +89,47 @@ status check_switch(const kept_switch &sw, const kept_state &s, const std::set<s
     return ok_status();
 }
 
+status check_nic(const kept_nic &n, const kept_state &s, const std::set<std::string> &regions,
+                 const std::set<uint32_t> &regs)
+{
+    if (auto ok = check_name(n.key, "NIC key"); !ok)
+        return ok;
+    if (auto ok = check_name(n.ifname, n.key + "'s interface name"); !ok)
+        return ok;
+    if (!regions.count(n.region))
+        return broken("NIC " + n.key + " lives in region '" + n.region + "', which the state does not hold");
+    if (n.queues.size() > kept_queues_max || n.owned.size() > kept_bufs_max)
+        return broken("NIC " + n.key + " has " + std::to_string(n.queues.size()) + " queues and " +
+                      std::to_string(n.owned.size()) + " buffers, over the limits");
+    for (uint32_t id : {n.xdp_map_fd_id, n.xdp_prog_fd_id, n.xdp_link_fd_id})
+        if (auto ok = check_fd(id, s.next_fd_id, n.key + "'s XDP program"); !ok && !n.afpacket)
+            return ok;
+    std::set<uint32_t> queues;
+    for (const auto &q : n.queues) {
+        if (!queues.insert(q.index).second)
+            return broken("NIC " + n.key + " lists queue " + std::to_string(q.index) + " twice");
+        if (q.held.size() > kept_bufs_max)
+            return broken("NIC " + n.key + " queue " + std::to_string(q.index) + " holds too many buffers");
+        for (uint32_t id :
+             {q.xsk_fd_id, q.tx.kick_fd_id, q.tx.notify_fd_id, q.rx.kick_fd_id, q.rx.notify_fd_id})
+            if (auto ok = check_fd(id, s.next_fd_id, n.key + " queue " + std::to_string(q.index)); !ok)
+                return ok;
+    }
+    for (const auto &r : n.registrations) {
+        if (!regs.count(r.reg_id))
+            return broken("NIC " + n.key + " serves registration " + std::to_string(r.reg_id) +
+                          ", which the state does not hold");
+        if (r.queues.empty() || r.queues.size() > kept_queues_max)
+            return broken("NIC " + n.key + " registration " + std::to_string(r.reg_id) + " names " +
+                          std::to_string(r.queues.size()) + " queues");
+        for (uint32_t q : r.queues)
+            if (!queues.count(q))
+                return broken("NIC " + n.key + " registration " + std::to_string(r.reg_id) + " names queue " +
+                              std::to_string(q) + ", which is not bound");
+    }
+    return ok_status();
+}
+
 } // namespace
 
 status check_kept_state(const kept_state &s)
@@ -150,6 +191,14 @@ status check_kept_state(const kept_state &s)
             return broken("switch " + sw.name + " is listed twice");
         if (auto ok = check_switch(sw, s, regions, regions_of); !ok)
             return ok;
+    }
+    if (s.nics.size() > kept_records_max)
+        return broken("more than " + std::to_string(kept_records_max) + " NICs");
+    for (const auto &n : s.nics) {
+        if (auto ok = check_nic(n, s, regions, regs); !ok)
+            return ok;
+        if (!keys.insert(n.key).second)
+            return broken("port " + n.key + " is listed twice");
     }
     return ok_status();
 }

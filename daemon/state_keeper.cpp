@@ -65,8 +65,12 @@ result<std::unique_ptr<state_keeper>> state_keeper::start(registry &reg, std::ma
         keeper->fds_.adopted(id, fd);
         keeper->adopted_.insert("fd." + std::to_string(id));
     }
+    for (const kept_nic &n : k->nics)
+        if (!n.afpacket)
+            keeper->xdp_kept_.push_back(n.ifname);
     log.notice("restart: adopted " + plural(k->regions.size(), "region") + ", " + plural(k->pipes.size(), "pipe") +
-               ", " + plural(k->switches.size(), "switch") + " and " + plural(k->registrations.size(), "registration") +
+               ", " + plural(k->nics.size(), "NIC") + ", " + plural(k->switches.size(), "switch") + " and " +
+               plural(k->registrations.size(), "registration") +
                "; each waits for its client to re-attach");
     return keeper;
 }

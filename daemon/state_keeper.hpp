@@ -52,6 +52,8 @@ public:
     void clean_stop();
 
     bool store_active() const { return fds_.store_active(); }
+    // The interfaces whose XDP program came with the adopted state (not stale: keep them).
+    const std::vector<std::string> &xdp_kept() const { return xdp_kept_; }
 
 private:
     state_keeper(registry &reg, state_segment seg, const logger &log);
@@ -63,6 +65,7 @@ private:
     std::set<std::string> passed_;   // every name a predecessor passed
     std::set<std::string> adopted_;  // the names of those still in use ("state", "fd.N", ...)
     bool failing_ = false;           // the last save failed (logged once)
+    std::vector<std::string> xdp_kept_;
 };
 
 } // namespace netring::netringd

@@ -81,7 +81,7 @@ struct shm_registration {
 
 struct shm_served_ring {
     uint64_t ring_off = 0, sync_off = 0, meta_bytes = 0;
-    uint32_t num_slots = 0, kick_fd_id = 0, notify_fd_id = 0, hwcur = 0, hwtail = 0;
+    uint32_t num_slots = 0, kick_fd_id = 0, notify_fd_id = 0, hwcur = 0, hwtail = 0, reclaim = 0;
 };
 
 struct shm_switch_reg {
@@ -113,13 +113,46 @@ struct shm_switch {
     shm_vector<shm_mac> macs;
 };
 
+
+struct shm_nic_queue {
+    explicit shm_nic_queue(const void_alloc &a) : held(a) {}
+    shm_served_ring tx, rx;
+    uint64_t tx_in_kernel = 0;
+    uint32_t index = 0, users = 0, xsk_fd_id = 0, xsk_ring_size = 0, fill_ring_size = 0, tx_credits = 0;
+    uint32_t packet_blocks = 0, packet_block = 0, packet_left = 0, packet_frame_off = 0;
+    uint8_t exclusive = 0, packet_skip_outgoing = 0;
+    shm_vector<uint32_t> held;
+};
+
+struct shm_nic_registration {
+    explicit shm_nic_registration(const void_alloc &a) : queues(a) {}
+    uint64_t if_off = 0, if_bytes = 0;
+    uint32_t reg_id = 0, extra_bufs = 0;
+    int32_t pid = 0;
+    shm_vector<uint32_t> queues;
+};
+
+struct shm_nic {
+    explicit shm_nic(const void_alloc &a)
+        : key(a), ifname(a), region(a), queues(a), registrations(a), owned(a)
+    {}
+    shm_string key, ifname, region;
+    uint32_t hw_queues = 0, xdp_map_fd_id = 0, xdp_prog_fd_id = 0, xdp_link_fd_id = 0;
+    uint8_t afpacket = 0;
+    shm_vector<shm_nic_queue> queues;
+    shm_vector<shm_nic_registration> registrations;
+    shm_vector<uint32_t> owned;
+};
+
+// New lists go at the end: the fields before them keep their places.
 struct shm_root {
-    explicit shm_root(const void_alloc &a) : regions(a), pipes(a), registrations(a), switches(a) {}
+    explicit shm_root(const void_alloc &a) : regions(a), pipes(a), registrations(a), switches(a), nics(a) {}
     uint32_t last_reg_id = 0, next_fd_id = 0;
     shm_vector<shm_region> regions;
     shm_vector<shm_pipe> pipes;
     shm_vector<shm_registration> registrations;
     shm_vector<shm_switch> switches;
+    shm_vector<shm_nic> nics;
 };
 
 constexpr const char *root_name = "netringd-state";
@@ -149,14 +182,14 @@ void put(shm_end &m, const kept_pipe_end &e)
 
 shm_served_ring put(const kept_served_ring &r)
 {
-    return {r.ring_off,   r.sync_off,     r.meta_bytes, r.num_slots,
-            r.kick_fd_id, r.notify_fd_id, r.hwcur,      r.hwtail};
+    return {r.ring_off,     r.sync_off, r.meta_bytes, r.num_slots, r.kick_fd_id,
+            r.notify_fd_id, r.hwcur,    r.hwtail,     r.reclaim};
 }
 
 kept_served_ring get(const shm_served_ring &r)
 {
-    return {r.ring_off,   r.sync_off,     r.meta_bytes, r.num_slots,
-            r.kick_fd_id, r.notify_fd_id, r.hwcur,      r.hwtail};
+    return {r.ring_off,     r.sync_off, r.meta_bytes, r.num_slots, r.kick_fd_id,
+            r.notify_fd_id, r.hwcur,    r.hwtail,     r.reclaim};
 }
 
 void put(shm_switch &m, const kept_switch &k, const void_alloc &a)
@@ -178,6 +211,45 @@ void put(shm_switch &m, const kept_switch &k, const void_alloc &a)
     m.macs.reserve(k.macs.size());
     for (const auto &mac : k.macs)
         m.macs.push_back({mac.mac, mac.port, mac.age_s});
+}
+
+void put(shm_vector<shm_nic> &to, const std::vector<kept_nic> &from, const void_alloc &a)
+{
+    to.reserve(from.size());
+    for (const auto &k : from) {
+        to.emplace_back(a);
+        auto &m = to.back();
+        put(m.key, k.key);
+        put(m.ifname, k.ifname);
+        put(m.region, k.region);
+        m.hw_queues = k.hw_queues, m.xdp_map_fd_id = k.xdp_map_fd_id, m.xdp_prog_fd_id = k.xdp_prog_fd_id;
+        m.xdp_link_fd_id = k.xdp_link_fd_id;
+        m.afpacket = k.afpacket;
+        m.queues.reserve(k.queues.size());
+        for (const auto &q : k.queues) {
+            m.queues.emplace_back(a);
+            auto &mq = m.queues.back();
+            mq.tx = put(q.tx), mq.rx = put(q.rx), mq.tx_in_kernel = q.tx_in_kernel;
+            mq.index = q.index, mq.users = q.users, mq.xsk_fd_id = q.xsk_fd_id;
+            mq.xsk_ring_size = q.xsk_ring_size, mq.fill_ring_size = q.fill_ring_size,
+            mq.tx_credits = q.tx_credits;
+            mq.exclusive = q.exclusive;
+            mq.packet_blocks = q.packet_blocks, mq.packet_block = q.packet_block,
+            mq.packet_left = q.packet_left;
+            mq.packet_frame_off = q.packet_frame_off, mq.packet_skip_outgoing = q.packet_skip_outgoing;
+            mq.held.assign(q.held.begin(), q.held.end());
+        }
+        m.registrations.reserve(k.registrations.size());
+        for (const auto &r : k.registrations) {
+            m.registrations.emplace_back(a);
+            auto &mr = m.registrations.back();
+            mr.if_off = r.if_off, mr.if_bytes = r.if_bytes, mr.reg_id = r.reg_id,
+            mr.extra_bufs = r.extra_bufs;
+            mr.pid = r.pid;
+            mr.queues.assign(r.queues.begin(), r.queues.end());
+        }
+        m.owned.assign(k.owned.begin(), k.owned.end());
+    }
 }
 
 void put(shm_root &root, const kept_state &s, const void_alloc &a)
@@ -232,6 +304,7 @@ void put(shm_root &root, const kept_state &s, const void_alloc &a)
         root.switches.emplace_back(a);
         put(root.switches.back(), k, a);
     }
+    put(root.nics, s.nics, a);
 }
 
 // ---- reading: every pointer Boost follows is checked to stay inside the half ----
@@ -300,6 +373,7 @@ public:
     }
 
     result<kept_switch> switch_of(const shm_switch &m, const std::string &what) const;
+    result<kept_nic> nic(const shm_nic &m, size_t i) const;
     result<kept_state> state(const shm_root &root) const;
 
 private:
@@ -434,7 +508,64 @@ result<kept_state> half_reader::state(const shm_root &root) const
             return k.err();
         s.switches.push_back(std::move(*k));
     }
+    if (auto ok = list(root.nics, kept_records_max, "the NIC list"); !ok)
+        return ok.err();
+    for (const auto &m : root.nics) {
+        auto k = nic(m, s.nics.size());
+        if (!k)
+            return k.err();
+        s.nics.push_back(std::move(*k));
+    }
     return s;
+}
+
+result<kept_nic> half_reader::nic(const shm_nic &m, size_t i) const
+{
+    kept_nic k;
+    auto key = text(m.key, "NIC " + std::to_string(i) + "'s key");
+    if (!key)
+        return key.err();
+    auto ifname = text(m.ifname, *key + "'s interface name");
+    if (!ifname)
+        return ifname.err();
+    auto region = text(m.region, *key + "'s region name");
+    if (!region)
+        return region.err();
+    k.key = std::move(*key), k.ifname = std::move(*ifname), k.region = std::move(*region);
+    k.hw_queues = m.hw_queues, k.xdp_map_fd_id = m.xdp_map_fd_id, k.xdp_prog_fd_id = m.xdp_prog_fd_id;
+    k.xdp_link_fd_id = m.xdp_link_fd_id;
+    k.afpacket = m.afpacket;
+    if (auto ok = list(m.queues, kept_queues_max, k.key + "'s queue list"); !ok)
+        return ok.err();
+    for (const auto &mq : m.queues) {
+        kept_nic_queue q;
+        q.tx = get(mq.tx), q.rx = get(mq.rx), q.tx_in_kernel = mq.tx_in_kernel;
+        q.index = mq.index, q.users = mq.users, q.xsk_fd_id = mq.xsk_fd_id;
+        q.xsk_ring_size = mq.xsk_ring_size, q.fill_ring_size = mq.fill_ring_size,
+        q.tx_credits = mq.tx_credits;
+        q.exclusive = mq.exclusive;
+        q.packet_blocks = mq.packet_blocks, q.packet_block = mq.packet_block, q.packet_left = mq.packet_left;
+        q.packet_frame_off = mq.packet_frame_off, q.packet_skip_outgoing = mq.packet_skip_outgoing;
+        if (auto ok = list(mq.held, kept_bufs_max, k.key + "'s fill buffers"); !ok)
+            return ok.err();
+        q.held.assign(mq.held.begin(), mq.held.end());
+        k.queues.push_back(std::move(q));
+    }
+    if (auto ok = list(m.registrations, kept_records_max, k.key + "'s registration list"); !ok)
+        return ok.err();
+    for (const auto &mr : m.registrations) {
+        kept_nic_registration r;
+        r.if_off = mr.if_off, r.if_bytes = mr.if_bytes, r.reg_id = mr.reg_id, r.extra_bufs = mr.extra_bufs;
+        r.pid = mr.pid;
+        if (auto ok = list(mr.queues, kept_queues_max, k.key + "'s registration queues"); !ok)
+            return ok.err();
+        r.queues.assign(mr.queues.begin(), mr.queues.end());
+        k.registrations.push_back(std::move(r));
+    }
+    if (auto ok = list(m.owned, kept_bufs_max, k.key + "'s buffer list"); !ok)
+        return ok.err();
+    k.owned.assign(m.owned.begin(), m.owned.end());
+    return k;
 }
 
 } // namespace

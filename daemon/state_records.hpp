@@ -106,8 +106,9 @@ struct kept_registration {
     bool operator==(const kept_registration &) const = default;
 };
 
-// A ring a switch serves as its kernel side, with the forwarding thread's own indices: the copies
-// it publishes and never reads back (served_ring.hpp), so a successor resumes where it stopped.
+// A ring the daemon serves as its kernel side (served_ring.hpp): its place, its eventfds and the
+// server's own indices, the copies it publishes and never reads back, which shared memory cannot be
+// trusted to hold; a successor resumes where it stopped.
 struct kept_served_ring {
     uint64_t ring_off = 0;
     uint64_t sync_off = 0;
@@ -117,6 +118,7 @@ struct kept_served_ring {
     uint32_t notify_fd_id = 0;
     uint32_t hwcur = 0;
     uint32_t hwtail = 0;
+    uint32_t reclaim = 0;
 
     bool operator==(const kept_served_ring &) const = default;
 };
@@ -163,6 +165,59 @@ struct kept_switch {
     bool operator==(const kept_switch &) const = default;
 };
 
+// One bound queue of a NIC port: its rings, its socket (AF_XDP: UMEM and kernel rings included;
+// AF_PACKET: its TPACKET_V3 RX ring) and what the I/O counts privately. An AF_XDP socket's ring
+// cursors are read back from the socket; an AF_PACKET reader's place is recorded.
+struct kept_nic_queue {
+    uint32_t index = 0;
+    uint32_t users = 0;
+    bool exclusive = false;
+    kept_served_ring tx;
+    kept_served_ring rx;
+    uint32_t xsk_fd_id = 0;     // the queue's socket, AF_XDP or AF_PACKET
+    uint32_t xsk_ring_size = 0; // rx, tx and completion rings
+    uint32_t fill_ring_size = 0;
+    uint64_t tx_in_kernel = 0;         // frames taken by the I/O whose buffers it has not counted back
+    uint32_t tx_credits = 0;           // frames refused and not counted back yet
+    std::vector<uint32_t> held;        // buffers in the fill ring, the kernel or the RX ring
+    uint32_t packet_blocks = 0;        // AF_PACKET: blocks of the RX ring
+    uint32_t packet_block = 0;         // the block the reader reads or waits for
+    uint32_t packet_left = 0;          // frames of it not read yet (0: not opened)
+    uint32_t packet_frame_off = 0;     // the next frame's offset in the block, when packet_left
+    bool packet_skip_outgoing = false; // PACKET_IGNORE_OUTGOING was refused: the reader filters
+
+    bool operator==(const kept_nic_queue &) const = default;
+};
+
+struct kept_nic_registration {
+    uint32_t reg_id = 0;
+    int32_t pid = 0;
+    std::vector<uint32_t> queues; // queue indices, in the if block's order
+    uint64_t if_off = 0;
+    uint64_t if_bytes = 0;
+    uint32_t extra_bufs = 0;
+
+    bool operator==(const kept_nic_registration &) const = default;
+};
+
+// A NIC port in AF_XDP mode (the XDP program: its map, program and bpf_link fds) or AF_PACKET
+// mode, its queues and registrations. docs/RESTART.md, "NIC ports".
+struct kept_nic {
+    std::string key;    // "nic:eth0"
+    std::string ifname; // "eth0"
+    std::string region; // "nic:eth0"
+    bool afpacket = false;
+    uint32_t hw_queues = 0; // the queues the port serves: 1 in AF_PACKET mode
+    uint32_t xdp_map_fd_id = 0;
+    uint32_t xdp_prog_fd_id = 0;
+    uint32_t xdp_link_fd_id = 0;
+    std::vector<kept_nic_queue> queues;
+    std::vector<kept_nic_registration> registrations;
+    std::vector<uint32_t> owned; // every buffer the port took from the region's pool
+
+    bool operator==(const kept_nic &) const = default;
+};
+
 struct kept_state {
     uint32_t last_reg_id = 0;
     uint32_t next_fd_id = 0; // every fd id in the records is below it
@@ -170,6 +225,7 @@ struct kept_state {
     std::vector<kept_pipe> pipes;
     std::vector<kept_registration> registrations;
     std::vector<kept_switch> switches;
+    std::vector<kept_nic> nics;
 
     bool operator==(const kept_state &) const = default;
 };
@@ -182,11 +238,13 @@ inline constexpr size_t kept_fd_ids_max = 1 + 4 * kept_rings_max; // a registrat
 inline constexpr size_t kept_bufs_max = 1u << 24;                 // buffers one pipe took
 inline constexpr size_t kept_ranges_max = 1u << 24;               // free ranges of one region
 inline constexpr size_t kept_macs_max = 4096;                     // learned addresses of a switch
+inline constexpr size_t kept_queues_max = 256;                    // bound queues of one NIC port
 
 // What the records say about each other (state_checks.cpp): names present and within
-// kept_name_max, the limits above, no region, pipe, switch, port, registration or address twice,
-// fd ids below next_fd_id, a pipe's and a switch port's region, an open end's and a switch port
-// registration's registration in the state, a learned address on a port of its switch.
+// kept_name_max, the limits above, no region, pipe, NIC, switch, port, registration or address
+// twice, fd ids below next_fd_id, a pipe's, NIC's and switch port's region, an open end's, NIC's
+// and switch port registration's registration in the state, a learned address on a port of its
+// switch.
 // errc::bad_message with the sentence.
 status check_kept_state(const kept_state &s);
 

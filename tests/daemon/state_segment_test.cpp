@@ -84,6 +84,19 @@ kept_state sample()
     sw.ports.push_back(port);
     sw.macs = {{0x0a0000000002, 0, 3}, {0x0b0000000002, 0, 250}};
     s.switches.push_back(sw);
+    kept_nic n;
+    n.key = "nic:eth0", n.ifname = "eth0", n.region = "nic:eth0", n.hw_queues = 4;
+    n.xdp_map_fd_id = 8, n.xdp_prog_fd_id = 9, n.xdp_link_fd_id = 10;
+    kept_nic_queue q;
+    q.index = 2, q.users = 1, q.exclusive = true;
+    q.tx = {0x20000, 0x21000, 0x1180, 512, 11, 12, 5, 3, 4};
+    q.rx = {0x22000, 0x23000, 0x1180, 512, 13, 14, 100, 99, 0};
+    q.xsk_fd_id = 15, q.xsk_ring_size = 4096, q.fill_ring_size = 4096, q.tx_in_kernel = 1, q.tx_credits = 0;
+    q.held = {900, 901, 902};
+    n.queues.push_back(q);
+    n.registrations.push_back({7, 4321, {2}, 0x24000, 0x140, 16});
+    n.owned = {3, 4, 900, 901, 902};
+    s.nics.push_back(n);
     return s;
 }
 
@@ -148,6 +161,8 @@ TEST(state_segment_test, round_trip_keeps_every_field)
     EXPECT_EQ(*back, s); // defaulted ==: every field of every record
     EXPECT_EQ(back->pipes[0].ends[0].tx[1].notify_fd_id, 3u);
     EXPECT_EQ(back->registrations[1].token[15], 0x5a);
+    EXPECT_EQ(back->nics[0].queues[0].rx.hwtail, 99u);
+    EXPECT_EQ(back->nics[0].queues[0].held[2], 902u);
 }
 
 TEST(state_segment_test, the_last_save_wins)
@@ -155,7 +170,8 @@ TEST(state_segment_test, the_last_save_wins)
     auto seg = state_segment::create();
     ASSERT_TRUE(seg.ok());
     kept_state first = sample(), second = sample();
-    second.registrations.erase(second.registrations.begin() + 1);
+    second.registrations.erase(second.registrations.begin() + 1); // reg 7, on the NIC
+    second.nics.clear(); // it served the registration erased
     second.last_reg_id = 43;
     ASSERT_TRUE(seg->save(first).ok());
     ASSERT_TRUE(seg->save(second).ok());
@@ -334,6 +350,21 @@ TEST(state_segment_test, records_that_break_the_rules_are_not_saved)
     s = sample();
     s.switches[0].macs[1].mac = s.switches[0].macs[0].mac;
     refused(s, "switch vale0 learned an address twice");
+    s = sample();
+    s.nics[0].registrations[0].reg_id = 10;
+    refused(s, "serves registration 10, which the state does not hold");
+    s = sample();
+    s.nics[0].queues[0].xsk_fd_id = 20;
+    refused(s, "names fd.20, past the last fd id 20");
+    s = sample();
+    s.nics[0].registrations[0].queues = {3};
+    refused(s, "names queue 3, which is not bound");
+    s = sample();
+    s.nics[0].region = "nic:eth1";
+    refused(s, "lives in region 'nic:eth1', which the state does not hold");
+    s = sample();
+    s.nics.push_back(s.nics[0]);
+    refused(s, "port nic:eth0 is listed twice");
     EXPECT_EQ(loaded(*seg), sample());
 }
 

@@ -249,7 +249,7 @@ TEST_F(restart_from_store, a_pipe_moves_every_frame_across_two_sigkills_and_its_
         const unsigned seen_b = wait_for_events(*b, control_lost | control_back);
         EXPECT_EQ(seen_a, control_lost | control_back) << a->last_error();
         EXPECT_EQ(seen_b, control_lost | control_back) << b->last_error();
-        EXPECT_NE(daemon_log().find("restart: adopted 1 region, 1 pipe, 0 switches and 2 registrations"), std::string::npos)
+        EXPECT_NE(daemon_log().find("restart: adopted 1 region, 1 pipe, 0 NICs, 0 switches and 2 registrations"), std::string::npos)
             << daemon_log();
         ASSERT_TRUE(eventually([&] { return store.status().starts_with("2 registrations, state"); }, 10s))
             << store.status();

@@ -113,6 +113,33 @@ public:
     int rx_wait_fd() const override { return sock_.get(); }
     const io_counters &counters() const override { return counters_; }
 
+    void keep(afpacket_kept &out) const
+    {
+        const auto *b = reinterpret_cast<const uint8_t *>(block(block_idx_));
+        const auto at = left_in_block_ ? static_cast<uint32_t>(frame_ - b) : 0u;
+        out = {blocks_, block_idx_, left_in_block_, at, unreclaimed_, filter_outgoing_};
+    }
+    // The reader's place a predecessor recorded: inside a block the kernel handed over, on a frame.
+    bool resume_at(const afpacket_kept &k)
+    {
+        if (k.block >= blocks_ || k.unreclaimed > (1u << 20))
+            return false;
+        block_idx_ = k.block;
+        unreclaimed_ = k.unreclaimed;
+        if (k.left == 0)
+            return true;
+        const tpacket_block_desc *b = block(k.block);
+        // Acquire pairs with the kernel's store of TP_STATUS_USER, as in open_block().
+        if ((__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) == 0 ||
+            k.left > b->hdr.bh1.num_pkts || k.frame_off < sizeof(tpacket_block_desc) ||
+            k.frame_off > block_bytes - sizeof(tpacket3_hdr))
+            return false;
+        left_in_block_ = k.left;
+        frame_ = reinterpret_cast<const uint8_t *>(b) + k.frame_off;
+        return true;
+    }
+    int fd() const { return sock_.get(); }
+
 private:
     tpacket_block_desc *block(uint32_t i) const
     {
@@ -209,6 +236,48 @@ error sock_error(const std::string &ifname, const char *what)
 }
 
 } // namespace
+
+int afpacket_keep(const nic_queue_io &q, afpacket_kept &out)
+{
+    const auto *p = dynamic_cast<const afpacket_queue *>(&q);
+    if (!p)
+        return -1;
+    p->keep(out);
+    return p->fd();
+}
+
+result<std::unique_ptr<nic_queue_io>> adopt_afpacket_queue(unique_fd sock, const std::string &ifname,
+                                                           const nic_buffers &mem, const afpacket_kept &k)
+{
+    auto refuse = [&](const std::string &why) {
+        return error::from(errc::bad_message, "kept AF_PACKET queue on " + ifname + ": " + why);
+    };
+    int domain = 0, version = 0;
+    socklen_t len = sizeof domain;
+    if (!sock.valid() || ::getsockopt(sock.get(), SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
+        domain != AF_PACKET)
+        return refuse("the kept fd is not a packet socket");
+    len = sizeof version;
+    if (::getsockopt(sock.get(), SOL_PACKET, PACKET_VERSION, &version, &len) != 0 || version != TPACKET_V3)
+        return refuse("the socket is not TPACKET_V3");
+    sockaddr_ll addr{};
+    len = sizeof addr;
+    if (::getsockname(sock.get(), reinterpret_cast<sockaddr *>(&addr), &len) != 0 ||
+        addr.sll_ifindex != static_cast<int>(::if_nametoindex(ifname.c_str())))
+        return refuse("the socket is not bound to " + ifname);
+    if (k.blocks < min_blocks || k.blocks > max_blocks)
+        return refuse(std::to_string(k.blocks) + " blocks recorded");
+    // packet_mmap() maps the ring's exact size or nothing: the recorded block count is the kernel's.
+    auto ring = mapped_region::map(sock.get(), size_t{k.blocks} * block_bytes);
+    if (!ring)
+        return refuse("its RX ring is not " + std::to_string(k.blocks) + " blocks (" + ring.err().message +
+                      ")");
+    auto q = std::make_unique<afpacket_queue>(std::move(sock), std::move(ring.value()), k.blocks, mem,
+                                              k.skip_outgoing);
+    if (!q->resume_at(k))
+        return refuse("the reader's place is not in a block the kernel handed over");
+    return std::unique_ptr<nic_queue_io>(std::move(q));
+}
 
 result<std::unique_ptr<nic_queue_io>> open_afpacket_queue(const std::string &ifname, const nic_buffers &mem,
                                                           uint32_t ring_size)

@@ -7,6 +7,7 @@
 // to the kernel until reclaim() counts them back, oldest first. Facts about this kernel (copy mode on
 // veth, frames at chunk + 256, EBUSY on a quick re-bind): docs/AF_XDP-NOTES.md.
 #include "nic_io.hpp"
+#include "xsk_rings.hpp"
 
 #include <netring/error.hpp>
 #include <rings/bits.hpp>
@@ -57,6 +58,8 @@ public:
 
     status open(const std::string &ifname, uint32_t queue, std::span<const uint32_t> fill_bufs,
                 uint32_t ring_size);
+    status adopt(unique_fd xsk, const afxdp_kept &k, std::span<const uint32_t> held);
+    void keep(afxdp_kept &out) const { out = {rx_.size, fill_.size, submitted_ - completed_, credits_}; }
 
     uint32_t receive(io_slot *slots, uint32_t n) override;
     uint32_t transmit(const io_slot *slots, uint32_t n) override;
@@ -84,6 +87,9 @@ private:
     // Declared in setup order: the socket goes before the UMEM it uses.
     std::unique_ptr<xsk_umem, umem_deleter> umem_;
     std::unique_ptr<xsk_socket, socket_deleter> xsk_;
+    // An adopted queue has no libxdp objects: its socket, and the rings mapped again from it.
+    unique_fd kept_fd_;
+    xsk_ring_maps kept_maps_;
     // libxdp keeps pointers to fill_ and comp_ from xsk_umem__create on: the object never moves.
     xsk_ring_prod fill_{};
     xsk_ring_cons comp_{};
@@ -176,6 +182,58 @@ status afxdp_queue::open(const std::string &ifname, uint32_t queue, std::span<co
     for (uint32_t i = 0; i < n; i++)
         *xsk_ring_prod__fill_addr(&fill_, idx + i) = uint64_t{fill_bufs[i]} * mem_.buf_size;
     xsk_ring_prod__submit(&fill_, n); // partner: reserve above
+    return ok_status();
+}
+
+status afxdp_queue::adopt(unique_fd xsk, const afxdp_kept &k, std::span<const uint32_t> held)
+{
+    auto refuse = [](const std::string &why) {
+        return error::from(errc::bad_message, "kept AF_XDP queue: " + why);
+    };
+    if (!xsk.valid())
+        return refuse("its socket was not kept");
+    if (k.fill_size < held.size())
+        return refuse(std::to_string(held.size()) + " buffers for a fill ring of " +
+                      std::to_string(k.fill_size));
+    held_.assign(mem_.num_buffers, 0);
+    for (uint32_t b : held) {
+        if (b >= mem_.num_buffers || held_[b])
+            return refuse("buffer " + std::to_string(b) + " is outside the area or listed twice");
+        held_[b] = 1;
+    }
+    if (auto st = kept_maps_.map(xsk.get(), {k.fill_size, k.ring_size, k.ring_size, k.ring_size}, &fill_,
+                                 &comp_, &rx_, &tx_);
+        !st)
+        return refuse(st.err().message);
+    // What waits on the RX ring must be buffers the record says the queue holds: then receive()
+    // hands out only what is ours. The fill ring is only checked to stay inside the area: the
+    // kernel publishes its consumer index lazily (when it next refreshes its cached entries), so
+    // entries it has already taken, and that may have come back through the RX ring and left the
+    // queue since, can still look pending there.
+    const uint32_t in_fill = fill_.cached_prod - (fill_.cached_cons - fill_.size);
+    const uint32_t in_rx = rx_.cached_prod - rx_.cached_cons;
+    if (in_fill > fill_.size || in_rx > rx_.size || in_rx > held.size())
+        return refuse("its rings hold more than its " + std::to_string(held.size()) + " buffers");
+    for (uint32_t i = 0; i < in_fill; i++)
+        if (*xsk_ring_prod__fill_addr(&fill_, fill_.cached_cons - fill_.size + i) >= mem_.area_bytes)
+            return refuse("its fill ring holds an address outside the area");
+    for (uint32_t i = 0; i < in_rx; i++) {
+        const uint64_t a = xsk_ring_cons__rx_desc(&rx_, rx_.cached_cons + i)->addr;
+        if (a >= mem_.area_bytes || !held_[a / mem_.buf_size])
+            return refuse("its RX ring holds a buffer the record does not");
+    }
+    // Each of the TX and completion rings holds no more than the frames in flight; not their sum,
+    // for the same reason as the fill ring: a driver that sends on its own may complete a frame
+    // before it publishes how far it consumed the TX ring.
+    const uint32_t in_tx = tx_.cached_prod - (tx_.cached_cons - tx_.size);
+    const uint32_t in_comp = comp_.cached_prod - comp_.cached_cons;
+    if (in_tx > tx_.size || in_comp > comp_.size || in_tx > k.tx_in_kernel || in_comp > k.tx_in_kernel)
+        return refuse("its TX and completion rings hold more frames than it sent");
+    submitted_ = k.tx_in_kernel;
+    completed_ = 0;
+    credits_ = k.tx_credits;
+    fd_ = xsk.get();
+    kept_fd_ = std::move(xsk);
     return ok_status();
 }
 
@@ -330,6 +388,23 @@ result<std::unique_ptr<nic_queue_io>> open_afxdp_queue(const std::string &ifname
     if (auto st = q->open(ifname, queue, fill_bufs, ring_size); !st)
         return st.err();
     return std::unique_ptr<nic_queue_io>(std::move(q));
+}
+
+result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic_buffers &mem,
+                                                        const afxdp_kept &k, std::span<const uint32_t> held)
+{
+    auto q = std::make_unique<afxdp_queue>(mem);
+    if (auto st = q->adopt(std::move(xsk), k, held); !st)
+        return st.err();
+    return std::unique_ptr<nic_queue_io>(std::move(q));
+}
+
+bool afxdp_keep(const nic_queue_io &q, afxdp_kept &out)
+{
+    const auto *x = dynamic_cast<const afxdp_queue *>(&q);
+    if (x)
+        x->keep(out);
+    return x != nullptr;
 }
 
 int afxdp_socket_fd(const nic_queue_io &q)

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <netring/error.hpp>
+#include <netring/unique_fd.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -121,9 +122,44 @@ result<std::unique_ptr<nic_queue_io>> open_afxdp_queue(const std::string &ifname
 // The socket fd of an AF_XDP queue (for the XSKMAP), or -1 for other kinds.
 int afxdp_socket_fd(const nic_queue_io &q);
 
+// What a restart keeps of an AF_XDP queue besides its socket and the buffers it holds
+// (held_buffers): the rings' sizes and what it counts of the frames it transmitted.
+struct afxdp_kept {
+    uint32_t ring_size = 0; // rx, tx and completion rings
+    uint32_t fill_size = 0;
+    uint64_t tx_in_kernel = 0; // taken by transmit(), completion not counted by reclaim() yet
+    uint32_t tx_credits = 0;   // refused frames not counted by reclaim() yet
+};
+// Of an AF_XDP queue, with its worker stopped; false for other kinds.
+bool afxdp_keep(const nic_queue_io &q, afxdp_kept &out);
+// The AF_XDP queue a previous netringd opened, from its socket `xsk` (bound, UMEM registered on
+// mem's buffer area, in the XSKMAP). The rings are mapped again and carry on where the kernel
+// stands; `held` are the buffers the queue holds, each checked to be in the area and every
+// buffer waiting on the RX ring checked to be one of them.
+result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic_buffers &mem,
+                                                        const afxdp_kept &k, std::span<const uint32_t> held);
+
 // The AF_PACKET queue: every frame of the interface (all hardware queues), outgoing ones excluded.
 result<std::unique_ptr<nic_queue_io>> open_afpacket_queue(const std::string &ifname, const nic_buffers &mem,
                                                           uint32_t ring_size);
+
+// What a restart keeps of an AF_PACKET queue besides its socket: the RX ring's block count, where
+// the reader stands in it, and the frames transmit() took that reclaim() has not counted.
+struct afpacket_kept {
+    uint32_t blocks = 0;
+    uint32_t block = 0;     // the block receive() reads or waits for
+    uint32_t left = 0;      // frames of it not read yet; 0: not opened
+    uint32_t frame_off = 0; // the next frame's offset in the block, when left > 0
+    uint32_t unreclaimed = 0;
+    bool skip_outgoing = false;
+};
+// Of an AF_PACKET queue, with its worker stopped, and its socket fd; -1 for other kinds.
+int afpacket_keep(const nic_queue_io &q, afpacket_kept &out);
+// The AF_PACKET queue a previous netringd opened on ifname, from its socket: checked to be a
+// TPACKET_V3 packet socket bound to ifname whose RX ring has the recorded blocks (the kernel maps
+// only the ring's exact size), the reader's place inside a block the kernel handed over.
+result<std::unique_ptr<nic_queue_io>> adopt_afpacket_queue(unique_fd sock, const std::string &ifname,
+                                                           const nic_buffers &mem, const afpacket_kept &k);
 
 // The host-stack queue: the TAP device `tap_name`, created here with `mac` and brought up; removed
 // when the object goes. Frames transmitted enter the kernel stack as if received on the TAP; frames

@@ -139,31 +139,40 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
     }
     restart_worker();
     mem_->add_user(); // partner: drop_user in detach
+    reg.extra_count = req.extra_bufs;
+    regs_.push_back(std::move(reg));
+    return answer_of(ctx.reg_id);
+}
 
+result<attach_result> nic_port::answer_of(uint32_t reg_id) const
+{
+    const registration *reg = find(reg_id);
+    if (!reg)
+        return error::from(errc::not_registered,
+                           "registration " + std::to_string(reg_id) + " is not on " + key_);
     attach_result a;
     a.mem = mem_.get();
-    a.if_offset = reg.if_off;
+    a.if_offset = reg->if_off;
     a.port_kind = NR_PORT_KIND_DAEMON;
-    a.tx_rings = a.rx_rings = static_cast<uint32_t>(reg.queues.size());
-    a.tx_slots = queues_[reg.queues[0]]->tx.num_slots;
-    a.rx_slots = queues_[reg.queues[0]]->rx.num_slots;
-    a.extra_bufs = req.extra_bufs;
+    a.tx_rings = a.rx_rings = static_cast<uint32_t>(reg->queues.size());
+    a.tx_slots = queues_[reg->queues[0]]->tx.num_slots;
+    a.rx_slots = queues_[reg->queues[0]]->rx.num_slots;
+    a.extra_bufs = reg->extra_count;
     // netmap numbers the host ring after the NIC rings, as queues_ does: tx ring of queue q at q,
     // rx ring after every tx ring.
     a.view.nic_tx = a.view.nic_rx = hw_queues_;
     a.view.host_tx = a.view.host_rx = 1;
     for (const bool tx : {true, false})
-        for (const uint32_t q : reg.queues)
+        for (const uint32_t q : reg->queues)
             a.view.pos.push_back(tx ? q : hw_queues_ + 1 + q);
     a.fds.push_back(mem_->fd());
     for (const bool tx : {true, false}) {
-        for (const uint32_t q : reg.queues) {
+        for (const uint32_t q : reg->queues) {
             const served_ring &r = tx ? queues_[q]->tx : queues_[q]->rx;
             a.fds.push_back(r.kick.get());
             a.fds.push_back(r.notify.get());
         }
     }
-    regs_.push_back(std::move(reg));
     return a;
 }
 

@@ -22,11 +22,13 @@
 #include "nic_io.hpp"
 #include "nic_worker.hpp"
 #include "port.hpp"
+#include "state_records.hpp"
 #include "xdp_program.hpp"
 
 #include <netring/unique_fd.hpp>
 
 #include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -50,6 +52,25 @@ public:
     // Promiscuous mode of the interface.
     status configure(const port_name &name, const port_setting &s) override;
 
+    // Restarts (nic_keep.cpp). A port in AF_XDP or AF_PACKET mode without host rings survives one:
+    // its XDP program, sockets, rings and registrations go to the successor; others are released.
+    bool keepable() const;
+    const std::string &region_name() const { return region_name_; }
+    const std::string &ifname() const { return ifname_; }
+    // Partners: the worker stopped for the handoff, started again (a failed handoff, an adoption).
+    void pause() { worker_.stop(); }
+    void resume() { restart_worker(); }
+    // The port's records for a successor, its worker paused; `fd_id` names each fd it keeps.
+    kept_nic keep(const std::function<uint32_t(int)> &fd_id) const;
+    // A port a previous process kept, on region `mem` (adopted, its pool and arena restored); every
+    // number is checked against the region, the kernel objects and the interface. The worker is
+    // not started: resume() once the registry has adopted everything.
+    static result<std::shared_ptr<nic_port>> adopt(const kept_nic &k, const config &cfg,
+                                                   std::shared_ptr<region> mem,
+                                                   const std::function<unique_fd(uint32_t)> &take_fd);
+    // What attach answered for `reg_id` (attach itself, and adopted registrations).
+    result<attach_result> answer_of(uint32_t reg_id) const;
+
 private:
     struct registration {
         uint32_t reg_id = 0;
@@ -58,6 +79,7 @@ private:
         uint64_t if_off = 0;
         uint64_t if_bytes = 0;
         std::vector<uint32_t> extra_bufs;
+        uint32_t extra_count = 0; // asked for; extra_bufs lists them
     };
 
     status probe();

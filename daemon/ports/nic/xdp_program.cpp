@@ -8,6 +8,7 @@
 #include <linux/if_link.h>
 #include <net/if.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstddef>
@@ -138,6 +139,41 @@ result<std::unique_ptr<xdp_program>> xdp_program::attach(const std::string &ifna
     return p;
 }
 
+result<std::unique_ptr<xdp_program>> xdp_program::adopt(const std::string &ifname, uint32_t queues,
+                                                        unique_fd map, unique_fd prog, unique_fd link)
+{
+    const std::string where = "kept XDP program of " + ifname + ": ";
+    auto idx = ifindex_of(ifname);
+    if (!idx)
+        return idx.err();
+    bpf_map_info mi{};
+    uint32_t len = sizeof mi;
+    if (!map.valid() || bpf_obj_get_info_by_fd(map.get(), &mi, &len) != 0 || mi.type != BPF_MAP_TYPE_XSKMAP ||
+        mi.max_entries != queues)
+        return error::from(errc::bad_message,
+                           where + "its map is not an XSKMAP of " + std::to_string(queues) + " entries");
+    bpf_prog_info pi{};
+    len = sizeof pi;
+    if (!prog.valid() || bpf_obj_get_info_by_fd(prog.get(), &pi, &len) != 0 ||
+        std::string(pi.name) != xdp_program_name)
+        return error::from(errc::bad_message, where + "its program is not " + xdp_program_name);
+    bpf_link_info li{};
+    len = sizeof li;
+    if (!link.valid() || bpf_obj_get_info_by_fd(link.get(), &li, &len) != 0 || li.type != BPF_LINK_TYPE_XDP ||
+        li.prog_id != pi.id || static_cast<int>(li.xdp.ifindex) != idx.value())
+        return error::from(errc::bad_message, where + "its link does not hold that program on " + ifname);
+    std::unique_ptr<xdp_program> p(new xdp_program());
+    p->map_ = std::move(map);
+    p->prog_ = std::move(prog);
+    p->link_ = std::move(link);
+    p->prog_id_ = pi.id;
+    p->queues_ = queues;
+    p->ifindex_ = idx.value();
+    LIBBPF_OPTS(bpf_xdp_query_opts, q);
+    p->native_ = bpf_xdp_query(p->ifindex_, 0, &q) == 0 && q.drv_prog_id == pi.id;
+    return p;
+}
+
 status xdp_program::map_socket(uint32_t queue, int xsk_fd)
 {
     if (queue >= queues_)
@@ -213,7 +249,7 @@ int quiet_print(enum libbpf_print_level level, const char *fmt, va_list args)
 
 } // namespace
 
-std::vector<std::string> clear_stale_xdp_everywhere()
+std::vector<std::string> clear_stale_xdp_everywhere(const std::vector<std::string> &spare)
 {
     libbpf_set_print(quiet_print);
     std::vector<std::string> lines;
@@ -221,6 +257,8 @@ std::vector<std::string> clear_stale_xdp_everywhere()
     if (all == nullptr)
         return lines;
     for (const struct if_nameindex *i = all; i->if_index != 0 && i->if_name != nullptr; i++) {
+        if (std::find(spare.begin(), spare.end(), i->if_name) != spare.end())
+            continue;
         auto r = clear_stale_xdp(i->if_name);
         if (!r)
             lines.push_back(std::string(i->if_name) + ": " + r.err().message);

@@ -31,6 +31,11 @@ public:
     // native mode first, skb (generic) mode if the driver refuses native. A stale netlink-attached
     // program of ours is detached first; any other program makes the attach fail (port_busy).
     static result<std::unique_ptr<xdp_program>> attach(const std::string &ifname, uint32_t queues);
+    // The program a previous netringd attached and kept across a restart (docs/RESTART.md), from its
+    // three fds. Each is checked for what it must be: an XSKMAP of `queues` entries, a program named
+    // xdp_program_name, and an XDP bpf_link holding that program on ifname.
+    static result<std::unique_ptr<xdp_program>> adopt(const std::string &ifname, uint32_t queues,
+                                                      unique_fd map, unique_fd prog, unique_fd link);
 
     xdp_program(const xdp_program &) = delete;
     xdp_program &operator=(const xdp_program &) = delete;
@@ -41,6 +46,10 @@ public:
     // Frames received on `queue` go to the kernel stack again. Closing the XSK has the same effect.
     void unmap_socket(uint32_t queue);
 
+    // The fds a restart keeps: while the link's fd is open the program stays attached.
+    int map_fd() const { return map_.get(); }
+    int prog_fd() const { return prog_.get(); }
+    int link_fd() const { return link_.get(); }
     uint32_t prog_id() const { return prog_id_; }
     uint32_t queues() const { return queues_; }
     int ifindex() const { return ifindex_; }
@@ -63,9 +72,9 @@ private:
 // names are left alone (attach() reports them). Errors: unknown interface, query or detach failure.
 result<std::string> clear_stale_xdp(const std::string &ifname);
 
-// At daemon start: clear_stale_xdp on every interface of the namespace (a killed netringd that
-// attached the old way), and libbpf's chatter routed to stderr warnings only. One line per action
-// or failure.
-std::vector<std::string> clear_stale_xdp_everywhere();
+// At daemon start: clear_stale_xdp on every interface of the namespace but those in `spare` (the
+// interfaces whose program a predecessor kept for this process), and libbpf's chatter routed to
+// stderr warnings only. One line per action or failure.
+std::vector<std::string> clear_stale_xdp_everywhere(const std::vector<std::string> &spare = {});
 
 } // namespace netring::netringd

@@ -1,0 +1,286 @@
+// nic_keep.cpp, xsk_rings.cpp and xdp_program::adopt: a registry's AF_XDP NIC port, exported and
+// adopted by a second registry as a successor process would (its fds are duplicates of the first
+// one's). The adopted registration waits for its owner and comes back with the same memory; a frame
+// that arrived while no worker ran reaches the adopted rx ring. Records that do not match what they
+// describe (a socket ring's size, an fd of the wrong kind, the fill ring's buffers, the frames in
+// flight, a ring's indices or place, the interface's queue count, the queue's users) refuse the
+// whole state and leave the registry empty; the kept objects are untouched, so a good state is
+// still adopted afterwards. A handoff that fails starts the paused worker again (resume_kept).
+// The same for a port in AF_PACKET mode (its packet socket and RX ring).
+// Steps: a veth pair nrk<pid>a / nrk<pid>b in the root namespace (IPv6 off), netmap:nrk<pid>a
+// registered in AF_XDP mode, frames sent into b with an AF_PACKET socket. Needs root.
+#include "policy.hpp"
+#include "registry.hpp"
+
+#include <gtest/gtest.h>
+
+#include <netring/layout.h>
+
+#include <linux/if_packet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+
+namespace netring::netringd {
+namespace {
+
+int sh(const std::string &cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
+
+ino_t inode_of(int fd)
+{
+    struct stat st {};
+    return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
+// What a successor process receives: a duplicate of every kept fd, by id.
+struct passed_fds {
+    std::map<uint32_t, unique_fd> by_id;
+
+    explicit passed_fds(const std::vector<std::pair<uint32_t, int>> &ids)
+    {
+        for (const auto &[id, fd] : ids)
+            by_id.emplace(id, unique_fd(::dup(fd)));
+    }
+    std::function<unique_fd(uint32_t)> taker()
+    {
+        return [this](uint32_t id) {
+            auto it = by_id.find(id);
+            return it == by_id.end() ? unique_fd() : std::move(it->second);
+        };
+    }
+};
+
+proto::regif request(const std::string &name)
+{
+    proto::regif r{};
+    proto::set_text(r.port_name, sizeof r.port_name, name);
+    return r;
+}
+
+class nic_keep : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        if (::geteuid() != 0)
+            GTEST_SKIP() << "needs root (veth pair, XDP program, AF_XDP socket)";
+        a_ = "nrk" + std::to_string(::getpid()) + "a";
+        b_ = "nrk" + std::to_string(::getpid()) + "b";
+        ASSERT_EQ(sh("ip link add " + a_ + " type veth peer name " + b_), 0);
+        for (const auto &n : {a_, b_})
+            std::ofstream("/proc/sys/net/ipv6/conf/" + n + "/disable_ipv6") << "1";
+        ASSERT_EQ(sh("ip link set " + a_ + " up && ip link set " + b_ + " up"), 0);
+        cfg_ =
+            parse_config("buf_size 2048\nregion_buffers 8192\nregion_meta_bytes 1048576\ndefault_slots 64\n"
+                         "nic_mode " +
+                             std::string(mode()) + "\nallow uid=1000 netmap:" + a_ + "*\n",
+                         "nic_keep_test");
+        pol_ = std::make_unique<policy>(cfg_, 0);
+        old_ = std::make_unique<registry>(cfg_, *pol_);
+        reg_ = old_->register_port({7, 1000, 1000, 111}, request("netmap:" + a_));
+        ASSERT_TRUE(reg_.ok()) << reg_.err().describe();
+        EXPECT_EQ(old_->release_unkept(), 0u);
+        kept_ = old_->export_state(ids_);
+    }
+
+    virtual const char *mode() const { return "afxdp"; }
+
+    void TearDown() override
+    {
+        old_.reset();
+        if (!a_.empty())
+            sh("ip link del " + a_); // takes the peer with it
+    }
+
+    // A frame into b: the veth hands it to a, where the XDP program gives it to the socket.
+    void send_into_b()
+    {
+        unique_fd s(::socket(AF_PACKET, SOCK_RAW, 0));
+        ASSERT_TRUE(s.valid());
+        uint8_t f[60] = {};
+        std::memset(f, 0xff, 6);
+        f[6] = 0x02;
+        f[12] = 0x88, f[13] = 0xb5;
+        sockaddr_ll to{};
+        to.sll_family = AF_PACKET;
+        to.sll_ifindex = static_cast<int>(::if_nametoindex(b_.c_str()));
+        to.sll_halen = 6;
+        std::memset(to.sll_addr, 0xff, 6);
+        ASSERT_EQ(::sendto(s.get(), f, sizeof f, 0, reinterpret_cast<sockaddr *>(&to), sizeof to), 60);
+    }
+
+    void expect_adopted_and_carrying_on();
+    // A 60-byte frame sent into b reaches the rx ring of registration `r` (its region, as mapped
+    // by the registry holding it).
+    void expect_frame_in_rx_ring(const registered &r);
+
+    std::string a_, b_;
+    config cfg_;
+    std::unique_ptr<policy> pol_;
+    std::unique_ptr<registry> old_;
+    result<registered> reg_ = error::from(errc::internal, "");
+    std::vector<std::pair<uint32_t, int>> ids_;
+    kept_state kept_;
+};
+
+struct damage {
+    const char *why;
+    std::function<void(kept_nic &)> apply;
+};
+
+// Each damaged copy of the kept state refuses everything; then the good one is still adopted.
+void expect_refused(const kept_state &kept, const std::vector<std::pair<uint32_t, int>> &ids,
+                    const config &cfg, const policy &pol, const std::vector<damage> &cases)
+{
+    for (const damage &d : cases) {
+        kept_state k = kept;
+        d.apply(k.nics[0]);
+        passed_fds fds(ids);
+        registry fresh(cfg, pol);
+        auto st = fresh.adopt_state(k, fds.taker(), 100);
+        ASSERT_FALSE(st.ok()) << d.why;
+        EXPECT_NE(st.err().message.find(d.why), std::string::npos) << st.err().message;
+        EXPECT_EQ(fresh.registrations(), 0u) << d.why;
+        EXPECT_EQ(fresh.ports(), 0u) << d.why;
+        EXPECT_EQ(fresh.regions(), 0u) << d.why;
+    }
+    passed_fds fds(ids);
+    registry fresh(cfg, pol);
+    auto st = fresh.adopt_state(kept, fds.taker(), 100);
+    EXPECT_TRUE(st.ok()) << st.err().describe();
+}
+
+void nic_keep::expect_adopted_and_carrying_on()
+{
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    ASSERT_EQ(kept_.nics[0].queues.size(), 1u);
+    ASSERT_EQ(kept_.registrations.size(), 1u);
+    send_into_b(); // no worker runs: it waits on the socket's RX ring
+
+    passed_fds fds(ids_);
+    registry fresh(cfg_, *pol_);
+    auto st = fresh.adopt_state(kept_, fds.taker(), 100);
+    ASSERT_TRUE(st.ok()) << st.err().describe();
+    EXPECT_EQ(fresh.registrations(), 1u);
+    EXPECT_EQ(fresh.waiting(), 1u);
+    auto back = fresh.reattach({20, 1000, 1000, 333}, reg_->reg_id, reg_->token);
+    ASSERT_TRUE(back.ok()) << back.err().describe();
+    ASSERT_EQ(back->a.fds.size(), reg_->a.fds.size());
+    for (size_t i = 0; i < back->a.fds.size(); i++)
+        EXPECT_EQ(inode_of(back->a.fds[i]), inode_of(reg_->a.fds[i])) << "fd " << i;
+
+    // The adopted worker moves the frame into the rx ring.
+    expect_frame_in_rx_ring(*back);
+}
+
+void nic_keep::expect_frame_in_rx_ring(const registered &r)
+{
+    // Ring 1 of the if block: the tx ring comes first.
+    const region &mem = *r.a.mem;
+    auto *nifp = reinterpret_cast<nr_if *>(mem.base() + r.a.if_offset);
+    auto *rx = reinterpret_cast<nr_ring *>(reinterpret_cast<char *>(nifp) + nifp->ring_ofs[1]);
+    const auto *sync = reinterpret_cast<const nr_sync *>(mem.base() + kept_.nics[0].queues[0].rx.sync_off);
+    const uint32_t tail_before = kept_.nics[0].queues[0].rx.hwtail;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (__atomic_load_n(&sync->kern.hwtail, __ATOMIC_ACQUIRE) == tail_before &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_NE(__atomic_load_n(&sync->kern.hwtail, __ATOMIC_ACQUIRE), tail_before)
+        << "the frame never arrived";
+    EXPECT_EQ(rx->slot[tail_before].len, 60u);
+}
+
+TEST_F(nic_keep, a_failed_handoff_starts_the_paused_worker_again)
+{
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    send_into_b(); // the worker is paused since release_unkept: it waits on the socket's RX ring
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto *sync =
+        reinterpret_cast<const nr_sync *>(reg_->a.mem->base() + kept_.nics[0].queues[0].rx.sync_off);
+    EXPECT_EQ(__atomic_load_n(&sync->kern.hwtail, __ATOMIC_ACQUIRE), kept_.nics[0].queues[0].rx.hwtail)
+        << "a paused worker moved a frame";
+    old_->resume_kept();
+    expect_frame_in_rx_ring(*reg_);
+}
+
+TEST_F(nic_keep, the_successor_adopts_the_nic_and_its_worker_carries_on) { expect_adopted_and_carrying_on(); }
+
+TEST_F(nic_keep, records_that_do_not_match_refuse_everything)
+{
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    // Two frames on the socket's RX ring (no worker runs): their buffers must be ones it holds.
+    send_into_b();
+    send_into_b();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const uint32_t region_fd = kept_.regions[0].fd_id; // the region takes it first
+    expect_refused(
+        kept_, ids_, cfg_, *pol_,
+        {
+            {"larger than the", [](kept_nic &n) { n.queues[0].xsk_ring_size /= 2; }},
+            {"not an AF_XDP socket",
+             [](kept_nic &n) { std::swap(n.queues[0].xsk_fd_id, n.queues[0].rx.notify_fd_id); }},
+            {"its program is not", [](kept_nic &n) { std::swap(n.xdp_link_fd_id, n.xdp_prog_fd_id); }},
+            {"its link does not hold", [&](kept_nic &n) { n.xdp_link_fd_id = region_fd; }},
+            {"its map is not an XSKMAP", [](kept_nic &n) { std::swap(n.xdp_map_fd_id, n.xdp_prog_fd_id); }},
+            {"its RX ring holds a buffer the record does not",
+             [](kept_nic &n) {
+                 // The port's other buffers (its rings' slots) in place of the socket's.
+                 std::vector<uint32_t> others;
+                 for (uint32_t b : n.owned)
+                     if (std::find(n.queues[0].held.begin(), n.queues[0].held.end(), b) ==
+                         n.queues[0].held.end())
+                         others.push_back(b);
+                 n.queues[0].held = others;
+             }},
+            {"its rings hold more than", [](kept_nic &n) { n.queues[0].held.clear(); }},
+            {"outside the area or listed twice",
+             [](kept_nic &n) { n.queues[0].held[1] = n.queues[0].held[0]; }},
+            {"disagree on the frames in flight", [](kept_nic &n) { n.queues[0].tx_in_kernel++; }},
+            {"indices do not hold together",
+             [](kept_nic &n) { n.queues[0].rx.hwtail = n.queues[0].rx.num_slots; }},
+            {"outside its place", [](kept_nic &n) { n.queues[0].tx.ring_off += 64; }},
+            {"queues, the record", [](kept_nic &n) { n.hw_queues++; }},
+            {"counts users", [](kept_nic &n) { n.queues[0].users = 2; }},
+            {"listed twice", [](kept_nic &n) { n.owned.push_back(n.owned.front()); }},
+        });
+}
+
+class nic_keep_afpacket : public nic_keep {
+protected:
+    const char *mode() const override { return "afpacket"; }
+};
+
+TEST_F(nic_keep_afpacket, the_successor_adopts_the_packet_socket_and_its_worker_carries_on)
+{
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    EXPECT_TRUE(kept_.nics[0].afpacket);
+    expect_adopted_and_carrying_on();
+}
+
+TEST_F(nic_keep_afpacket, records_that_do_not_match_refuse_everything)
+{
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    expect_refused(
+        kept_, ids_, cfg_, *pol_,
+        {
+            {"its RX ring is not", [](kept_nic &n) { n.queues[0].packet_blocks *= 2; }},
+            {"not a packet socket",
+             [](kept_nic &n) { std::swap(n.queues[0].xsk_fd_id, n.queues[0].rx.notify_fd_id); }},
+            {"the reader's place", [](kept_nic &n) { n.queues[0].packet_block = n.queues[0].packet_blocks; }},
+            {"disagree on the frames in flight", [](kept_nic &n) { n.queues[0].tx_in_kernel++; }},
+            {"queues, the record", [](kept_nic &n) { n.hw_queues++; }},
+        });
+}
+
+} // namespace
+} // namespace netring::netringd
