@@ -4,7 +4,7 @@
 //   0: the input is the segment, from its first byte (the rest zero);
 //   1: the same under a sound header (magic, versions, geometry), so the active index, the used
 //      bytes and the CRC are what load() judges;
-//   2: records built from the input (regions, pipes, registrations, switches) are saved, then
+//   2: records built from the input (regions, pipes, registrations, switches, NICs) are saved, then
 //      loaded: the same records come back, or the save refuses them with limit_exceeded and the
 //      previous state stays.
 // Bytes that pass the CRC are not fuzzed: Boost's structures are trusted from there on
@@ -101,6 +101,35 @@ kept_state records_of(input in)
         for (uint32_t m = in.take(3); m--;)
             sw.macs.push_back({uint64_t{in.take(0)} << 16 | in.take(0xffff), in.take(4), in.take(0)});
         s.switches.push_back(sw);
+    }
+    for (uint32_t n = in.take(2); n--;) {
+        kept_nic nic;
+        nic.key = in.text();
+        nic.ifname = in.text();
+        nic.region = s.regions.empty() || in.take(1) ? in.text() : s.regions[0].name;
+        nic.afpacket = in.take(1);
+        nic.hw_queues = in.take(300);
+        nic.xdp_map_fd_id = in.take(70), nic.xdp_prog_fd_id = in.take(70), nic.xdp_link_fd_id = in.take(70);
+        for (uint32_t q = in.take(3); q--;) {
+            kept_nic_queue queue;
+            queue.index = in.take(300);
+            queue.users = in.take(3);
+            for (kept_served_ring *r : {&queue.tx, &queue.rx})
+                *r = {in.take(0), in.take(0), in.take(0), in.take(0), in.take(70), in.take(70),
+                      in.take(0), in.take(0), in.take(0)};
+            queue.xsk_fd_id = in.take(70);
+            queue.xsk_ring_size = in.take(0), queue.fill_ring_size = in.take(0);
+            queue.tx_in_kernel = in.take(0), queue.tx_credits = in.take(0);
+            queue.held.assign(in.take(100), in.take(0));
+            queue.packet_blocks = in.take(0), queue.packet_block = in.take(0);
+            queue.packet_left = in.take(0), queue.packet_frame_off = in.take(0);
+            nic.queues.push_back(queue);
+        }
+        for (uint32_t r = in.take(3); r--;)
+            nic.registrations.push_back({in.take(3), static_cast<int32_t>(in.take(0)), {in.take(300)}, in.take(0),
+                                         in.take(0), in.take(0)});
+        nic.owned.assign(in.take(100), in.take(0));
+        s.nics.push_back(nic);
     }
     return s;
 }
