@@ -10,6 +10,7 @@
 // Steps: a veth pair nrk<pid>a / nrk<pid>b in the root namespace (IPv6 off), netmap:nrk<pid>a
 // registered in AF_XDP mode, frames sent into b with an AF_PACKET socket. Needs root.
 #include "policy.hpp"
+#include "passed_fds.hpp"
 #include "registry.hpp"
 
 #include <gtest/gtest.h>
@@ -36,30 +37,6 @@ namespace netring::netringd {
 namespace {
 
 int sh(const std::string &cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()); }
-
-ino_t inode_of(int fd)
-{
-    struct stat st {};
-    return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
-}
-
-// What a successor process receives: a duplicate of every kept fd, by id.
-struct passed_fds {
-    std::map<uint32_t, unique_fd> by_id;
-
-    explicit passed_fds(const std::vector<std::pair<uint32_t, int>> &ids)
-    {
-        for (const auto &[id, fd] : ids)
-            by_id.emplace(id, unique_fd(::dup(fd)));
-    }
-    std::function<unique_fd(uint32_t)> taker()
-    {
-        return [this](uint32_t id) {
-            auto it = by_id.find(id);
-            return it == by_id.end() ? unique_fd() : std::move(it->second);
-        };
-    }
-};
 
 proto::regif request(const std::string &name)
 {

@@ -9,6 +9,7 @@
 // successor's thread to the one port that learned its destination, and damaged switch records
 // refuse everything.
 #include "policy.hpp"
+#include "passed_fds.hpp"
 #include "registry.hpp"
 
 #include <gtest/gtest.h>
@@ -43,30 +44,6 @@ proto::regif request(const char *name)
     proto::set_text(r.port_name, sizeof r.port_name, name);
     return r;
 }
-
-ino_t inode_of(int fd)
-{
-    struct stat st{};
-    return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
-}
-
-// What a successor process receives: a duplicate of every kept fd, by id.
-struct passed_fds {
-    std::map<uint32_t, unique_fd> by_id;
-
-    explicit passed_fds(const std::vector<std::pair<uint32_t, int>> &ids)
-    {
-        for (const auto &[id, fd] : ids)
-            by_id.emplace(id, unique_fd(::dup(fd)));
-    }
-    std::function<unique_fd(uint32_t)> taker()
-    {
-        return [this](uint32_t id) {
-            auto it = by_id.find(id);
-            return it == by_id.end() ? unique_fd() : std::move(it->second);
-        };
-    }
-};
 
 class registry_keep : public ::testing::Test {
 protected:
