@@ -180,6 +180,10 @@ int main(int argc, char **argv)
     for (const std::string &line : clear_stale_xdp_everywhere((*keeper)->xdp_kept()))
         log.warning(line);
     boost::asio::io_context io;
+    // Registered before the socket exists: a signal that comes while the daemon still starts up
+    // is queued for the handlers below instead of killing it (leaving its socket file behind).
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
+    boost::asio::signal_set hangup(io, SIGHUP);
     control_server server(io, reg, log);
     server.set_idle_timeout_s(cfg.idle_timeout_s);
     netring::status listening = netring::ok_status();
@@ -258,7 +262,6 @@ int main(int argc, char **argv)
 
     // SIGHUP rereads the file. New rules apply to the next request; registrations made under the
     // old ones stay. A file that does not parse changes nothing (the error names its line).
-    boost::asio::signal_set hangup(io, SIGHUP);
     std::function<void()> on_hangup = [&] {
         hangup.async_wait([&](const boost::system::error_code &ec, int) {
             if (ec)
@@ -277,7 +280,6 @@ int main(int argc, char **argv)
         }
     }
 
-    boost::asio::signal_set signals(io, SIGTERM, SIGINT);
     signals.async_wait([&](const boost::system::error_code &ec, int sig) {
         if (ec)
             return;
