@@ -132,6 +132,11 @@ size_t registry::release_unkept()
 {
     handing_off_ = true;
     switches_.hold(); // stops forwarding; its NIC attachments (registrations of its own) go
+    // Every NIC worker stops first: whether a port can be kept is read from its I/O's private
+    // state, which a running worker writes. Those kept stay paused for export_state.
+    for (auto &[key, p] : ports_)
+        if (auto *nic = dynamic_cast<nic_port *>(p.get()))
+            nic->pause();
     size_t n = 0;
     for (auto it = regs_.begin(); it != regs_.end();) {
         auto next = std::next(it);
@@ -141,10 +146,6 @@ size_t registry::release_unkept()
         }
         it = next;
     }
-    // The NIC workers stop here, so the records export_state takes are the rings' last word.
-    for (auto &[key, p] : ports_)
-        if (nic_port *nic = kept_nic_of(p.get()))
-            nic->pause();
     return n;
 }
 
