@@ -94,11 +94,11 @@ public:
     // the two ends of pipes in regions of their own ("pipe:NAME"), the clients of switch ports and
     // the registrations of NIC ports in AF_XDP or AF_PACKET mode without host rings; monitors and
     // every switch's NIC attachments go. Then holds every switch and pauses the kept NIC ports'
-    // workers, so what they keep privately holds still for export_state, which includes switches
-    // and NICs only from here on. Returns how many registrations went.
+    // workers, so what they keep privately holds still for export_state, which includes NICs only
+    // from here on (and switches with their learned addresses). Returns how many registrations went.
     size_t release_unkept();
     // Partner of release_unkept when the handoff fails: workers and forwarding threads run again,
-    // and saves leave switches and NICs out again.
+    // and saves leave NICs out again.
     void resume_kept();
     // The records of what is left, for the state segment. `id_of` names each fd to keep (it may
     // be asked about one fd several times); next_fd_id is one above the highest id it gave.

@@ -52,14 +52,15 @@ result<attach_result> kept_answer(const port *p, uint32_t reg_id, uint32_t *kind
     return error::from(errc::internal, "its port is not of a kind a restart keeps");
 }
 
-// A registration a successor adopts: an end of a pipe in a region of its own; and, in a planned
-// handoff, a client of a switch port or a registration of a NIC port in AF_XDP or AF_PACKET mode
-// without host rings. Never a monitor. The saves made after each change leave switch and NIC ports
-// out: their forwarding threads and workers run, and what they keep privately does not hold still.
+// A registration a successor adopts: an end of a pipe in a region of its own, a client of a switch
+// port, and, in a planned handoff, a registration of a NIC port in AF_XDP or AF_PACKET mode without
+// host rings. Never a monitor. The saves made after each change leave NIC ports out: their workers
+// run, and what they keep privately does not hold still (a switch's forwarding thread commits its
+// cursors to its journal, which any save may name).
 bool adoptable(const port *owner, const attach_result &a, bool handing_off)
 {
     return (kept_pipe_of(owner) && a.port_kind == NR_PORT_KIND_PIPE) ||
-           (handing_off && (dynamic_cast<const vale_port *>(owner) || kept_nic_of(owner)) &&
+           ((dynamic_cast<const vale_port *>(owner) || (handing_off && kept_nic_of(owner))) &&
             a.port_kind == NR_PORT_KIND_DAEMON);
 }
 
@@ -186,8 +187,7 @@ kept_state registry::export_state(const std::function<uint32_t(int)> &name_fd) c
             k.nics.push_back(nic->keep(id_of));
             regions.insert(nic->region_name());
         }
-    if (handing_off_)
-        k.switches = switches_.keep(id_of);
+    k.switches = switches_.keep(id_of);
     for (const kept_switch &s : k.switches)
         for (const kept_switch_port &p : s.ports)
             regions.insert(s.name + ":" + p.name);

@@ -53,6 +53,8 @@ status check_switch(const kept_switch &sw, const kept_state &s, const std::set<s
 {
     if (auto ok = check_name(sw.name, "switch name"); !ok)
         return ok;
+    if (auto ok = check_fd(sw.journal_fd_id, s.next_fd_id, sw.name + "'s journal"); !ok)
+        return ok;
     std::set<std::string> ports;
     for (const auto &p : sw.ports) {
         const std::string port = sw.name + ":" + p.name;

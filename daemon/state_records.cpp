@@ -98,6 +98,8 @@ struct shm_switch_port {
     shm_vector<uint32_t> bufs;
     shm_vector<shm_switch_reg> regs;
     uint64_t counters[7] = {};
+    uint64_t journal_tag = 0;
+    uint32_t journal_slot = 0;
 };
 
 struct shm_mac {
@@ -109,6 +111,7 @@ struct shm_switch {
     explicit shm_switch(const void_alloc &a) : name(a), ports(a), macs(a) {}
     shm_string name;
     uint8_t persistent = 0;
+    uint32_t journal_fd_id = 0;
     shm_vector<shm_switch_port> ports;
     shm_vector<shm_mac> macs;
 };
@@ -196,6 +199,7 @@ void put(shm_switch &m, const kept_switch &k, const void_alloc &a)
 {
     put(m.name, k.name);
     m.persistent = k.persistent;
+    m.journal_fd_id = k.journal_fd_id;
     m.ports.reserve(k.ports.size());
     for (const auto &kp : k.ports) {
         m.ports.emplace_back(a);
@@ -207,6 +211,7 @@ void put(shm_switch &m, const kept_switch &k, const void_alloc &a)
         for (const auto &r : kp.regs)
             mp.regs.push_back({r.if_off, r.if_bytes, r.reg_id, r.extra_bufs, r.pid, r.exclusive});
         std::copy(kp.counters.begin(), kp.counters.end(), mp.counters);
+        mp.journal_slot = kp.journal_slot, mp.journal_tag = kp.journal_tag;
     }
     m.macs.reserve(k.macs.size());
     for (const auto &mac : k.macs)
@@ -389,6 +394,7 @@ result<kept_switch> half_reader::switch_of(const shm_switch &m, const std::strin
         return name.err();
     k.name = std::move(*name);
     k.persistent = m.persistent;
+    k.journal_fd_id = m.journal_fd_id;
     if (auto ok = list(m.ports, kept_records_max, k.name + "'s port list"); !ok)
         return ok.err();
     for (const auto &mp : m.ports) {
@@ -410,6 +416,7 @@ result<kept_switch> half_reader::switch_of(const shm_switch &m, const std::strin
         for (const auto &r : mp.regs)
             p.regs.push_back({r.reg_id, r.pid, r.if_off, r.if_bytes, r.extra_bufs, r.exclusive != 0});
         std::copy(std::begin(mp.counters), std::end(mp.counters), p.counters.begin());
+        p.journal_slot = mp.journal_slot, p.journal_tag = mp.journal_tag;
         k.ports.push_back(std::move(p));
     }
     if (auto ok = list(m.macs, kept_macs_max, k.name + "'s learned addresses"); !ok)

@@ -143,6 +143,10 @@ struct kept_switch_port {
     std::vector<uint32_t> bufs; // every buffer the port took: ring buffers and extra buffers
     std::vector<kept_switch_reg> regs;
     std::array<uint64_t, 7> counters{}; // rx/tx packets and bytes, drops, errors, flooded (switch_fwd.hpp)
+    // Its slot in the switch's journal and the tag it had there (fwd_journal.hpp): where the
+    // forwarding thread's latest cursors are, when the slot still carries the tag.
+    uint32_t journal_slot = 0;
+    uint64_t journal_tag = 0;
 
     bool operator==(const kept_switch_port &) const = default;
 };
@@ -161,6 +165,7 @@ struct kept_switch {
     bool persistent = false;
     std::vector<kept_switch_port> ports;
     std::vector<kept_mac> macs;
+    uint32_t journal_fd_id = 0; // the memfd its forwarding thread commits ring cursors to
 
     bool operator==(const kept_switch &) const = default;
 };

@@ -197,6 +197,13 @@ struct port_view {
         rings::eventfd_signal(tx_kick);
     }
     uint32_t received() const { return rings::load_acquire(rx.sync->kern.hwtail); }
+    // Hands every received slot back (head to hwtail), as an application done with them does.
+    void consume()
+    {
+        const uint32_t tail = received();
+        rings::store_relaxed(rx.sync->app.cur, tail);
+        rings::store_release(rx.sync->app.head, tail);
+    }
     uint32_t tag_at(uint32_t i) const
     {
         uint32_t tag = 0;
@@ -294,36 +301,67 @@ TEST_F(switch_keep, the_successor_forwards_a_frame_queued_in_the_gap_where_it_le
     ASSERT_EQ(fresh.switches().list().at(0).ports.size(), 2u);
 }
 
-// The saves made after each change run while forwarding threads run: switches, their regions and
-// their clients' registrations stay out, and what is saved is still a whole state a successor adopts.
-TEST(switch_keep_running, a_save_while_switches_forward_leaves_them_out_and_adopts)
+// The saves made after each change run while forwarding threads run. A switch is saved with the
+// cursors its thread last committed to its journal, and a successor that adopts the save after a
+// crash takes the journal's newer ones: frames forwarded after the save are neither forwarded
+// again nor taken back from the receiver, which has consumed them.
+TEST(switch_keep_running, a_crash_after_the_save_resumes_from_the_journal)
 {
     const config cfg = small_config();
     const policy pol{cfg, 0};
     registry old_reg{cfg, pol};
-    auto sw = old_reg.register_port({7, 1000, 1000, 111}, request("vale0:a"));
-    ASSERT_TRUE(sw.ok()) << sw.err().describe();
-    auto a = old_reg.register_port({7, 1000, 1000, 111}, request("netmap:krun{1"));
-    ASSERT_TRUE(a.ok()) << a.err().describe();
-    auto b = old_reg.register_port({8, 1000, 1000, 112}, request("netmap:krun}1"));
-    ASSERT_TRUE(b.ok()) << b.err().describe();
+    std::vector<registered> regs;
+    std::vector<port_view> views;
+    for (const char *name : {"vale0:a", "vale0:b"}) {
+        auto r = old_reg.register_port({7, 1000, 1000, 111}, request(name));
+        ASSERT_TRUE(r.ok()) << r.err().describe();
+        regs.push_back(*r);
+        views.emplace_back(*r);
+    }
+    auto pa = old_reg.register_port({7, 1000, 1000, 111}, request("netmap:krun{1"));
+    ASSERT_TRUE(pa.ok()) << pa.err().describe();
+    auto pb = old_reg.register_port({8, 1000, 1000, 112}, request("netmap:krun}1"));
+    ASSERT_TRUE(pb.ok()) << pb.err().describe();
+    views[0].send(broadcast, mac_a, 1);
+    ASSERT_TRUE(eventually([&] { return views[1].received() == 1; }));
     ASSERT_FALSE(old_reg.switches().held());
 
     std::vector<std::pair<uint32_t, int>> ids;
     const kept_state kept = old_reg.export_state(ids);
-    EXPECT_TRUE(kept.switches.empty());
-    ASSERT_EQ(kept.registrations.size(), 2u);
-    for (const kept_registration &r : kept.registrations)
-        EXPECT_NE(r.reg_id, sw->reg_id);
-    ASSERT_EQ(kept.regions.size(), 1u);
-    EXPECT_EQ(kept.regions[0].name, "pipe:krun");
+    ASSERT_EQ(kept.switches.size(), 1u);
+    ASSERT_EQ(kept.switches[0].ports.size(), 2u);
+    EXPECT_TRUE(kept.switches[0].macs.empty()) << "a running thread's addresses are its own";
+    EXPECT_EQ(kept.switches[0].ports[1].rx.hwtail, 1u) << "the journal's last commit";
+    EXPECT_EQ(kept.registrations.size(), 4u);
+    EXPECT_EQ(kept.regions.size(), 3u);
+
+    // After the save: three more frames, which b consumes. Then the old daemon's threads end
+    // without another save (what a crash leaves).
+    for (uint32_t tag = 2; tag <= 4; tag++)
+        views[0].send(mac_b, mac_a, tag);
+    ASSERT_TRUE(eventually([&] { return views[1].received() == 4; }));
+    for (uint32_t i = 1; i < 4; i++)
+        EXPECT_EQ(views[1].tag_at(i), i + 1);
+    views[1].consume();
+    old_reg.switches().hold();
 
     passed_fds fds(ids);
     registry fresh(cfg, pol);
     const status adopted = fresh.adopt_state(kept, fds.taker(), 100);
     ASSERT_TRUE(adopted.ok()) << adopted.err().describe();
-    EXPECT_EQ(fresh.waiting(), 2u);
-    EXPECT_TRUE(fresh.switches().list().empty());
+    EXPECT_EQ(fresh.waiting(), 4u);
+    ASSERT_EQ(fresh.switches().list().size(), 1u);
+    EXPECT_EQ(views[1].received(), 4u) << "the rx ring's hwtail went back";
+
+    // The next frame is b's fifth, in the next slot; nothing was forwarded twice or reset.
+    views[0].send(mac_b, mac_a, 5);
+    ASSERT_TRUE(eventually([&] { return views[1].received() == 5; }));
+    EXPECT_EQ(views[1].tag_at(4), 5u);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20)); // room for a wrong extra frame
+    EXPECT_EQ(views[1].received(), 5u);
+    EXPECT_EQ(rings::load_acquire(views[1].rx.sync->kern.errors), 0u);
+    EXPECT_EQ(rings::load_acquire(views[0].tx.sync->kern.errors), 0u);
+    EXPECT_EQ(rings::load_acquire(views[0].tx.sync->kern.hwcur), 5u);
 }
 
 TEST_F(switch_keep, damaged_switch_records_refuse_everything)
@@ -340,9 +378,23 @@ TEST_F(switch_keep, damaged_switch_records_refuse_everything)
     };
     const damage cases[] = {
         {"ring outside the metadata", [](kept_state &k) { k.switches[0].ports[0].tx.ring_off = 1ull << 40; }},
-        {"ring index past its slots", [](kept_state &k) { k.switches[0].ports[1].rx.hwtail = 1u << 20; }},
+        // The record's cursors count when the journal no longer carries the port's tag.
+        {"ring index past its slots",
+         [](kept_state &k) {
+             k.switches[0].ports[1].rx.hwtail = 1u << 20;
+             k.switches[0].ports[1].journal_tag++;
+         }},
         {"tx ring not handed back whole",
-         [](kept_state &k) { k.switches[0].ports[0].tx.hwtail = k.switches[0].ports[0].tx.hwcur; }},
+         [](kept_state &k) {
+             k.switches[0].ports[0].tx.hwtail = k.switches[0].ports[0].tx.hwcur;
+             k.switches[0].ports[0].journal_tag = 0;
+         }},
+        {"journal missing", [](kept_state &k) { k.switches[0].journal_fd_id = 9999; }},
+        {"journal is another file",
+         [](kept_state &k) { k.switches[0].journal_fd_id = k.switches[0].ports[0].tx.kick_fd_id; }},
+        {"journal slot past the journal", [](kept_state &k) { k.switches[0].ports[2].journal_slot = 256; }},
+        {"two ports on one journal slot",
+         [](kept_state &k) { k.switches[0].ports[2].journal_slot = k.switches[0].ports[0].journal_slot; }},
         {"eventfd missing", [](kept_state &k) { k.switches[0].ports[2].rx.kick_fd_id = 9999; }},
         {"buffer outside the pool", [](kept_state &k) { k.switches[0].ports[0].bufs[0] = 1u << 30; }},
         {"if block outside the metadata",

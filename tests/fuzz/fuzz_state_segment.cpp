@@ -84,6 +84,7 @@ kept_state records_of(input in)
         kept_switch sw;
         sw.name = in.text();
         sw.persistent = in.take(1);
+        sw.journal_fd_id = in.take(70);
         for (uint32_t p = in.take(3); p--;) {
             kept_switch_port port;
             port.name = in.text();
@@ -96,6 +97,8 @@ kept_state records_of(input in)
                                      in.take(1) != 0});
             for (uint64_t &c : port.counters)
                 c = in.take(0);
+            port.journal_slot = in.take(300);
+            port.journal_tag = in.take(0);
             sw.ports.push_back(port);
         }
         for (uint32_t m = in.take(3); m--;)

@@ -101,18 +101,16 @@ uint32_t switch_fwd::pull(fwd_endpoint &ep, frame *out, uint32_t max, uint32_t &
 // Hands back the slots before `upto_slot` (where pull() stopped, or the first frame held back).
 void switch_fwd::release(fwd_endpoint &ep, uint32_t ring_index, uint32_t upto_slot)
 {
-    if (ep.served) {
+    if (ep.served) { // published by publish(), once the pass is committed
         served_ring &r = *ep.tx;
-        const rings::ring_ref rr = ring_ref_of(ep.base, r);
         if (upto_slot == r.hwcur)
             return;
-        if (!ep.tx_mon.empty()) [[unlikely]] // what the port sent, once the switch is done with it
-            feed_monitors(ep, r, r.hwcur, upto_slot, ep.tx_mon);
+        if (!ep.tx_released) {
+            ep.tx_released = true;
+            ep.tx_from = r.hwcur;
+        }
         r.hwcur = upto_slot;
         r.hwtail = rings::prev_index(r.hwcur, r.num_slots); // copied out already: every slot is free again
-        rings::store_release(rr.sync->kern.hwcur, r.hwcur);
-        rings::store_release(rr.sync->kern.hwtail, r.hwtail);
-        wake_app(rr, r);
         return;
     }
     app_ring &a = ep.in[ring_index];
@@ -213,6 +211,49 @@ void switch_fwd::deliver(uint16_t dst, const frame &f)
     ep.pass_tx_bytes += len;
 }
 
+// The end of a pass, before its commit: the rx ring's hwtail moves past the frames written. Whether
+// this endpoint's served cursors moved (a commit is due).
+bool switch_fwd::settle(fwd_endpoint &ep)
+{
+    if (!ep.served)
+        return false;
+    if (ep.out_touched) {
+        ep.rx_from = ep.rx->hwtail;
+        ep.rx->hwtail = ep.out_cursor;
+    }
+    return ep.out_touched || ep.tx_released;
+}
+
+// Every served endpoint's cursors into the journal, as one commit. Until it lands the clients see
+// none of this pass; after it a successor publishes what they have not seen yet.
+void switch_fwd::commit()
+{
+    if (!journal_)
+        return;
+    for (const fwd_endpoint *ep : eps_)
+        if (ep->served)
+            journal_->stage(ep->journal_slot, {ep->tx->hwcur, ep->tx->hwtail, ep->rx->hwcur, ep->rx->hwtail});
+    journal_->commit();
+}
+
+// The pass's indices to the clients, after the commit: slots taken from the tx ring, frames
+// written to the rx ring (and to the ports' monitors).
+void switch_fwd::publish(fwd_endpoint &ep)
+{
+    if (ep.tx_released) {
+        ep.tx_released = false;
+        served_ring &r = *ep.tx;
+        const rings::ring_ref rr = ring_ref_of(ep.base, r);
+        if (!ep.tx_mon.empty()) [[unlikely]] // what the port sent, once the switch is done with it
+            feed_monitors(ep, r, ep.tx_from, r.hwcur, ep.tx_mon);
+        rings::store_release(rr.sync->kern.hwcur, r.hwcur);
+        rings::store_release(rr.sync->kern.hwtail, r.hwtail);
+        wake_app(rr, r);
+    }
+    if (ep.out_touched)
+        flush(ep);
+}
+
 void switch_fwd::flush(fwd_endpoint &ep)
 {
     ep.out_touched = false;
@@ -224,8 +265,7 @@ void switch_fwd::flush(fwd_endpoint &ep)
         served_ring &r = *ep.rx;
         const rings::ring_ref rr = ring_ref_of(ep.base, r);
         if (!ep.rx_mon.empty()) [[unlikely]] // what the port receives, before the client sees it
-            feed_monitors(ep, r, r.hwtail, ep.out_cursor, ep.rx_mon);
-        r.hwtail = ep.out_cursor;
+            feed_monitors(ep, r, ep.rx_from, r.hwtail, ep.rx_mon);
         rings::store_release(rr.sync->kern.hwtail, r.hwtail);
         wake_app(rr, r);
         return;

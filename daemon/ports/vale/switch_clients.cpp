@@ -66,7 +66,10 @@ result<attach_result> switch_table::acquire_port(uint32_t reg_id, pid_t pid, con
     bool made_switch = false;
     vale_switch *s = find(name.base);
     if (!s) {
-        s = switches_.emplace(name.base, std::make_unique<vale_switch>(name.base, false)).first->second.get();
+        auto made = vale_switch::make(name.base, false);
+        if (!made)
+            return made.err();
+        s = switches_.emplace(name.base, std::move(made.value())).first->second.get();
         made_switch = true;
     }
     sw_port *p = s->find(name.port);

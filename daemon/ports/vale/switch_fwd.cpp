@@ -20,7 +20,7 @@ using namespace fwd_detail;
 switch_fwd::switch_fwd() : macs_(mac_capacity, mac_ageing_s) {}
 
 status switch_fwd::start(std::vector<fwd_endpoint *> eps, const fwd_settings &settings,
-                         const std::vector<learned_mac> &macs)
+                         const std::vector<learned_mac> &macs, fwd_journal *journal)
 {
     stop();
     macs_.clear(); // port numbers are positions in eps_: the caller maps `macs` to this set
@@ -34,6 +34,7 @@ status switch_fwd::start(std::vector<fwd_endpoint *> eps, const fwd_settings &se
     if (eps.empty())
         return ok_status();
     eps_ = std::move(eps);
+    journal_ = journal;
     spin_ = settings.spin;
     stall_grace_ns_ = settings.stall_grace_ns;
     size_t fds = 1;
@@ -75,9 +76,13 @@ void switch_fwd::run()
             holding_ = false;
             for (uint16_t i = 0; i < eps_.size(); i++)
                 progress |= forward_from(i);
+            bool moved = false;
             for (fwd_endpoint *ep : eps_)
-                if (ep->out_touched)
-                    flush(*ep);
+                moved |= settle(*ep);
+            if (moved)
+                commit();
+            for (fwd_endpoint *ep : eps_)
+                publish(*ep);
             return progress;
         },
         [this] { sleep(); });

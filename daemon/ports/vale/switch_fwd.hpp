@@ -19,8 +19,13 @@
 //   client  an attached NIC or host stack: the switch is the application of a daemon registration
 //           of that NIC: frames come from the NIC's rx rings, go to its tx ring 0.
 // Every index and slot read from shared memory is checked before use, whichever side wrote it.
+//
+// A pass publishes nothing until it is committed: the cursors of every client port go to the
+// switch's journal first (fwd_journal.hpp), so that a successor after a crash starts from indices
+// no client saw go back.
 #pragma once
 
+#include "fwd_journal.hpp"
 #include "mac_table.hpp"
 #include "served_ring.hpp"
 #include "worker_thread.hpp"
@@ -64,6 +69,13 @@ struct fwd_endpoint {
     std::vector<app_ring> in; // NIC rx rings
     app_ring out;             // NIC tx ring 0
     fwd_counters counters;
+    uint32_t journal_slot = 0; // served: where its cursors are committed
+
+    // served, per pass: where the tx ring's hwcur and the rx ring's hwtail stood before the pass
+    // moved them (the copies the ring_ref shows stay there until the pass is committed).
+    bool tx_released = false;
+    uint32_t tx_from = 0;
+    uint32_t rx_from = 0;
 
     // Per pass, the forwarding thread's view of the destination ring.
     int64_t full_since_ns = 0; // when it was first seen full (0: it has room)
@@ -107,8 +119,10 @@ public:
     switch_fwd &operator=(const switch_fwd &) = delete;
 
     // `macs`: addresses the thread starts with (positions in `eps`); none, it learns from scratch.
+    // `journal`: where each pass commits the served endpoints' cursors, at their journal_slot
+    // (reset there by the caller); null, nowhere.
     status start(std::vector<fwd_endpoint *> eps, const fwd_settings &settings,
-                 const std::vector<learned_mac> &macs = {});
+                 const std::vector<learned_mac> &macs = {}, fwd_journal *journal = nullptr);
     void stop();
     bool running() const { return thread_.running(); }
     // Learned addresses, for `list` (read racily: informational).
@@ -140,11 +154,15 @@ private:
     bool open_out(fwd_endpoint &ep);
     bool can_take(uint16_t dst);
     int64_t now_ns();
+    bool settle(fwd_endpoint &ep);
+    void commit();
+    void publish(fwd_endpoint &ep);
     void flush(fwd_endpoint &ep);
     void sleep();
     void arm(bool on);
 
     std::vector<fwd_endpoint *> eps_;
+    fwd_journal *journal_ = nullptr;
     mac_table macs_;
     std::atomic<uint32_t> mac_count_{0};
     uint64_t pass_ = 0;

@@ -23,10 +23,11 @@ error refused(const std::string &what, const std::string &why)
 
 bool client_port(const sw_port &p) { return p.kind == "ephemeral" || p.kind == "persistent"; }
 
-kept_served_ring keep_ring(const served_ring &r, const std::function<uint32_t(int)> &fd_id)
+kept_served_ring keep_ring(const served_ring &r, uint32_t hwcur, uint32_t hwtail,
+                           const std::function<uint32_t(int)> &fd_id)
 {
     return {r.ring_off, r.sync_off, r.meta_bytes, r.num_slots, fd_id(r.kick.get()), fd_id(r.notify.get()),
-            r.hwcur,    r.hwtail};
+            hwcur,      hwtail};
 }
 
 // A kept ring back into `r`, after checking it lies at its place in `mem`; the sync block's kernel
@@ -112,6 +113,7 @@ std::vector<kept_switch> switch_table::keep(const std::function<uint32_t(int)> &
         kept_switch k;
         k.name = name;
         k.persistent = s->persistent();
+        k.journal_fd_id = fd_id(s->journal().fd());
         std::vector<int> position(s->ports().size(), -1); // in ports(), to in k.ports
         for (size_t i = 0; i < s->ports().size(); i++) {
             const sw_port &p = *s->ports()[i];
@@ -121,8 +123,11 @@ std::vector<kept_switch> switch_table::keep(const std::function<uint32_t(int)> &
             kept_switch_port kp;
             kp.name = p.name;
             kp.kind = p.kind;
-            kp.tx = keep_ring(p.tx, fd_id);
-            kp.rx = keep_ring(p.rx, fd_id);
+            const journal_cursors c = s->cursors(p); // a running thread's last commit
+            kp.tx = keep_ring(p.tx, c.tx_hwcur, c.tx_hwtail, fd_id);
+            kp.rx = keep_ring(p.rx, c.rx_hwcur, c.rx_hwtail, fd_id);
+            kp.journal_slot = p.journal_slot;
+            kp.journal_tag = p.journal_tag;
             kp.bufs = p.bufs;
             for (const sw_port::reg &r : p.regs)
                 kp.regs.push_back({r.reg_id, r.pid, r.if_off, r.if_bytes, r.extra_bufs, r.exclusive});
@@ -151,8 +156,12 @@ status switch_table::adopt(const std::vector<kept_switch> &k,
         if (ks.macs.size() > switch_fwd::mac_capacity)
             return error::from(errc::bad_message,
                                "kept switch " + ks.name + " has more learned addresses than a switch holds");
-        auto s = std::make_unique<vale_switch>(ks.name, ks.persistent);
+        auto journal = fwd_journal::adopt(take_fd(ks.journal_fd_id));
+        if (!journal)
+            return error::from(errc::bad_message, "kept switch " + ks.name + ": " + journal.err().describe());
+        auto s = std::make_unique<vale_switch>(ks.name, ks.persistent, std::move(journal.value()));
         s->hold(); // started by resume(), once the whole state is adopted
+        std::set<uint32_t> slots_used;
         for (const kept_switch_port &kp : ks.ports) {
             const std::string what = ks.name + ":" + kp.name;
             auto pn = parse_port_name(what);
@@ -167,10 +176,28 @@ status switch_table::adopt(const std::vector<kept_switch> &k,
             auto p = std::make_unique<sw_port>();
             p->name = kp.name;
             p->kind = kp.kind;
+            // The cursors: the journal's last commit when the port's slot still carries its tag (it
+            // is newer than the record, which a crash may have left one save behind), else the
+            // record's (a port made while the switch was held has no slot yet). Both are checked.
+            kept_served_ring tx = kp.tx, rx = kp.rx;
+            if (kp.journal_tag != 0) {
+                if (kp.journal_slot >= fwd_journal::slots || !slots_used.insert(kp.journal_slot).second)
+                    return refused(what, "its journal slot " + std::to_string(kp.journal_slot) +
+                                             " is not in the journal, or another port's");
+                if (s->journal().tag(kp.journal_slot) == kp.journal_tag) {
+                    const journal_cursors c = s->journal().read(kp.journal_slot);
+                    tx.hwcur = c.tx_hwcur;
+                    tx.hwtail = c.tx_hwtail;
+                    rx.hwcur = c.rx_hwcur;
+                    rx.hwtail = c.rx_hwtail;
+                    p->journal_slot = kp.journal_slot;
+                    p->journal_tag = kp.journal_tag;
+                }
+            }
             // Each step checks before it records: the destructor gives back only what p records.
-            if (auto ok = adopt_ring(kp.tx, true, *mem, p->tx, take_fd, what); !ok)
+            if (auto ok = adopt_ring(tx, true, *mem, p->tx, take_fd, what); !ok)
                 return ok;
-            if (auto ok = adopt_ring(kp.rx, false, *mem, p->rx, take_fd, what); !ok)
+            if (auto ok = adopt_ring(rx, false, *mem, p->rx, take_fd, what); !ok)
                 return ok;
             const uint32_t num_buffers = mem->geometry().num_buffers;
             for (uint32_t b : kp.bufs)

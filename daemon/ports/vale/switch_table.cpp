@@ -72,7 +72,10 @@ status switch_table::create_switch(const std::string &sw)
         s->make_persistent(); // made on the fly by a client: now it stays
         return ok_status();
     }
-    switches_.emplace(sw, std::make_unique<vale_switch>(sw, true));
+    auto made = vale_switch::make(sw, true);
+    if (!made)
+        return made.err();
+    switches_.emplace(sw, std::move(made.value()));
     return ok_status();
 }
 
@@ -94,6 +97,11 @@ result<sw_port *> switch_table::make_client_port(vale_switch &s, const std::stri
                                                  uint32_t rx_slots)
 {
     const std::string full = s.name() + ":" + port;
+    const auto clients =
+        std::count_if(s.ports().begin(), s.ports().end(), [](const auto &q) { return q->ep.served; });
+    if (clients >= fwd_journal::slots)
+        return error::from(errc::limit_exceeded, "switch " + s.name() + " has " + std::to_string(clients) +
+                                                     " client ports, the most a switch takes");
     auto p = std::make_unique<sw_port>();
     p->name = port;
     p->kind = kind;

@@ -119,10 +119,11 @@ public:
     // adopt them yet); the switches stay held, whatever else changes, until resume().
     void hold();
     void resume(); // partner of hold(), and what starts adopted switches
-    // Every switch held (true without switches): only then may keep() read their state.
+    // Every switch held (true without switches).
     bool held() const;
-    // The records of every switch (held), its client ports and their registrations; `fd_id` names
-    // each eventfd kept.
+    // The records of every switch, its client ports and their registrations; `fd_id` names each
+    // eventfd and journal kept. A running switch's ring cursors are its journal's last commit and
+    // its learned addresses are left out (its thread owns them); a held one's are exact.
     std::vector<kept_switch> keep(const std::function<uint32_t(int)> &fd_id) const;
     // Rebuilds kept switches, held, on an empty table: each port's region from `region_of` (null:
     // not kept), its eventfds from `take_fd`; every number is checked against the region. A refusal

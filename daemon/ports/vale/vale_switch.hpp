@@ -6,6 +6,7 @@
 #include "region.hpp"
 #include "switch_fwd.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,6 +34,10 @@ struct sw_port {
     std::string attachment; // nic and host ports: the NIC name as attached ("netmap:eth0*")
     uint32_t nic_reg = 0;
     fwd_endpoint ep;
+    // Client ports: its slot in the switch's journal, and the tag the journal gave it there (0:
+    // none yet; given at the next start()).
+    uint32_t journal_slot = 0;
+    uint64_t journal_tag = 0;
 
     ~sw_port()
     {
@@ -53,7 +58,18 @@ struct sw_port {
 // stays stopped whatever start() is asked until resume().
 class vale_switch {
 public:
-    vale_switch(std::string name, bool persistent) : name_(std::move(name)), persistent_(persistent) {}
+    // `journal`: where the forwarding thread commits its cursors (a new one, or a kept one).
+    vale_switch(std::string name, bool persistent, fwd_journal journal)
+        : name_(std::move(name)), persistent_(persistent), journal_(std::move(journal))
+    {}
+    // A new switch with a journal of its own (fails only when no memfd can be made).
+    static result<std::unique_ptr<vale_switch>> make(const std::string &name, bool persistent)
+    {
+        auto j = fwd_journal::create(name);
+        if (!j)
+            return j.err();
+        return std::make_unique<vale_switch>(name, persistent, std::move(j.value()));
+    }
     ~vale_switch() { fwd_.stop(); }
 
     const std::string &name() const { return name_; }
@@ -92,8 +108,20 @@ public:
             eps.push_back(&p->ep);
             started_.push_back(p.get());
         }
+        journal_ports();
         learned_.clear();
-        (void)fwd_.start(std::move(eps), settings, macs); // fails only without an eventfd: ports stay idle
+        (void)fwd_.start(std::move(eps), settings, macs,
+                         &journal_); // fails only without an eventfd: ports stay idle
+    }
+    bool forwarding() const { return fwd_.running(); }
+    const fwd_journal &journal() const { return journal_; }
+    // A client port's cursors: from the journal while the thread runs (its own copies are
+    // private to it then), from the port while it is stopped.
+    journal_cursors cursors(const sw_port &p) const
+    {
+        if (fwd_.running())
+            return journal_.read(p.journal_slot);
+        return {p.tx.hwcur, p.tx.hwtail, p.rx.hwcur, p.rx.hwtail};
     }
     // Partners: hold() stops the thread until resume() starts it.
     void hold()
@@ -129,9 +157,37 @@ public:
     }
 
 private:
+    // Before a start: every client port gets a journal slot (the lowest free one) and a tag, the
+    // slots of ports gone lose theirs, and each port's slot is set to the cursors it starts from.
+    void journal_ports()
+    {
+        std::vector<bool> used(fwd_journal::slots, false);
+        for (const auto &p : ports_)
+            if (p->journal_tag != 0)
+                used[p->journal_slot] = true;
+        for (uint32_t s = 0; s < fwd_journal::slots; s++)
+            if (!used[s] && journal_.tag(s) != 0)
+                journal_.free_slot(s);
+        for (auto &p : ports_) {
+            if (!p->ep.served)
+                continue;
+            if (p->journal_tag == 0) {
+                const auto free = std::find(used.begin(), used.end(), false);
+                if (free == used.end())
+                    continue; // make_client_port refuses more ports than slots
+                *free = true;
+                p->journal_slot = static_cast<uint32_t>(free - used.begin());
+                p->journal_tag = journal_.claim(p->journal_slot);
+            }
+            p->ep.journal_slot = p->journal_slot;
+            journal_.reset(p->journal_slot, {p->tx.hwcur, p->tx.hwtail, p->rx.hwcur, p->rx.hwtail});
+        }
+    }
+
     std::string name_;
     bool persistent_;
     bool held_ = false;
+    fwd_journal journal_;
     std::vector<std::unique_ptr<sw_port>> ports_;
     // Which port each position of the running thread's endpoint list is, and, while stopped, the
     // addresses it had learned by port. Compared by address only, never dereferenced: a port
