@@ -14,7 +14,7 @@ Measurements (from pipe_bench.py and switch_bench.py):
   pingpong-busy     pipe round trip, p50 (B/A < 1 is better here)
   sw2-64            switch, 2 ports, 64 B (netring-pktgen through the forwarding thread)
 
-usage: ab_bench.py --a BUILD_BEFORE --b BUILD_AFTER [--rounds 5] [--secs 3]
+usage: ab_bench.py --a BUILD_BEFORE --b BUILD_AFTER [--rounds 5] [--secs 3] [--only NAME[,NAME]]
 Runs as root. Every measurement prints one JSON line; the last line is the summary.
 """
 import argparse
@@ -63,7 +63,11 @@ def main():
     ap.add_argument("--b", required=True, help="build directory after the change")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--secs", type=float, default=3)
+    ap.add_argument("--only", help="comma-separated measurement names (default: all)")
     args = ap.parse_args()
+    chosen = [m for m in MEASUREMENTS if not args.only or m[0] in args.only.split(",")]
+    if not chosen:
+        sys.exit("ab_bench.py: --only names none of " + ", ".join(m[0] for m in MEASUREMENTS))
     if os.geteuid() != 0:
         sys.exit("ab_bench.py: run as root")
     sides = {"A": os.path.abspath(args.a), "B": os.path.abspath(args.b)}
@@ -72,7 +76,7 @@ def main():
     ratios = {}
     values = {}
     for rnd in range(args.rounds):
-        for name, key, fn in MEASUREMENTS:
+        for name, key, fn in chosen:
             got = {}
             for side in ("AB" if rnd % 2 == 0 else "BA"):
                 t0 = time.time()
@@ -84,7 +88,7 @@ def main():
                 values.setdefault("%s|%s" % (name, side), []).append(res.get(key))
             if got.get("A") and got.get("B"):
                 ratios.setdefault(name, []).append(round(got["B"] / got["A"], 3))
-    summary = {"summary": True, "metric": {n: k for n, k, _ in MEASUREMENTS}, "b_over_a": {}}
+    summary = {"summary": True, "metric": {n: k for n, k, _ in chosen}, "b_over_a": {}}
     for name, rs in ratios.items():
         summary["b_over_a"][name] = {"median": round(statistics.median(rs), 3), "min": min(rs), "max": max(rs),
                                      "n": len(rs)}
