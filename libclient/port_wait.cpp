@@ -114,10 +114,15 @@ int port::wait(unsigned events, int timeout_ms, std::error_code &ec)
     const uint32_t spin_budget = p.opts.sync == sync_mode::shm ? p.opts.spin_before_sleep : 0;
     uint32_t spins = spin_budget;
     std::vector<pollfd> &fds = p.pollset;
+    // Away from the daemon, a re-attach try is looked after once per call and once per wake, not
+    // on every spin: while a try waits for its answer, a look is a poll() of its socket.
+    bool look = true;
 
     for (;;) {
-        if (p.link.state == control_state::away) [[unlikely]]
+        if (look && p.link.state == control_state::away) [[unlikely]] {
+            look = false;
             p.tend_control(); // a retry due: the timer parked on the control fd woke us, or not yet
+        }
         if (events & wait_rx)
             if (auto e = p.sync(false, all_rings)) {
                 ec = e;
@@ -183,6 +188,7 @@ int port::wait(unsigned events, int timeout_ms, std::error_code &ec)
         if (rc == 0 && clock::now() >= deadline)
             return 0;
         spins = spin_budget; // woken: spin again before the next sleep
+        look = true;
     }
 }
 
