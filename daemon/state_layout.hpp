@@ -6,7 +6,7 @@
 // buffer of half[i].used_bytes (state_records.hpp). Only netringd reads or writes the segment; the
 // writer is the process holding it, the reader its successor. (c): written once by create().
 // (s): written by a save while the half is inactive. (f): the flip, the last write of a save.
-// Whoever changes this struct or the records in state_records.cpp raises state_layout_version.
+// Whoever changes this struct or the records in state_shm.hpp raises state_layout_version.
 #pragma once
 
 #include <cstddef>

@@ -6,7 +6,8 @@
 //
 // In the segment the records are a Boost.Interprocess managed buffer holding one root object with
 // interprocess containers: offsets, not pointers, so a successor maps them anywhere. Boost stays in
-// state_records.cpp. The records name fds by id ("fd.N" among the kept fds, docs/RESTART.md), never
+// state_shm.hpp and the two files that use it (state_records_write.cpp, state_records_read.cpp).
+// The records name fds by id ("fd.N" among the kept fds, docs/RESTART.md), never
 // by number. read_records checks what the records say about themselves (string lengths, counts,
 // duplicates, ids in range, names that refer to each other); the registry checks them against the
 // memory they describe.
