@@ -64,13 +64,14 @@ protected:
                          "nic_keep_test");
         pol_ = std::make_unique<policy>(cfg_, 0);
         old_ = std::make_unique<registry>(cfg_, *pol_);
-        reg_ = old_->register_port({7, 1000, 1000, 111}, request("netmap:" + a_));
+        reg_ = old_->register_port({7, 1000, 1000, 111}, request("netmap:" + a_ + suffix()));
         ASSERT_TRUE(reg_.ok()) << reg_.err().describe();
         EXPECT_EQ(old_->release_unkept(), 0u);
         kept_ = old_->export_state(ids_);
     }
 
     virtual const char *mode() const { return "afxdp"; }
+    virtual const char *suffix() const { return ""; } // "*": the NIC's rings and its host rings
 
     void TearDown() override
     {
@@ -257,6 +258,81 @@ TEST_F(nic_keep_afpacket, records_that_do_not_match_refuse_everything)
             {"disagree on the frames in flight", [](kept_nic &n) { n.queues[0].tx_in_kernel++; }},
             {"queues, the record", [](kept_nic &n) { n.hw_queues++; }},
         });
+}
+
+// netmap:A* binds the NIC's queue and its host rings (the TAP nr-A): the successor adopts the
+// TAP's fd with the rest, so the device, with its addresses, stays, and frames the kernel sends
+// through it reach the adopted host rx ring.
+class nic_keep_host : public nic_keep {
+protected:
+    const char *suffix() const override { return "*"; }
+};
+
+TEST_F(nic_keep_host, the_successor_keeps_the_tap_and_its_host_rings)
+{
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    ASSERT_EQ(kept_.nics[0].queues.size(), 2u) << "queue 0 and the host queue";
+    const kept_nic_queue &host = kept_.nics[0].queues[1];
+    ASSERT_EQ(host.index, kept_.nics[0].hw_queues);
+    const std::string tap = "nr-" + a_;
+    const unsigned index_before = ::if_nametoindex(tap.c_str());
+    ASSERT_NE(index_before, 0u);
+    std::ofstream("/proc/sys/net/ipv6/conf/" + tap + "/disable_ipv6") << "1";
+
+    passed_fds fds(ids_);
+    registry fresh(cfg_, *pol_);
+    auto st = fresh.adopt_state(kept_, fds.taker(), 100);
+    ASSERT_TRUE(st.ok()) << st.err().describe();
+    old_.reset(); // the predecessor's fds close: the TAP lives on in the successor's
+    EXPECT_EQ(::if_nametoindex(tap.c_str()), index_before) << "the TAP is not the same device";
+    auto back = fresh.reattach({20, 1000, 1000, 333}, reg_->reg_id, reg_->token);
+    ASSERT_TRUE(back.ok()) << back.err().describe();
+
+    // A frame the kernel sends out through the TAP: the adopted worker reads it into the host rx ring.
+    unique_fd sock(::socket(AF_PACKET, SOCK_RAW, 0));
+    ASSERT_TRUE(sock.valid());
+    uint8_t f[60] = {};
+    std::memset(f, 0xff, 6);
+    f[6] = 0x02;
+    f[12] = 0x88, f[13] = 0xb6;
+    f[14] = 0x5a;
+    sockaddr_ll to{};
+    to.sll_family = AF_PACKET;
+    to.sll_ifindex = static_cast<int>(index_before);
+    to.sll_halen = 6;
+    std::memset(to.sll_addr, 0xff, 6);
+    ASSERT_EQ(::sendto(sock.get(), f, sizeof f, 0, reinterpret_cast<sockaddr *>(&to), sizeof to), 60);
+
+    const region &mem = *back->a.mem;
+    const auto *sync = reinterpret_cast<const nr_sync *>(mem.base() + host.rx.sync_off);
+    const auto *ring = reinterpret_cast<const nr_ring *>(mem.base() + host.rx.ring_off);
+    const uint8_t *bufs = mem.base() + mem.geometry().buffers_offset;
+    bool found = false;
+    uint32_t i = host.rx.hwtail;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!found && std::chrono::steady_clock::now() < deadline) {
+        const uint32_t tail = __atomic_load_n(&sync->kern.hwtail, __ATOMIC_ACQUIRE);
+        for (; i != tail && !found; i = (i + 1) % host.rx.num_slots) {
+            const nr_slot &slot = ring->slot[i];
+            const uint8_t *d = bufs + uint64_t{slot.buf_idx} * mem.geometry().buf_size;
+            found = slot.len == 60 && d[12] == 0x88 && d[13] == 0xb6 && d[14] == 0x5a;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_TRUE(found) << "the frame sent through the TAP never reached the host rx ring";
+}
+
+TEST_F(nic_keep_host, a_host_queue_record_that_does_not_match_refuses_everything)
+{
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    ASSERT_EQ(kept_.nics[0].queues.size(), 2u);
+    expect_refused(kept_, ids_, cfg_, *pol_,
+                   {
+                       {"is not a TAP device's",
+                        [](kept_nic &n) { std::swap(n.queues[1].xsk_fd_id, n.queues[1].rx.notify_fd_id); }},
+                       {"AF_XDP numbers on the host queue", [](kept_nic &n) { n.queues[1].held.push_back(5); }},
+                       {"disagree on the frames in flight", [](kept_nic &n) { n.queues[1].tx_in_kernel++; }},
+                   });
 }
 
 } // namespace

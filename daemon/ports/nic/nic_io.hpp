@@ -167,6 +167,16 @@ result<std::unique_ptr<nic_queue_io>> adopt_afpacket_queue(unique_fd sock, const
 result<std::unique_ptr<nic_queue_io>> open_tap_queue(const std::string &tap_name, const uint8_t (&mac)[6],
                                                      uint32_t mtu, const nic_buffers &mem);
 
+// What a restart keeps of a TAP queue: its tun fd (returned; -1 for other kinds) and the frames
+// transmit() wrote that reclaim() has not counted (written frames are copied already: nothing
+// else is in flight). Of a queue whose worker is stopped.
+int tap_keep(const nic_queue_io &q, uint32_t &unreclaimed);
+// The TAP queue a previous netringd opened, from its tun fd: checked to be attached to the TAP
+// `tap_name`, without packet info, non-blocking. The device lives as long as some process holds
+// the fd, so it is the same device with the same addresses and routes.
+result<std::unique_ptr<nic_queue_io>> adopt_tap_queue(unique_fd tun, const std::string &tap_name,
+                                                      const nic_buffers &mem, uint32_t unreclaimed);
+
 // The TAP name for an interface: "nr-" + ifname, cut to fit IFNAMSIZ.
 std::string tap_name_for(const std::string &ifname);
 

@@ -66,9 +66,11 @@ bool nic_port::keepable() const
         return false;
     afxdp_kept xsk;
     afpacket_kept packet;
+    uint32_t unreclaimed = 0;
     for (const auto &q : queues_)
-        if (q && (q->host ||
-                  (mode_ == nic_mode::afxdp ? !afxdp_keep(*q->io, xsk) : afpacket_keep(*q->io, packet) < 0)))
+        if (q && (q->host ? tap_keep(*q->io, unreclaimed) < 0
+                          : (mode_ == nic_mode::afxdp ? !afxdp_keep(*q->io, xsk)
+                                                      : afpacket_keep(*q->io, packet) < 0)))
             return false;
     return true;
 }
@@ -97,7 +99,11 @@ kept_nic nic_port::keep(const std::function<uint32_t(int)> &fd_id) const
         kq.rx = keep_ring(q->rx, fd_id);
         afxdp_kept a;
         afpacket_kept pk;
-        if (afxdp_keep(*q->io, a)) {
+        uint32_t unreclaimed = 0;
+        if (const int tun = tap_keep(*q->io, unreclaimed); tun >= 0) { // the host queue
+            kq.xsk_fd_id = fd_id(tun);
+            kq.tx_in_kernel = unreclaimed;
+        } else if (afxdp_keep(*q->io, a)) {
             kq.xsk_fd_id = fd_id(afxdp_socket_fd(*q->io));
             kq.xsk_ring_size = a.ring_size;
             kq.fill_ring_size = a.fill_size;
@@ -159,13 +165,15 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
     }
     const nic_buffers area{mem->base() + g.buffers_offset, uint64_t{g.num_buffers} * g.buf_size, g.buf_size,
                            g.num_buffers};
-    std::vector<std::unique_ptr<nic_queue>> queues(k.hw_queues);
+    // Queue hw_queues is the host queue (its TAP), as in bind_queue.
+    std::vector<std::unique_ptr<nic_queue>> queues(k.hw_queues + 1);
     for (const kept_nic_queue &kq : k.queues) {
         const std::string what = "queue " + std::to_string(kq.index) + ": ";
-        if (kq.index >= k.hw_queues || queues[kq.index] || kq.users == 0)
+        if (kq.index > k.hw_queues || queues[kq.index] || kq.users == 0)
             return refused(k.key, what + "not a queue of " + k.ifname + ", listed twice, or unused");
         auto q = std::make_unique<nic_queue>();
         q->index = kq.index;
+        q->host = kq.index == k.hw_queues;
         q->users = kq.users;
         q->exclusive = kq.exclusive;
         for (const bool tx : {true, false})
@@ -175,6 +183,17 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         // Frames the I/O still has, counted as reclaim() will count them back.
         if (rings::distance(q->tx.reclaim, q->tx.hwcur, q->tx.num_slots) != kq.tx_in_kernel + kq.tx_credits)
             return refused(k.key, what + "its tx ring and its socket disagree on the frames in flight");
+        if (q->host) {
+            if (kq.tx_credits != 0 || !kq.held.empty() || kq.tx_in_kernel > UINT32_MAX)
+                return refused(k.key, what + "AF_XDP numbers on the host queue");
+            auto io = adopt_tap_queue(take_fd(kq.xsk_fd_id), tap_name_for(k.ifname), area,
+                                      static_cast<uint32_t>(kq.tx_in_kernel));
+            if (!io)
+                return refused(k.key, what + io.err().message);
+            q->io = std::move(io.value());
+            queues[kq.index] = std::move(q);
+            continue;
+        }
         if (k.afpacket) {
             if (kq.tx_credits != 0 || !kq.held.empty() || kq.tx_in_kernel > UINT32_MAX)
                 return refused(k.key, what + "AF_XDP numbers on an AF_PACKET queue");
@@ -205,7 +224,7 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         queues[kq.index] = std::move(q);
     }
     std::set<uint32_t> ids;
-    std::vector<uint32_t> users(k.hw_queues, 0);
+    std::vector<uint32_t> users(k.hw_queues + 1, 0);
     std::vector<registration> regs;
     for (const kept_nic_registration &kr : k.registrations) {
         const std::string what = "registration " + std::to_string(kr.reg_id) + ": ";
@@ -213,7 +232,7 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
             kr.extra_bufs > cfg.max_extra_bufs)
             return refused(k.key, what + "listed twice, or with no queue or too many extra buffers");
         for (uint32_t q : kr.queues) {
-            if (q >= k.hw_queues || !queues[q])
+            if (q > k.hw_queues || !queues[q])
                 return refused(k.key, what + "queue " + std::to_string(q) + " is not bound");
             users[q]++;
         }
@@ -229,7 +248,7 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         r.extra_count = kr.extra_bufs;
         regs.push_back(std::move(r));
     }
-    for (uint32_t q = 0; q < k.hw_queues; q++)
+    for (uint32_t q = 0; q <= k.hw_queues; q++)
         if (queues[q] && queues[q]->users != users[q])
             return refused(k.key, "queue " + std::to_string(q) + " counts users its registrations do not");
     p->numa_node_ = interface_node(p->ifname_);

@@ -31,7 +31,9 @@ constexpr uint32_t eth_overhead = 18; // Ethernet header + one VLAN tag
 
 class tap_queue final : public nic_queue_io {
 public:
-    tap_queue(unique_fd tun, const nic_buffers &mem) : tun_(std::move(tun)), mem_(mem) {}
+    tap_queue(unique_fd tun, const nic_buffers &mem, uint32_t unreclaimed = 0)
+        : tun_(std::move(tun)), mem_(mem), unreclaimed_(unreclaimed)
+    {}
 
     uint32_t receive(io_slot *slots, uint32_t n) override
     {
@@ -90,6 +92,7 @@ public:
 
     int rx_wait_fd() const override { return tun_.get(); }
     const io_counters &counters() const override { return counters_; }
+    uint32_t unreclaimed() const { return unreclaimed_; }
 
 private:
     unique_fd tun_;
@@ -165,6 +168,36 @@ result<std::unique_ptr<nic_queue_io>> open_tap_queue(const std::string &tap_name
         return tap_error(tap_name, "SIOCSIFFLAGS");
 
     return std::unique_ptr<nic_queue_io>(new tap_queue(std::move(tun), mem));
+}
+
+int tap_keep(const nic_queue_io &q, uint32_t &unreclaimed)
+{
+    const auto *t = dynamic_cast<const tap_queue *>(&q);
+    if (!t)
+        return -1;
+    unreclaimed = t->unreclaimed();
+    return t->rx_wait_fd();
+}
+
+result<std::unique_ptr<nic_queue_io>> adopt_tap_queue(unique_fd tun, const std::string &tap_name,
+                                                      const nic_buffers &mem, uint32_t unreclaimed)
+{
+    // TUNGETIFF answers only on a tun fd attached to a device: its name and flags.
+    ifreq ifr{};
+    if (!tun.valid() || ::ioctl(tun.get(), TUNGETIFF, &ifr) != 0)
+        return error::from(errc::bad_message, "the kept fd of TAP " + tap_name + " is not a TAP device's");
+    ifr.ifr_name[IFNAMSIZ - 1] = '\0';
+    const int kind = ifr.ifr_flags & (IFF_TUN | IFF_TAP);
+    if (tap_name != ifr.ifr_name || kind != IFF_TAP || !(ifr.ifr_flags & IFF_NO_PI))
+        return error::from(errc::bad_message, "the kept fd of TAP " + tap_name + " is attached to '" +
+                                                  std::string(ifr.ifr_name) +
+                                                  "', or not as a TAP without packet info");
+    const int fl = ::fcntl(tun.get(), F_GETFL);
+    if (fl < 0 || !(fl & O_NONBLOCK))
+        return error::from(errc::bad_message, "the kept fd of TAP " + tap_name + " blocks");
+    if (mem.area == nullptr)
+        return error::from(errc::bad_message, "TAP " + tap_name + ": no buffer area");
+    return std::unique_ptr<nic_queue_io>(new tap_queue(std::move(tun), mem, unreclaimed));
 }
 
 } // namespace netring::netringd
