@@ -16,11 +16,16 @@
 //  - four queues (veth with 4 RX/TX queues): nic_flow_rx on netmap:<veth> (one registration, four
 //    AF_XDP sockets) gets 64 UDP flows of 500 checked frames while the daemon is replaced twice;
 //    every flow arrives whole, once, in order.
+//  - host rings: netring-pktgen -f rx on netmap:<veth>^ gets N frames nic_peer sends out through
+//    the TAP while the daemon is replaced twice; all arrive, and the TAP keeps its ifindex.
 // The rate keeps what arrives during a restart inside the socket's rings (AF_XDP: 4096 deep;
 // AF_PACKET: 128 blocks, each retired after 1 ms with whatever it holds, hence a slower stream):
 // the test checks integrity, not the length of the gap.
 #include "nic_fixture.hpp"
 
+#include <net/if.h>
+
+#include <fstream>
 #include <thread>
 
 namespace netring::itest {
@@ -35,6 +40,8 @@ protected:
     virtual uint64_t frames() const { return 40000; }
     virtual uint64_t rate() const { return 5000; }
 
+    // Whether the port attaches the XDP program (host rings alone do not).
+    virtual bool expects_xdp() const { return true; }
     void expect_rx_across_restarts();
     void expect_tx_across_restarts();
 
@@ -46,7 +53,7 @@ protected:
         const child_result r = c->wait(60s);
         ASSERT_TRUE(r.exited && r.exit_code == 0) << r.describe() << "\n" << daemon_log();
         EXPECT_NE(r.out.find("netringd restarted"), std::string::npos) << r.out;
-        if (nic_mode() == "afxdp") {
+        if (nic_mode() == "afxdp" && expects_xdp()) {
             EXPECT_TRUE(xdp_attached()) << "the XDP program went with the old process";
         }
     }
@@ -176,6 +183,63 @@ TEST_F(restart_nic_four_queues, every_queue_carries_on_across_two_restarts)
     EXPECT_EQ(counts.size(), flows) << r.out;
     for (const auto &[flow, n] : counts)
         EXPECT_EQ(n, per_flow) << "flow " << flow;
+    expect_nic_adopted_twice();
+}
+
+// Host rings: netring-pktgen -f rx on netmap:<veth>^ receives what nic_peer sends out through the
+// TAP nr-<veth> (in the root namespace, IPv6 off for the TAPs made meanwhile, so the kernel sends
+// nothing of its own) while the daemon is replaced twice: every frame arrives once, in order,
+// intact, and the TAP is the same device (same ifindex) after both restarts.
+class restart_nic_host : public restart_nic {
+protected:
+    void SetUp() override
+    {
+        std::ifstream("/proc/sys/net/ipv6/conf/default/disable_ipv6") >> ipv6_default_;
+        std::ofstream("/proc/sys/net/ipv6/conf/default/disable_ipv6") << "1";
+        restart_nic::SetUp();
+    }
+    void TearDown() override
+    {
+        restart_nic::TearDown();
+        if (!ipv6_default_.empty())
+            std::ofstream("/proc/sys/net/ipv6/conf/default/disable_ipv6") << ipv6_default_;
+    }
+    bool expects_xdp() const override { return false; }
+    std::string ipv6_default_;
+};
+
+TEST_F(restart_nic_host, frames_through_the_tap_survive_two_restarts)
+{
+    constexpr uint64_t frames = 20000;
+    const std::string n = std::to_string(frames);
+    auto rx = pktgen({"-i", nic_port("^"), "-f", "rx", "-n", n, "-T", "90", "--json"});
+    ASSERT_TRUE(rx);
+    ASSERT_TRUE(wait_registered(rx->pid(), 20s)) << rx->read_err();
+    const std::string tap = "nr-" + net().bound_if();
+    const unsigned index = ::if_nametoindex(tap.c_str());
+    ASSERT_NE(index, 0u) << "no TAP " << tap;
+    auto tx = spawn({binary_path("/tests/integration/nic_peer"), "send", "--if", tap, "--count", n, "--len",
+                     "60", "--rate", "5000"},
+                    false);
+    ASSERT_TRUE(tx);
+    std::this_thread::sleep_for(1s);
+
+    restart_daemon();
+    std::this_thread::sleep_for(1s);
+    restart_daemon();
+    EXPECT_EQ(::if_nametoindex(tap.c_str()), index) << "the TAP is not the same device";
+    EXPECT_TRUE(eventually([&] { return has_registration_of(stats(), rx->pid()); }, 20s))
+        << "the receiver did not re-attach\n"
+        << daemon_log();
+
+    const child_result t = tx->wait(120s);
+    EXPECT_TRUE(t.exited && t.exit_code == 0) << "nic_peer send: " << t.describe();
+    const child_result r = rx->wait(120s);
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << "rx: " << r.describe() << "\n" << daemon_log();
+    EXPECT_EQ(json_number(r.out, "packets"), static_cast<double>(frames)) << r.out;
+    EXPECT_EQ(json_number(r.out, "lost"), 0.0) << r.out;
+    EXPECT_EQ(json_number(r.out, "corrupt"), 0.0) << r.out;
+    EXPECT_EQ(json_number(r.out, "duplicate"), 0.0) << r.out;
     expect_nic_adopted_twice();
 }
 

@@ -61,8 +61,11 @@ status adopt_ring(const kept_served_ring &k, bool tx, const region &mem, uint32_
 
 bool nic_port::keepable() const
 {
-    if (!mem_ || (mode_ == nic_mode::afxdp) == !xdp_ ||
-        (mode_ != nic_mode::afxdp && mode_ != nic_mode::afpacket))
+    // A port with only its host rings bound has no mode and no XDP program: its TAP is all it has.
+    const bool nic_queues =
+        std::any_of(queues_.begin(), queues_.end(), [](const auto &q) { return q && !q->host; });
+    if (!mem_ || (nic_queues && ((mode_ == nic_mode::afxdp) == !xdp_ ||
+                                 (mode_ != nic_mode::afxdp && mode_ != nic_mode::afpacket))))
         return false;
     afxdp_kept xsk;
     afpacket_kept packet;
@@ -148,8 +151,11 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
                                   std::to_string(k.hw_queues));
     // Everything is built on the side and handed to p at the end: a refusal destroys the pieces
     // (closing the kept fds) without p touching the region, which the caller discards too.
+    // Only the host queue bound: no XDP program and no mode were chosen (choose_mode).
+    const bool nic_queues = std::any_of(k.queues.begin(), k.queues.end(),
+                                        [&](const kept_nic_queue &q) { return q.index < k.hw_queues; });
     std::unique_ptr<xdp_program> xdp;
-    if (!k.afpacket) {
+    if (!k.afpacket && nic_queues) {
         auto x = xdp_program::adopt(k.ifname, k.hw_queues, take_fd(k.xdp_map_fd_id),
                                     take_fd(k.xdp_prog_fd_id), take_fd(k.xdp_link_fd_id));
         if (!x)
@@ -252,7 +258,8 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         if (queues[q] && queues[q]->users != users[q])
             return refused(k.key, "queue " + std::to_string(q) + " counts users its registrations do not");
     p->numa_node_ = interface_node(p->ifname_);
-    p->mode_ = k.afpacket ? nic_mode::afpacket : nic_mode::afxdp;
+    if (nic_queues)
+        p->mode_ = k.afpacket ? nic_mode::afpacket : nic_mode::afxdp;
     p->xdp_ = std::move(xdp);
     p->owned_ = std::move(owned);
     p->queues_ = std::move(queues);
