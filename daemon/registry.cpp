@@ -15,9 +15,6 @@ namespace netring::netringd {
 
 namespace {
 
-// The session the daemon's own registrations (a switch's NIC attachments) belong to.
-constexpr uint64_t internal_session = ~uint64_t{0};
-
 static_assert(all_rings == proto::all_rings, "a sync request's ring number reaches the port unchanged");
 
 // A REGIF's numbers and flags as a port sees them (the name's suffixes are merged in later).
@@ -50,6 +47,7 @@ registry::registry(const config &cfg, const policy &pol, log_fn log)
                          },
                          [this](uint32_t reg_id) { (void)unregister(internal_session, reg_id); },
                          [this] { prune_regions(); },
+                         [this](uint32_t reg_id) { return nic_kept(reg_id); },
                      })
 {}
 

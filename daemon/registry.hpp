@@ -62,6 +62,8 @@ using log_fn = std::function<void(const std::string &)>;
 
 // The session of an adopted registration whose client has not re-attached yet.
 inline constexpr uint64_t waiting_session = 0;
+// The session the daemon's own registrations (a switch's NIC attachments) belong to.
+inline constexpr uint64_t internal_session = ~uint64_t{0};
 
 class registry {
 public:
@@ -164,6 +166,8 @@ private:
     void drop(reg_map::iterator it);
     void erase_port(const std::string &key, const port *which);
     void prune_regions();
+    // Whether a restart keeps the NIC port registration `reg_id` is of (its worker paused).
+    bool nic_kept(uint32_t reg_id) const;
     uint32_t next_reg_id();
     uint16_t next_mem_id() const;
     // Writes the netmap view of a fresh registration into its region's metadata, listing the

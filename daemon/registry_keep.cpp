@@ -129,15 +129,21 @@ size_t registry::waiting() const
                                              [](const auto &kv) { return kv.second.session == waiting_session; }));
 }
 
+bool registry::nic_kept(uint32_t reg_id) const
+{
+    const auto it = regs_.find(reg_id);
+    return it != regs_.end() && kept_nic_of(it->second.owner.get()) != nullptr;
+}
+
 size_t registry::release_unkept()
 {
     handing_off_ = true;
-    switches_.hold(); // stops forwarding; its NIC attachments (registrations of its own) go
     // Every NIC worker stops first: whether a port can be kept is read from its I/O's private
     // state, which a running worker writes. Those kept stay paused for export_state.
     for (auto &[key, p] : ports_)
         if (auto *nic = dynamic_cast<nic_port *>(p.get()))
             nic->pause();
+    switches_.hold(); // stops forwarding; NIC attachments whose NIC is not kept go
     size_t n = 0;
     for (auto it = regs_.begin(); it != regs_.end();) {
         auto next = std::next(it);
@@ -376,6 +382,27 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
             if (!regs_.count(r.reg_id) || regs_.at(r.reg_id).key != kn.key)
                 return fail("kept NIC " + kn.key + ": registration " + std::to_string(r.reg_id) +
                             " was not kept with it");
+    // A switch's NIC attachments: the daemon's own registrations of kept NIC ports, taken back by
+    // the daemon (nobody re-attaches them), then driven by the switch from the heads it recorded.
+    std::set<uint32_t> attached;
+    for (const kept_switch &s : k.switches)
+        for (const kept_attachment &at : s.attachments) {
+            auto it = regs_.find(at.reg_id);
+            if (it == regs_.end() || !dynamic_cast<const nic_port *>(it->second.owner.get()) ||
+                !attached.insert(at.reg_id).second)
+                return fail("kept switch " + s.name + ": attachment " + at.nic +
+                            " has no kept NIC registration " + std::to_string(at.reg_id) + " of its own");
+            it->second.session = internal_session;
+            it->second.pid = ::getpid();
+            it->second.waiting_since_s = 0;
+        }
+    if (auto s = switches_.adopt_attachments(k.switches,
+                                             [&](uint32_t id) -> const attach_result * {
+                                                 const auto it = regs_.find(id);
+                                                 return it == regs_.end() ? nullptr : &it->second.answer.a;
+                                             });
+        !s)
+        return fail(s.err().message);
     for (const charge &c : charges)
         quotas_.charge(c.who, c.key, c.n);
     last_id_ = k.last_reg_id;

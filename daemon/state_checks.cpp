@@ -55,6 +55,14 @@ status check_switch(const kept_switch &sw, const kept_state &s, const std::set<s
         return ok;
     if (auto ok = check_fd(sw.journal_fd_id, s.next_fd_id, sw.name + "'s journal"); !ok)
         return ok;
+    for (const kept_attachment &at : sw.attachments) {
+        if (auto ok = check_name(at.nic, "a NIC attachment of " + sw.name); !ok)
+            return ok;
+        if (at.heads.size() > kept_fd_ids_max)
+            return broken("NIC attachment " + at.nic + " of " + sw.name + " has " +
+                          std::to_string(at.heads.size()) + " ring heads, over the limit of " +
+                          std::to_string(kept_fd_ids_max));
+    }
     std::set<std::string> ports;
     for (const auto &p : sw.ports) {
         const std::string port = sw.name + ":" + p.name;

@@ -161,12 +161,24 @@ struct kept_mac {
     bool operator==(const kept_mac &) const = default;
 };
 
+// A NIC attached to a switch (netring-switch attach), kept by a planned restart: the daemon's own
+// registration of the NIC port, and the switch's head on each ring it drives (the NIC port's rx
+// rings then its tx ring, then the same for the host port when attached with '*').
+struct kept_attachment {
+    std::string nic; // "netmap:eth0" or "netmap:eth0*", as attached
+    uint32_t reg_id = 0;
+    std::vector<uint32_t> heads;
+
+    bool operator==(const kept_attachment &) const = default;
+};
+
 struct kept_switch {
     std::string name; // "vale0"
     bool persistent = false;
     std::vector<kept_switch_port> ports;
     std::vector<kept_mac> macs;
     uint32_t journal_fd_id = 0; // the memfd its forwarding thread commits ring cursors to
+    std::vector<kept_attachment> attachments; // only in a handoff's save (the thread is stopped)
 
     bool operator==(const kept_switch &) const = default;
 };

@@ -148,6 +148,16 @@ result<kept_switch> half_reader::switch_of(const shm_switch &m, size_t i) const
         return ok.err();
     for (const auto &mac : m.macs)
         k.macs.push_back({mac.mac, mac.port, mac.age_s});
+    if (auto ok = list(m.attachments, kept_records_max, k.name + "'s NIC attachments"); !ok)
+        return ok.err();
+    for (const auto &ma : m.attachments) {
+        auto nic = text(ma.nic, k.name + "'s attachment " + std::to_string(k.attachments.size()));
+        if (!nic)
+            return nic.err();
+        if (auto ok = list(ma.heads, kept_fd_ids_max, k.name + "'s attachment " + *nic + " heads"); !ok)
+            return ok.err();
+        k.attachments.push_back({std::move(*nic), ma.reg_id, {ma.heads.begin(), ma.heads.end()}});
+    }
     return k;
 }
 

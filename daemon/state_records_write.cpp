@@ -57,6 +57,14 @@ void put(shm_switch &m, const kept_switch &k, const void_alloc &a)
     m.macs.reserve(k.macs.size());
     for (const auto &mac : k.macs)
         m.macs.push_back({mac.mac, mac.port, mac.age_s});
+    m.attachments.reserve(k.attachments.size());
+    for (const auto &at : k.attachments) {
+        m.attachments.emplace_back(a);
+        auto &ma = m.attachments.back();
+        put(ma.nic, at.nic);
+        ma.reg_id = at.reg_id;
+        ma.heads.assign(at.heads.begin(), at.heads.end());
+    }
 }
 
 void put(shm_vector<shm_nic> &to, const std::vector<kept_nic> &from, const void_alloc &a)

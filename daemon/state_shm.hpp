@@ -108,13 +108,21 @@ struct shm_mac {
     uint32_t port = 0, age_s = 0;
 };
 
+struct shm_attachment {
+    explicit shm_attachment(const void_alloc &a) : nic(a), heads(a) {}
+    shm_string nic;
+    uint32_t reg_id = 0;
+    shm_vector<uint32_t> heads;
+};
+
 struct shm_switch {
-    explicit shm_switch(const void_alloc &a) : name(a), ports(a), macs(a) {}
+    explicit shm_switch(const void_alloc &a) : name(a), ports(a), macs(a), attachments(a) {}
     shm_string name;
     uint8_t persistent = 0;
     uint32_t journal_fd_id = 0;
     shm_vector<shm_switch_port> ports;
     shm_vector<shm_mac> macs;
+    shm_vector<shm_attachment> attachments;
 };
 
 

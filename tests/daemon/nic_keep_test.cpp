@@ -57,14 +57,14 @@ protected:
         for (const auto &n : {a_, b_})
             std::ofstream("/proc/sys/net/ipv6/conf/" + n + "/disable_ipv6") << "1";
         ASSERT_EQ(sh("ip link set " + a_ + " up && ip link set " + b_ + " up"), 0);
-        cfg_ =
-            parse_config("buf_size 2048\nregion_buffers 8192\nregion_meta_bytes 1048576\ndefault_slots 64\n"
-                         "nic_mode " +
-                             std::string(mode()) + "\nallow uid=1000 netmap:" + a_ + "*\n",
-                         "nic_keep_test");
+        cfg_ = parse_config(
+            "buf_size 2048\nregion_buffers 8192\nregion_meta_bytes 1048576\ndefault_slots 64\n"
+            "nic_mode " +
+                std::string(mode()) + "\nallow uid=1000 netmap:" + a_ + "*\nallow uid=1000 vale0:*\n",
+            "nic_keep_test");
         pol_ = std::make_unique<policy>(cfg_, 0);
         old_ = std::make_unique<registry>(cfg_, *pol_);
-        reg_ = old_->register_port({7, 1000, 1000, 111}, request("netmap:" + a_ + suffix()));
+        open_ports();
         ASSERT_TRUE(reg_.ok()) << reg_.err().describe();
         EXPECT_EQ(old_->release_unkept(), 0u);
         kept_ = old_->export_state(ids_);
@@ -72,6 +72,10 @@ protected:
 
     virtual const char *mode() const { return "afxdp"; }
     virtual const char *suffix() const { return ""; } // "*": the NIC's rings and its host rings
+    virtual void open_ports()
+    {
+        reg_ = old_->register_port({7, 1000, 1000, 111}, request("netmap:" + a_ + suffix()));
+    }
 
     void TearDown() override
     {
@@ -333,6 +337,106 @@ TEST_F(nic_keep_host, a_host_queue_record_that_does_not_match_refuses_everything
                        {"AF_XDP numbers on the host queue", [](kept_nic &n) { n.queues[1].held.push_back(5); }},
                        {"disagree on the frames in flight", [](kept_nic &n) { n.queues[1].tx_in_kernel++; }},
                    });
+}
+
+// netring-switch attach vale0 netmap:A: the switch drives a daemon registration of the NIC. A
+// planned restart keeps the NIC, that registration (the successor takes it back itself: nobody
+// re-attaches it) and the attachment with the switch's heads on the NIC's rings; a frame that
+// arrives at the NIC after the adoption is flooded to the switch's client port.
+class nic_keep_attached : public nic_keep {
+protected:
+    void open_ports() override
+    {
+        reg_ = old_->register_port({7, 1000, 1000, 111}, request("vale0:p"));
+        if (reg_)
+            attached_ = old_->switches().attach_nic("vale0", "netmap:" + a_);
+    }
+    status attached_ = error::from(errc::internal, "not attached");
+};
+
+TEST_F(nic_keep_attached, the_successor_keeps_the_attachment_and_forwards_from_the_nic)
+{
+    ASSERT_TRUE(attached_.ok()) << attached_.err().describe();
+    ASSERT_EQ(kept_.switches.size(), 1u);
+    ASSERT_EQ(kept_.switches[0].attachments.size(), 1u);
+    const kept_attachment &at = kept_.switches[0].attachments[0];
+    EXPECT_EQ(at.nic, "netmap:" + a_);
+    EXPECT_EQ(at.heads.size(), 2u) << "one rx ring and the tx ring";
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    ASSERT_EQ(kept_.registrations.size(), 2u) << "the client of vale0:p and the switch's own";
+
+    passed_fds fds(ids_);
+    registry fresh(cfg_, *pol_);
+    auto st = fresh.adopt_state(kept_, fds.taker(), 100);
+    ASSERT_TRUE(st.ok()) << st.err().describe();
+    EXPECT_EQ(fresh.registrations(), 2u);
+    EXPECT_EQ(fresh.waiting(), 1u) << "only the client waits; the switch took its registration back";
+    const auto listed = fresh.switches().list();
+    ASSERT_EQ(listed.size(), 1u);
+    ASSERT_EQ(listed[0].ports.size(), 2u);
+    EXPECT_EQ(listed[0].ports[1].name, "netmap:" + a_);
+    EXPECT_EQ(listed[0].ports[1].kind, "nic");
+
+    auto back = fresh.reattach({20, 1000, 1000, 333}, reg_->reg_id, reg_->token);
+    ASSERT_TRUE(back.ok()) << back.err().describe();
+    send_into_b(); // broadcast: the NIC worker, then the switch, floods it to vale0:p
+    const region &mem = *back->a.mem;
+    const kept_switch_port &p = kept_.switches[0].ports[0];
+    const auto *sync = reinterpret_cast<const nr_sync *>(mem.base() + p.rx.sync_off);
+    const auto *ring = reinterpret_cast<const nr_ring *>(mem.base() + p.rx.ring_off);
+    const uint32_t before = p.rx.hwtail;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (__atomic_load_n(&sync->kern.hwtail, __ATOMIC_ACQUIRE) == before &&
+           std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    ASSERT_NE(__atomic_load_n(&sync->kern.hwtail, __ATOMIC_ACQUIRE), before)
+        << "the frame never reached vale0:p: " << [&] {
+               std::string c;
+               const auto now = fresh.switches().list();
+               for (const auto &sp : now.at(0).ports)
+                   c += sp.name + " rx " + std::to_string(sp.rx_packets) + " tx " +
+                        std::to_string(sp.tx_packets) + " drops " + std::to_string(sp.drops) + "; ";
+               return c;
+           }();
+    EXPECT_EQ(ring->slot[before].len, 60u);
+
+    // Detaching releases the daemon's registration like any other.
+    ASSERT_TRUE(fresh.switches().detach_nic("vale0", "netmap:" + a_).ok());
+    EXPECT_EQ(fresh.registrations(), 1u);
+}
+
+TEST_F(nic_keep_attached, a_damaged_attachment_refuses_everything)
+{
+    ASSERT_TRUE(attached_.ok()) << attached_.err().describe();
+    ASSERT_EQ(kept_.switches.size(), 1u);
+    ASSERT_EQ(kept_.switches[0].attachments.size(), 1u);
+    const uint32_t client = reg_->reg_id;
+    struct damage {
+        const char *why;
+        std::function<void(kept_attachment &)> apply;
+    };
+    const damage cases[] = {
+        {"heads do not fit", [](kept_attachment &a) { a.heads[0] = 1u << 20; }},
+        {"heads do not fit", [](kept_attachment &a) { a.heads.pop_back(); }},
+        {"of its own", [&](kept_attachment &a) { a.reg_id = client; }},
+        {"of its own", [](kept_attachment &a) { a.reg_id = 999; }},
+        {"attach takes", [](kept_attachment &a) { a.nic = "vale1:x"; }},
+    };
+    for (const damage &d : cases) {
+        kept_state k = kept_;
+        d.apply(k.switches[0].attachments[0]);
+        passed_fds fds(ids_);
+        registry fresh(cfg_, *pol_);
+        auto st = fresh.adopt_state(k, fds.taker(), 100);
+        ASSERT_FALSE(st.ok()) << d.why;
+        EXPECT_NE(st.err().message.find(d.why), std::string::npos) << st.err().message;
+        EXPECT_EQ(fresh.registrations(), 0u);
+        EXPECT_TRUE(fresh.switches().empty());
+    }
+    passed_fds fds(ids_);
+    registry fresh(cfg_, *pol_);
+    auto st = fresh.adopt_state(kept_, fds.taker(), 100);
+    EXPECT_TRUE(st.ok()) << st.err().describe();
 }
 
 } // namespace

@@ -103,6 +103,13 @@ kept_state records_of(input in)
         }
         for (uint32_t m = in.take(3); m--;)
             sw.macs.push_back({uint64_t{in.take(0)} << 16 | in.take(0xffff), in.take(4), in.take(0)});
+        for (uint32_t m = in.take(1); m--;) {
+            kept_attachment at;
+            at.nic = in.text();
+            at.reg_id = in.take(3);
+            at.heads.assign(in.take(4), in.take(0));
+            sw.attachments.push_back(at);
+        }
         s.switches.push_back(sw);
     }
     for (uint32_t n = in.take(2); n--;) {

@@ -80,15 +80,18 @@ void restore(fwd_counters &c, const std::array<uint64_t, 7> &v)
 
 void switch_table::hold()
 {
-    std::vector<uint32_t> nic_regs;
+    std::set<uint32_t> nic_regs; // attachments released: their NIC is not kept
     for (auto it = switches_.begin(); it != switches_.end();) {
         vale_switch &s = *it->second;
         s.hold();
         auto &v = s.ports();
+        const auto released = [&](const auto &p) {
+            return !client_port(*p) && !(env_.keeps_nic && env_.keeps_nic(p->nic_reg));
+        };
         for (const auto &p : v)
-            if (p->kind == "nic")
-                nic_regs.push_back(p->nic_reg); // the host port shares it
-        v.erase(std::remove_if(v.begin(), v.end(), [](const auto &p) { return !client_port(*p); }), v.end());
+            if (released(p))
+                nic_regs.insert(p->nic_reg); // the host port shares it
+        v.erase(std::remove_if(v.begin(), v.end(), released), v.end());
         it = !s.persistent() && v.empty() ? switches_.erase(it) : std::next(it);
     }
     for (uint32_t reg : nic_regs)
@@ -137,6 +140,10 @@ std::vector<kept_switch> switch_table::keep(const std::function<uint32_t(int)> &
         for (const learned_mac &m : s->learned())
             if (position[m.port] >= 0)
                 k.macs.push_back({m.mac, static_cast<uint32_t>(position[m.port]), m.age_s});
+        // Held only in a handoff, whose save also keeps the NICs and the daemon's registrations of
+        // them; a running thread's heads are its own.
+        if (s->is_held())
+            k.attachments = keep_attachments(*s);
         out.push_back(std::move(k));
     }
     return out;

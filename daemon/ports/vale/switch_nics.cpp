@@ -12,39 +12,22 @@
 
 namespace netring::netringd {
 
-status switch_table::attach_nic(const std::string &sw, const std::string &nic)
+namespace {
+
+// The switch ports of one attachment, over the daemon's registration `reg_id` of the NIC port
+// (its answer `a`): the NIC's rings as port "netmap:IF" and, attached with '*', its host rings as
+// "netmap:IF^". Refused when the registration is not laid out as attach asks for it.
+result<std::vector<std::unique_ptr<sw_port>>> attachment_ports(const port_name &parsed, uint32_t reg_id,
+                                                               const attach_result &a)
 {
-    vale_switch *s = find(sw);
-    if (!s)
-        return no_switch(sw);
-    auto parsed = parse_port_name(nic);
-    if (!parsed || (parsed->role != port_role::nic_all && parsed->role != port_role::nic_host) ||
-        parsed->exclusive || parsed->tx_only || parsed->rx_only)
-        return error::from(errc::bad_port_name,
-                           "attach takes netmap:IF or netmap:IF* (NIC, or NIC and host rings), not '" + nic +
-                               "'");
-    const bool with_host = parsed->role == port_role::nic_host;
-    const std::string nic_port_name = "netmap:" + parsed->base;
-    const std::string host_port_name = nic_port_name + "^";
-    for (const auto &[name, other] : switches_)
-        for (const auto &p : other->ports())
-            if (p->name == nic_port_name || p->name == host_port_name)
-                return error::from(errc::already_exists, parsed->base + " is already attached to " + name +
-                                                             " (" + p->attachment + ")");
-    auto reg = env_.register_nic(parsed->str() + "/x");
-    if (!reg)
-        return reg.err();
-    const uint32_t reg_id = reg->first;
-    const attach_result &a = reg->second;
+    const bool with_host = parsed.role == port_role::nic_host;
     rings::checked_if ci;
     const std::string why = rings::check_if_block(a.mem->base(), a.mem->geometry(), a.if_offset, &ci);
     const uint32_t total = a.tx_rings; // per direction, host included
     if (!why.empty() || ci.rings.size() != 2u * total || a.fds.size() != 1 + 4u * total ||
-        total < (with_host ? 2u : 1u)) {
-        env_.unregister_nic(reg_id);
-        return error::from(errc::internal, "attach " + nic + ": unexpected registration layout" +
+        total < (with_host ? 2u : 1u))
+        return error::from(errc::internal, "attach " + parsed.str() + ": unexpected registration layout" +
                                                (why.empty() ? "" : ": " + why));
-    }
     rings::buffer_limits lim = a.mem->limits();
     lim.offset_mask = lim.buf_size - 1;
     uint8_t *base = a.mem->base();
@@ -61,7 +44,7 @@ status switch_table::attach_nic(const std::string &sw, const std::string &nic)
         auto p = std::make_unique<sw_port>();
         p->name = pname;
         p->kind = kind;
-        p->attachment = parsed->str();
+        p->attachment = parsed.str();
         p->nic_reg = reg_id;
         p->ep.served = false;
         p->ep.base = base;
@@ -72,11 +55,112 @@ status switch_table::attach_nic(const std::string &sw, const std::string &nic)
         p->ep.out = ring_at(first);
         return p;
     };
-    s->stop();
-    s->ports().push_back(make(nic_port_name, "nic", 0, nic_rings));
+    std::vector<std::unique_ptr<sw_port>> out;
+    out.push_back(make("netmap:" + parsed.base, "nic", 0, nic_rings));
     if (with_host)
-        s->ports().push_back(make(host_port_name, "host", nic_rings, 1));
+        out.push_back(make("netmap:" + parsed.base + "^", "host", nic_rings, 1));
+    return out;
+}
+
+// The attachments the switch takes: netmap:IF or netmap:IF*, shared by no other switch.
+result<port_name> attachable(const std::map<std::string, std::unique_ptr<vale_switch>> &switches,
+                             const std::string &nic)
+{
+    auto parsed = parse_port_name(nic);
+    if (!parsed || (parsed->role != port_role::nic_all && parsed->role != port_role::nic_host) ||
+        parsed->exclusive || parsed->tx_only || parsed->rx_only)
+        return error::from(errc::bad_port_name,
+                           "attach takes netmap:IF or netmap:IF* (NIC, or NIC and host rings), not '" + nic +
+                               "'");
+    const std::string nic_port_name = "netmap:" + parsed->base;
+    for (const auto &[name, other] : switches)
+        for (const auto &p : other->ports())
+            if (p->name == nic_port_name || p->name == nic_port_name + "^")
+                return error::from(errc::already_exists, parsed->base + " is already attached to " + name +
+                                                             " (" + p->attachment + ")");
+    return *parsed;
+}
+
+} // namespace
+
+status switch_table::attach_nic(const std::string &sw, const std::string &nic)
+{
+    vale_switch *s = find(sw);
+    if (!s)
+        return no_switch(sw);
+    auto parsed = attachable(switches_, nic);
+    if (!parsed)
+        return parsed.err();
+    auto reg = env_.register_nic(parsed->str() + "/x");
+    if (!reg)
+        return reg.err();
+    auto ports = attachment_ports(*parsed, reg->first, reg->second);
+    if (!ports) {
+        env_.unregister_nic(reg->first);
+        return ports.err();
+    }
+    s->stop();
+    for (auto &p : *ports)
+        s->ports().push_back(std::move(p));
     s->start(fwd_settings_of(cfg_));
+    return ok_status();
+}
+
+std::vector<kept_attachment> switch_table::keep_attachments(const vale_switch &s) const
+{
+    std::vector<kept_attachment> out;
+    for (const auto &p : s.ports()) {
+        if (p->kind != "nic" && p->kind != "host")
+            continue;
+        if (p->kind == "nic" || out.empty() || out.back().reg_id != p->nic_reg)
+            out.push_back({p->attachment, p->nic_reg, {}});
+        for (const app_ring &r : p->ep.in)
+            out.back().heads.push_back(r.head);
+        out.back().heads.push_back(p->ep.out.head);
+    }
+    return out;
+}
+
+status switch_table::adopt_attachments(const std::vector<kept_switch> &k,
+                                       const std::function<const attach_result *(uint32_t)> &answer)
+{
+    for (const kept_switch &ks : k) {
+        vale_switch *s = find(ks.name);
+        if (!s)
+            return no_switch(ks.name);
+        for (const kept_attachment &at : ks.attachments) {
+            const std::string what = "kept switch " + ks.name + ": attachment " + at.nic;
+            auto parsed = attachable(switches_, at.nic);
+            if (!parsed || parsed->str() != at.nic)
+                return error::from(errc::bad_message,
+                                   what + ": " +
+                                       (parsed ? "not written as attach writes it" : parsed.err().message));
+            const attach_result *a = answer(at.reg_id);
+            if (!a)
+                return error::from(errc::bad_message,
+                                   what + ": no kept registration " + std::to_string(at.reg_id));
+            auto ports = attachment_ports(*parsed, at.reg_id, *a);
+            if (!ports)
+                return error::from(errc::bad_message, what + ": " + ports.err().message);
+            // The switch's heads, as keep_attachments listed them; each inside its ring.
+            size_t next = 0;
+            for (auto &p : *ports) {
+                std::vector<app_ring *> rings;
+                for (app_ring &r : p->ep.in)
+                    rings.push_back(&r);
+                rings.push_back(&p->ep.out);
+                for (app_ring *r : rings) {
+                    if (next >= at.heads.size() || at.heads[next] >= r->r.num_slots)
+                        return error::from(errc::bad_message, what + ": its ring heads do not fit its rings");
+                    r->head = r->pull_end = at.heads[next++];
+                }
+            }
+            if (next != at.heads.size())
+                return error::from(errc::bad_message, what + ": its ring heads do not fit its rings");
+            for (auto &p : *ports)
+                s->ports().push_back(std::move(p));
+        }
+    }
     return ok_status();
 }
 

@@ -70,6 +70,9 @@ struct switch_env {
     std::function<void(uint32_t reg_id)> unregister_nic;
     // A port went away: regions nobody uses any more may go too.
     std::function<void()> prune_regions;
+    // Whether a restart keeps the NIC port of the daemon's registration `reg_id` (with its worker
+    // paused): then hold() keeps the attachment too.
+    std::function<bool(uint32_t reg_id)> keeps_nic;
 };
 
 class switch_table {
@@ -115,8 +118,8 @@ public:
     void clear();
 
     // Restarts (switch_keep.cpp). hold() stops every forwarding thread, so ring indices and learned
-    // addresses hold still to be saved, and releases every NIC attachment (a successor does not
-    // adopt them yet); the switches stay held, whatever else changes, until resume().
+    // addresses hold still to be saved, and releases the NIC attachments whose NIC a restart does
+    // not keep (env.keeps_nic); the switches stay held, whatever else changes, until resume().
     void hold();
     void resume(); // partner of hold(), and what starts adopted switches
     // Every switch held (true without switches).
@@ -131,6 +134,11 @@ public:
     status adopt(const std::vector<kept_switch> &k,
                  const std::function<std::shared_ptr<region>(const std::string &)> &region_of,
                  const std::function<unique_fd(uint32_t)> &take_fd);
+    // After adopt() and the registrations: each kept switch's NIC attachments, as ports over the
+    // daemon registration `answer` gives for their id (null: not kept). The switches are still
+    // held. A refusal (errc::bad_message, why) may leave ports behind: the caller clears the table.
+    status adopt_attachments(const std::vector<kept_switch> &k,
+                             const std::function<const attach_result *(uint32_t)> &answer);
     // What acquire_port answered for registration `reg_id` of `name`, for an adopted one.
     result<attach_result> answer_of(uint32_t reg_id, const port_name &name) const;
     bool empty() const { return switches_.empty(); }
@@ -141,6 +149,8 @@ private:
     result<sw_port *> make_client_port(vale_switch &s, const std::string &port, const std::string &kind,
                                        uint32_t tx_slots, uint32_t rx_slots);
     void remove_port(vale_switch &s, sw_port *p);
+    // A held switch's NIC attachments, with the thread's heads on their rings.
+    std::vector<kept_attachment> keep_attachments(const vale_switch &s) const;
 
     const config &cfg_;
     switch_env env_;
