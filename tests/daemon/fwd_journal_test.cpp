@@ -30,6 +30,8 @@ TEST(fwd_journal, a_commit_is_seen_whole_and_only_once_made)
     j->stage(3, {8, 7, 3, 9});
     j->commit();
     j->stage(3, {9, 8, 3, 10}); // a pass the daemon died in
+    j->stage(fwd_journal::slots, {1, 1, 1, 1}); // a port with no slot: written nowhere
+    EXPECT_EQ(j->read(fwd_journal::slots), journal_cursors{});
 
     // A successor maps the same memfd and sees the last commit.
     auto next = fwd_journal::adopt(dup_of(j->fd()));

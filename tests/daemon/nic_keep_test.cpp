@@ -85,17 +85,21 @@ protected:
     }
 
     // A frame into b: the veth hands it to a, where the XDP program gives it to the socket.
-    void send_into_b()
+    void send_into_b() { send_out(::if_nametoindex(b_.c_str()), 0x88b5); }
+    // A 60-byte broadcast frame of `ethertype` sent out through interface `ifindex`; its byte 14
+    // is 0x5a.
+    static void send_out(unsigned ifindex, uint16_t ethertype)
     {
         unique_fd s(::socket(AF_PACKET, SOCK_RAW, 0));
         ASSERT_TRUE(s.valid());
         uint8_t f[60] = {};
         std::memset(f, 0xff, 6);
         f[6] = 0x02;
-        f[12] = 0x88, f[13] = 0xb5;
+        f[12] = static_cast<uint8_t>(ethertype >> 8), f[13] = static_cast<uint8_t>(ethertype);
+        f[14] = 0x5a;
         sockaddr_ll to{};
         to.sll_family = AF_PACKET;
-        to.sll_ifindex = static_cast<int>(::if_nametoindex(b_.c_str()));
+        to.sll_ifindex = static_cast<int>(ifindex);
         to.sll_halen = 6;
         std::memset(to.sll_addr, 0xff, 6);
         ASSERT_EQ(::sendto(s.get(), f, sizeof f, 0, reinterpret_cast<sockaddr *>(&to), sizeof to), 60);
@@ -293,19 +297,7 @@ TEST_F(nic_keep_host, the_successor_keeps_the_tap_and_its_host_rings)
     ASSERT_TRUE(back.ok()) << back.err().describe();
 
     // A frame the kernel sends out through the TAP: the adopted worker reads it into the host rx ring.
-    unique_fd sock(::socket(AF_PACKET, SOCK_RAW, 0));
-    ASSERT_TRUE(sock.valid());
-    uint8_t f[60] = {};
-    std::memset(f, 0xff, 6);
-    f[6] = 0x02;
-    f[12] = 0x88, f[13] = 0xb6;
-    f[14] = 0x5a;
-    sockaddr_ll to{};
-    to.sll_family = AF_PACKET;
-    to.sll_ifindex = static_cast<int>(index_before);
-    to.sll_halen = 6;
-    std::memset(to.sll_addr, 0xff, 6);
-    ASSERT_EQ(::sendto(sock.get(), f, sizeof f, 0, reinterpret_cast<sockaddr *>(&to), sizeof to), 60);
+    send_out(index_before, 0x88b6);
 
     const region &mem = *back->a.mem;
     const auto *sync = reinterpret_cast<const nr_sync *>(mem.base() + host.rx.sync_off);

@@ -57,6 +57,29 @@ protected:
             EXPECT_TRUE(xdp_attached()) << "the XDP program went with the old process";
         }
     }
+    // Two restarts a second apart, then the client `c` must have re-attached (or be done).
+    void restart_twice(child &c)
+    {
+        restart_daemon();
+        std::this_thread::sleep_for(1s);
+        restart_daemon();
+        EXPECT_TRUE(eventually([&] { return !c.running() || has_registration_of(stats(), c.pid()); }, 20s))
+            << "the client did not re-attach\n"
+            << daemon_log();
+    }
+    // The sender ends, and the receiver (netring-pktgen -f rx --json) got all `frames`, each once,
+    // in order and intact.
+    void expect_all_received(child &tx, child &rx, uint64_t frames)
+    {
+        const child_result t = tx.wait(120s);
+        EXPECT_TRUE(t.exited && t.exit_code == 0) << "nic_peer send: " << t.describe();
+        const child_result r = rx.wait(120s);
+        ASSERT_TRUE(r.exited && r.exit_code == 0) << "rx: " << r.describe() << "\n" << daemon_log();
+        EXPECT_EQ(json_number(r.out, "packets"), static_cast<double>(frames)) << r.out;
+        EXPECT_EQ(json_number(r.out, "lost"), 0.0) << r.out;
+        EXPECT_EQ(json_number(r.out, "corrupt"), 0.0) << r.out;
+        EXPECT_EQ(json_number(r.out, "duplicate"), 0.0) << r.out;
+    }
     // What netringd wrote to stderr (every process of it: the restarts keep the file).
     std::string daemon_log() const { return detail::read_file(dir() + "/netringd.err"); }
     // Both successors adopted the NIC rather than starting cold.
@@ -93,24 +116,11 @@ void restart_nic::expect_rx_across_restarts()
     ASSERT_TRUE(tx);
     std::this_thread::sleep_for(1s);
 
-    restart_daemon();
-    std::this_thread::sleep_for(1s);
-    restart_daemon();
-    EXPECT_TRUE(eventually([&] { return has_registration_of(stats(), rx->pid()); }, 20s))
-        << "the receiver did not re-attach\n"
-        << daemon_log();
+    restart_twice(*rx);
     const auto after = nic_region(stats());
     ASSERT_TRUE(after);
     EXPECT_EQ(after->buffers_free, before->buffers_free);
-
-    const child_result t = tx->wait(120s);
-    EXPECT_TRUE(t.exited && t.exit_code == 0) << "nic_peer send: " << t.describe();
-    const child_result r = rx->wait(120s);
-    ASSERT_TRUE(r.exited && r.exit_code == 0) << "rx: " << r.describe() << "\n" << daemon_log();
-    EXPECT_EQ(json_number(r.out, "packets"), static_cast<double>(frames)) << r.out;
-    EXPECT_EQ(json_number(r.out, "lost"), 0.0) << r.out;
-    EXPECT_EQ(json_number(r.out, "corrupt"), 0.0) << r.out;
-    EXPECT_EQ(json_number(r.out, "duplicate"), 0.0) << r.out;
+    expect_all_received(*tx, *rx, frames);
     expect_nic_adopted_twice();
 }
 
@@ -127,12 +137,7 @@ void restart_nic::expect_tx_across_restarts()
     ASSERT_TRUE(wait_registered(tx->pid(), 20s)) << tx->read_err();
     std::this_thread::sleep_for(1s);
 
-    restart_daemon();
-    std::this_thread::sleep_for(1s);
-    restart_daemon();
-    EXPECT_TRUE(eventually([&] { return !tx->running() || has_registration_of(stats(), tx->pid()); }, 20s))
-        << "the sender did not re-attach\n"
-        << daemon_log();
+    restart_twice(*tx);
 
     const child_result t = tx->wait(120s);
     ASSERT_TRUE(t.exited && t.exit_code == 0) << "tx: " << t.describe() << "\n" << daemon_log();
@@ -165,12 +170,7 @@ TEST_F(restart_nic_four_queues, every_queue_carries_on_across_two_restarts)
     ASSERT_TRUE(tx);
     std::this_thread::sleep_for(1s);
 
-    restart_daemon();
-    std::this_thread::sleep_for(1s);
-    restart_daemon();
-    EXPECT_TRUE(eventually([&] { return !rx->running() || has_registration_of(stats(), rx->pid()); }, 20s))
-        << "the receiver did not re-attach\n"
-        << daemon_log();
+    restart_twice(*rx);
 
     const child_result t = tx->wait(120s);
     EXPECT_TRUE(t.exited && t.exit_code == 0) << "nic_peer send: " << t.describe();
@@ -224,22 +224,9 @@ TEST_F(restart_nic_host, frames_through_the_tap_survive_two_restarts)
     ASSERT_TRUE(tx);
     std::this_thread::sleep_for(1s);
 
-    restart_daemon();
-    std::this_thread::sleep_for(1s);
-    restart_daemon();
+    restart_twice(*rx);
     EXPECT_EQ(::if_nametoindex(tap.c_str()), index) << "the TAP is not the same device";
-    EXPECT_TRUE(eventually([&] { return has_registration_of(stats(), rx->pid()); }, 20s))
-        << "the receiver did not re-attach\n"
-        << daemon_log();
-
-    const child_result t = tx->wait(120s);
-    EXPECT_TRUE(t.exited && t.exit_code == 0) << "nic_peer send: " << t.describe();
-    const child_result r = rx->wait(120s);
-    ASSERT_TRUE(r.exited && r.exit_code == 0) << "rx: " << r.describe() << "\n" << daemon_log();
-    EXPECT_EQ(json_number(r.out, "packets"), static_cast<double>(frames)) << r.out;
-    EXPECT_EQ(json_number(r.out, "lost"), 0.0) << r.out;
-    EXPECT_EQ(json_number(r.out, "corrupt"), 0.0) << r.out;
-    EXPECT_EQ(json_number(r.out, "duplicate"), 0.0) << r.out;
+    expect_all_received(*tx, *rx, frames);
     expect_nic_adopted_twice();
 }
 

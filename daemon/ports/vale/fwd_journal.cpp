@@ -123,7 +123,11 @@ void fwd_journal::reset(uint32_t slot, const journal_cursors &c)
     store(copy(1)[slot], c);
 }
 
-void fwd_journal::stage(uint32_t slot, const journal_cursors &c) { store(copy(seq_ + 1)[slot], c); }
+void fwd_journal::stage(uint32_t slot, const journal_cursors &c)
+{
+    if (slot < slots)
+        store(copy(seq_ + 1)[slot], c);
+}
 
 void fwd_journal::commit()
 {
@@ -133,6 +137,8 @@ void fwd_journal::commit()
 
 journal_cursors fwd_journal::read(uint32_t slot) const
 {
+    if (slot >= slots)
+        return {};
     for (;;) {
         const uint64_t seq = rings::load_acquire(head().seq);
         const journal_cursors c = load(copy(seq)[slot]);

@@ -57,11 +57,13 @@ public:
     // Both copies of `slot`: the cursors the thread starts from.
     void reset(uint32_t slot, const journal_cursors &c);
 
-    // Forwarding thread: `c` into the copy the next commit makes current, then the commit.
+    // Forwarding thread: `c` into the copy the next commit makes current (a slot past the journal:
+    // nowhere), then the commit.
     void stage(uint32_t slot, const journal_cursors &c);
     void commit();
 
-    // Any thread: the cursors of `slot` in the last commit (retried while a commit overlaps).
+    // Any thread: the cursors of `slot` in the last commit (retried while a commit overlaps); all
+    // zero for a slot past the journal.
     journal_cursors read(uint32_t slot) const;
 
 private:

@@ -110,8 +110,8 @@ public:
         }
         journal_ports();
         learned_.clear();
-        (void)fwd_.start(std::move(eps), settings, macs,
-                         &journal_); // fails only without an eventfd: ports stay idle
+        // Fails only without an eventfd: the ports stay idle.
+        (void)fwd_.start(std::move(eps), settings, macs, &journal_);
     }
     bool forwarding() const { return fwd_.running(); }
     const fwd_journal &journal() const { return journal_; }
@@ -173,8 +173,10 @@ private:
                 continue;
             if (p->journal_tag == 0) {
                 const auto free = std::find(used.begin(), used.end(), false);
-                if (free == used.end())
-                    continue; // make_client_port refuses more ports than slots
+                if (free == used.end()) {                    // make_client_port refuses more ports than slots
+                    p->ep.journal_slot = fwd_journal::slots; // nowhere: stage() skips it
+                    continue;
+                }
                 *free = true;
                 p->journal_slot = static_cast<uint32_t>(free - used.begin());
                 p->journal_tag = journal_.claim(p->journal_slot);
