@@ -218,6 +218,10 @@ TEST_F(restart_nic_host, frames_through_the_tap_survive_two_restarts)
     const std::string tap = "nr-" + net().bound_if();
     const unsigned index = ::if_nametoindex(tap.c_str());
     ASSERT_NE(index, 0u) << "no TAP " << tap;
+    // While no worker reads the TAP, what the kernel sends waits in its queue: 10000 frames hold
+    // 2 s of this stream, ample for a restart on a slow (sanitizer) build.
+    std::string out;
+    ASSERT_EQ(run_command({"ip", "link", "set", "dev", tap, "txqueuelen", "10000"}, &out), 0) << out;
     auto tx = spawn({binary_path("/tests/integration/nic_peer"), "send", "--if", tap, "--count", n, "--len",
                      "60", "--rate", "5000"},
                     false);
