@@ -3,10 +3,11 @@
 #include <rings/region_format.hpp>
 #include <rings/bits.hpp>
 
-#include <grp.h>
-#include <sys/stat.h>
 #include <arpa/inet.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
+#include <sys/stat.h>
 
 #include <charconv>
 #include <fstream>
@@ -106,12 +107,28 @@ public:
             s.what = subject::kind::gid;
             digits = w.substr(4);
         } else {
-            fail(cat({"expected '*', uid=N or gid=N, got '", w, "'"}));
+            fail(cat({"expected '*', uid=N, gid=N (or a user or group name), got '", w, "'"}));
         }
-        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), s.id);
-        if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size())
+        if (digits.empty())
             fail(cat({"bad id in '", w, "'"}));
-        return s;
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), s.id);
+        if (ec == std::errc() && end == digits.data() + digits.size())
+            return s;
+        // Not a number: a user or group name, looked up now (and again at each reload), so that a
+        // typo stops the daemon with this line named.
+        const std::string name(digits);
+        if (s.what == subject::kind::gid) {
+            if (const ::group *g = ::getgrnam(name.c_str())) {
+                s.id = g->gr_gid;
+                return s;
+            }
+            fail(cat({"no group named '", name, "' (in '", w, "')"}));
+        }
+        if (const ::passwd *pw = ::getpwnam(name.c_str())) {
+            s.id = pw->pw_uid;
+            return s;
+        }
+        fail(cat({"no user named '", name, "' (in '", w, "')"}));
     }
 
     // Permission bits in octal ("0660", "660"); setuid, setgid and sticky bits have no meaning on a

@@ -98,8 +98,13 @@ TEST(config_test, errors_name_the_line)
     EXPECT_EQ(error_of("switch_stall_ms 0\n"), "config line 1: switch_stall_ms 0 outside 1..60000");
     EXPECT_EQ(error_of("switch_stall_ms 60001\n"), "config line 1: switch_stall_ms 60001 outside 1..60000");
     EXPECT_EQ(error_of("hugepages maybe\n"), "config line 1: 'hugepages' wants on or off, got 'maybe'");
-    EXPECT_EQ(error_of("\nallow bob netmap:*\n"), "config line 2: expected '*', uid=N or gid=N, got 'bob'");
-    EXPECT_EQ(error_of("allow uid=x netmap:*\n"), "config line 1: bad id in 'uid=x'");
+    EXPECT_EQ(error_of("\nallow bob netmap:*\n"),
+              "config line 2: expected '*', uid=N, gid=N (or a user or group name), got 'bob'");
+    EXPECT_EQ(error_of("allow uid= netmap:*\n"), "config line 1: bad id in 'uid='");
+    EXPECT_EQ(error_of("allow uid=no-such-user-here netmap:*\n"),
+              "config line 1: no user named 'no-such-user-here' (in 'uid=no-such-user-here')");
+    EXPECT_EQ(error_of("admin gid=no-such-group-here\n"),
+              "config line 1: no group named 'no-such-group-here' (in 'gid=no-such-group-here')");
     EXPECT_EQ(error_of("deny uid=3\n"), "config line 1: 'deny' takes 2 arguments, got 1");
     EXPECT_EQ(error_of("admin\n"), "config line 1: 'admin' takes 1 argument, got 0");
     EXPECT_EQ(error_of("default_slots 4096\nmax_slots 2048\n"),
@@ -120,6 +125,19 @@ TEST(config_test, resource_limits_are_bounded_numbers)
     EXPECT_EQ(error_of("max_regions\n"), "config line 1: 'max_regions' takes 1 argument, got 0");
     EXPECT_EQ(error_of("max_regs_per_client 2 3\n"),
               "config line 1: 'max_regs_per_client' takes 1 argument, got 2");
+}
+
+// A subject may name its user or group: looked up when the file is read ("root" is uid 0 and gid
+// 0 on every system the tests run on).
+TEST(config_test, subjects_by_name)
+{
+    const config c =
+        parse_config("allow uid=root netmap:*\nadmin gid=root\nquota gid=root registrations 3\n", "test");
+    ASSERT_EQ(c.admins.size(), 1u);
+    EXPECT_EQ(c.admins[0].str(), "gid=0");
+    const config n = parse_config("admin uid=root\n", "test");
+    ASSERT_EQ(n.admins.size(), 1u);
+    EXPECT_EQ(n.admins[0].str(), "uid=0");
 }
 
 TEST(config_test, socket_group_and_mode)
