@@ -92,12 +92,13 @@ public:
     size_t expire_waiting(uint64_t now_s, uint32_t timeout_s);
     size_t waiting() const;
 
-    // Restarts (registry_keep.cpp). Releases what a successor cannot adopt: every registration but
-    // the two ends of pipes in regions of their own ("pipe:NAME"), the clients of switch ports and
-    // the registrations of NIC ports in AF_XDP or AF_PACKET mode without host rings; monitors and
-    // every switch's NIC attachments go. Then holds every switch and pauses the kept NIC ports'
-    // workers, so what they keep privately holds still for export_state, which includes NICs only
-    // from here on (and switches with their learned addresses). Returns how many registrations went.
+    // Restarts (registry_keep.cpp). Pauses every NIC worker and holds every switch, so what they
+    // keep privately holds still for export_state, which includes NICs (and switches' learned
+    // addresses and NIC attachments) only from here on. Then releases what a successor cannot
+    // adopt: every registration but the two ends of pipes in regions of their own ("pipe:NAME"),
+    // the clients of switch ports and the registrations of NIC ports in AF_XDP or AF_PACKET mode
+    // (host rings included); monitors go, and switch attachments of NICs that are not kept.
+    // Returns how many registrations went.
     size_t release_unkept();
     // Partner of release_unkept when the handoff fails: workers and forwarding threads run again,
     // and saves leave NICs out again.

@@ -53,8 +53,8 @@ result<attach_result> kept_answer(const port *p, uint32_t reg_id, uint32_t *kind
 }
 
 // A registration a successor adopts: an end of a pipe in a region of its own, a client of a switch
-// port, and, in a planned handoff, a registration of a NIC port in AF_XDP or AF_PACKET mode without
-// host rings. Never a monitor. The saves made after each change leave NIC ports out: their workers
+// port, and, in a planned handoff, a registration of a NIC port in AF_XDP or AF_PACKET mode (host
+// rings included; the daemon's own, for a switch's attachment, too). Never a monitor. The saves made after each change leave NIC ports out: their workers
 // run, and what they keep privately does not hold still (a switch's forwarding thread commits its
 // cursors to its journal, which any save may name).
 bool adoptable(const port *owner, const attach_result &a, bool handing_off)
@@ -388,8 +388,9 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
     for (const kept_switch &s : k.switches)
         for (const kept_attachment &at : s.attachments) {
             auto it = regs_.find(at.reg_id);
-            if (it == regs_.end() || !dynamic_cast<const nic_port *>(it->second.owner.get()) ||
-                !attached.insert(at.reg_id).second)
+            auto nic = parse_port_name(at.nic);
+            if (it == regs_.end() || !nic || it->second.key != nic->port_key() ||
+                !dynamic_cast<const nic_port *>(it->second.owner.get()) || !attached.insert(at.reg_id).second)
                 return fail("kept switch " + s.name + ": attachment " + at.nic +
                             " has no kept NIC registration " + std::to_string(at.reg_id) + " of its own");
             it->second.session = internal_session;

@@ -12,6 +12,18 @@ using namespace state_shm;
 
 constexpr uint64_t first_try_bytes = 16u << 10;
 
+// Every record of `from` as a new entry at the end of `to`, which `fill` writes: the entries are
+// constructed with the buffer's allocator first, as the containers inside them need.
+template <class M, class K, class F>
+void append_each(shm_vector<M> &to, const std::vector<K> &from, const void_alloc &a, F &&fill)
+{
+    to.reserve(from.size());
+    for (const K &k : from) {
+        to.emplace_back(a);
+        fill(to.back(), k);
+    }
+}
+
 void put(shm_string &to, const std::string &from) { to.assign(from.begin(), from.end()); }
 
 void put(shm_vector<shm_ring> &to, const std::vector<kept_ring> &from)
@@ -41,10 +53,7 @@ void put(shm_switch &m, const kept_switch &k, const void_alloc &a)
     put(m.name, k.name);
     m.persistent = k.persistent;
     m.journal_fd_id = k.journal_fd_id;
-    m.ports.reserve(k.ports.size());
-    for (const auto &kp : k.ports) {
-        m.ports.emplace_back(a);
-        auto &mp = m.ports.back();
+    append_each(m.ports, k.ports, a, [&](auto &mp, const auto &kp) {
         put(mp.name, kp.name);
         put(mp.kind, kp.kind);
         mp.tx = put(kp.tx), mp.rx = put(kp.rx);
@@ -53,67 +62,48 @@ void put(shm_switch &m, const kept_switch &k, const void_alloc &a)
             mp.regs.push_back({r.if_off, r.if_bytes, r.reg_id, r.extra_bufs, r.pid, r.exclusive});
         std::copy(kp.counters.begin(), kp.counters.end(), mp.counters);
         mp.journal_slot = kp.journal_slot, mp.journal_tag = kp.journal_tag;
-    }
+    });
     m.macs.reserve(k.macs.size());
     for (const auto &mac : k.macs)
         m.macs.push_back({mac.mac, mac.port, mac.age_s});
-    m.attachments.reserve(k.attachments.size());
-    for (const auto &at : k.attachments) {
-        m.attachments.emplace_back(a);
-        auto &ma = m.attachments.back();
+    append_each(m.attachments, k.attachments, a, [&](auto &ma, const auto &at) {
         put(ma.nic, at.nic);
         ma.reg_id = at.reg_id;
         ma.heads.assign(at.heads.begin(), at.heads.end());
-    }
+    });
 }
 
-void put(shm_vector<shm_nic> &to, const std::vector<kept_nic> &from, const void_alloc &a)
+void put(shm_nic &m, const kept_nic &k, const void_alloc &a)
 {
-    to.reserve(from.size());
-    for (const auto &k : from) {
-        to.emplace_back(a);
-        auto &m = to.back();
-        put(m.key, k.key);
-        put(m.ifname, k.ifname);
-        put(m.region, k.region);
-        m.hw_queues = k.hw_queues, m.xdp_map_fd_id = k.xdp_map_fd_id, m.xdp_prog_fd_id = k.xdp_prog_fd_id;
-        m.xdp_link_fd_id = k.xdp_link_fd_id;
-        m.afpacket = k.afpacket;
-        m.queues.reserve(k.queues.size());
-        for (const auto &q : k.queues) {
-            m.queues.emplace_back(a);
-            auto &mq = m.queues.back();
-            mq.tx = put(q.tx), mq.rx = put(q.rx), mq.tx_in_kernel = q.tx_in_kernel;
-            mq.index = q.index, mq.users = q.users, mq.xsk_fd_id = q.xsk_fd_id;
-            mq.xsk_ring_size = q.xsk_ring_size, mq.fill_ring_size = q.fill_ring_size,
-            mq.tx_credits = q.tx_credits;
-            mq.exclusive = q.exclusive;
-            mq.packet_blocks = q.packet_blocks, mq.packet_block = q.packet_block,
-            mq.packet_left = q.packet_left;
-            mq.packet_frame_off = q.packet_frame_off, mq.packet_skip_outgoing = q.packet_skip_outgoing;
-            mq.held.assign(q.held.begin(), q.held.end());
-        }
-        m.registrations.reserve(k.registrations.size());
-        for (const auto &r : k.registrations) {
-            m.registrations.emplace_back(a);
-            auto &mr = m.registrations.back();
-            mr.if_off = r.if_off, mr.if_bytes = r.if_bytes, mr.reg_id = r.reg_id,
-            mr.extra_bufs = r.extra_bufs;
-            mr.pid = r.pid;
-            mr.queues.assign(r.queues.begin(), r.queues.end());
-        }
-        m.owned.assign(k.owned.begin(), k.owned.end());
-    }
+    put(m.key, k.key);
+    put(m.ifname, k.ifname);
+    put(m.region, k.region);
+    m.hw_queues = k.hw_queues, m.xdp_map_fd_id = k.xdp_map_fd_id, m.xdp_prog_fd_id = k.xdp_prog_fd_id;
+    m.xdp_link_fd_id = k.xdp_link_fd_id;
+    m.afpacket = k.afpacket;
+    append_each(m.queues, k.queues, a, [&](auto &mq, const auto &q) {
+        mq.tx = put(q.tx), mq.rx = put(q.rx), mq.tx_in_kernel = q.tx_in_kernel;
+        mq.index = q.index, mq.users = q.users, mq.xsk_fd_id = q.xsk_fd_id;
+        mq.xsk_ring_size = q.xsk_ring_size, mq.fill_ring_size = q.fill_ring_size,
+        mq.tx_credits = q.tx_credits;
+        mq.exclusive = q.exclusive;
+        mq.packet_blocks = q.packet_blocks, mq.packet_block = q.packet_block, mq.packet_left = q.packet_left;
+        mq.packet_frame_off = q.packet_frame_off, mq.packet_skip_outgoing = q.packet_skip_outgoing;
+        mq.held.assign(q.held.begin(), q.held.end());
+    });
+    append_each(m.registrations, k.registrations, a, [&](auto &mr, const auto &r) {
+        mr.if_off = r.if_off, mr.if_bytes = r.if_bytes, mr.reg_id = r.reg_id, mr.extra_bufs = r.extra_bufs;
+        mr.pid = r.pid;
+        mr.queues.assign(r.queues.begin(), r.queues.end());
+    });
+    m.owned.assign(k.owned.begin(), k.owned.end());
 }
 
 void put(shm_root &root, const kept_state &s, const void_alloc &a)
 {
     root.last_reg_id = s.last_reg_id;
     root.next_fd_id = s.next_fd_id;
-    root.regions.reserve(s.regions.size());
-    for (const auto &k : s.regions) {
-        root.regions.emplace_back(a);
-        auto &m = root.regions.back();
+    append_each(root.regions, s.regions, a, [&](auto &m, const auto &k) {
         put(m.name, k.name);
         m.meta_bytes = k.meta_bytes, m.region_size = k.region_size, m.fd_id = k.fd_id;
         m.buf_size = k.buf_size, m.num_buffers = k.num_buffers, m.payer = k.payer, m.mem_id = k.mem_id;
@@ -122,11 +112,8 @@ void put(shm_root &root, const kept_state &s, const void_alloc &a)
             m.meta_free.push_back({first, size});
         for (const auto &[first, size] : k.bufs_free)
             m.bufs_free.push_back({first, size});
-    }
-    root.pipes.reserve(s.pipes.size());
-    for (const auto &k : s.pipes) {
-        root.pipes.emplace_back(a);
-        auto &m = root.pipes.back();
+    });
+    append_each(root.pipes, s.pipes, a, [&](auto &m, const auto &k) {
         put(m.key, k.key);
         put(m.parent, k.parent);
         for (int d = 0; d < 2; d++) {
@@ -137,11 +124,8 @@ void put(shm_root &root, const kept_state &s, const void_alloc &a)
         }
         m.bufs.assign(k.bufs.begin(), k.bufs.end());
         m.broken = k.broken;
-    }
-    root.registrations.reserve(s.registrations.size());
-    for (const auto &k : s.registrations) {
-        root.registrations.emplace_back(a);
-        auto &m = root.registrations.back();
+    });
+    append_each(root.registrations, s.registrations, a, [&](auto &m, const auto &k) {
         m.reg_id = k.reg_id, m.uid = k.uid, m.gid = k.gid, m.pid = k.pid;
         put(m.key, k.key);
         put(m.name, k.name);
@@ -152,13 +136,9 @@ void put(shm_root &root, const kept_state &s, const void_alloc &a)
         m.tx_slots = k.tx_slots, m.rx_slots = k.rx_slots, m.extra_bufs = k.extra_bufs;
         put(m.region, k.region);
         m.fd_ids.assign(k.fd_ids.begin(), k.fd_ids.end());
-    }
-    root.switches.reserve(s.switches.size());
-    for (const auto &k : s.switches) {
-        root.switches.emplace_back(a);
-        put(root.switches.back(), k, a);
-    }
-    put(root.nics, s.nics, a);
+    });
+    append_each(root.switches, s.switches, a, [&](auto &m, const auto &k) { put(m, k, a); });
+    append_each(root.nics, s.nics, a, [&](auto &m, const auto &k) { put(m, k, a); });
 }
 
 } // namespace

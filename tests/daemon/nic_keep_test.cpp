@@ -412,7 +412,8 @@ TEST_F(nic_keep_attached, a_damaged_attachment_refuses_everything)
         {"heads do not fit", [](kept_attachment &a) { a.heads.pop_back(); }},
         {"of its own", [&](kept_attachment &a) { a.reg_id = client; }},
         {"of its own", [](kept_attachment &a) { a.reg_id = 999; }},
-        {"attach takes", [](kept_attachment &a) { a.nic = "vale1:x"; }},
+        {"of its own", [](kept_attachment &a) { a.nic = "netmap:lo"; }}, // another NIC's name
+        {"attach takes", [](kept_attachment &a) { a.nic += "/x"; }},     // exclusive: not a name attach takes
     };
     for (const damage &d : cases) {
         kept_state k = kept_;

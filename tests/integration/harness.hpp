@@ -74,6 +74,9 @@ private:
 
 // The first number after "key": in a flat one-line JSON object.
 std::optional<double> json_number(const std::string &json, const std::string &key);
+// A netring-pktgen -f rx --json receiver's verdict: it exited 0 having received `frames`, none
+// lost, corrupt or duplicate. `context` is added to each failure (a log, the switch's counters).
+void expect_received_whole(const child_result &r, uint64_t frames, const std::string &context = "");
 
 // utime + stime of a process, in clock ticks (/proc/PID/stat); nullopt when it is gone.
 std::optional<uint64_t> cpu_ticks(pid_t pid);

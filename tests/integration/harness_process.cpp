@@ -155,6 +155,15 @@ std::optional<double> json_number(const std::string &json, const std::string &ke
     return v;
 }
 
+void expect_received_whole(const child_result &r, uint64_t frames, const std::string &context)
+{
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << "netring-pktgen rx: " << r.describe() << "\n" << context;
+    EXPECT_EQ(json_number(r.out, "packets"), static_cast<double>(frames)) << r.out << "\n" << context;
+    EXPECT_EQ(json_number(r.out, "lost"), 0.0) << r.out;
+    EXPECT_EQ(json_number(r.out, "corrupt"), 0.0) << r.out;
+    EXPECT_EQ(json_number(r.out, "duplicate"), 0.0) << r.out;
+}
+
 std::optional<uint64_t> cpu_ticks(pid_t pid)
 {
     const std::string text = read_file("/proc/" + std::to_string(pid) + "/stat");

@@ -73,12 +73,7 @@ protected:
     {
         const child_result t = tx.wait(120s);
         EXPECT_TRUE(t.exited && t.exit_code == 0) << "nic_peer send: " << t.describe();
-        const child_result r = rx.wait(120s);
-        ASSERT_TRUE(r.exited && r.exit_code == 0) << "rx: " << r.describe() << "\n" << daemon_log();
-        EXPECT_EQ(json_number(r.out, "packets"), static_cast<double>(frames)) << r.out;
-        EXPECT_EQ(json_number(r.out, "lost"), 0.0) << r.out;
-        EXPECT_EQ(json_number(r.out, "corrupt"), 0.0) << r.out;
-        EXPECT_EQ(json_number(r.out, "duplicate"), 0.0) << r.out;
+        expect_received_whole(rx.wait(120s), frames, daemon_log());
     }
     // What netringd wrote to stderr (every process of it: the restarts keep the file).
     std::string daemon_log() const { return detail::read_file(dir() + "/netringd.err"); }

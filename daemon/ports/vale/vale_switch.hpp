@@ -113,7 +113,6 @@ public:
         // Fails only without an eventfd: the ports stay idle.
         (void)fwd_.start(std::move(eps), settings, macs, &journal_);
     }
-    bool forwarding() const { return fwd_.running(); }
     const fwd_journal &journal() const { return journal_; }
     // A client port's cursors: from the journal while the thread runs (its own copies are
     // private to it then), from the port while it is stopped.
