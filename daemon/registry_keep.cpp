@@ -38,6 +38,16 @@ nic_port *kept_nic_of(port *p)
 }
 const nic_port *kept_nic_of(const port *p) { return kept_nic_of(const_cast<port *>(p)); }
 
+// A NIC port a save may name: in a handoff (workers paused) any kept one; otherwise one whose
+// worker commits its cursors to the port's journal, which the save reads instead of the worker.
+const nic_port *saved_nic_of(const port *p, bool handing_off)
+{
+    if (handing_off)
+        return kept_nic_of(p);
+    const auto *nic = dynamic_cast<const nic_port *>(p);
+    return nic && nic->journaled() ? nic : nullptr;
+}
+
 // What a pipe or NIC port answered for an adopted registration, and the kind it must have.
 result<attach_result> kept_answer(const port *p, uint32_t reg_id, uint32_t *kind)
 {
@@ -53,14 +63,14 @@ result<attach_result> kept_answer(const port *p, uint32_t reg_id, uint32_t *kind
 }
 
 // A registration a successor adopts: an end of a pipe in a region of its own, a client of a switch
-// port, and, in a planned handoff, a registration of a NIC port in AF_XDP or AF_PACKET mode (host
-// rings included; the daemon's own, for a switch's attachment, too). Never a monitor. The saves made after each change leave NIC ports out: their workers
-// run, and what they keep privately does not hold still (a switch's forwarding thread commits its
-// cursors to its journal, which any save may name).
+// port, and a registration of a NIC port: in a planned handoff, of one in AF_XDP or AF_PACKET mode
+// (host rings included; the daemon's own, for a switch's attachment, too); in the saves made
+// after each change, of one whose queues are all AF_XDP (their worker commits its cursors to the
+// port's journal, as a switch's forwarding thread does, and a save reads those). Never a monitor.
 bool adoptable(const port *owner, const attach_result &a, bool handing_off)
 {
     return (kept_pipe_of(owner) && a.port_kind == NR_PORT_KIND_PIPE) ||
-           ((dynamic_cast<const vale_port *>(owner) || (handing_off && kept_nic_of(owner))) &&
+           ((dynamic_cast<const vale_port *>(owner) || saved_nic_of(owner, handing_off)) &&
             a.port_kind == NR_PORT_KIND_DAEMON);
 }
 
@@ -189,8 +199,8 @@ kept_state registry::export_state(const std::function<uint32_t(int)> &name_fd) c
         if (const pipe_port *pipe = kept_pipe_of(p.get())) {
             k.pipes.push_back(pipe->keep(id_of));
             regions.insert(pipe->region_name());
-        } else if (const nic_port *nic = handing_off_ ? kept_nic_of(p.get()) : nullptr) {
-            k.nics.push_back(nic->keep(id_of));
+        } else if (const nic_port *nic = saved_nic_of(p.get(), handing_off_)) {
+            k.nics.push_back(nic->keep(id_of, !handing_off_));
             regions.insert(nic->region_name());
         }
     k.switches = switches_.keep(id_of);

@@ -114,6 +114,8 @@ status check_nic(const kept_nic &n, const kept_state &s, const std::set<std::str
     for (uint32_t id : {n.xdp_map_fd_id, n.xdp_prog_fd_id, n.xdp_link_fd_id})
         if (auto ok = check_fd(id, s.next_fd_id, n.key + "'s XDP program"); !ok && !n.afpacket)
             return ok;
+    if (auto ok = check_fd(n.journal_fd_id, s.next_fd_id, n.key + "'s journal"); !ok)
+        return ok;
     std::set<uint32_t> queues;
     for (const auto &q : n.queues) {
         if (!queues.insert(q.index).second)

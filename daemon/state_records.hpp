@@ -203,6 +203,7 @@ struct kept_nic_queue {
     uint32_t packet_left = 0;          // frames of it not read yet (0: not opened)
     uint32_t packet_frame_off = 0;     // the next frame's offset in the block, when packet_left
     bool packet_skip_outgoing = false; // PACKET_IGNORE_OUTGOING was refused: the reader filters
+    uint64_t journal_tag = 0;          // its slot's tag in the port's journal (0: not journaled)
 
     bool operator==(const kept_nic_queue &) const = default;
 };
@@ -229,6 +230,10 @@ struct kept_nic {
     uint32_t xdp_map_fd_id = 0;
     uint32_t xdp_prog_fd_id = 0;
     uint32_t xdp_link_fd_id = 0;
+    uint32_t journal_fd_id = 0; // nic_journal.hpp
+    // Saved while the worker ran (every save but a handoff's): the cursors and in-flight counts
+    // are the journal's, and `held` is empty (the successor derives it from the socket's rings).
+    bool running = false;
     std::vector<kept_nic_queue> queues;
     std::vector<kept_nic_registration> registrations;
     std::vector<uint32_t> owned; // every buffer the port took from the region's pool

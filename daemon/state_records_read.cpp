@@ -270,8 +270,8 @@ result<kept_nic> half_reader::nic(const shm_nic &m, size_t i) const
         return region.err();
     k.key = std::move(*key), k.ifname = std::move(*ifname), k.region = std::move(*region);
     k.hw_queues = m.hw_queues, k.xdp_map_fd_id = m.xdp_map_fd_id, k.xdp_prog_fd_id = m.xdp_prog_fd_id;
-    k.xdp_link_fd_id = m.xdp_link_fd_id;
-    k.afpacket = m.afpacket;
+    k.xdp_link_fd_id = m.xdp_link_fd_id, k.journal_fd_id = m.journal_fd_id;
+    k.afpacket = m.afpacket, k.running = m.running;
     if (auto ok = list(m.queues, kept_queues_max, k.key + "'s queue list"); !ok)
         return ok.err();
     for (const auto &mq : m.queues) {
@@ -283,6 +283,7 @@ result<kept_nic> half_reader::nic(const shm_nic &m, size_t i) const
         q.exclusive = mq.exclusive;
         q.packet_blocks = mq.packet_blocks, q.packet_block = mq.packet_block, q.packet_left = mq.packet_left;
         q.packet_frame_off = mq.packet_frame_off, q.packet_skip_outgoing = mq.packet_skip_outgoing;
+        q.journal_tag = mq.journal_tag;
         if (auto ok = list(mq.held, kept_bufs_max, k.key + "'s fill buffers"); !ok)
             return ok.err();
         q.held.assign(mq.held.begin(), mq.held.end());

@@ -79,8 +79,8 @@ void put(shm_nic &m, const kept_nic &k, const void_alloc &a)
     put(m.ifname, k.ifname);
     put(m.region, k.region);
     m.hw_queues = k.hw_queues, m.xdp_map_fd_id = k.xdp_map_fd_id, m.xdp_prog_fd_id = k.xdp_prog_fd_id;
-    m.xdp_link_fd_id = k.xdp_link_fd_id;
-    m.afpacket = k.afpacket;
+    m.xdp_link_fd_id = k.xdp_link_fd_id, m.journal_fd_id = k.journal_fd_id;
+    m.afpacket = k.afpacket, m.running = k.running;
     append_each(m.queues, k.queues, a, [&](auto &mq, const auto &q) {
         mq.tx = put(q.tx), mq.rx = put(q.rx), mq.tx_in_kernel = q.tx_in_kernel;
         mq.index = q.index, mq.users = q.users, mq.xsk_fd_id = q.xsk_fd_id;
@@ -89,6 +89,7 @@ void put(shm_nic &m, const kept_nic &k, const void_alloc &a)
         mq.exclusive = q.exclusive;
         mq.packet_blocks = q.packet_blocks, mq.packet_block = q.packet_block, mq.packet_left = q.packet_left;
         mq.packet_frame_off = q.packet_frame_off, mq.packet_skip_outgoing = q.packet_skip_outgoing;
+        mq.journal_tag = q.journal_tag;
         mq.held.assign(q.held.begin(), q.held.end());
     });
     append_each(m.registrations, k.registrations, a, [&](auto &mr, const auto &r) {

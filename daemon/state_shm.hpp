@@ -133,6 +133,7 @@ struct shm_nic_queue {
     uint32_t index = 0, users = 0, xsk_fd_id = 0, xsk_ring_size = 0, fill_ring_size = 0, tx_credits = 0;
     uint32_t packet_blocks = 0, packet_block = 0, packet_left = 0, packet_frame_off = 0;
     uint8_t exclusive = 0, packet_skip_outgoing = 0;
+    uint64_t journal_tag = 0;
     shm_vector<uint32_t> held;
 };
 
@@ -149,8 +150,8 @@ struct shm_nic {
         : key(a), ifname(a), region(a), queues(a), registrations(a), owned(a)
     {}
     shm_string key, ifname, region;
-    uint32_t hw_queues = 0, xdp_map_fd_id = 0, xdp_prog_fd_id = 0, xdp_link_fd_id = 0;
-    uint8_t afpacket = 0;
+    uint32_t hw_queues = 0, xdp_map_fd_id = 0, xdp_prog_fd_id = 0, xdp_link_fd_id = 0, journal_fd_id = 0;
+    uint8_t afpacket = 0, running = 0;
     shm_vector<shm_nic_queue> queues;
     shm_vector<shm_nic_registration> registrations;
     shm_vector<uint32_t> owned;

@@ -30,7 +30,11 @@ Every measurement prints one JSON line (mode, contender, len, mpps, ns_per_packe
 rounds alternate the contenders; the last line is a summary with medians and the ratios
 netring/xsk_min and netring/dpdk_af_xdp (netring = the best netring configuration by median).
 
-usage: nic_bench.py [--rounds 3] [--secs 4] [--sizes 64,1500] [--build DIR] [--configs LIST]
+Before/after: --build-b DIR adds, for every netring configuration CFG, a contender CFG#b that runs
+  DIR's netringd and netring-pktgen (CFG runs --build's), in the same rounds; the summary then
+  gives the paired ratio CFG#b / CFG.
+
+usage: nic_bench.py [--rounds 3] [--secs 4] [--sizes 64,1500] [--build DIR] [--build-b DIR] [--configs LIST]
                     [--no-dpdk] [--modes rx,tx] [--interleave [--warm 0.3] [--rx-rounds N] [--rx-secs S]]
 Runs as root. Creates nrt<pid>tx / nrt<pid>rx and veth nrt<pid>a / nrt<pid>b (with --interleave
 nrt<pid>a<k> / nrt<pid>b<k>), and removes them,
@@ -73,7 +77,7 @@ def config_of(name):
     """(worker side, client side, wait, worker_spin, pktgen args) of a configuration name. A name
     may end in @SLOTS (the ring size the client asks for) and @spinN (pktgen --spin N: the empty
     checks its waits make before sleeping), e.g. netring-same-poll@spin0@4096."""
-    base, *opts = name.split("@")
+    base, *opts = name.removesuffix("#b").split("@")
     extra = []
     for opt in opts:
         if opt.isdigit():
@@ -101,7 +105,9 @@ class Bench:
         self.xsk_min = os.path.join(args.build, "tests", "bench", "xsk_min")
         self.netringd = os.path.join(args.build, "daemon", "netringd")
         self.pktgen = os.path.join(args.build, "tools", "netring-pktgen")
-        for exe in (self.xsk_min, self.netringd, self.pktgen):
+        self.netringd_b = os.path.join(args.build_b or args.build, "daemon", "netringd")
+        self.pktgen_b = os.path.join(args.build_b or args.build, "tools", "netring-pktgen")
+        for exe in (self.xsk_min, self.netringd, self.pktgen, self.netringd_b, self.pktgen_b):
             if not os.access(exe, os.X_OK):
                 raise SystemExit("nic_bench: %s missing; build first" % exe)
         if not args.no_dpdk:
@@ -188,7 +194,11 @@ class Bench:
             time.sleep(0.05)
         return False
 
-    def daemon(self, ns, cpu, spin):
+    def bins(self, cfg):
+        """netringd and netring-pktgen of a configuration: --build-b's for CFG#b."""
+        return (self.netringd_b, self.pktgen_b) if cfg.endswith("#b") else (self.netringd, self.pktgen)
+
+    def daemon(self, ns, cpu, spin, netringd):
         d = tempfile.mkdtemp(prefix="nrt-nicbench-")
         os.chmod(d, 0o755)
         self.dirs.append(d)
@@ -199,7 +209,7 @@ class Bench:
                 f.write("worker_spin %d\n" % spin)
         sock = os.path.join(d, "sock")
         logf = open(os.path.join(d, "netringd.log"), "w")
-        p = self.start(["ip", "netns", "exec", ns, "taskset", "-c", str(cpu), self.netringd, "--socket", sock,
+        p = self.start(["ip", "netns", "exec", ns, "taskset", "-c", str(cpu), netringd, "--socket", sock,
                         "--config", conf], stderr=logf, stdout=logf)
         for _ in range(200):
             if os.path.exists(sock):
@@ -259,8 +269,9 @@ class Bench:
         wside, cside, wait, spin, extra = config_of(cfg)
         wcpu = RX_CPU if wside == "own" else TX_CPU
         ccpu = RX_CPU if cside == "own" else TX_CPU
-        d, sock, _ = self.daemon(self.rxns, wcpu, spin)
-        rx = self.start(["taskset", "-c", str(ccpu), self.pktgen, "--socket", sock, "-i", "netmap:" + self.b, "-f",
+        netringd, pktgen = self.bins(cfg)
+        d, sock, _ = self.daemon(self.rxns, wcpu, spin, netringd)
+        rx = self.start(["taskset", "-c", str(ccpu), pktgen, "--socket", sock, "-i", "netmap:" + self.b, "-f",
                          "rx", "-l", str(length), "-b", str(self.args.batch), "-T", str(secs + 4), "--payload",
                          "header", "--wait", wait, "--json"] + extra, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                         text=True)
@@ -338,8 +349,9 @@ class Bench:
         wside, cside, wait, spin, extra = config_of(cfg)
         wcpu = TX_CPU if wside == "own" else RX_CPU
         ccpu = TX_CPU if cside == "own" else RX_CPU
-        d, sock, _ = self.daemon(self.txns, wcpu, spin)
-        tx = self.start(["taskset", "-c", str(ccpu), self.pktgen, "--socket", sock, "-i", "netmap:" + self.a, "-f",
+        netringd, pktgen = self.bins(cfg)
+        d, sock, _ = self.daemon(self.txns, wcpu, spin, netringd)
+        tx = self.start(["taskset", "-c", str(ccpu), pktgen, "--socket", sock, "-i", "netmap:" + self.a, "-f",
                          "tx", "-l", str(length), "-b", str(self.args.batch), "-T", str(secs + 4), "--payload",
                          "header", "--wait", wait, "--json"] + extra, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                         text=True)
@@ -374,8 +386,9 @@ class Bench:
         wside, cside, wait, spin, extra = config_of(cont)
         wcpu = TX_CPU if wside == "own" else RX_CPU
         ccpu = TX_CPU if cside == "own" else RX_CPU
-        d, sock, _ = self.daemon(self.txns, wcpu, spin)
-        tx = self.start(["taskset", "-c", str(ccpu), self.pktgen, "--socket", sock, "-i", "netmap:" + a, "-f", "tx",
+        netringd, pktgen = self.bins(cont)
+        d, sock, _ = self.daemon(self.txns, wcpu, spin, netringd)
+        tx = self.start(["taskset", "-c", str(ccpu), pktgen, "--socket", sock, "-i", "netmap:" + a, "-f", "tx",
                          "-l", str(length), "-b", str(self.args.batch), "-T", str(run_s), "--payload", "header",
                          "--wait", wait] + extra, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return [d, tx]
@@ -507,6 +520,17 @@ def summarize(results, configs):
                                                   "min": round(paired[0], 3), "max": round(paired[-1], 3),
                                                   "rounds": len(paired), "netring_ahead": sum(p > 1 for p in paired)}
         summary["ratios"]["%s-%dB" % (mode, length)] = entry
+        # --build-b: each configuration against itself from the other build, paired by round.
+        for cfg in (c for c in configs if not c.endswith("#b") and c + "#b" in configs):
+            by_round = {}
+            for r in results:
+                if r["mode"] == mode and r["len"] == length and r.get("mpps") and r["contender"] in (cfg, cfg + "#b"):
+                    by_round.setdefault(r["round"], {})[r["contender"]] = r["mpps"]
+            paired = sorted(v[cfg + "#b"] / v[cfg] for v in by_round.values() if len(v) == 2)
+            if paired:
+                summary["ratios"]["%s-%dB b/a %s" % (mode, length, cfg)] = {
+                    "median": round(statistics.median(paired), 3), "min": round(paired[0], 3),
+                    "max": round(paired[-1], 3), "rounds": len(paired)}
     return summary
 
 
@@ -527,12 +551,15 @@ def main():
     ap.add_argument("--rx-secs", type=float, help="with --interleave: seconds per RX run (default --secs)")
     default_build = os.path.join(ROOT, "build")
     ap.add_argument("--build", default=default_build)
+    ap.add_argument("--build-b", help="a second build: every configuration also runs as CFG#b from it")
     args = ap.parse_args()
     if os.geteuid() != 0:
         raise SystemExit("nic_bench: needs root (netns, veth, XDP)")
     configs = [c for c in args.configs.split(",") if c]
     for c in configs:
         config_of(c)
+    if args.build_b:
+        configs += [c + "#b" for c in configs]
     contenders = ["xsk_min"] + configs + ([] if args.no_dpdk else ["dpdk_af_xdp"])
     sizes = [int(s) for s in args.sizes.split(",")]
     modes = [m for m in args.modes.split(",") if m]

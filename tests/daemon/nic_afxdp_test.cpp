@@ -2,7 +2,8 @@
 //
 // Objective: frames sent into veth side b arrive through open_afxdp_queue on side a intact (every
 // sequence number and payload byte) with the buffer swap keeping ownership straight; frames
-// transmitted on a arrive on b intact and reclaim() counts every one; queues without a socket pass
+// transmitted on a arrive on b intact and reclaim() counts every one (each call followed by
+// publish(), as the worker does: before it, nothing reaches the kernel); queues without a socket pass
 // frames to the kernel stack; xdp_program leaves no program behind and clear_stale_xdp removes only
 // ours. Steps: a veth pair nrtx<pid>a / nrtx<pid>b in the root namespace (IPv6 off so no stray
 // frames), a memfd buffer area of 4096 x 2048, AF_PACKET sockets on the other side. Needs root.
@@ -198,6 +199,7 @@ protected:
                 free_.pop_front();
             }
             const uint32_t got = q.receive(slots, 64);
+            q.publish(); // the RX descriptors released, the fill entries submitted
             for (uint32_t i = 0; i < got; i++) {
                 ASSERT_LT(slots[i].buf_idx, nbufs);
                 ASSERT_TRUE(queue_owns_[slots[i].buf_idx])
@@ -294,6 +296,7 @@ TEST_F(afxdp_test, transmits_from_region_buffers_and_reclaims_every_one)
             write_frame(mem_.data(slots[n]), seq + n);
         }
         const uint32_t took = q.value()->transmit(slots, n);
+        q.value()->publish(); // submitted, and sent by the sendto() it makes
         for (uint32_t i = 0; i < n; i++) {
             if (i < took)
                 in_flight.push_back(slots[i].buf_idx);
@@ -302,6 +305,7 @@ TEST_F(afxdp_test, transmits_from_region_buffers_and_reclaims_every_one)
         }
         seq += took;
         const uint32_t done = q.value()->reclaim();
+        q.value()->publish();
         ASSERT_LE(reclaimed + done, seq) << "reclaim counted frames never taken";
         for (uint32_t i = 0; i < done; i++)
             free_.push_back(in_flight[in_flight_head++]);
@@ -332,10 +336,13 @@ TEST_F(afxdp_test, a_runt_frame_is_refused_in_order_and_still_reclaimed)
     const nd::io_slot pair[2] = {good, runt};
     // The runt waits behind the good frame until the kernel has given that one back.
     ASSERT_EQ(q.value()->transmit(pair, 2), 1u);
+    q.value()->publish();
     uint32_t reclaimed = 0;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (reclaimed < 1 && std::chrono::steady_clock::now() < deadline)
+    while (reclaimed < 1 && std::chrono::steady_clock::now() < deadline) {
         reclaimed += q.value()->reclaim();
+        q.value()->publish();
+    }
     ASSERT_EQ(reclaimed, 1u);
     EXPECT_EQ(q.value()->transmit(&runt, 1), 1u);
     EXPECT_EQ(q.value()->reclaim(), 1u);

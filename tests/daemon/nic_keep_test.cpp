@@ -7,16 +7,23 @@
 // whole state and leave the registry empty; the kept objects are untouched, so a good state is
 // still adopted afterwards. A handoff that fails starts the paused worker again (resume_kept).
 // The same for a port in AF_PACKET mode (its packet socket and RX ring).
+// A crash (nic_keep_running): the records come from a save made while the worker ran, before
+// frames arrived; the worker delivered them and committed its journal, and died (as played here)
+// after the commit and before publishing the last batch. The successor takes the cursors from the
+// journal, delivers that batch again into the same slots, and neither loses nor repeats a frame.
 // Steps: a veth pair nrk<pid>a / nrk<pid>b in the root namespace (IPv6 off), netmap:nrk<pid>a
 // registered in AF_XDP mode, frames sent into b with an AF_PACKET socket. Needs root.
 #include "policy.hpp"
 #include "passed_fds.hpp"
+#include "ports/nic/nic_journal.hpp"
+#include "ports/nic/xsk_rings.hpp"
 #include "registry.hpp"
 
 #include <gtest/gtest.h>
 
 #include <netring/layout.h>
 
+#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
 #include <sys/socket.h>
@@ -66,11 +73,15 @@ protected:
         old_ = std::make_unique<registry>(cfg_, *pol_);
         open_ports();
         ASSERT_TRUE(reg_.ok()) << reg_.err().describe();
-        EXPECT_EQ(old_->release_unkept(), 0u);
+        if (!running_save()) {
+            EXPECT_EQ(old_->release_unkept(), 0u);
+        }
         kept_ = old_->export_state(ids_);
     }
 
     virtual const char *mode() const { return "afxdp"; }
+    // A save made after a change, as a crash leaves it (the default: a handoff's).
+    virtual bool running_save() const { return false; }
     virtual const char *suffix() const { return ""; } // "*": the NIC's rings and its host rings
     virtual void open_ports()
     {
@@ -266,6 +277,116 @@ TEST_F(nic_keep_afpacket, records_that_do_not_match_refuse_everything)
             {"disagree on the frames in flight", [](kept_nic &n) { n.queues[0].tx_in_kernel++; }},
             {"queues, the record", [](kept_nic &n) { n.hw_queues++; }},
         });
+}
+
+class nic_keep_running : public nic_keep {
+protected:
+    bool running_save() const override { return true; }
+    // The kept fd the records name `id`.
+    int fd_of(uint32_t id) const
+    {
+        for (const auto &[i, fd] : ids_)
+            if (i == id)
+                return fd;
+        return -1;
+    }
+    const nr_sync *rx_sync(const registered &r) const
+    {
+        return reinterpret_cast<const nr_sync *>(r.a.mem->base() + kept_.nics[0].queues[0].rx.sync_off);
+    }
+    bool wait_rx_tail(const registered &r, uint32_t want)
+    {
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (__atomic_load_n(&rx_sync(r)->kern.hwtail, __ATOMIC_ACQUIRE) != want &&
+               std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return __atomic_load_n(&rx_sync(r)->kern.hwtail, __ATOMIC_ACQUIRE) == want;
+    }
+};
+
+TEST_F(nic_keep_running, a_crash_after_a_commit_resumes_from_the_journal)
+{
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    const kept_nic &kn = kept_.nics[0];
+    EXPECT_TRUE(kn.running);
+    ASSERT_EQ(kn.queues.size(), 1u);
+    const kept_nic_queue &kq = kn.queues[0];
+    EXPECT_TRUE(kq.held.empty()) << "a running save cannot know the socket's buffers";
+    EXPECT_NE(kq.journal_tag, 0u);
+    ASSERT_EQ(kept_.registrations.size(), 1u);
+    const uint32_t n = kq.rx.num_slots, tail0 = kq.rx.hwtail;
+
+    // Three frames after the save: the worker delivers them and commits each pass.
+    for (int i = 0; i < 3; i++)
+        send_into_b();
+    ASSERT_TRUE(wait_rx_tail(*reg_, (tail0 + 3) % n)) << "the frames never arrived";
+    auto *ring = reinterpret_cast<nr_ring *>(reg_->a.mem->base() + kq.rx.ring_off);
+    uint32_t delivered[3];
+    for (uint32_t i = 0; i < 3; i++)
+        delivered[i] = ring->slot[(tail0 + i) % n].buf_idx;
+    old_->release_unkept(); // the worker stops; nothing is saved again
+
+    // Undo the publication of the last commit's batch, as a kill right after the commit leaves it:
+    // the socket's RX consumer and fill producer, the slots' contents and the ring's hwtail.
+    auto journal = nic_journal::adopt(unique_fd(::fcntl(fd_of(kn.journal_fd_id), F_DUPFD_CLOEXEC, 0)));
+    ASSERT_TRUE(journal.ok()) << journal.err().describe();
+    const queue_cursors c = journal->read(0);
+    EXPECT_EQ(c.rx_hwtail, (tail0 + 3) % n);
+    const uint32_t batch = c.rx_cons - c.rx_from;
+    ASSERT_GE(batch, 1u) << "the last commit delivered frames";
+    ASSERT_EQ((c.rx_hwtail - c.rx_tail_from + n) % n, batch);
+    {
+        xsk_ring_maps maps;
+        xsk_ring_prod fill{}, txr{};
+        xsk_ring_cons comp{}, rxr{};
+        ASSERT_TRUE(maps.map(fd_of(kq.xsk_fd_id), {kq.fill_ring_size, kq.xsk_ring_size, kq.xsk_ring_size,
+                                                    kq.xsk_ring_size},
+                             &fill, &comp, &rxr, &txr)
+                        .ok());
+        ASSERT_EQ(*rxr.consumer, c.rx_cons);
+        ASSERT_EQ(*fill.producer, c.fill_prod);
+        __atomic_store_n(rxr.consumer, c.rx_from, __ATOMIC_RELEASE);
+        __atomic_store_n(fill.producer, c.fill_prod - batch, __ATOMIC_RELEASE);
+    }
+    for (uint32_t i = c.rx_tail_from; i != c.rx_hwtail; i = (i + 1) % n)
+        ring->slot[i] = nr_slot{};
+    auto *sync = const_cast<nr_sync *>(rx_sync(*reg_));
+    __atomic_store_n(&sync->kern.hwtail, c.rx_tail_from, __ATOMIC_RELEASE);
+
+    // The successor adopts the save made before the frames came.
+    passed_fds fds(ids_);
+    registry fresh(cfg_, *pol_);
+    auto st = fresh.adopt_state(kept_, fds.taker(), 100);
+    ASSERT_TRUE(st.ok()) << st.err().describe();
+    auto back = fresh.reattach({20, 1000, 1000, 333}, reg_->reg_id, reg_->token);
+    ASSERT_TRUE(back.ok()) << back.err().describe();
+    EXPECT_EQ(__atomic_load_n(&rx_sync(*back)->kern.hwtail, __ATOMIC_ACQUIRE), (tail0 + 3) % n);
+    const uint8_t *bufs = back->a.mem->base() + back->a.mem->geometry().buffers_offset;
+    for (uint32_t i = 0; i < 3; i++) {
+        const nr_slot s = ring->slot[(tail0 + i) % n];
+        EXPECT_EQ(s.buf_idx, delivered[i]) << "slot " << i;
+        EXPECT_EQ(s.len, 60u) << "slot " << i;
+        const uint8_t *d = bufs + uint64_t{s.buf_idx} * back->a.mem->geometry().buf_size + (s.ptr & 2047);
+        EXPECT_EQ(d[14], 0x5a) << "slot " << i;
+    }
+
+    // A fourth frame lands after them, and nothing is delivered twice.
+    send_into_b();
+    ASSERT_TRUE(wait_rx_tail(*back, (tail0 + 4) % n)) << "the adopted worker did not carry on";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(__atomic_load_n(&rx_sync(*back)->kern.hwtail, __ATOMIC_ACQUIRE), (tail0 + 4) % n);
+    EXPECT_EQ(ring->slot[(tail0 + 3) % n].len, 60u);
+}
+
+TEST_F(nic_keep_running, a_journal_slot_of_another_binding_refuses_everything)
+{
+    ASSERT_EQ(kept_.nics.size(), 1u);
+    expect_refused(kept_, ids_, cfg_, *pol_,
+                   {
+                       {"its journal slot is not this queue's", [](kept_nic &n) { n.queues[0].journal_tag++; }},
+                       {"its journal slot is not this queue's", [](kept_nic &n) { n.queues[0].journal_tag = 0; }},
+                       {"not a memfd sealed", [](kept_nic &n) { n.journal_fd_id = n.queues[0].rx.kick_fd_id; }},
+                   });
 }
 
 // netmap:A* binds the NIC's queue and its host rings (the TAP nr-A): the successor adopts the

@@ -120,6 +120,7 @@ kept_state records_of(input in)
         nic.afpacket = in.take(1);
         nic.hw_queues = in.take(300);
         nic.xdp_map_fd_id = in.take(70), nic.xdp_prog_fd_id = in.take(70), nic.xdp_link_fd_id = in.take(70);
+        nic.journal_fd_id = in.take(70), nic.running = in.take(1);
         for (uint32_t q = in.take(3); q--;) {
             kept_nic_queue queue;
             queue.index = in.take(300);
@@ -133,6 +134,7 @@ kept_state records_of(input in)
             queue.held.assign(in.take(100), in.take(0));
             queue.packet_blocks = in.take(0), queue.packet_block = in.take(0);
             queue.packet_left = in.take(0), queue.packet_frame_off = in.take(0);
+            queue.journal_tag = in.take(0);
             nic.queues.push_back(queue);
         }
         for (uint32_t r = in.take(3); r--;)

@@ -18,10 +18,16 @@
 //    every flow arrives whole, once, in order.
 //  - host rings: netring-pktgen -f rx on netmap:<veth>^ gets N frames nic_peer sends out through
 //    the TAP while the daemon is replaced twice; all arrive, and the TAP keeps its ifindex.
+//  - a crash (AF_XDP): the same RX and TX scenarios, but netringd runs with a service manager's
+//    fd store (notify_store) and is SIGKILLed twice under the traffic, each time replaced by a
+//    netringd started with the store's fds; the worker's journal gives the successor the cursors
+//    the saved records cannot have. Each successor's log says it adopted the NIC, and STATS then
+//    shows the same registration and the NIC region's free buffers as before the first kill.
 // The rate keeps what arrives during a restart inside the socket's rings (AF_XDP: 4096 deep;
 // AF_PACKET: 128 blocks, each retired after 1 ms with whatever it holds, hence a slower stream):
 // the test checks integrity, not the length of the gap.
 #include "nic_fixture.hpp"
+#include "notify_store.hpp"
 
 #include <net/if.h>
 
@@ -57,6 +63,8 @@ protected:
             EXPECT_TRUE(xdp_attached()) << "the XDP program went with the old process";
         }
     }
+    // How the daemon is replaced twice under the client `c`'s traffic.
+    virtual void replace_twice(child &c) { restart_twice(c); }
     // Two restarts a second apart, then the client `c` must have re-attached (or be done).
     void restart_twice(child &c)
     {
@@ -78,7 +86,7 @@ protected:
     // What netringd wrote to stderr (every process of it: the restarts keep the file).
     std::string daemon_log() const { return detail::read_file(dir() + "/netringd.err"); }
     // Both successors adopted the NIC rather than starting cold.
-    void expect_nic_adopted_twice() const
+    virtual void expect_nic_adopted_twice() const
     {
         const std::string log = daemon_log();
         size_t adopted = 0;
@@ -111,7 +119,7 @@ void restart_nic::expect_rx_across_restarts()
     ASSERT_TRUE(tx);
     std::this_thread::sleep_for(1s);
 
-    restart_twice(*rx);
+    replace_twice(*rx);
     const auto after = nic_region(stats());
     ASSERT_TRUE(after);
     EXPECT_EQ(after->buffers_free, before->buffers_free);
@@ -132,7 +140,7 @@ void restart_nic::expect_tx_across_restarts()
     ASSERT_TRUE(wait_registered(tx->pid(), 20s)) << tx->read_err();
     std::this_thread::sleep_for(1s);
 
-    restart_twice(*tx);
+    replace_twice(*tx);
 
     const child_result t = tx->wait(120s);
     ASSERT_TRUE(t.exited && t.exit_code == 0) << "tx: " << t.describe() << "\n" << daemon_log();
@@ -145,6 +153,53 @@ void restart_nic::expect_tx_across_restarts()
     EXPECT_EQ(json_number(c.out, "duplicate"), 0.0) << c.out;
     expect_nic_adopted_twice();
 }
+
+class crash_nic : public restart_nic {
+protected:
+    void SetUp() override
+    {
+        ASSERT_TRUE(store.ok()) << "cannot bind the notify socket";
+        daemon_env.push_back(store.env());
+        restart_nic::SetUp();
+    }
+    // SIGKILL, 100 ms without a daemon, a successor from the store's fds; twice, a second apart.
+    // Each successor must adopt the NIC, and the client `c` must be listed again, as before.
+    void replace_twice(child &c) override
+    {
+        ASSERT_TRUE(eventually([&] { return has_registration_of(stats(), c.pid()); }, 10s));
+        ASSERT_TRUE(eventually([&] { return store.status().starts_with("1 registration,"); }, 10s))
+            << store.status();
+        const daemon_stats before = stats();
+        for (int round = 1; round <= 2; round++) {
+            SCOPED_TRACE("SIGKILL " + std::to_string(round));
+            kill_daemon();
+            std::this_thread::sleep_for(100ms);
+            ASSERT_TRUE(daemon_test::restart_daemon(store.fds())) << daemon_test::daemon_log();
+            // The listening socket came from the store: it accepted before the successor ran.
+            EXPECT_TRUE(eventually([&] { return daemon_test::daemon_log().find("restart: ") != std::string::npos; }, 20s));
+            const std::string log = daemon_test::daemon_log(); // the successor's alone
+            EXPECT_NE(log.find(", 1 NIC, "), std::string::npos) << log;
+            EXPECT_EQ(log.find("cold start"), std::string::npos) << log;
+            EXPECT_TRUE(xdp_attached()) << "the XDP program went with the killed process";
+            EXPECT_TRUE(eventually([&] { return !c.running() || has_registration_of(stats(), c.pid()); }, 20s))
+                << "the client did not re-attach\n"
+                << log;
+            const daemon_stats after = stats();
+            ASSERT_EQ(after.registrations.size(), before.registrations.size());
+            EXPECT_EQ(after.registrations[0].reg_id, before.registrations[0].reg_id);
+            EXPECT_EQ(after.registrations[0].pid, before.registrations[0].pid);
+            EXPECT_EQ(nic_region(after)->buffers_free, nic_region(before)->buffers_free);
+            std::this_thread::sleep_for(1s);
+        }
+    }
+    void expect_nic_adopted_twice() const override {} // checked after each kill: the log starts anew
+
+    notify_store store;
+};
+
+TEST_F(crash_nic, received_frames_survive_two_sigkills) { expect_rx_across_restarts(); }
+
+TEST_F(crash_nic, transmitted_frames_survive_two_sigkills) { expect_tx_across_restarts(); }
 
 class restart_nic_four_queues : public restart_nic {
 protected:

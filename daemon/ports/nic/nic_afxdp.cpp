@@ -4,7 +4,11 @@
 // Buffer flow: the queue owns a constant number of buffers (fill_bufs.size()), all of them in the
 // fill ring, the kernel or the RX ring at any time. receive() swaps: a received frame's buffer goes to
 // the caller and the caller's free buffer goes to the fill ring in its place. transmit() lends buffers
-// to the kernel until reclaim() counts them back, oldest first. Facts about this kernel (copy mode on
+// to the kernel until reclaim() counts them back, oldest first.
+//
+// Staging (nic_io.hpp): receive(), transmit() and reclaim() reserve, peek and write ring entries
+// but publish nothing; publish() releases and submits what they did, then makes the syscalls the
+// kernel waits for. Between the two the worker commits its journal. Facts about this kernel (copy mode on
 // veth, frames at chunk + 256, EBUSY on a quick re-bind): docs/AF_XDP-NOTES.md.
 #include "nic_io.hpp"
 #include "xsk_rings.hpp"
@@ -59,12 +63,27 @@ public:
     status open(const std::string &ifname, uint32_t queue, std::span<const uint32_t> fill_bufs,
                 uint32_t ring_size);
     status adopt(unique_fd xsk, const afxdp_kept &k, std::span<const uint32_t> held);
-    void keep(afxdp_kept &out) const { out = {rx_.size, fill_.size, submitted_ - completed_, credits_}; }
+    void keep(afxdp_kept &out) const { out = {rx_.size, fill_.size, submitted_ - completed_, credits_, false, {}}; }
+    void sizes(uint32_t &ring, uint32_t &fill) const { ring = rx_.size, fill = fill_.size; }
+    std::vector<io_slot> undelivered() const;
+    void settle_held(const std::vector<uint8_t> &in_slots);
 
     uint32_t receive(io_slot *slots, uint32_t n) override;
     uint32_t transmit(const io_slot *slots, uint32_t n) override;
     uint32_t reclaim() override;
     int rx_wait_fd() const override { return fd_; }
+    bool staged(xsk_cursors &c) const override
+    {
+        c = {fill_.cached_prod,
+             rx_.cached_cons,
+             tx_.cached_prod,
+             comp_.cached_cons,
+             rx_.cached_cons - pending_rx_,
+             static_cast<uint32_t>(submitted_ - completed_),
+             credits_};
+        return true;
+    }
+    void publish() override;
     const io_counters &counters() const override { return counters_; }
     void held_buffers(std::vector<uint32_t> &out) const override
     {
@@ -80,6 +99,22 @@ private:
     {
         return s.len >= eth_hlen && uint32_t{s.offset} + s.len <= mem_.buf_size;
     }
+    // What a descriptor is: outside the area (not ours: nothing returns to the fill ring), a bad
+    // frame in our buffer (the buffer goes back to the fill ring), or a frame to deliver.
+    enum class rx_kind { foreign, bad, frame };
+    rx_kind classify(const xdp_desc &d) const
+    {
+        if (d.addr >= mem_.area_bytes)
+            return rx_kind::foreign;
+        const auto off = static_cast<uint32_t>(d.addr % mem_.buf_size);
+        return d.len == 0 || off + d.len > mem_.buf_size ? rx_kind::bad : rx_kind::frame;
+    }
+    io_slot frame_of(const xdp_desc &d) const
+    {
+        return {static_cast<uint32_t>(d.addr / mem_.buf_size), static_cast<uint16_t>(d.addr % mem_.buf_size),
+                static_cast<uint16_t>(d.len)};
+    }
+    status roll_forward(const xsk_cursors &at);
     void kick_tx();
     void refresh_stats();
 
@@ -96,6 +131,11 @@ private:
     xsk_ring_cons rx_{};
     xsk_ring_prod tx_{};
     int fd_ = -1;
+
+    // Staged and not published yet (publish()).
+    uint32_t pending_rx_ = 0, pending_fill_ = 0, pending_tx_ = 0, pending_comp_ = 0;
+    bool kick_wanted_ = false;
+    bool journaled_ = false; // adopted from a journal: settle_held() derives held_
 
     uint64_t submitted_ = 0; // frames handed to the kernel's TX ring
     uint64_t completed_ = 0; // of those, completions counted by reclaim()
@@ -205,6 +245,10 @@ status afxdp_queue::adopt(unique_fd xsk, const afxdp_kept &k, std::span<const ui
                                  &comp_, &rx_, &tx_);
         !st)
         return refuse(st.err().message);
+    if (k.journaled) {
+        if (auto st = roll_forward(k.at); !st)
+            return refuse(st.err().message);
+    }
     // What waits on the RX ring must be buffers the record says the queue holds: then receive()
     // hands out only what is ours. The fill ring is only checked to stay inside the area: the
     // kernel publishes its consumer index lazily (when it next refreshes its cached entries), so
@@ -212,12 +256,12 @@ status afxdp_queue::adopt(unique_fd xsk, const afxdp_kept &k, std::span<const ui
     // queue since, can still look pending there.
     const uint32_t in_fill = fill_.cached_prod - (fill_.cached_cons - fill_.size);
     const uint32_t in_rx = rx_.cached_prod - rx_.cached_cons;
-    if (in_fill > fill_.size || in_rx > rx_.size || in_rx > held.size())
+    if (in_fill > fill_.size || in_rx > rx_.size || (!k.journaled && in_rx > held.size()))
         return refuse("its rings hold more than its " + std::to_string(held.size()) + " buffers");
     for (uint32_t i = 0; i < in_fill; i++)
         if (*xsk_ring_prod__fill_addr(&fill_, fill_.cached_cons - fill_.size + i) >= mem_.area_bytes)
             return refuse("its fill ring holds an address outside the area");
-    for (uint32_t i = 0; i < in_rx; i++) {
+    for (uint32_t i = 0; i < in_rx && !k.journaled; i++) { // journaled: settle_held() derives them
         const uint64_t a = xsk_ring_cons__rx_desc(&rx_, rx_.cached_cons + i)->addr;
         if (a >= mem_.area_bytes || !held_[a / mem_.buf_size])
             return refuse("its RX ring holds a buffer the record does not");
@@ -235,6 +279,63 @@ status afxdp_queue::adopt(unique_fd xsk, const afxdp_kept &k, std::span<const ui
     fd_ = xsk.get();
     kept_fd_ = std::move(xsk);
     return ok_status();
+}
+
+// The rings as the journal's commit left them: indices the worker owns that lag behind the commit
+// are moved to it (the entries they publish were written before the commit), except the RX
+// consumer, whose staged batch waits in pending_rx_ for its redelivery and the next publish().
+// Each commit index may only be ahead of the kernel's by what one pass stages.
+status afxdp_queue::roll_forward(const xsk_cursors &at)
+{
+    auto behind = [](uint32_t kernel, uint32_t commit, uint32_t size) { return commit - kernel <= size; };
+    const uint32_t fill_now = fill_.cached_prod, tx_now = tx_.cached_prod, comp_now = comp_.cached_cons,
+                   rx_now = rx_.cached_cons;
+    if (!behind(fill_now, at.fill_prod, fill_.size) || !behind(tx_now, at.tx_prod, tx_.size) ||
+        !behind(comp_now, at.comp_cons, comp_.size) || at.comp_cons - comp_now > comp_.cached_prod - comp_now)
+        return error::from(errc::bad_message, "the journal's fill, TX or completion index is not one pass "
+                                              "ahead of the socket's");
+    if (rx_now != at.rx_cons && (rx_now != at.rx_from || at.rx_cons - at.rx_from > rx_.cached_prod - rx_now))
+        return error::from(errc::bad_message, "the journal's RX batch is not the one on the socket's RX ring");
+    __atomic_store_n(fill_.producer, at.fill_prod, __ATOMIC_RELEASE);
+    __atomic_store_n(tx_.producer, at.tx_prod, __ATOMIC_RELEASE);
+    __atomic_store_n(comp_.consumer, at.comp_cons, __ATOMIC_RELEASE);
+    fill_.cached_prod = at.fill_prod;
+    tx_.cached_prod = at.tx_prod;
+    comp_.cached_cons = at.comp_cons;
+    pending_rx_ = at.rx_cons - rx_now;
+    rx_.cached_cons = at.rx_cons;
+    kick_wanted_ = true; // TX descriptors may wait for a sendto()
+    journaled_ = true;
+    return ok_status();
+}
+
+std::vector<io_slot> afxdp_queue::undelivered() const
+{
+    std::vector<io_slot> out;
+    for (uint32_t i = rx_.cached_cons - pending_rx_; i != rx_.cached_cons; i++) {
+        const xdp_desc &d = *xsk_ring_cons__rx_desc(&rx_, i);
+        if (classify(d) == rx_kind::frame)
+            out.push_back(frame_of(d));
+    }
+    return out;
+}
+
+void afxdp_queue::settle_held(const std::vector<uint8_t> &in_slots)
+{
+    if (!journaled_)
+        return;
+    held_.assign(mem_.num_buffers, 0);
+    auto hold = [&](uint64_t addr) {
+        if (addr < mem_.area_bytes)
+            held_[addr / mem_.buf_size] = 1;
+    };
+    for (uint32_t i = __atomic_load_n(fill_.consumer, __ATOMIC_ACQUIRE); i != fill_.cached_prod; i++) {
+        const uint64_t a = *xsk_ring_prod__fill_addr(&fill_, i);
+        if (const uint64_t b = a / mem_.buf_size; !(b < in_slots.size() && in_slots[b]))
+            hold(a);
+    }
+    for (uint32_t i = rx_.cached_cons; i != rx_.cached_prod; i++) // the staged batch is delivered
+        hold(xsk_ring_cons__rx_desc(&rx_, i)->addr);
 }
 
 uint32_t afxdp_queue::receive(io_slot *slots, uint32_t n)
@@ -257,9 +358,9 @@ uint32_t afxdp_queue::receive(io_slot *slots, uint32_t n)
     // kernel would have to misbehave) returns nothing, as it was never ours.
     uint32_t refill = 0;
     for (uint32_t i = 0; i < got; i++)
-        refill += xsk_ring_cons__rx_desc(&rx_, idx_rx + i)->addr < mem_.area_bytes;
+        refill += classify(*xsk_ring_cons__rx_desc(&rx_, idx_rx + i)) != rx_kind::foreign;
     uint32_t idx_fill = 0;
-    if (xsk_ring_prod__reserve(&fill_, refill, &idx_fill) != refill) { // partner: submit below
+    if (xsk_ring_prod__reserve(&fill_, refill, &idx_fill) != refill) { // partner: submit in publish()
         xsk_ring_cons__cancel(&rx_, got); // cannot happen: the fill ring holds all our buffers
         return 0;
     }
@@ -267,30 +368,22 @@ uint32_t afxdp_queue::receive(io_slot *slots, uint32_t n)
     uint64_t bytes = 0;
     for (uint32_t i = 0; i < got; i++) {
         const xdp_desc *d = xsk_ring_cons__rx_desc(&rx_, idx_rx + i);
-        if (d->addr >= mem_.area_bytes) {
-            bad_rx_++;
-            continue;
-        }
-        const auto off = static_cast<uint32_t>(d->addr % bs);
-        if (d->len == 0 || off + d->len > bs) {
-            *xsk_ring_prod__fill_addr(&fill_, idx_fill + f++) = d->addr - off; // same buffer back
+        const rx_kind kind = classify(*d);
+        if (kind != rx_kind::frame) {
+            if (kind == rx_kind::bad) // the same buffer back
+                *xsk_ring_prod__fill_addr(&fill_, idx_fill + f++) = d->addr - d->addr % bs;
             bad_rx_++;
             continue;
         }
         *xsk_ring_prod__fill_addr(&fill_, idx_fill + f++) = uint64_t{slots[k].buf_idx} * bs;
         held_[d->addr / bs] = 0;
         held_[slots[k].buf_idx] = 1;
-        slots[k] = io_slot{static_cast<uint32_t>(d->addr / bs), static_cast<uint16_t>(off),
-                           static_cast<uint16_t>(d->len)};
+        slots[k] = frame_of(*d);
         bytes += d->len;
         k++;
     }
-    xsk_ring_cons__release(&rx_, got); // partner: peek above
-    xsk_ring_prod__submit(&fill_, f);  // partner: reserve above
-    if (xsk_ring_prod__needs_wakeup(&fill_)) {
-        recvfrom(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
-        counters_.syscalls++;
-    }
+    pending_rx_ += got; // released, and the fill entries submitted, in publish()
+    pending_fill_ += f;
     counters_.rx_packets += k;
     counters_.rx_bytes += bytes;
     rx_since_stats_ = true;
@@ -317,7 +410,7 @@ uint32_t afxdp_queue::transmit(const io_slot *slots, uint32_t n)
         run++;
     run = std::min(run, xsk_prod_nb_free(&tx_, run));
     uint32_t idx = 0;
-    if (run == 0 || xsk_ring_prod__reserve(&tx_, run, &idx) != run) // partner: submit below
+    if (run == 0 || xsk_ring_prod__reserve(&tx_, run, &idx) != run) // partner: submit in publish()
         return i;
     uint64_t bytes = 0;
     for (uint32_t j = 0; j < run; j++) {
@@ -332,26 +425,52 @@ uint32_t afxdp_queue::transmit(const io_slot *slots, uint32_t n)
         d->options = 0;
         bytes += s.len;
     }
-    xsk_ring_prod__submit(&tx_, run); // partner: reserve above; the kernel consumes in sendto()
+    pending_tx_ += run;
     submitted_ += run;
     counters_.tx_packets += run;
     counters_.tx_bytes += bytes;
-    kick_tx();
     return i + run;
 }
 
 uint32_t afxdp_queue::reclaim()
 {
     uint32_t idx = 0;
-    const uint32_t done = xsk_ring_cons__peek(&comp_, comp_.size, &idx); // partner: release below
-    xsk_ring_cons__release(&comp_, done);                                // partner: peek above
+    const uint32_t done = xsk_ring_cons__peek(&comp_, comp_.size, &idx); // partner: release in publish()
+    pending_comp_ += done;
     completed_ += done;
     const uint32_t total = done + credits_;
     credits_ = 0;
     // A copy-mode sendto() moves a bounded number of descriptors: kick again while some wait.
     if (tx_.size - xsk_prod_nb_free(&tx_, tx_.size) != 0)
-        kick_tx();
+        kick_wanted_ = true;
     return total;
+}
+
+void afxdp_queue::publish()
+{
+    if (pending_rx_) {
+        xsk_ring_cons__release(&rx_, pending_rx_); // partner: peek in receive()
+        pending_rx_ = 0;
+    }
+    if (pending_fill_) {
+        xsk_ring_prod__submit(&fill_, pending_fill_); // partner: reserve in receive()
+        pending_fill_ = 0;
+        if (xsk_ring_prod__needs_wakeup(&fill_)) {
+            recvfrom(fd_, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+            counters_.syscalls++;
+        }
+    }
+    if (pending_comp_) {
+        xsk_ring_cons__release(&comp_, pending_comp_); // partner: peek in reclaim()
+        pending_comp_ = 0;
+    }
+    if (pending_tx_ || kick_wanted_) {
+        // partner: reserve in transmit(); the kernel consumes in sendto()
+        xsk_ring_prod__submit(&tx_, pending_tx_);
+        pending_tx_ = 0;
+        kick_wanted_ = false;
+        kick_tx();
+    }
 }
 
 void afxdp_queue::kick_tx()
@@ -399,11 +518,31 @@ result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic
     return std::unique_ptr<nic_queue_io>(std::move(q));
 }
 
+std::vector<io_slot> afxdp_undelivered(const nic_queue_io &q)
+{
+    const auto *x = dynamic_cast<const afxdp_queue *>(&q);
+    return x ? x->undelivered() : std::vector<io_slot>{};
+}
+
+void afxdp_settle_held(nic_queue_io &q, const std::vector<uint8_t> &in_slots)
+{
+    if (auto *x = dynamic_cast<afxdp_queue *>(&q))
+        x->settle_held(in_slots);
+}
+
 bool afxdp_keep(const nic_queue_io &q, afxdp_kept &out)
 {
     const auto *x = dynamic_cast<const afxdp_queue *>(&q);
     if (x)
         x->keep(out);
+    return x != nullptr;
+}
+
+bool afxdp_ring_sizes(const nic_queue_io &q, uint32_t &ring, uint32_t &fill)
+{
+    const auto *x = dynamic_cast<const afxdp_queue *>(&q);
+    if (x)
+        x->sizes(ring, fill);
     return x != nullptr;
 }
 

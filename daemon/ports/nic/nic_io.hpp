@@ -84,6 +84,15 @@ struct nic_buffers {
     uint8_t *data(const io_slot &s) const { return area + uint64_t{s.buf_idx} * buf_size + s.offset; }
 };
 
+// Where a staging AF_XDP queue's socket rings stand (see nic_queue_io::staged): the indices it owns,
+// including what it staged and has not published.
+struct xsk_cursors {
+    uint32_t fill_prod = 0, rx_cons = 0, tx_prod = 0, comp_cons = 0;
+    uint32_t rx_from = 0;   // the RX consumer before the staged receive: [rx_from, rx_cons) staged
+    uint32_t in_kernel = 0; // frames transmit() took that reclaim() has not counted back
+    uint32_t credits = 0;   // refused frames, likewise
+};
+
 class nic_queue_io {
 public:
     virtual ~nic_queue_io() = default;
@@ -109,6 +118,15 @@ public:
     // Appends the buffers the I/O holds besides the rings' slots (AF_XDP: its fill ring and the
     // frames the kernel has not handed back). Called before destruction, to return them to the pool.
     virtual void held_buffers(std::vector<uint32_t> &) const {}
+
+    // Two-phase I/O, for a worker that journals its cursors (nic_journal.hpp). An I/O that stages
+    // (AF_XDP) makes receive(), transmit() and reclaim() write only where the kernel does not look
+    // yet; staged() then says where its rings will stand, and publish() hands the work to the
+    // kernel. The others do everything at once: staged() is false and publish() does nothing.
+    // Between a receive() and the next publish() the received frames' descriptors stay where
+    // redelivery (an adoption after a crash) can read them again.
+    virtual bool staged(xsk_cursors &) const { return false; }
+    virtual void publish() {}
 };
 
 // The AF_XDP queue: one XSK bound to (ifname, queue) in copy or zero-copy mode, whichever the driver
@@ -121,6 +139,9 @@ result<std::unique_ptr<nic_queue_io>> open_afxdp_queue(const std::string &ifname
                                                        uint32_t ring_size);
 // The socket fd of an AF_XDP queue (for the XSKMAP), or -1 for other kinds.
 int afxdp_socket_fd(const nic_queue_io &q);
+// The ring sizes of an AF_XDP queue (fixed when it opened: readable while its worker runs); false
+// for other kinds.
+bool afxdp_ring_sizes(const nic_queue_io &q, uint32_t &ring, uint32_t &fill);
 
 // What a restart keeps of an AF_XDP queue besides its socket and the buffers it holds
 // (held_buffers): the rings' sizes and what it counts of the frames it transmitted.
@@ -129,6 +150,11 @@ struct afxdp_kept {
     uint32_t fill_size = 0;
     uint64_t tx_in_kernel = 0; // taken by transmit(), completion not counted by reclaim() yet
     uint32_t tx_credits = 0;   // refused frames not counted by reclaim() yet
+    // After a crash: the worker's last commit (nic_journal.hpp). The socket's rings are moved to
+    // it (what was staged and not published is published now), and the frames of its staged
+    // receive are redelivered (afxdp_undelivered()).
+    bool journaled = false;
+    xsk_cursors at;
 };
 // Of an AF_XDP queue, with its worker stopped; false for other kinds.
 bool afxdp_keep(const nic_queue_io &q, afxdp_kept &out);
@@ -138,6 +164,14 @@ bool afxdp_keep(const nic_queue_io &q, afxdp_kept &out);
 // buffer waiting on the RX ring checked to be one of them.
 result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic_buffers &mem,
                                                         const afxdp_kept &k, std::span<const uint32_t> held);
+// Of an AF_XDP queue adopted from a journal: the frames of the receive its predecessor committed
+// and did not publish, as receive() returned them (the rx slots they go to); empty otherwise.
+std::vector<io_slot> afxdp_undelivered(const nic_queue_io &q);
+// Of an AF_XDP queue adopted from a journal, once its frames are redelivered: the buffers it
+// holds are those in its fill ring and its RX ring, less those found in a client's slot
+// (`in_slots`, per region buffer): the kernel publishes its fill consumer late, so a fill entry
+// can be a buffer it already handed back. Without a journal: nothing to do.
+void afxdp_settle_held(nic_queue_io &q, const std::vector<uint8_t> &in_slots);
 
 // The AF_PACKET queue: every frame of the interface (all hardware queues), outgoing ones excluded.
 result<std::unique_ptr<nic_queue_io>> open_afpacket_queue(const std::string &ifname, const nic_buffers &mem,

@@ -22,10 +22,21 @@ error refused(const std::string &key, const std::string &why)
     return error::from(errc::bad_message, "kept NIC " + key + ": " + why);
 }
 
-kept_served_ring keep_ring(const served_ring &r, const std::function<uint32_t(int)> &fd_id)
+// A ring's record with the cursors given: the worker's own (stopped), or its journal's (running).
+kept_served_ring keep_ring(const served_ring &r, const std::function<uint32_t(int)> &fd_id, uint32_t hwcur,
+                           uint32_t hwtail, uint32_t reclaim)
 {
     return {r.ring_off, r.sync_off, r.meta_bytes, r.num_slots, fd_id(r.kick.get()), fd_id(r.notify.get()),
-            r.hwcur,    r.hwtail,   r.reclaim};
+            hwcur,      hwtail,     reclaim};
+}
+
+// Publishes an adopted ring's cursors: a predecessor killed between its commit and its publication
+// left older ones in the sync block.
+void publish_cursors(const region &mem, const served_ring &r)
+{
+    auto *sync = reinterpret_cast<nr_sync *>(mem.base() + r.sync_off);
+    rings::store_release(sync->kern.hwcur, r.hwcur);
+    rings::store_release(sync->kern.hwtail, r.hwtail);
 }
 
 // A ring record back, checked against the region (its place in the metadata) and itself (the
@@ -78,7 +89,15 @@ bool nic_port::keepable() const
     return true;
 }
 
-kept_nic nic_port::keep(const std::function<uint32_t(int)> &fd_id) const
+bool nic_port::journaled() const
+{
+    if (!mem_ || mode_ != nic_mode::afxdp || !xdp_ || !journal_.valid() || regs_.empty())
+        return false;
+    return std::all_of(queues_.begin(), queues_.end(),
+                       [](const auto &q) { return !q || (!q->host && q->journal_tag != 0); });
+}
+
+kept_nic nic_port::keep(const std::function<uint32_t(int)> &fd_id, bool running) const
 {
     kept_nic k;
     k.key = key_;
@@ -86,6 +105,9 @@ kept_nic nic_port::keep(const std::function<uint32_t(int)> &fd_id) const
     k.region = region_name_;
     k.hw_queues = hw_queues_;
     k.afpacket = mode_ == nic_mode::afpacket;
+    k.running = running;
+    if (journal_.valid())
+        k.journal_fd_id = fd_id(journal_.fd());
     if (xdp_) {
         k.xdp_map_fd_id = fd_id(xdp_->map_fd());
         k.xdp_prog_fd_id = fd_id(xdp_->prog_fd());
@@ -98,8 +120,21 @@ kept_nic nic_port::keep(const std::function<uint32_t(int)> &fd_id) const
         kq.index = q->index;
         kq.users = q->users;
         kq.exclusive = q->exclusive;
-        kq.tx = keep_ring(q->tx, fd_id);
-        kq.rx = keep_ring(q->rx, fd_id);
+        kq.journal_tag = q->journal_tag;
+        if (running) { // journaled() holds: an AF_XDP queue, whose private state the worker is writing
+            const queue_cursors c = journal_.read(q->index);
+            kq.tx = keep_ring(q->tx, fd_id, c.tx_hwcur, rings::prev_index(c.tx_reclaim, q->tx.num_slots),
+                              c.tx_reclaim);
+            kq.rx = keep_ring(q->rx, fd_id, c.rx_hwcur, c.rx_hwtail, 0);
+            kq.xsk_fd_id = fd_id(afxdp_socket_fd(*q->io));
+            afxdp_ring_sizes(*q->io, kq.xsk_ring_size, kq.fill_ring_size);
+            kq.tx_in_kernel = c.in_kernel;
+            kq.tx_credits = c.credits;
+            k.queues.push_back(std::move(kq));
+            continue;
+        }
+        kq.tx = keep_ring(q->tx, fd_id, q->tx.hwcur, q->tx.hwtail, q->tx.reclaim);
+        kq.rx = keep_ring(q->rx, fd_id, q->rx.hwcur, q->rx.hwtail, q->rx.reclaim);
         afxdp_kept a;
         afpacket_kept pk;
         uint32_t unreclaimed = 0;
@@ -162,6 +197,9 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
             return refused(k.key, x.err().message);
         xdp = std::move(x.value());
     }
+    auto journal = nic_journal::adopt(take_fd(k.journal_fd_id));
+    if (!journal)
+        return refused(k.key, journal.err().message);
     const rings::region_geometry &g = mem->geometry();
     std::vector<uint8_t> owned(g.num_buffers, 0);
     for (uint32_t b : k.owned) {
@@ -182,12 +220,28 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         q->host = kq.index == k.hw_queues;
         q->users = kq.users;
         q->exclusive = kq.exclusive;
+        q->journal_tag = kq.journal_tag;
+        // Saved while the worker ran: the cursors are the journal's last commit, which its tag
+        // must show to be this queue's.
+        afxdp_kept a{kq.xsk_ring_size, kq.fill_ring_size, kq.tx_in_kernel, kq.tx_credits, false, {}};
+        kept_served_ring ktx = kq.tx, krx = kq.rx;
+        queue_cursors c;
+        if (k.running) {
+            if (kq.journal_tag == 0 || journal->tag(kq.index) != kq.journal_tag || k.afpacket || q->host)
+                return refused(k.key, what + "its journal slot is not this queue's");
+            c = journal->read(kq.index);
+            ktx.hwcur = c.tx_hwcur, ktx.reclaim = c.tx_reclaim;
+            ktx.hwtail = ktx.num_slots ? rings::prev_index(c.tx_reclaim, ktx.num_slots) : 0;
+            krx.hwcur = c.rx_hwcur, krx.hwtail = c.rx_hwtail;
+            a.tx_in_kernel = c.in_kernel, a.tx_credits = c.credits;
+            a.journaled = true;
+            a.at = {c.fill_prod, c.rx_cons, c.tx_prod, c.comp_cons, c.rx_from, c.in_kernel, c.credits};
+        }
         for (const bool tx : {true, false})
-            if (auto s = adopt_ring(tx ? kq.tx : kq.rx, tx, *mem, cfg.max_slots, take_fd, tx ? q->tx : q->rx);
-                !s)
+            if (auto s = adopt_ring(tx ? ktx : krx, tx, *mem, cfg.max_slots, take_fd, tx ? q->tx : q->rx); !s)
                 return refused(k.key, what + s.err().message);
         // Frames the I/O still has, counted as reclaim() will count them back.
-        if (rings::distance(q->tx.reclaim, q->tx.hwcur, q->tx.num_slots) != kq.tx_in_kernel + kq.tx_credits)
+        if (rings::distance(q->tx.reclaim, q->tx.hwcur, q->tx.num_slots) != a.tx_in_kernel + a.tx_credits)
             return refused(k.key, what + "its tx ring and its socket disagree on the frames in flight");
         if (q->host) {
             if (kq.tx_credits != 0 || !kq.held.empty() || kq.tx_in_kernel > UINT32_MAX)
@@ -219,11 +273,19 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         // The socket's buffers are checked by the I/O: inside the area, each once. Not necessarily
         // the port's: an application may have swapped another buffer of the region into its rx
         // ring, which the worker then gave to the fill ring, as it would without a restart.
-        afxdp_kept a{kq.xsk_ring_size, kq.fill_ring_size, kq.tx_in_kernel, kq.tx_credits};
         auto io = adopt_afxdp_queue(take_fd(kq.xsk_fd_id), area, a, kq.held);
         if (!io)
             return refused(k.key, what + io.err().message);
         q->io = std::move(io.value());
+        if (k.running) {
+            // The batch the predecessor committed and may not have delivered: its slots again.
+            const std::vector<io_slot> frames = afxdp_undelivered(*q->io);
+            const uint32_t n = q->rx.num_slots;
+            if (c.rx_tail_from >= n || rings::distance(c.rx_tail_from, q->rx.hwtail, n) != frames.size())
+                return refused(k.key, what + "its journal's RX batch does not fit its rx ring");
+            write_rx_slots(ring_ref_of(mem->base(), q->rx), c.rx_tail_from, frames.data(),
+                           static_cast<uint32_t>(frames.size()));
+        }
         // The map kept its entry with the program; writing it again costs nothing and makes sure.
         if (auto s = xdp->map_socket(kq.index, afxdp_socket_fd(*q->io)); !s)
             return refused(k.key, what + s.err().message);
@@ -257,10 +319,27 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
     for (uint32_t q = 0; q <= k.hw_queues; q++)
         if (queues[q] && queues[q]->users != users[q])
             return refused(k.key, "queue " + std::to_string(q) + " counts users its registrations do not");
+    if (k.running) {
+        // The buffers each socket holds, now that every rx slot holds what it should.
+        std::vector<uint8_t> in_slots(g.num_buffers, 0);
+        for (const auto &q : queues)
+            for (const served_ring *r : {q ? &q->tx : nullptr, q ? &q->rx : nullptr})
+                for (uint32_t i = 0; r && i < r->num_slots; i++)
+                    if (const uint32_t b = rings::load_relaxed(ring_ref_of(mem->base(), *r).ring->slot[i].buf_idx);
+                        b < g.num_buffers)
+                        in_slots[b] = 1;
+        for (const auto &q : queues)
+            if (q) {
+                afxdp_settle_held(*q->io, in_slots);
+                publish_cursors(*mem, q->tx);
+                publish_cursors(*mem, q->rx);
+            }
+    }
     p->numa_node_ = interface_node(p->ifname_);
     if (nic_queues)
         p->mode_ = k.afpacket ? nic_mode::afpacket : nic_mode::afxdp;
     p->xdp_ = std::move(xdp);
+    p->journal_ = std::move(journal.value());
     p->owned_ = std::move(owned);
     p->queues_ = std::move(queues);
     p->regs_ = std::move(regs);

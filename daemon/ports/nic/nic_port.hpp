@@ -60,8 +60,12 @@ public:
     // Partners: the worker stopped for the handoff, started again (a failed handoff, an adoption).
     void pause() { worker_.stop(); }
     void resume() { restart_worker(); }
-    // The port's records for a successor, its worker paused; `fd_id` names each fd it keeps.
-    kept_nic keep(const std::function<uint32_t(int)> &fd_id) const;
+    // Whether a save made while the worker runs may name the port: every queue an AF_XDP queue
+    // whose cursors the worker commits to the journal. Such a port survives a crash too.
+    bool journaled() const;
+    // The port's records for a successor; `fd_id` names each fd it keeps. `running`: the worker
+    // runs (journaled() holds), and the cursors come from the journal; otherwise it is paused.
+    kept_nic keep(const std::function<uint32_t(int)> &fd_id, bool running = false) const;
     // A port a previous process kept, on region `mem` (adopted, its pool and arena restored); every
     // number is checked against the region, the kernel objects and the interface. The worker is
     // not started: resume() once the registry has adopted everything.
@@ -97,6 +101,7 @@ private:
     bool take_bufs(uint32_t n, std::vector<uint32_t> &out);
     void give_bufs(std::span<const uint32_t> bufs);
     void restart_worker();
+    void journal_start(nic_queue &q);
     void wire_monitors();
     registration *find(uint32_t reg_id);
     const registration *find(uint32_t reg_id) const;
@@ -114,6 +119,7 @@ private:
     std::string fallback_reason_; // why auto mode fell back to AF_PACKET
     std::shared_ptr<region> mem_;
     std::unique_ptr<xdp_program> xdp_;
+    nic_journal journal_; // the worker's cursors, for a successor after a crash
     std::vector<std::unique_ptr<nic_queue>> queues_; // [0, hw_queues_) NIC, [hw_queues_] host
     std::vector<registration> regs_;
     std::map<uint32_t, monitor_reg> monitors_; // by reg_id

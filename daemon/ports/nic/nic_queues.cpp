@@ -192,6 +192,7 @@ status nic_port::bind_queue(uint32_t q, const ring_request &req)
     if (!qu->host && mode_ == nic_mode::afxdp)
         if (auto s = xdp_->map_socket(q, afxdp_socket_fd(*qu->io)); !s)
             return undo(s.err());
+    journal_start(*qu);
     if (queues_.size() <= q)
         queues_.resize(q + 1);
     queues_[q] = std::move(qu);
@@ -205,6 +206,8 @@ void nic_port::unbind_queue(uint32_t q)
         return;
     if (xdp_ && !qu->host)
         xdp_->unmap_socket(q);
+    if (qu->journal_tag)
+        journal_.free_slot(q);
     // What goes back to the pool: the buffers in the rings' slots and those the I/O holds. An
     // application may have swapped buffers between rings: whatever sits in these rings now leaves
     // circulation with them (give_bufs skips indices that are not the port's).
@@ -236,9 +239,25 @@ status nic_port::open_region(const reg_context &ctx)
     auto mem = ctx.open_region(region_name_, numa_node_);
     if (!mem)
         return mem.err();
+    auto journal = nic_journal::create(ifname_);
+    if (!journal)
+        return journal.err();
     mem_ = std::move(mem.value());
+    journal_ = std::move(journal.value());
     owned_.assign(mem_->geometry().num_buffers, 0);
     return ok_status();
+}
+
+// A queue whose I/O stages gets the journal slot of its index, starting from where its rings
+// stand; the worker is stopped.
+void nic_port::journal_start(nic_queue &q)
+{
+    xsk_cursors x;
+    if (!journal_.valid() || !q.io->staged(x))
+        return;
+    q.journal_tag = journal_.claim(q.index);
+    journal_.reset(q.index, {q.tx.hwcur, q.tx.reclaim, q.rx.hwcur, q.rx.hwtail, x.fill_prod, x.rx_cons,
+                             x.tx_prod, x.comp_cons, x.in_kernel, x.credits, x.rx_from, q.rx.hwtail});
 }
 
 void nic_port::restart_worker()
@@ -253,7 +272,7 @@ void nic_port::restart_worker()
     rings::buffer_limits lim = mem_->limits();
     lim.offset_mask = lim.buf_size - 1;
     (void)worker_.start(mem_->base(), lim, std::move(active), cfg_.worker_spin, numa_node_,
-                        monitor_env_of(*mem_));
+                        monitor_env_of(*mem_), journal_.valid() ? &journal_ : nullptr);
 }
 
 // Which monitor rings each bound queue feeds; the worker is stopped.

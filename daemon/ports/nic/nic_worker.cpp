@@ -14,11 +14,6 @@
 namespace netring::netringd {
 namespace {
 
-// Frames per call into a queue's I/O: big enough to amortise a sendto (copy-mode AF_XDP sends
-// up to the XSK's ring size per call) or a ring update, small enough that one queue cannot starve
-// the others of the thread.
-constexpr uint32_t io_batch = 256;
-
 uint32_t add(uint32_t i, uint32_t k, uint32_t n) { return i + k >= n ? i + k - n : i + k; }
 
 void bump(uint64_t &counter, uint64_t by)
@@ -29,12 +24,13 @@ void bump(uint64_t &counter, uint64_t by)
 } // namespace
 
 status nic_worker::start(uint8_t *base, const rings::buffer_limits &lim, std::vector<nic_queue *> queues,
-                         uint32_t spin, int numa_node, const rings::mon_env &mon)
+                         uint32_t spin, int numa_node, const rings::mon_env &mon, nic_journal *journal)
 {
     stop();
     if (queues.empty())
         return ok_status();
     base_ = base;
+    journal_ = journal;
     lim_ = lim;
     mon_ = mon;
     spin_ = spin;
@@ -88,16 +84,36 @@ void nic_worker::run()
         spin_,
         [this] {
             bool progress = false;
-            for (nic_queue *q : queues_) {
-                progress |= serve_tx(*q);
-                progress |= serve_rx(*q);
-            }
+            for (nic_queue *q : queues_)
+                progress |= serve(*q);
             return progress;
         },
         [this] { sleep(); });
 }
 
-bool nic_worker::serve_tx(nic_queue &q)
+// One queue, in three steps: stage (nothing a client or the kernel sees changes, but for a ring
+// reset), commit the cursors to the journal, publish. nic_journal.hpp says why.
+bool nic_worker::serve(nic_queue &q)
+{
+    tx_work tw;
+    rx_work rw{false, 0, rx_batch_};
+    bool progress = stage_tx(q, tw);
+    progress |= stage_rx(q, rw);
+    if (!tw.hwcur && !tw.tail && !rw.hwcur && rw.got == 0)
+        return progress;
+    xsk_cursors x;
+    if (journal_ && q.io->staged(x))
+        journal_->commit(q.index, {q.tx.hwcur, q.tx.reclaim, q.rx.hwcur, add(q.rx.hwtail, rw.got, q.rx.num_slots),
+                                   x.fill_prod, x.rx_cons, x.tx_prod, x.comp_cons, x.in_kernel, x.credits,
+                                   x.rx_from, q.rx.hwtail});
+    deliver(q, rw);
+    q.io->publish();
+    publish_tx(q, tw);
+    publish_rx(q, rw);
+    return progress;
+}
+
+bool nic_worker::stage_tx(nic_queue &q, tx_work &w)
 {
     served_ring &r = q.tx;
     const rings::ring_ref rr = ref(r);
@@ -106,6 +122,7 @@ bool nic_worker::serve_tx(nic_queue &q)
 
     // 1. Frames the application published: [hwcur, head).
     const uint32_t head = rings::load_acquire(rr.sync->app.head); // partner: the client's store_release
+    w.head = head;
     if (head != r.hwcur) {
         const uint32_t cur = rings::load_relaxed(rr.sync->app.cur);
         if (!rings::indices_valid(head, cur, r.hwcur, r.hwtail, n)) {
@@ -150,7 +167,7 @@ bool nic_worker::serve_tx(nic_queue &q)
             bump(rr.sync->kern.bytes, bytes);
             progress = true;
         }
-        rings::store_release(rr.sync->kern.hwcur, r.hwcur);
+        w.hwcur = true;
     }
 
     // 2. Frames the I/O is done with: their slots go back to the application.
@@ -161,19 +178,31 @@ bool nic_worker::serve_tx(nic_queue &q)
     if (done || progress) {
         r.reclaim = add(r.reclaim, done, n);
         r.hwtail = rings::prev_index(r.reclaim, n);
-        rings::store_release(rr.sync->kern.hwtail, r.hwtail); // partner: the client's load_acquire
-        // A sender sleeps only on a full ring. It is woken once half of the ring is free again (at
-        // the latest when nothing it gave is left), not at every completion: each wake-up costs an
-        // eventfd write here and an IPI and a poll() return there, and a sender woken for a few
-        // slots refills a few at a time.
-        if (rings::distance(r.reclaim, head, n) <= n / 2)
-            wake_app(rr, r);
+        w.tail = true;
         progress = true;
     }
     return progress;
 }
 
-bool nic_worker::serve_rx(nic_queue &q)
+void nic_worker::publish_tx(nic_queue &q, const tx_work &w)
+{
+    served_ring &r = q.tx;
+    const rings::ring_ref rr = ref(r);
+    const uint32_t n = r.num_slots;
+    if (w.hwcur)
+        rings::store_release(rr.sync->kern.hwcur, r.hwcur);
+    if (!w.tail)
+        return;
+    rings::store_release(rr.sync->kern.hwtail, r.hwtail); // partner: the client's load_acquire
+    // A sender sleeps only on a full ring. It is woken once half of the ring is free again (at
+    // the latest when nothing it gave is left), not at every completion: each wake-up costs an
+    // eventfd write here and an IPI and a poll() return there, and a sender woken for a few
+    // slots refills a few at a time.
+    if (rings::distance(r.reclaim, w.head, n) <= n / 2)
+        wake_app(rr, r);
+}
+
+bool nic_worker::stage_rx(nic_queue &q, rx_work &w)
 {
     served_ring &r = q.rx;
     const rings::ring_ref rr = ref(r);
@@ -188,7 +217,7 @@ bool nic_worker::serve_rx(nic_queue &q)
             return true;
         }
         r.hwcur = head;
-        rings::store_release(rr.sync->kern.hwcur, r.hwcur);
+        w.hwcur = true;
     }
 
     // 2. Receive into [hwtail, hwcur - 1): one slot stays empty, so a full ring is not an empty one.
@@ -196,7 +225,6 @@ bool nic_worker::serve_rx(nic_queue &q)
     if (room == 0)
         return false;
     const uint32_t k = room < io_batch ? room : io_batch;
-    io_slot batch[io_batch];
     uint32_t i = r.hwtail;
     for (uint32_t j = 0; j < k; j++) {
         uint32_t buf = rings::load_relaxed(rr.ring->slot[i].buf_idx);
@@ -204,31 +232,55 @@ bool nic_worker::serve_rx(nic_queue &q)
             buf = NR_DUMMY_BUFFER;
             count_ring_error(rr);
         }
-        batch[j] = {buf, 0, 0};
+        w.batch[j] = {buf, 0, 0};
         i = add(i, 1, n);
     }
-    const uint32_t got = q.io->receive(batch, k);
-    if (got == 0)
-        return false;
-    uint64_t bytes = 0;
-    i = r.hwtail;
-    for (uint32_t j = 0; j < got; j++) {
-        nr_slot &slot = rr.ring->slot[i];
-        rings::store_relaxed(slot.buf_idx, batch[j].buf_idx);
-        rings::store_relaxed(slot.len, batch[j].len);
-        rings::store_relaxed(slot.flags, uint16_t{0});
-        rings::store_relaxed(slot.ptr, uint64_t{batch[j].offset});
-        bytes += batch[j].len;
-        i = add(i, 1, n);
-    }
+    w.got = q.io->receive(w.batch, k);
+    return w.got != 0;
+}
+
+// The received frames into their slots [hwtail, hwtail + got), after the commit: a successor
+// that finds the commit writes them again (nic_keep.cpp), one that does not never shows them.
+void nic_worker::deliver(nic_queue &q, const rx_work &w)
+{
+    if (w.got == 0)
+        return;
+    served_ring &r = q.rx;
+    const rings::ring_ref rr = ref(r);
+    write_rx_slots(rr, r.hwtail, w.batch, w.got);
     if (!q.rx_mon.empty()) [[unlikely]] // before the application may reuse the buffers
-        feed(q.rx_mon, batch, got);
-    r.hwtail = i;
+        feed(q.rx_mon, w.batch, w.got);
+}
+
+void nic_worker::publish_rx(nic_queue &q, const rx_work &w)
+{
+    served_ring &r = q.rx;
+    const rings::ring_ref rr = ref(r);
+    if (w.hwcur)
+        rings::store_release(rr.sync->kern.hwcur, r.hwcur);
+    if (w.got == 0)
+        return;
+    uint64_t bytes = 0;
+    for (uint32_t j = 0; j < w.got; j++)
+        bytes += w.batch[j].len;
+    r.hwtail = add(r.hwtail, w.got, r.num_slots);
     rings::store_release(rr.sync->kern.hwtail, r.hwtail); // slots before hwtail: partner load_acquire
-    bump(rr.sync->kern.packets, got);
+    bump(rr.sync->kern.packets, w.got);
     bump(rr.sync->kern.bytes, bytes);
     wake_app(rr, r);
-    return true;
+}
+
+void write_rx_slots(const rings::ring_ref &rr, uint32_t from, const io_slot *frames, uint32_t n)
+{
+    uint32_t i = from;
+    for (uint32_t j = 0; j < n; j++) {
+        nr_slot &slot = rr.ring->slot[i];
+        rings::store_relaxed(slot.buf_idx, frames[j].buf_idx);
+        rings::store_relaxed(slot.len, frames[j].len);
+        rings::store_relaxed(slot.flags, uint16_t{0});
+        rings::store_relaxed(slot.ptr, uint64_t{frames[j].offset});
+        i = add(i, 1, rr.num_slots);
+    }
 }
 
 void nic_worker::sleep()

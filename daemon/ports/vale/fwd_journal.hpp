@@ -9,8 +9,8 @@
 // before a commit leaves the previous one (the successor copies that pass's frames again, into
 // slots no client was shown); one killed after it leaves cursors the successor publishes itself.
 //
-// The memfd holds a header (magic, version, slot count, the next tag, the commit sequence), one
-// tag per slot (which port the slot is, 0: none), and two copies of the slot array. A commit
+// The memfd (journal_file.hpp) holds a header with one tag per slot (which port the slot is, 0:
+// none), then the commit sequence and two copies of the slot array. A commit
 // writes the copy the sequence does not point at, then advances the sequence with one aligned
 // store: the copy seq & 1 is always a whole pass.
 //
@@ -20,6 +20,8 @@
 //   j->stage(slot, cursors); j->commit();           // the forwarding thread, once per pass
 //   journal_cursors c = j->read(slot);              // any thread: the last whole commit
 #pragma once
+
+#include "journal_file.hpp"
 
 #include <netring/error.hpp>
 #include <netring/unique_fd.hpp>
@@ -37,7 +39,7 @@ struct journal_cursors {
 
 class fwd_journal {
 public:
-    static constexpr uint32_t slots = 256; // client ports a switch holds
+    static constexpr uint32_t slots = journal_file::max_slots; // client ports a switch holds
 
     fwd_journal() = default;
     // A new sealed memfd, every slot free.
@@ -46,14 +48,14 @@ public:
     // (errc::bad_message, why); slot contents are checked by whoever uses them.
     static result<fwd_journal> adopt(unique_fd fd);
 
-    bool valid() const { return fd_.valid(); }
-    int fd() const { return fd_.get(); }
+    bool valid() const { return file_.valid(); }
+    int fd() const { return file_.fd(); }
 
     // Control thread, forwarding thread stopped. A new tag for `slot` (never 0, never given
     // before by this journal), and the slot's tag now.
-    uint64_t claim(uint32_t slot);
-    uint64_t tag(uint32_t slot) const;
-    void free_slot(uint32_t slot); // its tag becomes 0
+    uint64_t claim(uint32_t slot) { return file_.claim(slot); }
+    uint64_t tag(uint32_t slot) const { return file_.tag(slot); }
+    void free_slot(uint32_t slot) { file_.free_slot(slot); } // its tag becomes 0
     // Both copies of `slot`: the cursors the thread starts from.
     void reset(uint32_t slot, const journal_cursors &c);
 
@@ -67,13 +69,11 @@ public:
     journal_cursors read(uint32_t slot) const;
 
 private:
-    struct header;
-    fwd_journal(unique_fd fd, mapped_region map);
-    header &head() const;
+    explicit fwd_journal(journal_file f);
+    uint64_t &seq() const;
     journal_cursors *copy(uint64_t seq) const;
 
-    unique_fd fd_; // declared before the mapping: unmapped first, closed last
-    mapped_region map_;
+    journal_file file_;
     uint64_t seq_ = 0; // the forwarding thread's copy of the sequence it last committed
 };
 
