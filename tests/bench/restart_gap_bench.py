@@ -14,6 +14,11 @@ the request and 2 s after the new daemon answered (or the next request, if soone
 stretch reached 1 ms. The machine's own pauses count too: run it on a quiet machine, and compare
 the pipe flow (which needs no daemon) as the baseline.
 
+With --crash the daemon runs with a service manager's fd store (benchlib.FdStore) and each restart
+is a SIGKILL followed at once by a new netringd started with the store's fds, as systemd's
+Restart= would; restart_ms is then the time from the kill until the successor logged its adoption,
+and every flow name gets the suffix "-crash".
+
 Prints one JSON line per flow and round:
   {"flow", "round", "restarts", "gap_ms": [...], "gap_ms_median", "gap_ms_worst",
    "frames", "lost", "corrupt", "duplicate", "restart_ms_median"}
@@ -22,7 +27,7 @@ The last line is the summary: per flow, the median of the rounds' medians and th
 Frames that queue in the rings while nobody forwards them arrive late, not lost: lost must be 0.
 
 usage: restart_gap_bench.py [--flows pipe,switch,switch-persistent] [--rounds 3] [--restarts 5] [--every 1.5]
-                            [--rate 100000] [--build DIR]
+                            [--rate 100000] [--build DIR] [--crash]
 Runs as root; stops its netringd and clients by PID. Not part of the test suite.
 """
 import argparse
@@ -35,7 +40,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import ROOT, emit, last_json
+from benchlib import ROOT, FdStore, emit, last_json
 
 
 def find_build(explicit):
@@ -64,7 +69,7 @@ def wait_for(pred, timeout):
     return False
 
 
-def run_flow(build, flow, restarts, every, rate):
+def run_flow(build, flow, restarts, every, rate, crash=False):
     tmp = tempfile.mkdtemp(prefix="netring-gap-")
     sock = os.path.join(tmp, "netringd.sock")
     conf = os.path.join(tmp, "netringd.conf")
@@ -72,8 +77,10 @@ def run_flow(build, flow, restarts, every, rate):
         f.write("allow * *\ndefault_slots 4096\nreattach_timeout_s 30\n")
     bin_ = lambda n: os.path.join(build, n)
     log = open(os.path.join(tmp, "netringd.log"), "w")
-    daemon = subprocess.Popen([bin_("daemon/netringd"), "--socket", sock, "--config", conf],
-                              stdout=log, stderr=log)
+    netringd = [bin_("daemon/netringd"), "--socket", sock, "--config", conf]
+    store = FdStore(os.path.join(tmp, "notify.sock")) if crash else None
+    env = dict(os.environ, NOTIFY_SOCKET=store.path) if store else None
+    daemon = subprocess.Popen(netringd, stdout=log, stderr=log, env=env)
     procs = [daemon]
     try:
         if not wait_for(lambda: os.path.exists(sock), 10):
@@ -92,13 +99,29 @@ def run_flow(build, flow, restarts, every, rate):
         procs.append(tx)
         time.sleep(1.5)
         windows, took = [], []
-        for _ in range(restarts):
+        if store and not wait_for(lambda: store.status.startswith("2 registrations,"), 10):
+            raise RuntimeError("the registrations never reached the store: " + store.status)
+        for i in range(restarts):
             t0 = time.monotonic()
-            r = subprocess.run([bin_("tools/netring-ctl"), "--socket", sock, "restart", "--timeout", "20"],
-                               capture_output=True, text=True)
-            t1 = time.monotonic()
-            if r.returncode != 0:
-                raise RuntimeError("netring-ctl restart: " + r.stderr.strip())
+            if store:
+                daemon.kill()
+                daemon.wait()
+                procs.remove(daemon)
+                log.close()
+                log = open(os.path.join(tmp, "netringd-%d.log" % (i + 1)), "w")
+                daemon = store.spawn(netringd, stdout=log, stderr=log, env=env)
+                procs.insert(0, daemon)
+                told = lambda: open(log.name).read()
+                wait_for(lambda: "restart: " in told(), 30)
+                t1 = time.monotonic()
+                if "restart: adopted" not in told():
+                    raise RuntimeError("the successor did not adopt the state: " + told())
+            else:
+                r = subprocess.run([bin_("tools/netring-ctl"), "--socket", sock, "restart", "--timeout", "20"],
+                                   capture_output=True, text=True)
+                t1 = time.monotonic()
+                if r.returncode != 0:
+                    raise RuntimeError("netring-ctl restart: " + r.stderr.strip())
             windows.append([t0, t1 + 2.0])
             if len(windows) > 1:  # a window ends where the next restart begins
                 windows[-2][1] = min(windows[-2][1], t0)
@@ -115,7 +138,7 @@ def run_flow(build, flow, restarts, every, rate):
             inside = [g[1] for g in rxj.get("gaps", []) if lo <= g[0] <= hi]
             gaps.append(round(max(inside), 3) if inside else 0.0)
         return {
-            "flow": flow, "restarts": restarts, "gap_ms": gaps,
+            "flow": flow + ("-crash" if crash else ""), "restarts": restarts, "gap_ms": gaps,
             "gap_ms_median": round(statistics.median(gaps), 3), "gap_ms_worst": max(gaps),
             "frames": rxj["packets"], "sent": txj["packets"], "lost": rxj["lost"],
             "corrupt": rxj["corrupt"], "duplicate": rxj["duplicate"],
@@ -141,6 +164,7 @@ def main():
     ap.add_argument("--every", type=float, default=1.5)
     ap.add_argument("--rate", type=int, default=100000)
     ap.add_argument("--build")
+    ap.add_argument("--crash", action="store_true", help="SIGKILL and a successor from an fd store")
     a = ap.parse_args()
     build = find_build(a.build)
     flows = [f for f in a.flows.split(",") if f]
@@ -150,7 +174,7 @@ def main():
     results = {f: [] for f in flows}
     for rnd in range(a.rounds):
         for f in (flows if rnd % 2 == 0 else list(reversed(flows))):
-            rec = run_flow(build, f, a.restarts, a.every, a.rate)
+            rec = run_flow(build, f, a.restarts, a.every, a.rate, a.crash)
             rec["round"] = rnd
             emit(rec)
             results[f].append(rec)

@@ -9,6 +9,11 @@ restart every --every seconds. The --restarts longest silences the receiver saw 
 data-path gaps (the worker stopped in the old process until it runs in the new one; frames that
 arrive meanwhile wait in the socket's rings and come in a burst after it).
 
+With --crash the daemon is not asked: it runs with a service manager's fd store (benchlib.FdStore,
+the notify protocol systemd speaks), is SIGKILLed, and a new netringd starts at once with the
+store's fds, as systemd's Restart= would start it; the kind gets the suffix _crash, and the
+summary's median_restart_cmd_ms is the time from the kill until the successor logged its adoption.
+
 Every gap prints one JSON line {"bench":"restart_gap","kind":"nic_afxdp","rank":i,"gap_ms":...}
 (kind nic_afpacket in AF_PACKET mode; rank 0 the longest), and the last line is a summary with
 the median and the worst gap in ms, the median time `netring-ctl restart` took (until the new process answered), and the frames received
@@ -16,7 +21,7 @@ and sent. The stream is slow enough (--rate, default 20000 pps; 1000 in AF_PACKE
 blocks retire 1 ms after their first frame) that a gap shorter than 100 ms fits in the rings.
 
 usage: restart_gap_nic_bench.py [--build DIR] [--mode afxdp|afpacket] [--restarts 5] [--every 1.0]
-                            [--rate PPS]
+                            [--rate PPS] [--crash]
 Runs as root. Creates namespace nrg<pid> with veth nrg<pid>a / nrg<pid>b, and removes them, the
 netringd it started and every process it started (by PID) on exit, also on Ctrl-C/SIGTERM.
 """
@@ -29,7 +34,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import ROOT, emit, last_json, log
+from benchlib import ROOT, FdStore, emit, last_json, log
 
 
 def main():
@@ -39,10 +44,11 @@ def main():
     ap.add_argument("--every", type=float, default=1.0)
     ap.add_argument("--mode", choices=["afxdp", "afpacket"], default="afxdp")
     ap.add_argument("--rate", type=int, default=None)
+    ap.add_argument("--crash", action="store_true", help="SIGKILL and a successor from an fd store")
     args = ap.parse_args()
     if args.rate is None:
         args.rate = 20000 if args.mode == "afxdp" else 1000
-    kind = "nic_" + args.mode
+    kind = "nic_" + args.mode + ("_crash" if args.crash else "")
     if os.geteuid() != 0:
         sys.exit("restart_gap_bench.py runs as root (namespace, veth, netringd binding a NIC)")
 
@@ -80,8 +86,10 @@ def main():
         with open(conf, "w") as f:
             f.write("nic_mode %s\nregion_buffers 16384\n" % args.mode)
         daemon_log = open(os.path.join(work, "netringd.err"), "w")
-        daemon = subprocess.Popen(in_ns([os.path.join(args.build, "daemon", "netringd"), "--socket", sock,
-                                         "--config", conf]), stderr=daemon_log)
+        netringd = in_ns([os.path.join(args.build, "daemon", "netringd"), "--socket", sock, "--config", conf])
+        store = FdStore(os.path.join(work, "notify.sock")) if args.crash else None
+        env = dict(os.environ, NOTIFY_SOCKET=store.path) if store else None
+        daemon = subprocess.Popen(netringd, stderr=daemon_log, env=env)  # `ip netns exec` execs: same PID
         procs.append(daemon)
         for _ in range(100):
             if os.path.exists(sock):
@@ -102,14 +110,39 @@ def main():
         procs.append(tx)
         time.sleep(1.5)
         cmd_ms = []
+        if store:
+            deadline = time.monotonic() + 10
+            while not store.status.startswith("1 registration,") and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if not store.status.startswith("1 registration,"):
+                log("the receiver's registration never reached the store: " + store.status)
+                return 1
         for i in range(args.restarts):
             t0 = time.monotonic()
-            r = subprocess.run([os.path.join(args.build, "tools", "netring-ctl"), "--socket", sock, "restart",
-                                "--timeout", "30"], capture_output=True, text=True)
-            cmd_ms.append((time.monotonic() - t0) * 1000)
-            if r.returncode != 0:
-                log("restart %d failed: %s %s" % (i, r.stdout, r.stderr))
-                return 1
+            if store:
+                daemon.kill()
+                daemon.wait()
+                procs.remove(daemon)
+                daemon_log = open(os.path.join(work, "netringd-%d.err" % (i + 1)), "w")
+                daemon = store.spawn(netringd, stderr=daemon_log, env=env)
+                procs.append(daemon)
+                while time.monotonic() - t0 < 30:
+                    with open(daemon_log.name) as f:
+                        told = f.read()
+                    if "restart: " in told:
+                        break
+                    time.sleep(0.001)
+                cmd_ms.append((time.monotonic() - t0) * 1000)
+                if "restart: adopted" not in told or ", 1 NIC, " not in told:
+                    log("restart %d: the successor did not adopt the NIC: %s" % (i, told))
+                    return 1
+            else:
+                r = subprocess.run([os.path.join(args.build, "tools", "netring-ctl"), "--socket", sock, "restart",
+                                    "--timeout", "30"], capture_output=True, text=True)
+                cmd_ms.append((time.monotonic() - t0) * 1000)
+                if r.returncode != 0:
+                    log("restart %d failed: %s %s" % (i, r.stdout, r.stderr))
+                    return 1
             time.sleep(args.every)
         out, err = rx.communicate(timeout=seconds + 30)
         sent = last_json(tx.communicate(timeout=60)[0]) or {}

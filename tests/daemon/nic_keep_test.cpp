@@ -294,6 +294,8 @@ protected:
     {
         return reinterpret_cast<const nr_sync *>(r.a.mem->base() + kept_.nics[0].queues[0].rx.sync_off);
     }
+    void expect_resumed_from_the_journal(bool undo);
+    void undo_last_batch(const kept_nic &kn, const kept_nic_queue &kq, nr_ring *ring, uint32_t tail0);
     bool wait_rx_tail(const registered &r, uint32_t want)
     {
         const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -304,7 +306,10 @@ protected:
     }
 };
 
-TEST_F(nic_keep_running, a_crash_after_a_commit_resumes_from_the_journal)
+// Three frames delivered after the save, the worker stopped; `undo` plays a kill between the last
+// commit and its publication. The successor shows the three frames in their slots, once, and the
+// fourth after them.
+void nic_keep_running::expect_resumed_from_the_journal(bool undo)
 {
     ASSERT_EQ(kept_.nics.size(), 1u);
     const kept_nic &kn = kept_.nics[0];
@@ -325,33 +330,10 @@ TEST_F(nic_keep_running, a_crash_after_a_commit_resumes_from_the_journal)
     for (uint32_t i = 0; i < 3; i++)
         delivered[i] = ring->slot[(tail0 + i) % n].buf_idx;
     old_->release_unkept(); // the worker stops; nothing is saved again
-
-    // Undo the publication of the last commit's batch, as a kill right after the commit leaves it:
-    // the socket's RX consumer and fill producer, the slots' contents and the ring's hwtail.
-    auto journal = nic_journal::adopt(unique_fd(::fcntl(fd_of(kn.journal_fd_id), F_DUPFD_CLOEXEC, 0)));
-    ASSERT_TRUE(journal.ok()) << journal.err().describe();
-    const queue_cursors c = journal->read(0);
-    EXPECT_EQ(c.rx_hwtail, (tail0 + 3) % n);
-    const uint32_t batch = c.rx_cons - c.rx_from;
-    ASSERT_GE(batch, 1u) << "the last commit delivered frames";
-    ASSERT_EQ((c.rx_hwtail - c.rx_tail_from + n) % n, batch);
-    {
-        xsk_ring_maps maps;
-        xsk_ring_prod fill{}, txr{};
-        xsk_ring_cons comp{}, rxr{};
-        ASSERT_TRUE(maps.map(fd_of(kq.xsk_fd_id), {kq.fill_ring_size, kq.xsk_ring_size, kq.xsk_ring_size,
-                                                    kq.xsk_ring_size},
-                             &fill, &comp, &rxr, &txr)
-                        .ok());
-        ASSERT_EQ(*rxr.consumer, c.rx_cons);
-        ASSERT_EQ(*fill.producer, c.fill_prod);
-        __atomic_store_n(rxr.consumer, c.rx_from, __ATOMIC_RELEASE);
-        __atomic_store_n(fill.producer, c.fill_prod - batch, __ATOMIC_RELEASE);
-    }
-    for (uint32_t i = c.rx_tail_from; i != c.rx_hwtail; i = (i + 1) % n)
-        ring->slot[i] = nr_slot{};
-    auto *sync = const_cast<nr_sync *>(rx_sync(*reg_));
-    __atomic_store_n(&sync->kern.hwtail, c.rx_tail_from, __ATOMIC_RELEASE);
+    if (undo)
+        undo_last_batch(kn, kq, ring, tail0);
+    if (HasFatalFailure())
+        return;
 
     // The successor adopts the save made before the frames came.
     passed_fds fds(ids_);
@@ -376,6 +358,48 @@ TEST_F(nic_keep_running, a_crash_after_a_commit_resumes_from_the_journal)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     EXPECT_EQ(__atomic_load_n(&rx_sync(*back)->kern.hwtail, __ATOMIC_ACQUIRE), (tail0 + 4) % n);
     EXPECT_EQ(ring->slot[(tail0 + 3) % n].len, 60u);
+}
+
+// The socket's RX consumer and fill producer, the slots' contents and the ring's hwtail as they
+// were before the last commit's batch: what a kill right after the commit leaves.
+void nic_keep_running::undo_last_batch(const kept_nic &kn, const kept_nic_queue &kq, nr_ring *ring,
+                                       uint32_t tail0)
+{
+    const uint32_t n = kq.rx.num_slots;
+    auto journal = nic_journal::adopt(unique_fd(::fcntl(fd_of(kn.journal_fd_id), F_DUPFD_CLOEXEC, 0)));
+    ASSERT_TRUE(journal.ok()) << journal.err().describe();
+    const queue_cursors c = journal->read(0);
+    EXPECT_EQ(c.rx_hwtail, (tail0 + 3) % n);
+    const uint32_t batch = c.rx_cons - c.rx_from;
+    ASSERT_GE(batch, 1u) << "the last commit delivered frames";
+    ASSERT_EQ((c.rx_hwtail - c.rx_tail_from + n) % n, batch);
+    {
+        xsk_ring_maps maps;
+        xsk_ring_prod fill{}, txr{};
+        xsk_ring_cons comp{}, rxr{};
+        ASSERT_TRUE(maps.map(fd_of(kq.xsk_fd_id), {kq.fill_ring_size, kq.xsk_ring_size, kq.xsk_ring_size,
+                                                    kq.xsk_ring_size},
+                             &fill, &comp, &rxr, &txr)
+                        .ok());
+        ASSERT_EQ(*rxr.consumer, c.rx_cons);
+        ASSERT_EQ(*fill.producer, c.fill_prod);
+        __atomic_store_n(rxr.consumer, c.rx_from, __ATOMIC_RELEASE);
+        __atomic_store_n(fill.producer, c.fill_prod - batch, __ATOMIC_RELEASE);
+    }
+    for (uint32_t i = c.rx_tail_from; i != c.rx_hwtail; i = (i + 1) % n)
+        ring->slot[i] = nr_slot{};
+    auto *sync = const_cast<nr_sync *>(rx_sync(*reg_));
+    __atomic_store_n(&sync->kern.hwtail, c.rx_tail_from, __ATOMIC_RELEASE);
+}
+
+TEST_F(nic_keep_running, a_crash_after_a_published_commit_resumes_from_the_journal)
+{
+    expect_resumed_from_the_journal(false);
+}
+
+TEST_F(nic_keep_running, a_crash_between_a_commit_and_its_publication_delivers_the_batch_again)
+{
+    expect_resumed_from_the_journal(true);
 }
 
 TEST_F(nic_keep_running, a_journal_slot_of_another_binding_refuses_everything)

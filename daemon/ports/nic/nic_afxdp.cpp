@@ -65,7 +65,7 @@ public:
     status adopt(unique_fd xsk, const afxdp_kept &k, std::span<const uint32_t> held);
     void keep(afxdp_kept &out) const { out = {rx_.size, fill_.size, submitted_ - completed_, credits_, false, {}}; }
     void sizes(uint32_t &ring, uint32_t &fill) const { ring = rx_.size, fill = fill_.size; }
-    std::vector<io_slot> undelivered() const;
+    bool undelivered(std::vector<io_slot> &frames) const;
     void settle_held(const std::vector<uint8_t> &in_slots);
 
     uint32_t receive(io_slot *slots, uint32_t n) override;
@@ -309,15 +309,15 @@ status afxdp_queue::roll_forward(const xsk_cursors &at)
     return ok_status();
 }
 
-std::vector<io_slot> afxdp_queue::undelivered() const
+bool afxdp_queue::undelivered(std::vector<io_slot> &frames) const
 {
-    std::vector<io_slot> out;
+    frames.clear();
     for (uint32_t i = rx_.cached_cons - pending_rx_; i != rx_.cached_cons; i++) {
         const xdp_desc &d = *xsk_ring_cons__rx_desc(&rx_, i);
         if (classify(d) == rx_kind::frame)
-            out.push_back(frame_of(d));
+            frames.push_back(frame_of(d));
     }
-    return out;
+    return pending_rx_ != 0;
 }
 
 void afxdp_queue::settle_held(const std::vector<uint8_t> &in_slots)
@@ -518,10 +518,10 @@ result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic
     return std::unique_ptr<nic_queue_io>(std::move(q));
 }
 
-std::vector<io_slot> afxdp_undelivered(const nic_queue_io &q)
+bool afxdp_undelivered(const nic_queue_io &q, std::vector<io_slot> &frames)
 {
     const auto *x = dynamic_cast<const afxdp_queue *>(&q);
-    return x ? x->undelivered() : std::vector<io_slot>{};
+    return x && x->undelivered(frames);
 }
 
 void afxdp_settle_held(nic_queue_io &q, const std::vector<uint8_t> &in_slots)

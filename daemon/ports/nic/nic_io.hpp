@@ -164,9 +164,10 @@ bool afxdp_keep(const nic_queue_io &q, afxdp_kept &out);
 // buffer waiting on the RX ring checked to be one of them.
 result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic_buffers &mem,
                                                         const afxdp_kept &k, std::span<const uint32_t> held);
-// Of an AF_XDP queue adopted from a journal: the frames of the receive its predecessor committed
-// and did not publish, as receive() returned them (the rx slots they go to); empty otherwise.
-std::vector<io_slot> afxdp_undelivered(const nic_queue_io &q);
+// Of an AF_XDP queue adopted from a journal: whether the receive its predecessor committed last
+// was not published (its RX descriptors not released), and then its frames, as receive() returned
+// them (what the rx slots get).
+bool afxdp_undelivered(const nic_queue_io &q, std::vector<io_slot> &frames);
 // Of an AF_XDP queue adopted from a journal, once its frames are redelivered: the buffers it
 // holds are those in its fill ring and its RX ring, less those found in a client's slot
 // (`in_slots`, per region buffer): the kernel publishes its fill consumer late, so a fill entry

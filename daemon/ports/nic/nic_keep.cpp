@@ -277,9 +277,9 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         if (!io)
             return refused(k.key, what + io.err().message);
         q->io = std::move(io.value());
-        if (k.running) {
-            // The batch the predecessor committed and may not have delivered: its slots again.
-            const std::vector<io_slot> frames = afxdp_undelivered(*q->io);
+        // The batch the predecessor committed and did not publish: its slots again. (One it
+        // published wrote its slots before releasing its descriptors.)
+        if (std::vector<io_slot> frames; k.running && afxdp_undelivered(*q->io, frames)) {
             const uint32_t n = q->rx.num_slots;
             if (c.rx_tail_from >= n || rings::distance(c.rx_tail_from, q->rx.hwtail, n) != frames.size())
                 return refused(k.key, what + "its journal's RX batch does not fit its rx ring");
