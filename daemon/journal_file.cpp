@@ -88,6 +88,8 @@ result<journal_file> journal_file::adopt(unique_fd fd, uint64_t magic, uint32_t 
 uint64_t journal_file::claim(uint32_t slot)
 {
     header &h = head();
+    if (slot >= h.slots)
+        return 0;
     const uint64_t t = h.next_tag++;
     h.tag[slot] = t;
     return t;

@@ -37,8 +37,8 @@ public:
     int fd() const { return fd_.get(); }
     uint8_t *body() const;
 
-    // Control thread. A new tag for `slot` (< slots), and the slot's tag now (0: free, or a slot
-    // past the journal).
+    // Control thread. A new tag for `slot` (0 for a slot past the journal: it gets none), and the
+    // slot's tag now (0: free, or a slot past the journal).
     uint64_t claim(uint32_t slot);
     uint64_t tag(uint32_t slot) const;
     void free_slot(uint32_t slot);

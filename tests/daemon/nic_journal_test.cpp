@@ -39,7 +39,10 @@ TEST(nic_journal, each_queue_sees_its_own_last_whole_commit)
     EXPECT_EQ(j->read(1), cursors(200)) << "queue 1 was never committed";
     j->commit(1, cursors(300));
     j->commit(nic_journal::slots, cursors(1)); // a queue past the journal: written nowhere
+    j->reset(nic_journal::slots + 7, cursors(1));
     EXPECT_EQ(j->read(nic_journal::slots), queue_cursors{});
+    EXPECT_EQ(j->claim(nic_journal::slots), 0u) << "a queue past the journal gets no tag";
+    EXPECT_EQ(j->tag(nic_journal::slots), 0u);
 
     auto next = nic_journal::adopt(dup_of(j->fd()));
     ASSERT_TRUE(next.ok()) << next.err().describe();

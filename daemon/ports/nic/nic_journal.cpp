@@ -64,6 +64,8 @@ result<nic_journal> nic_journal::adopt(unique_fd fd)
 
 void nic_journal::reset(uint32_t slot, const queue_cursors &c)
 {
+    if (slot >= slots)
+        return;
     slot_block *b = block(slot);
     store(b->copy[0], c);
     store(b->copy[1], c);

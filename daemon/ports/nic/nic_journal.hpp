@@ -67,7 +67,7 @@ public:
     uint64_t claim(uint32_t slot) { return file_.claim(slot); }
     uint64_t tag(uint32_t slot) const { return file_.tag(slot); }
     void free_slot(uint32_t slot) { file_.free_slot(slot); }
-    void reset(uint32_t slot, const queue_cursors &c); // both copies
+    void reset(uint32_t slot, const queue_cursors &c); // both copies; a slot past the journal: nowhere
 
     // The worker: `c` becomes the slot's last whole commit (a slot past the journal: nowhere).
     void commit(uint32_t slot, const queue_cursors &c);

@@ -249,11 +249,12 @@ status nic_port::open_region(const reg_context &ctx)
 }
 
 // A queue whose I/O stages gets the journal slot of its index, starting from where its rings
-// stand; the worker is stopped.
+// stand; the worker is stopped. A queue past the journal's slots gets none: its port is then not
+// journaled() (saved only at a handoff), and the worker's commits for it go nowhere.
 void nic_port::journal_start(nic_queue &q)
 {
     xsk_cursors x;
-    if (!journal_.valid() || !q.io->staged(x))
+    if (!journal_.valid() || q.index >= nic_journal::slots || !q.io->staged(x))
         return;
     q.journal_tag = journal_.claim(q.index);
     journal_.reset(q.index, {q.tx.hwcur, q.tx.reclaim, q.rx.hwcur, q.rx.hwtail, x.fill_prod, x.rx_cons,
