@@ -43,8 +43,8 @@ def make_plan(rng, flow_names, seconds):
             events.append(dict(at=t, kind=kind, **draw()))
         return events or [dict(at=rng.uniform(lo, max(lo, hi)), kind=kind, **draw())]
 
-    def hog():
-        kind = rng.choice(sorted(HOG_ASK))
+    def hog(kind=None):
+        kind = kind or rng.choice(sorted(HOG_ASK))
         # idle connections must outlive idle_timeout_s (5) plus their slow admission (0.2 s each)
         hold = rng.uniform(12, 15) if kind == "idle" else rng.uniform(2, 10)
         return {"hog": kind, "uid": rng.choice(HOG_UIDS), "hold": round(hold, 1)}
@@ -57,7 +57,7 @@ def make_plan(rng, flow_names, seconds):
             [{"at": seconds / 2, "kind": "restart"}])
     # Every hog kind and both garbage targets at least once, however short the run.
     for kind in sorted(set(HOG_ASK) - {ev["hog"] for ev in plan if ev["kind"] == "hog"}):
-        plan.append(dict(at=rng.uniform(3, max(3, hi)), kind="hog", **dict(hog(), hog=kind)))
+        plan.append(dict(at=rng.uniform(3, max(3, hi)), kind="hog", **hog(kind)))  # its own kind's hold
     for target in sorted({"pipe", "switch"} - {ev["target"] for ev in plan if ev["kind"] == "garbage"}):
         plan.append({"at": rng.uniform(5, max(5, hi)), "kind": "garbage", "target": target})
     for ev in plan:
