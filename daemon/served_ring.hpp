@@ -62,6 +62,14 @@ inline void wake_app(const rings::ring_ref &r, const served_ring &rec)
     rings::store_relaxed(r.sync->kern.kicks, rings::load_relaxed(r.sync->kern.kicks) + 1);
 }
 
+// The server's own hwcur/hwtail into the sync block: after a reset, and by a successor that adopted
+// the ring (its predecessor may have died before publishing them).
+inline void publish_served(const rings::ring_ref &r, const served_ring &rec)
+{
+    rings::store_relaxed(r.sync->kern.hwcur, rec.hwcur);
+    rings::store_release(r.sync->kern.hwtail, rec.hwtail); // partner: the client's acquire of hwtail
+}
+
 // A ring whose application wrote indices or slots that fail the checks: netmap's reinit from the
 // server's own hwcur/hwtail (counted in kern.errors, which a shm client reports as ring_reset), the
 // application's published head/cur put back in step, and the published kernel indices restored
@@ -71,8 +79,7 @@ inline void reset_served(const rings::ring_ref &r, const served_ring &rec, const
     rings::ring_reset(r, rec.hwcur, rec.hwtail, lim);
     rings::store_relaxed(r.sync->app.cur, rec.hwcur);
     rings::store_relaxed(r.sync->app.head, rec.hwcur);
-    rings::store_relaxed(r.sync->kern.hwcur, rec.hwcur);
-    rings::store_release(r.sync->kern.hwtail, rec.hwtail);
+    publish_served(r, rec);
 }
 
 // A slot the server repaired and skipped: counted like a reset, so the client hears of it. An

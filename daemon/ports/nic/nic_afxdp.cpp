@@ -1,17 +1,9 @@
-// The AF_XDP queue (nic_io.hpp): one XSK whose UMEM is the region's buffer area, so the kernel writes
-// received frames into region buffers and transmits straight out of them.
-//
-// Buffer flow: the queue owns a constant number of buffers (fill_bufs.size()), all of them in the
-// fill ring, the kernel or the RX ring at any time. receive() swaps: a received frame's buffer goes to
-// the caller and the caller's free buffer goes to the fill ring in its place. transmit() lends buffers
-// to the kernel until reclaim() counts them back, oldest first.
-//
-// Staging (nic_io.hpp): receive(), transmit() and reclaim() reserve, peek and write ring entries
-// but publish nothing; publish() releases and submits what they did, then makes the syscalls the
-// kernel waits for. Between the two the worker commits its journal. Facts about this kernel (copy mode on
-// veth, frames at chunk + 256, EBUSY on a quick re-bind): docs/AF_XDP-NOTES.md.
-#include "nic_io.hpp"
-#include "xsk_rings.hpp"
+// The AF_XDP queue (nic_io.hpp, class in nic_afxdp.hpp): one XSK whose UMEM is the region's buffer
+// area, so the kernel writes received frames into region buffers and transmits straight out of
+// them. This file opens a queue and runs its data path; nic_afxdp_keep.cpp keeps and adopts it
+// across a restart. Facts about this kernel (copy mode on veth, frames at chunk + 256, EBUSY on a
+// quick re-bind): docs/AF_XDP-NOTES.md.
+#include "nic_afxdp.hpp"
 
 #include <netring/error.hpp>
 #include <rings/bits.hpp>
@@ -37,7 +29,6 @@ namespace {
 
 constexpr auto bind_busy_limit = std::chrono::seconds(5);
 constexpr uint32_t stats_every = 4096; // receive() calls between XDP_STATISTICS reads while busy
-constexpr uint32_t eth_hlen = 14;
 
 uint32_t pow2_at_least(uint64_t v)
 {
@@ -47,106 +38,7 @@ uint32_t pow2_at_least(uint64_t v)
     return p;
 }
 
-struct umem_deleter {
-    void operator()(xsk_umem *u) const { xsk_umem__delete(u); }
-};
-struct socket_deleter {
-    void operator()(xsk_socket *s) const { xsk_socket__delete(s); }
-};
-
-class afxdp_queue final : public nic_queue_io {
-public:
-    explicit afxdp_queue(const nic_buffers &mem) : mem_(mem) {}
-    afxdp_queue(const afxdp_queue &) = delete;
-    afxdp_queue &operator=(const afxdp_queue &) = delete;
-
-    status open(const std::string &ifname, uint32_t queue, std::span<const uint32_t> fill_bufs,
-                uint32_t ring_size);
-    status adopt(unique_fd xsk, const afxdp_kept &k, std::span<const uint32_t> held);
-    void keep(afxdp_kept &out) const { out = {rx_.size, fill_.size, submitted_ - completed_, credits_, false, {}}; }
-    void sizes(uint32_t &ring, uint32_t &fill) const { ring = rx_.size, fill = fill_.size; }
-    bool undelivered(std::vector<io_slot> &frames) const;
-    void settle_held(const std::vector<uint8_t> &in_slots);
-
-    uint32_t receive(io_slot *slots, uint32_t n) override;
-    uint32_t transmit(const io_slot *slots, uint32_t n) override;
-    uint32_t reclaim() override;
-    int rx_wait_fd() const override { return fd_; }
-    bool staged(xsk_cursors &c) const override
-    {
-        c = {fill_.cached_prod,
-             rx_.cached_cons,
-             tx_.cached_prod,
-             comp_.cached_cons,
-             rx_.cached_cons - pending_rx_,
-             static_cast<uint32_t>(submitted_ - completed_),
-             credits_};
-        return true;
-    }
-    void publish() override;
-    const io_counters &counters() const override { return counters_; }
-    void held_buffers(std::vector<uint32_t> &out) const override
-    {
-        for (uint32_t b = 0; b < held_.size(); b++)
-            if (held_[b])
-                out.push_back(b);
-    }
-
-    int fd() const { return fd_; }
-
-private:
-    bool tx_frame_ok(const io_slot &s) const
-    {
-        return s.len >= eth_hlen && uint32_t{s.offset} + s.len <= mem_.buf_size;
-    }
-    // What a descriptor is: outside the area (not ours: nothing returns to the fill ring), a bad
-    // frame in our buffer (the buffer goes back to the fill ring), or a frame to deliver.
-    enum class rx_kind { foreign, bad, frame };
-    rx_kind classify(const xdp_desc &d) const
-    {
-        if (d.addr >= mem_.area_bytes)
-            return rx_kind::foreign;
-        const auto off = static_cast<uint32_t>(d.addr % mem_.buf_size);
-        return d.len == 0 || off + d.len > mem_.buf_size ? rx_kind::bad : rx_kind::frame;
-    }
-    io_slot frame_of(const xdp_desc &d) const
-    {
-        return {static_cast<uint32_t>(d.addr / mem_.buf_size), static_cast<uint16_t>(d.addr % mem_.buf_size),
-                static_cast<uint16_t>(d.len)};
-    }
-    status roll_forward(const xsk_cursors &at);
-    void kick_tx();
-    void refresh_stats();
-
-    nic_buffers mem_;
-    // Declared in setup order: the socket goes before the UMEM it uses.
-    std::unique_ptr<xsk_umem, umem_deleter> umem_;
-    std::unique_ptr<xsk_socket, socket_deleter> xsk_;
-    // An adopted queue has no libxdp objects: its socket, and the rings mapped again from it.
-    unique_fd kept_fd_;
-    xsk_ring_maps kept_maps_;
-    // libxdp keeps pointers to fill_ and comp_ from xsk_umem__create on: the object never moves.
-    xsk_ring_prod fill_{};
-    xsk_ring_cons comp_{};
-    xsk_ring_cons rx_{};
-    xsk_ring_prod tx_{};
-    int fd_ = -1;
-
-    // Staged and not published yet (publish()).
-    uint32_t pending_rx_ = 0, pending_fill_ = 0, pending_tx_ = 0, pending_comp_ = 0;
-    bool kick_wanted_ = false;
-    bool journaled_ = false; // adopted from a journal: settle_held() derives held_
-
-    uint64_t submitted_ = 0; // frames handed to the kernel's TX ring
-    uint64_t completed_ = 0; // of those, completions counted by reclaim()
-    uint32_t credits_ = 0;   // refused frames taken but not yet counted by reclaim()
-    uint64_t bad_rx_ = 0;    // RX descriptors that failed our checks
-    uint64_t bad_tx_ = 0;    // frames transmit() refused (shorter than a header)
-    uint32_t calls_ = 0;
-    bool rx_since_stats_ = false;
-    io_counters counters_;
-    std::vector<uint8_t> held_; // per region buffer: in the fill ring or the kernel (sized at open)
-};
+} // namespace
 
 status afxdp_queue::open(const std::string &ifname, uint32_t queue, std::span<const uint32_t> fill_bufs,
                          uint32_t ring_size)
@@ -223,119 +115,6 @@ status afxdp_queue::open(const std::string &ifname, uint32_t queue, std::span<co
         *xsk_ring_prod__fill_addr(&fill_, idx + i) = uint64_t{fill_bufs[i]} * mem_.buf_size;
     xsk_ring_prod__submit(&fill_, n); // partner: reserve above
     return ok_status();
-}
-
-status afxdp_queue::adopt(unique_fd xsk, const afxdp_kept &k, std::span<const uint32_t> held)
-{
-    auto refuse = [](const std::string &why) {
-        return error::from(errc::bad_message, "kept AF_XDP queue: " + why);
-    };
-    if (!xsk.valid())
-        return refuse("its socket was not kept");
-    if (k.fill_size < held.size())
-        return refuse(std::to_string(held.size()) + " buffers for a fill ring of " +
-                      std::to_string(k.fill_size));
-    held_.assign(mem_.num_buffers, 0);
-    for (uint32_t b : held) {
-        if (b >= mem_.num_buffers || held_[b])
-            return refuse("buffer " + std::to_string(b) + " is outside the area or listed twice");
-        held_[b] = 1;
-    }
-    if (auto st = kept_maps_.map(xsk.get(), {k.fill_size, k.ring_size, k.ring_size, k.ring_size}, &fill_,
-                                 &comp_, &rx_, &tx_);
-        !st)
-        return refuse(st.err().message);
-    if (k.journaled) {
-        if (auto st = roll_forward(k.at); !st)
-            return refuse(st.err().message);
-    }
-    // What waits on the RX ring must be buffers the record says the queue holds: then receive()
-    // hands out only what is ours. The fill ring is only checked to stay inside the area: the
-    // kernel publishes its consumer index lazily (when it next refreshes its cached entries), so
-    // entries it has already taken, and that may have come back through the RX ring and left the
-    // queue since, can still look pending there.
-    const uint32_t in_fill = fill_.cached_prod - (fill_.cached_cons - fill_.size);
-    const uint32_t in_rx = rx_.cached_prod - rx_.cached_cons;
-    if (in_fill > fill_.size || in_rx > rx_.size || (!k.journaled && in_rx > held.size()))
-        return refuse("its rings hold more than its " + std::to_string(held.size()) + " buffers");
-    for (uint32_t i = 0; i < in_fill; i++)
-        if (*xsk_ring_prod__fill_addr(&fill_, fill_.cached_cons - fill_.size + i) >= mem_.area_bytes)
-            return refuse("its fill ring holds an address outside the area");
-    for (uint32_t i = 0; i < in_rx && !k.journaled; i++) { // journaled: settle_held() derives them
-        const uint64_t a = xsk_ring_cons__rx_desc(&rx_, rx_.cached_cons + i)->addr;
-        if (a >= mem_.area_bytes || !held_[a / mem_.buf_size])
-            return refuse("its RX ring holds a buffer the record does not");
-    }
-    // Each of the TX and completion rings holds no more than the frames in flight; not their sum,
-    // for the same reason as the fill ring: a driver that sends on its own may complete a frame
-    // before it publishes how far it consumed the TX ring.
-    const uint32_t in_tx = tx_.cached_prod - (tx_.cached_cons - tx_.size);
-    const uint32_t in_comp = comp_.cached_prod - comp_.cached_cons;
-    if (in_tx > tx_.size || in_comp > comp_.size || in_tx > k.tx_in_kernel || in_comp > k.tx_in_kernel)
-        return refuse("its TX and completion rings hold more frames than it sent");
-    submitted_ = k.tx_in_kernel;
-    completed_ = 0;
-    credits_ = k.tx_credits;
-    fd_ = xsk.get();
-    kept_fd_ = std::move(xsk);
-    return ok_status();
-}
-
-// The rings as the journal's commit left them: indices the worker owns that lag behind the commit
-// are moved to it (the entries they publish were written before the commit), except the RX
-// consumer, whose staged batch waits in pending_rx_ for its redelivery and the next publish().
-// Each commit index may only be ahead of the kernel's by what one pass stages.
-status afxdp_queue::roll_forward(const xsk_cursors &at)
-{
-    auto behind = [](uint32_t kernel, uint32_t commit, uint32_t size) { return commit - kernel <= size; };
-    const uint32_t fill_now = fill_.cached_prod, tx_now = tx_.cached_prod, comp_now = comp_.cached_cons,
-                   rx_now = rx_.cached_cons;
-    if (!behind(fill_now, at.fill_prod, fill_.size) || !behind(tx_now, at.tx_prod, tx_.size) ||
-        !behind(comp_now, at.comp_cons, comp_.size) || at.comp_cons - comp_now > comp_.cached_prod - comp_now)
-        return error::from(errc::bad_message, "the journal's fill, TX or completion index is not one pass "
-                                              "ahead of the socket's");
-    if (rx_now != at.rx_cons && (rx_now != at.rx_from || at.rx_cons - at.rx_from > rx_.cached_prod - rx_now))
-        return error::from(errc::bad_message, "the journal's RX batch is not the one on the socket's RX ring");
-    __atomic_store_n(fill_.producer, at.fill_prod, __ATOMIC_RELEASE);
-    __atomic_store_n(tx_.producer, at.tx_prod, __ATOMIC_RELEASE);
-    __atomic_store_n(comp_.consumer, at.comp_cons, __ATOMIC_RELEASE);
-    fill_.cached_prod = at.fill_prod;
-    tx_.cached_prod = at.tx_prod;
-    comp_.cached_cons = at.comp_cons;
-    pending_rx_ = at.rx_cons - rx_now;
-    rx_.cached_cons = at.rx_cons;
-    kick_wanted_ = true; // TX descriptors may wait for a sendto()
-    journaled_ = true;
-    return ok_status();
-}
-
-bool afxdp_queue::undelivered(std::vector<io_slot> &frames) const
-{
-    frames.clear();
-    for (uint32_t i = rx_.cached_cons - pending_rx_; i != rx_.cached_cons; i++) {
-        const xdp_desc &d = *xsk_ring_cons__rx_desc(&rx_, i);
-        if (classify(d) == rx_kind::frame)
-            frames.push_back(frame_of(d));
-    }
-    return pending_rx_ != 0;
-}
-
-void afxdp_queue::settle_held(const std::vector<uint8_t> &in_slots)
-{
-    if (!journaled_)
-        return;
-    held_.assign(mem_.num_buffers, 0);
-    auto hold = [&](uint64_t addr) {
-        if (addr < mem_.area_bytes)
-            held_[addr / mem_.buf_size] = 1;
-    };
-    for (uint32_t i = __atomic_load_n(fill_.consumer, __ATOMIC_ACQUIRE); i != fill_.cached_prod; i++) {
-        const uint64_t a = *xsk_ring_prod__fill_addr(&fill_, i);
-        if (const uint64_t b = a / mem_.buf_size; !(b < in_slots.size() && in_slots[b]))
-            hold(a);
-    }
-    for (uint32_t i = rx_.cached_cons; i != rx_.cached_prod; i++) // the staged batch is delivered
-        hold(xsk_ring_cons__rx_desc(&rx_, i)->addr);
 }
 
 uint32_t afxdp_queue::receive(io_slot *slots, uint32_t n)
@@ -496,8 +275,6 @@ void afxdp_queue::refresh_stats()
     counters_.tx_errors = st.tx_invalid_descs + bad_tx_;
 }
 
-} // namespace
-
 result<std::unique_ptr<nic_queue_io>> open_afxdp_queue(const std::string &ifname, uint32_t queue,
                                                        const nic_buffers &mem,
                                                        std::span<const uint32_t> fill_bufs,
@@ -507,43 +284,6 @@ result<std::unique_ptr<nic_queue_io>> open_afxdp_queue(const std::string &ifname
     if (auto st = q->open(ifname, queue, fill_bufs, ring_size); !st)
         return st.err();
     return std::unique_ptr<nic_queue_io>(std::move(q));
-}
-
-result<std::unique_ptr<nic_queue_io>> adopt_afxdp_queue(unique_fd xsk, const nic_buffers &mem,
-                                                        const afxdp_kept &k, std::span<const uint32_t> held)
-{
-    auto q = std::make_unique<afxdp_queue>(mem);
-    if (auto st = q->adopt(std::move(xsk), k, held); !st)
-        return st.err();
-    return std::unique_ptr<nic_queue_io>(std::move(q));
-}
-
-bool afxdp_undelivered(const nic_queue_io &q, std::vector<io_slot> &frames)
-{
-    const auto *x = dynamic_cast<const afxdp_queue *>(&q);
-    return x && x->undelivered(frames);
-}
-
-void afxdp_settle_held(nic_queue_io &q, const std::vector<uint8_t> &in_slots)
-{
-    if (auto *x = dynamic_cast<afxdp_queue *>(&q))
-        x->settle_held(in_slots);
-}
-
-bool afxdp_keep(const nic_queue_io &q, afxdp_kept &out)
-{
-    const auto *x = dynamic_cast<const afxdp_queue *>(&q);
-    if (x)
-        x->keep(out);
-    return x != nullptr;
-}
-
-bool afxdp_ring_sizes(const nic_queue_io &q, uint32_t &ring, uint32_t &fill)
-{
-    const auto *x = dynamic_cast<const afxdp_queue *>(&q);
-    if (x)
-        x->sizes(ring, fill);
-    return x != nullptr;
 }
 
 int afxdp_socket_fd(const nic_queue_io &q)

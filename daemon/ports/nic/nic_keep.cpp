@@ -30,17 +30,9 @@ kept_served_ring keep_ring(const served_ring &r, const std::function<uint32_t(in
             hwcur,      hwtail,     reclaim};
 }
 
-// Publishes an adopted ring's cursors: a predecessor killed between its commit and its publication
-// left older ones in the sync block.
-void publish_cursors(const region &mem, const served_ring &r)
-{
-    auto *sync = reinterpret_cast<nr_sync *>(mem.base() + r.sync_off);
-    rings::store_release(sync->kern.hwcur, r.hwcur);
-    rings::store_release(sync->kern.hwtail, r.hwtail);
-}
 
 // A ring record back, checked against the region (its place in the metadata) and itself (the
-// server's indices inside the ring; on tx, hwtail one behind reclaim as serve_tx keeps it).
+// server's indices inside the ring; on tx, hwtail one behind reclaim as stage_tx keeps it).
 status adopt_ring(const kept_served_ring &k, bool tx, const region &mem, uint32_t max_slots,
                   const std::function<unique_fd(uint32_t)> &take_fd, served_ring &r)
 {
@@ -331,8 +323,9 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         for (const auto &q : queues)
             if (q) {
                 afxdp_settle_held(*q->io, in_slots);
-                publish_cursors(*mem, q->tx);
-                publish_cursors(*mem, q->rx);
+                // A predecessor killed between its commit and its publication left older ones.
+                publish_served(ring_ref_of(mem->base(), q->tx), q->tx);
+                publish_served(ring_ref_of(mem->base(), q->rx), q->rx);
             }
     }
     p->numa_node_ = interface_node(p->ifname_);

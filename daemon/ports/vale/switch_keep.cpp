@@ -58,9 +58,7 @@ status adopt_ring(const kept_served_ring &k, bool tx, region &mem, served_ring &
         return refused(what, std::string("an eventfd of its ") + dir + " ring was not kept");
     r.hwcur = r.reclaim = k.hwcur;
     r.hwtail = k.hwtail;
-    const rings::ring_ref rr = ring_ref_of(mem.base(), r);
-    rings::store_relaxed(rr.sync->kern.hwcur, r.hwcur);
-    rings::store_release(rr.sync->kern.hwtail, r.hwtail); // partner: the client's acquire of hwtail
+    publish_served(ring_ref_of(mem.base(), r), r);
     return ok_status();
 }
 
