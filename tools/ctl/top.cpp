@@ -102,6 +102,24 @@ bool quit_key_within(int ms)
     return false;
 }
 
+// Writes a whole frame at once; stdout is line-buffered on a terminal and would otherwise go out
+// a line at a time.
+void show_frame(const std::string &frame)
+{
+    std::fflush(stdout);
+    const char *p = frame.data();
+    size_t left = frame.size();
+    while (left > 0) {
+        const ssize_t n = ::write(STDOUT_FILENO, p, left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; // the terminal went away; the next sample or key ends the loop
+        p += n;
+        left -= static_cast<size_t>(n);
+    }
+}
+
 } // namespace
 
 int run_top(const std::string &socket_path, double interval_s, bool once)
@@ -160,10 +178,8 @@ int run_top(const std::string &socket_path, double interval_s, bool once)
             const auto t1 = clock::now();
             const double seconds = std::chrono::duration<double>(t1 - t0).count();
             const std::string screen = top_screen(after, top_rates(before, after, seconds), seconds, terminal_lines());
-            std::fputs("\x1b[H\x1b[2J", stdout); // home, clear
-            std::fputs(screen.c_str(), stdout);
-            std::fputs("\n(q quits)", stdout);
-            std::fflush(stdout);
+            // Home, clear, the frame: one write, so that a terminal never shows half a frame.
+            show_frame("\x1b[H\x1b[2J" + screen + "\n(q quits)");
             before = std::move(after);
             t0 = t1;
         }
