@@ -1,5 +1,6 @@
 #include "monitor_rings.hpp"
 
+#include <rings/arena.hpp>
 #include <rings/region_format.hpp>
 
 #include <sys/eventfd.h>
@@ -78,13 +79,18 @@ result<attach_result> monitor_build(region &mem, monitor_reg &m, const monitor_p
     const std::string label = plan.name.substr(plan.name.find(':') + 1);
     rings::init_if(mem.base(), m.if_off, label, 0, n, NR_PORT_KIND_MONITOR, entries, 0,
                    plan.polled ? NR_IF_POLLED : 0u);
+    return monitor_answer(mem, m);
+}
 
+attach_result monitor_answer(region &mem, const monitor_reg &m)
+{
     attach_result a;
+    const auto n = static_cast<uint32_t>(m.rings.size());
     a.mem = &mem;
     a.if_offset = m.if_off;
     a.port_kind = NR_PORT_KIND_MONITOR;
     a.rx_rings = n;
-    a.rx_slots = plan.slots;
+    a.rx_slots = n ? m.rings[0].num_slots : 0;
     a.fds.push_back(mem.fd());
     for (const served_ring &r : m.rings) {
         a.fds.push_back(r.kick.get());
@@ -92,12 +98,89 @@ result<attach_result> monitor_build(region &mem, monitor_reg &m, const monitor_p
     }
     // netmap shows a monitor as rx rings only: copies of NIC rings first, then of host rings, so
     // a netmap program that registered host rings (NR_REG_SW) finds them after the NIC rings.
-    for (const nr_mon_source &src : plan.src)
+    for (const nr_mon_source &src : m.src)
         ((src.flags & NR_MON_SRC_HOST) ? a.view.host_rx : a.view.nic_rx)++;
     uint32_t nic = 0, host = 0;
-    for (const nr_mon_source &src : plan.src)
+    for (const nr_mon_source &src : m.src)
         a.view.pos.push_back((src.flags & NR_MON_SRC_HOST) ? a.view.nic_rx + host++ : nic++);
     return a;
+}
+
+kept_monitor monitor_keep(const monitor_reg &m, const std::string &port_key,
+                          const std::function<uint32_t(int)> &fd_id)
+{
+    kept_monitor k;
+    k.port = port_key;
+    k.name = m.name;
+    k.reg_id = m.reg_id;
+    k.if_off = m.if_off;
+    k.if_bytes = m.if_bytes;
+    for (const served_ring &r : m.rings)
+        k.rings.push_back({r.ring_off, r.sync_off, r.meta_bytes, r.num_slots, fd_id(r.kick.get()),
+                           fd_id(r.notify.get()), 0, 0, 0});
+    for (const nr_mon_source &src : m.src)
+        k.src.emplace_back(src.flags, src.ringid);
+    k.bufs = m.bufs;
+    return k;
+}
+
+result<monitor_reg> monitor_adopt(region &mem, const kept_monitor &k,
+                                  const std::function<unique_fd(uint32_t)> &take_fd)
+{
+    auto refused = [&](const std::string &why) {
+        return error::from(errc::bad_message, "kept monitor " + k.name + ": " + why);
+    };
+    const auto n = static_cast<uint32_t>(k.rings.size());
+    if (n == 0 || n > kept_monitor_rings_max || k.src.size() != n)
+        return refused(std::to_string(n) + " rings and " + std::to_string(k.src.size()) + " sources");
+    const uint32_t slots = k.rings[0].num_slots;
+    if (slots < 2 || slots > (1u << 20) || !rings::is_pow2(slots))
+        return refused("rings of " + std::to_string(slots) + " slots");
+    const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
+    if (k.if_bytes != nr_if_block_size(n) || !mem.holds_meta(k.if_off, k.if_bytes))
+        return refused("its if block lies outside its place in the region");
+    if (k.bufs.size() != uint64_t{n} * slots)
+        return refused(std::to_string(k.bufs.size()) + " buffers for " + std::to_string(n) + " rings of " +
+                       std::to_string(slots) + " slots");
+    const uint32_t num_buffers = mem.geometry().num_buffers;
+    for (uint32_t b : k.bufs)
+        if (b < NR_RESERVED_BUFFERS || b >= num_buffers)
+            return refused("buffer " + std::to_string(b) + " is not in the region");
+    monitor_reg m;
+    m.reg_id = k.reg_id;
+    m.name = k.name;
+    m.if_off = k.if_off;
+    m.if_bytes = k.if_bytes;
+    m.bufs = k.bufs;
+    m.rings = std::vector<served_ring>(n);
+    for (uint32_t i = 0; i < n; i++) {
+        const kept_served_ring &kr = k.rings[i];
+        const auto [flags, ringid] = k.src[i];
+        if (kr.num_slots != slots || kr.sync_off != kr.ring_off + ring_bytes ||
+            kr.meta_bytes != ring_bytes + sizeof(nr_sync) || !mem.holds_meta(kr.ring_off, kr.meta_bytes))
+            return refused("ring " + std::to_string(i) + " lies outside its place in the region");
+        if ((flags & ~(NR_MON_SRC_TX | NR_MON_SRC_HOST)) != 0)
+            return refused("ring " + std::to_string(i) + " watches with unknown flags " + std::to_string(flags));
+        served_ring &r = m.rings[i];
+        r.ring_off = kr.ring_off;
+        r.sync_off = kr.sync_off;
+        r.meta_bytes = kr.meta_bytes;
+        r.num_slots = slots;
+        r.kick = take_fd(kr.kick_fd_id);
+        r.notify = take_fd(kr.notify_fd_id);
+        if (!r.kick.valid() || !r.notify.valid())
+            return refused("an eventfd of ring " + std::to_string(i) + " was not kept");
+        nr_mon_source src{};
+        src.magic = NR_MON_SOURCE_MAGIC;
+        src.flags = flags;
+        src.ringid = ringid;
+        m.src.push_back(src);
+    }
+    // The producers read where to copy from the records, never from the ring header; the header's
+    // source record is what the monitor's client reads, so it is put back as it was built.
+    for (uint32_t i = 0; i < n; i++)
+        std::memcpy(ring_ref_of(mem.base(), m.rings[i]).ring->sem, &m.src[i], sizeof m.src[i]);
+    return m;
 }
 
 void monitor_release(region &mem, monitor_reg &m)

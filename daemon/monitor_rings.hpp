@@ -9,14 +9,19 @@
 //   ... feed it ...
 //   monitor_mark_gone(*mem, m);   // the port went away: the monitor reads what is left, then stops
 //   monitor_release(*mem, m);     // partner of monitor_build: metadata and buffers back to the region
+//
+// Across a restart a monitor is kept with its port (monitor_keep, monitor_adopt): the same rings,
+// buffers and eventfds, so its client re-attaches and reads on.
 #pragma once
 
 #include "port.hpp"
 #include "region.hpp"
 #include "served_ring.hpp"
+#include "state_records.hpp"
 
 #include <rings/monitor.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +51,18 @@ void monitor_sources(const port_name &name, uint32_t first, uint32_t count, bool
 
 // Builds the monitor in `mem`. On failure everything taken is given back.
 result<attach_result> monitor_build(region &mem, monitor_reg &m, const monitor_plan &plan);
+// What REGIF answers for a monitor built (or adopted) in `mem`.
+attach_result monitor_answer(region &mem, const monitor_reg &m);
+
+// Restarts. The monitor's records for a successor, as a monitor of port `port_key`; `fd_id` names
+// each eventfd it keeps. The caller adds what its port kind needs (a pipe's table entries).
+kept_monitor monitor_keep(const monitor_reg &m, const std::string &port_key,
+                          const std::function<uint32_t(int)> &fd_id);
+// A kept monitor back in `mem` (adopted, its pool and arena restored): every ring's place, the if
+// block's, the buffers and the sources are checked against the region and each other, and the
+// rings' source records rewritten from the records. errc::bad_message with a sentence.
+result<monitor_reg> monitor_adopt(region &mem, const kept_monitor &k,
+                                  const std::function<unique_fd(uint32_t)> &take_fd);
 // Partner of monitor_build.
 void monitor_release(region &mem, monitor_reg &m);
 // The watched port went away: each ring says so (NR_SYNC_PEER_GONE) and a sleeping monitor wakes.

@@ -52,8 +52,9 @@ const nic_port *saved_nic_of(const port *p, bool handing_off)
 result<attach_result> kept_answer(const port *p, uint32_t reg_id, uint32_t *kind)
 {
     if (const auto *pipe = dynamic_cast<const pipe_port *>(p)) {
-        *kind = NR_PORT_KIND_PIPE;
-        return pipe->answer_of(reg_id);
+        auto a = pipe->answer_of(reg_id);
+        *kind = a && a->port_kind == NR_PORT_KIND_MONITOR ? NR_PORT_KIND_MONITOR : NR_PORT_KIND_PIPE;
+        return a;
     }
     if (const auto *nic = dynamic_cast<const nic_port *>(p)) {
         *kind = NR_PORT_KIND_DAEMON;
@@ -66,10 +67,11 @@ result<attach_result> kept_answer(const port *p, uint32_t reg_id, uint32_t *kind
 // port, and a registration of a NIC port: in a planned handoff, of one in AF_XDP or AF_PACKET mode
 // (host rings included; the daemon's own, for a switch's attachment, too); in the saves made
 // after each change, of one whose queues are all AF_XDP (their worker commits its cursors to the
-// port's journal, as a switch's forwarding thread does, and a save reads those). Never a monitor.
+// port's journal, as a switch's forwarding thread does, and a save reads those). A monitor of a
+// pipe in a region of its own too: the pipe's clients feed it, in shared memory.
 bool adoptable(const port *owner, const attach_result &a, bool handing_off)
 {
-    return (kept_pipe_of(owner) && a.port_kind == NR_PORT_KIND_PIPE) ||
+    return (kept_pipe_of(owner) && (a.port_kind == NR_PORT_KIND_PIPE || a.port_kind == NR_PORT_KIND_MONITOR)) ||
            ((dynamic_cast<const vale_port *>(owner) || saved_nic_of(owner, handing_off)) &&
             a.port_kind == NR_PORT_KIND_DAEMON);
 }
@@ -198,6 +200,8 @@ kept_state registry::export_state(const std::function<uint32_t(int)> &name_fd) c
     for (const auto &[key, p] : ports_)
         if (const pipe_port *pipe = kept_pipe_of(p.get())) {
             k.pipes.push_back(pipe->keep(id_of));
+            for (kept_monitor &m : pipe->keep_monitors(id_of))
+                k.monitors.push_back(std::move(m));
             regions.insert(pipe->region_name());
         } else if (const nic_port *nic = saved_nic_of(p.get(), handing_off_)) {
             k.nics.push_back(nic->keep(id_of, !handing_off_));
@@ -324,6 +328,15 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
     const auto region_of = [&](const std::string &n) { return find_region(n); };
     if (auto s = switches_.adopt(k.switches, region_of, take_fd); !s)
         return fail(s.err().message);
+    // Monitors go back into their ports before the registrations are matched with their answers.
+    for (const kept_monitor &km : k.monitors) {
+        const auto p = ports_.find(km.port);
+        auto *pipe = p == ports_.end() ? nullptr : dynamic_cast<pipe_port *>(p->second.get());
+        if (!pipe)
+            return fail("kept monitor " + km.name + ": no kept pipe " + km.port + " to watch");
+        if (auto s = pipe->adopt_monitor(km, take_fd); !s)
+            return fail(s.err().message);
+    }
     // Every kept region belongs to a kept pipe, NIC or switch port (the table holds one reference).
     for (const auto &[name, r] : regions_)
         if (r.use_count() == 1)

@@ -1,5 +1,7 @@
 #include "state_records.hpp"
 
+#include <netring/layout.h>
+
 #include <map>
 #include <set>
 
@@ -142,6 +144,32 @@ status check_nic(const kept_nic &n, const kept_state &s, const std::set<std::str
     return ok_status();
 }
 
+// `kinds`: each registration's port key and kind.
+status check_monitor(const kept_monitor &m, const kept_state &s,
+                     const std::map<uint32_t, std::pair<std::string, uint32_t>> &kinds)
+{
+    if (auto ok = check_name(m.name, "monitor name"); !ok)
+        return ok;
+    if (auto ok = check_name(m.port, m.name + "'s port"); !ok)
+        return ok;
+    const auto reg = kinds.find(m.reg_id);
+    if (reg == kinds.end() || reg->second.first != m.port || reg->second.second != NR_PORT_KIND_MONITOR)
+        return broken("monitor " + m.name + " is registration " + std::to_string(m.reg_id) +
+                      ", which the state does not hold as a monitor of " + m.port);
+    if (m.rings.empty() || m.rings.size() > kept_monitor_rings_max || m.src.size() != m.rings.size() ||
+        (!m.entries.empty() && m.entries.size() != m.rings.size()))
+        return broken("monitor " + m.name + " has " + std::to_string(m.rings.size()) + " rings, " +
+                      std::to_string(m.src.size()) + " sources and " + std::to_string(m.entries.size()) +
+                      " table entries");
+    if (m.bufs.size() > kept_bufs_max)
+        return broken("monitor " + m.name + " holds too many buffers");
+    for (const auto &r : m.rings)
+        for (uint32_t id : {r.kick_fd_id, r.notify_fd_id})
+            if (auto ok = check_fd(id, s.next_fd_id, m.name + "'s ring"); !ok)
+                return ok;
+    return ok_status();
+}
+
 } // namespace
 
 status check_kept_state(const kept_state &s)
@@ -211,6 +239,18 @@ status check_kept_state(const kept_state &s)
             return ok;
         if (!keys.insert(n.key).second)
             return broken("port " + n.key + " is listed twice");
+    }
+    if (s.monitors.size() > kept_records_max)
+        return broken("more than " + std::to_string(kept_records_max) + " monitors");
+    std::map<uint32_t, std::pair<std::string, uint32_t>> kinds;
+    for (const auto &r : s.registrations)
+        kinds[r.reg_id] = {r.key, r.port_kind};
+    std::set<uint32_t> monitors;
+    for (const auto &m : s.monitors) {
+        if (auto ok = check_monitor(m, s, kinds); !ok)
+            return ok;
+        if (!monitors.insert(m.reg_id).second)
+            return broken("monitor registration " + std::to_string(m.reg_id) + " is listed twice");
     }
     return ok_status();
 }

@@ -17,7 +17,7 @@ namespace netring::netringd {
 inline constexpr uint32_t state_magic = 0x3153524eu; // "NRS1" little-endian
 // 2: switches (kept_switch), 3: NIC ports (kept_nic), 4: switch journals (fwd_journal.hpp),
 // 5: NIC attachments of switches (kept_attachment)
-inline constexpr uint32_t state_layout_version = 6;
+inline constexpr uint32_t state_layout_version = 7;
 inline constexpr uint64_t state_header_bytes = 4096; // the halves start on a page
 
 struct state_half {

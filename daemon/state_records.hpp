@@ -241,6 +241,24 @@ struct kept_nic {
     bool operator==(const kept_nic &) const = default;
 };
 
+// A monitor registration ("netmap:PORT/r", "/t", "/rt") of a kept port, in that port's region
+// (monitor_rings.hpp): its rings, what each watches, its buffers and if block. A pipe's monitor also
+// names its entries in the pipe's monitor tables. The rings' producers keep their indices in the
+// rings themselves (a monitor loses copies, never waits), so no cursor is recorded.
+struct kept_monitor {
+    std::string port;  // the watched port's key ("pipe:pipeA{1}", "nic:eth0", "vale0:p1")
+    std::string name;  // the monitor's canonical name ("netmap:pipeA{1/rt")
+    uint32_t reg_id = 0;
+    uint64_t if_off = 0;
+    uint64_t if_bytes = 0;
+    std::vector<kept_served_ring> rings;
+    std::vector<std::pair<uint32_t, uint32_t>> src; // per ring: what it watches (flags, ring id)
+    std::vector<uint32_t> bufs;                     // its rings' buffers, ring after ring
+    std::vector<std::array<uint32_t, 3>> entries;   // a pipe's: (direction, ring, table entry) per ring
+
+    bool operator==(const kept_monitor &) const = default;
+};
+
 struct kept_state {
     uint32_t last_reg_id = 0;
     uint32_t next_fd_id = 0; // every fd id in the records is below it
@@ -249,6 +267,7 @@ struct kept_state {
     std::vector<kept_registration> registrations;
     std::vector<kept_switch> switches;
     std::vector<kept_nic> nics;
+    std::vector<kept_monitor> monitors;
 
     bool operator==(const kept_state &) const = default;
 };
@@ -262,12 +281,14 @@ inline constexpr size_t kept_bufs_max = 1u << 24;                 // buffers one
 inline constexpr size_t kept_ranges_max = 1u << 24;               // free ranges of one region
 inline constexpr size_t kept_macs_max = 4096;                     // learned addresses of a switch
 inline constexpr size_t kept_queues_max = 256;                    // bound queues of one NIC port
+inline constexpr size_t kept_monitor_rings_max = 1024;            // rings of one monitor (monitor_build)
 
 // What the records say about each other (state_checks.cpp): names present and within
 // kept_name_max, the limits above, no region, pipe, NIC, switch, port, registration or address
 // twice, fd ids below next_fd_id, a pipe's, NIC's and switch port's region, an open end's, NIC's
 // and switch port registration's registration in the state, a learned address on a port of its
-// switch.
+// switch, a monitor's port among the kept ports, its registration in the state (of that port, a
+// monitor's kind) and as many sources as rings.
 // errc::bad_message with the sentence.
 status check_kept_state(const kept_state &s);
 

@@ -104,6 +104,7 @@ public:
     result<kept_registration> registration(const shm_registration &m, size_t i) const;
     result<kept_switch> switch_of(const shm_switch &m, size_t i) const;
     result<kept_nic> nic(const shm_nic &m, size_t i) const;
+    result<kept_monitor> monitor(const shm_monitor &m, size_t i) const;
     result<kept_state> state(const shm_root &root) const;
 
 private:
@@ -253,7 +254,38 @@ result<kept_state> half_reader::state(const shm_root &root) const
         return ok.err();
     if (auto ok = records(root.nics, "the NIC list", s.nics, &half_reader::nic); !ok)
         return ok.err();
+    if (auto ok = records(root.monitors, "the monitor list", s.monitors, &half_reader::monitor); !ok)
+        return ok.err();
     return s;
+}
+
+result<kept_monitor> half_reader::monitor(const shm_monitor &m, size_t i) const
+{
+    kept_monitor k;
+    auto port = text(m.port, "monitor " + std::to_string(i) + "'s port");
+    if (!port)
+        return port.err();
+    auto name = text(m.name, "monitor " + std::to_string(i) + "'s name");
+    if (!name)
+        return name.err();
+    k.port = std::move(*port), k.name = std::move(*name);
+    k.reg_id = m.reg_id, k.if_off = m.if_off, k.if_bytes = m.if_bytes;
+    if (auto ok = list(m.rings, kept_monitor_rings_max, k.name + "'s rings"); !ok)
+        return ok.err();
+    if (auto ok = list(m.src, kept_monitor_rings_max, k.name + "'s sources"); !ok)
+        return ok.err();
+    if (auto ok = list(m.bufs, kept_bufs_max, k.name + "'s buffer list"); !ok)
+        return ok.err();
+    if (auto ok = list(m.entries, kept_monitor_rings_max, k.name + "'s table entries"); !ok)
+        return ok.err();
+    for (const auto &r : m.rings)
+        k.rings.push_back(get(r));
+    for (const shm_range32 &r : m.src)
+        k.src.emplace_back(r.first, r.size);
+    k.bufs.assign(m.bufs.begin(), m.bufs.end());
+    for (const shm_mon_entry &e : m.entries)
+        k.entries.push_back({e.dir, e.ring, e.entry});
+    return k;
 }
 
 result<kept_nic> half_reader::nic(const shm_nic &m, size_t i) const

@@ -140,6 +140,19 @@ void put(shm_root &root, const kept_state &s, const void_alloc &a)
     });
     append_each(root.switches, s.switches, a, [&](auto &m, const auto &k) { put(m, k, a); });
     append_each(root.nics, s.nics, a, [&](auto &m, const auto &k) { put(m, k, a); });
+    append_each(root.monitors, s.monitors, a, [&](auto &m, const auto &k) {
+        put(m.port, k.port);
+        put(m.name, k.name);
+        m.reg_id = k.reg_id, m.if_off = k.if_off, m.if_bytes = k.if_bytes;
+        m.rings.reserve(k.rings.size());
+        for (const auto &r : k.rings)
+            m.rings.push_back(put(r));
+        for (const auto &[flags, ring] : k.src)
+            m.src.push_back({flags, ring});
+        m.bufs.assign(k.bufs.begin(), k.bufs.end());
+        for (const auto &e : k.entries)
+            m.entries.push_back({e[0], e[1], e[2]});
+    });
 }
 
 } // namespace

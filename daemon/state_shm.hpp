@@ -157,15 +157,33 @@ struct shm_nic {
     shm_vector<uint32_t> owned;
 };
 
+struct shm_mon_entry {
+    uint32_t dir = 0, ring = 0, entry = 0;
+};
+
+struct shm_monitor {
+    explicit shm_monitor(const void_alloc &a) : port(a), name(a), rings(a), src(a), bufs(a), entries(a) {}
+    shm_string port, name;
+    uint32_t reg_id = 0;
+    uint64_t if_off = 0, if_bytes = 0;
+    shm_vector<shm_served_ring> rings;
+    shm_vector<shm_range32> src; // (flags, ring id)
+    shm_vector<uint32_t> bufs;
+    shm_vector<shm_mon_entry> entries;
+};
+
 // New lists go at the end: the fields before them keep their places.
 struct shm_root {
-    explicit shm_root(const void_alloc &a) : regions(a), pipes(a), registrations(a), switches(a), nics(a) {}
+    explicit shm_root(const void_alloc &a)
+        : regions(a), pipes(a), registrations(a), switches(a), nics(a), monitors(a)
+    {}
     uint32_t last_reg_id = 0, next_fd_id = 0;
     shm_vector<shm_region> regions;
     shm_vector<shm_pipe> pipes;
     shm_vector<shm_registration> registrations;
     shm_vector<shm_switch> switches;
     shm_vector<shm_nic> nics;
+    shm_vector<shm_monitor> monitors;
 };
 
 constexpr const char *root_name = "netringd-state";

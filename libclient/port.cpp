@@ -192,9 +192,12 @@ result<port> port::open_on(unique_fd control, std::string_view name, const open_
     req.flags = opts.flags | (parsed->exclusive ? proto::regif_exclusive : 0) |
                 (parsed->tx_only ? proto::regif_tx_only : 0) | (parsed->rx_only ? proto::regif_rx_only : 0) |
                 (opts.netmap_view ? proto::regif_netmap_view : 0);
-    req.tx_rings = opts.tx_rings;
+    // A monitor has rx rings only: tx sizes have nothing to size, so one set of options serves
+    // any port name (the daemon refuses them on a monitor).
+    const bool monitor = parsed->is_monitor();
+    req.tx_rings = monitor ? 0 : opts.tx_rings;
     req.rx_rings = opts.rx_rings;
-    req.tx_slots = opts.tx_slots;
+    req.tx_slots = monitor ? 0 : opts.tx_slots;
     req.rx_slots = opts.rx_slots;
     req.extra_bufs = opts.extra_bufs;
     auto conn = detail::connection::adopt(std::move(control));

@@ -37,6 +37,8 @@ enum class sync_mode : uint8_t {
     socket, // every txsync/rxsync is a TXSYNC/RXSYNC round trip to the daemon
 };
 
+// A monitor ("netmap:PORT/r", "/t", "/rt") has rx rings only: tx_rings and tx_slots are not sent
+// for it, and rx_slots sizes its rings.
 struct open_options {
     uint32_t tx_rings = 0; // 0: the port's default
     uint32_t rx_rings = 0;

@@ -16,6 +16,8 @@
 
 #include <netring/layout.h>
 #include <rings/eventfd.hpp>
+#include <rings/monitor.hpp>
+#include <rings/pipe_sync.hpp>
 #include <rings/region_format.hpp>
 #include <rings/ring_ops.hpp>
 
@@ -153,6 +155,141 @@ TEST_F(registry_keep, records_that_do_not_fit_the_region_refuse_everything)
         // The cold registry works.
         auto c = fresh.register_port({1, 0, 0, 1}, request("netmap:kp{1"));
         EXPECT_TRUE(c.ok()) << c.err().describe();
+    }
+}
+
+// Ring `i` of registration `r`'s if block, in the mapping of its region.
+rings::ring_ref ring_of(const registered &r, size_t i)
+{
+    const region &mem = *r.a.mem;
+    rings::checked_if ci;
+    EXPECT_EQ(rings::check_if_block(mem.base(), mem.geometry(), r.a.if_offset, &ci), "");
+    return {reinterpret_cast<nr_ring *>(mem.base() + ci.rings.at(i).ring_off),
+            reinterpret_cast<nr_sync *>(mem.base() + ci.rings.at(i).sync_off), ci.rings.at(i).num_slots};
+}
+
+// A /t monitor of a pipe end, kept with the pipe: the successor gives the monitor's client the same
+// rings and eventfds back, the pipe's sender (in shared memory, as libnetring's pipe_txsync does)
+// copies a frame sent after the adoption into the monitor's ring, and the region's free buffers
+// are what they were. Damaged monitor records refuse everything.
+class registry_keep_monitor : public ::testing::Test {
+protected:
+    void SetUp() override
+    {
+        a = old_reg.register_port({7, 1000, 1000, 111}, request("netmap:km{1"));
+        ASSERT_TRUE(a.ok()) << a.err().describe();
+        b = old_reg.register_port({8, 1001, 1001, 222}, request("netmap:km}1"));
+        ASSERT_TRUE(b.ok()) << b.err().describe();
+        m = old_reg.register_port({9, 1000, 1000, 333}, request("netmap:km{1/t"));
+        ASSERT_TRUE(m.ok()) << m.err().describe();
+        kept = old_reg.export_state(ids);
+    }
+
+    const config cfg = small_config();
+    const policy pol{cfg, 0};
+    registry old_reg{cfg, pol};
+    result<registered> a = error::from(errc::internal, "");
+    result<registered> b = error::from(errc::internal, "");
+    result<registered> m = error::from(errc::internal, "");
+    std::vector<std::pair<uint32_t, int>> ids;
+    kept_state kept;
+};
+
+TEST_F(registry_keep_monitor, the_monitor_comes_back_and_sees_frames_sent_after_the_adoption)
+{
+    ASSERT_EQ(kept.monitors.size(), 1u);
+    ASSERT_EQ(kept.registrations.size(), 3u);
+    EXPECT_EQ(kept.monitors[0].port, "pipe:km{1}");
+    EXPECT_EQ(kept.monitors[0].entries.size(), 1u);
+
+    // A client scribbles over the pipe's monitor table meanwhile: the successor writes it again
+    // from its records.
+    const rings::ring_ref tx = ring_of(*a, 0), peer_rx = ring_of(*b, 1), mon = ring_of(*m, 0);
+    const region &old_mem = *a->a.mem;
+    auto &table = *reinterpret_cast<nr_mon_table *>(old_mem.base() + tx.sync->flags.mon_table_ofs);
+    ASSERT_EQ(table.entry[0].state, NR_MON_ENTRY_ACTIVE);
+    table.entry[0] = nr_mon_entry{};
+    tx.sync->flags.monitors = 0;
+
+    passed_fds fds(ids);
+    registry fresh(cfg, pol);
+    const status adopted = fresh.adopt_state(kept, fds.taker(), 100);
+    ASSERT_TRUE(adopted.ok()) << adopted.err().describe();
+    EXPECT_EQ(fresh.waiting(), 3u);
+    auto adopted_mem = fresh.find_region("pipe:km");
+    ASSERT_TRUE(adopted_mem);
+    EXPECT_EQ(adopted_mem->pool().available(), old_reg.find_region("pipe:km")->pool().available());
+
+    // Only the monitor's owner, with its token.
+    EXPECT_FALSE(fresh.reattach({20, 1001, 1001, 444}, m->reg_id, m->token).ok());
+    auto back = fresh.reattach({20, 1000, 1000, 444}, m->reg_id, m->token);
+    ASSERT_TRUE(back.ok()) << back.err().describe();
+    EXPECT_EQ(back->a.port_kind, uint32_t{NR_PORT_KIND_MONITOR});
+    EXPECT_EQ(back->a.if_offset, m->a.if_offset);
+    EXPECT_EQ(back->a.rx_rings, m->a.rx_rings);
+    EXPECT_EQ(back->a.rx_slots, m->a.rx_slots);
+    ASSERT_EQ(back->a.fds.size(), m->a.fds.size());
+    for (size_t i = 0; i < back->a.fds.size(); i++)
+        EXPECT_EQ(inode_of(back->a.fds[i]), inode_of(m->a.fds[i])) << "fd " << i;
+
+    // The table entry was written again by the successor: a frame a sends now reaches the monitor.
+    ASSERT_EQ(rings::load_relaxed(tx.sync->flags.monitors), 1u);
+    const uint32_t before = rings::load_acquire(mon.sync->kern.hwtail);
+    const region &mem = *adopted_mem;
+    const rings::mon_env env{mem.base(), mem.size(), mem.geometry().buffers_offset, mem.limits()};
+    const uint32_t head = rings::load_relaxed(tx.ring->head);
+    nr_slot &slot = tx.ring->slot[head];
+    uint8_t *frame = mem.base() + mem.geometry().buffers_offset + uint64_t{slot.buf_idx} * mem.geometry().buf_size;
+    std::memset(frame, 0x5c, 64);
+    slot.len = 64;
+    const uint32_t next = (head + 1) % tx.num_slots;
+    rings::store_relaxed(tx.ring->cur, next);
+    rings::store_relaxed(tx.ring->head, next);
+    ASSERT_TRUE(rings::pipe_txsync(tx, peer_rx, mem.limits(), &env).ok());
+    ASSERT_EQ(rings::load_acquire(mon.sync->kern.hwtail), (before + 1) % mon.num_slots);
+    const nr_slot &copy = mon.ring->slot[before];
+    EXPECT_EQ(copy.len, 64u);
+    const uint8_t *copied =
+        mem.base() + mem.geometry().buffers_offset + uint64_t{copy.buf_idx} * mem.geometry().buf_size;
+    EXPECT_EQ(std::memcmp(copied, frame, 64), 0);
+
+    // Its owner closes it: the pipe stops copying.
+    EXPECT_EQ(fresh.expire_waiting(130, 30), 2u); // a and b never came back
+    EXPECT_TRUE(fresh.unregister(20, m->reg_id).ok());
+    EXPECT_EQ(fresh.registrations(), 0u);
+}
+
+TEST_F(registry_keep_monitor, damaged_monitor_records_refuse_everything)
+{
+    struct damage {
+        const char *what;
+        std::function<void(kept_state &)> apply;
+    };
+    const damage cases[] = {
+        {"ring outside the metadata", [](kept_state &k) { k.monitors[0].rings[0].ring_off = 1ull << 40; }},
+        {"if block outside the metadata", [](kept_state &k) { k.monitors[0].if_off = 1ull << 40; }},
+        {"buffer outside the pool", [](kept_state &k) { k.monitors[0].bufs[1] = 1u << 30; }},
+        {"one buffer short", [](kept_state &k) { k.monitors[0].bufs.pop_back(); }},
+        {"missing eventfd", [](kept_state &k) { k.monitors[0].rings[0].notify_fd_id = 9999; }},
+        {"unknown source flags", [](kept_state &k) { k.monitors[0].src[0].first = 0x80; }},
+        {"entry of the other direction", [](kept_state &k) { k.monitors[0].entries[0][0] = 1; }},
+        {"entry past the table", [](kept_state &k) { k.monitors[0].entries[0][2] = NR_MON_MAX; }},
+        {"entry of another ring", [](kept_state &k) { k.monitors[0].entries[0][1] = 5; }},
+        {"name of another pipe", [](kept_state &k) { k.monitors[0].name = "netmap:kz{1/t"; }},
+        {"the registration's answer differs", [](kept_state &k) { k.registrations.back().rx_slots = 2; }},
+    };
+    for (const damage &d : cases) {
+        SCOPED_TRACE(d.what);
+        kept_state k = kept;
+        d.apply(k);
+        passed_fds fds(ids);
+        registry fresh(cfg, pol);
+        const status s = fresh.adopt_state(k, fds.taker(), 0);
+        ASSERT_FALSE(s.ok());
+        EXPECT_FALSE(s.err().message.empty());
+        EXPECT_EQ(fresh.registrations(), 0u);
+        EXPECT_EQ(fresh.ports(), 0u);
+        EXPECT_EQ(fresh.regions(), 0u);
     }
 }
 

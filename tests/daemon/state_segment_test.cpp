@@ -97,6 +97,16 @@ kept_state sample()
     n.registrations.push_back({7, 4321, {2}, 0x24000, 0x140, 16});
     n.owned = {3, 4, 900, 901, 902};
     s.nics.push_back(n);
+    r.reg_id = 12, r.key = p.key, r.name = "netmap:pipeA{1/t", r.region = "pipe:pipeA", r.port_kind = 3;
+    r.fd_ids = {0, 16, 17, 18, 19};
+    s.registrations.push_back(r);
+    kept_monitor m;
+    m.port = p.key, m.name = "netmap:pipeA{1/t", m.reg_id = 12, m.if_off = 0xf000, m.if_bytes = 0x180;
+    m.rings = {{0x10000, 0x11000, 0x1180, 2, 16, 17}, {0x12000, 0x13000, 0x1180, 2, 18, 19}};
+    m.src = {{1, 0}, {1, 1}};
+    m.bufs = {500, 501, 502, 503};
+    m.entries = {{0, 0, 0}, {0, 1, 0}};
+    s.monitors.push_back(m);
     return s;
 }
 
@@ -163,6 +173,8 @@ TEST(state_segment_test, round_trip_keeps_every_field)
     EXPECT_EQ(back->registrations[1].token[15], 0x5a);
     EXPECT_EQ(back->nics[0].queues[0].rx.hwtail, 99u);
     EXPECT_EQ(back->nics[0].queues[0].held[2], 902u);
+    EXPECT_EQ(back->monitors[0].rings[1].notify_fd_id, 19u);
+    EXPECT_EQ(back->monitors[0].entries[1][1], 1u);
 }
 
 TEST(state_segment_test, the_last_save_wins)
@@ -338,7 +350,7 @@ TEST(state_segment_test, records_that_break_the_rules_are_not_saved)
     refused(s, "names fd.20, past the last fd id 20");
     s = sample();
     s.regions.pop_back();
-    s.registrations.pop_back();
+    std::erase_if(s.registrations, [](const kept_registration &r) { return r.reg_id == 9; });
     s.switches[0].ports[0].regs.clear();
     refused(s, "switch port vale0:p1 has no region in the state");
     s = sample();
@@ -365,6 +377,21 @@ TEST(state_segment_test, records_that_break_the_rules_are_not_saved)
     s = sample();
     s.nics.push_back(s.nics[0]);
     refused(s, "port nic:eth0 is listed twice");
+    s = sample();
+    s.monitors[0].port = "pipe:pipeB{1}";
+    refused(s, "which the state does not hold as a monitor of pipe:pipeB{1}");
+    s = sample();
+    s.monitors[0].reg_id = 41; // the pipe end's, not a monitor's
+    refused(s, "which the state does not hold as a monitor of pipe:pipeA{1}");
+    s = sample();
+    s.monitors[0].src.pop_back();
+    refused(s, "has 2 rings, 1 sources and 2 table entries");
+    s = sample();
+    s.monitors[0].rings[0].kick_fd_id = 20;
+    refused(s, "names fd.20, past the last fd id 20");
+    s = sample();
+    s.monitors.push_back(s.monitors[0]);
+    refused(s, "monitor registration 12 is listed twice");
     EXPECT_EQ(loaded(*seg), sample());
 }
 

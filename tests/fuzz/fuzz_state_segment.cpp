@@ -143,6 +143,20 @@ kept_state records_of(input in)
         nic.owned.assign(in.take(100), in.take(0));
         s.nics.push_back(nic);
     }
+    for (uint32_t n = in.take(2); n--;) {
+        kept_monitor m;
+        m.port = s.registrations.empty() || in.take(1) ? in.text() : s.registrations[0].key;
+        m.name = in.text();
+        m.reg_id = in.take(3);
+        m.if_off = in.take(0), m.if_bytes = in.take(0);
+        for (uint32_t r = in.take(3); r--;) {
+            m.rings.push_back({in.take(0), in.take(0), in.take(0), in.take(0), in.take(70), in.take(70)});
+            m.src.emplace_back(in.take(3), in.take(3));
+            m.entries.push_back({in.take(2), in.take(3), in.take(9)});
+        }
+        m.bufs.assign(in.take(100), in.take(0));
+        s.monitors.push_back(m);
+    }
     return s;
 }
 

@@ -13,6 +13,9 @@
 //    receiver must get all N, in order and intact; both processes exit 0; afterwards netringd
 //    lists both registrations with their processes' pids again (a waiting one shows pid 0) and the
 //    pipe region's free buffers equal what they were before the first restart.
+//  - monitor: the same with a /r monitor of the receiving end (netring-pktgen reading it, 16384
+//    slots, the flow paced at 20000 frames/s): the monitor re-attaches too and sees every frame
+//    once, in order and intact; the region's free buffers are what they were.
 //  - switch: the same through a switch: netring-pktgen sends paced, sequence-numbered frames into
 //    vale0:a (made on the fly), a receiver on vale0:b (larger rings, so the frames queued in a's
 //    tx ring during a handoff fit at once into b's rx ring and the switch never drops for lack of
@@ -235,6 +238,51 @@ TEST_F(restart, a_pipe_moves_every_frame_while_the_daemon_is_replaced_twice)
     EXPECT_EQ(json_number(r.out, "lost"), 0.0) << r.out;
     EXPECT_EQ(json_number(r.out, "corrupt"), 0.0) << r.out;
     EXPECT_EQ(json_number(r.out, "duplicate"), 0.0) << r.out;
+}
+
+TEST_F(restart, a_pipe_monitor_sees_every_frame_while_the_daemon_is_replaced_twice)
+{
+    constexpr long frames = 120000;
+    const std::string n = std::to_string(frames);
+    auto rx = pktgen({"-i", "netmap:pipeW}1", "-f", "rx", "-n", n, "-T", "120", "--json"});
+    ASSERT_TRUE(rx);
+    ASSERT_TRUE(wait_registered(rx->pid())) << rx->read_err();
+    // A monitor ring of 16384 slots holds 0.8 s of the paced flow: the watcher never falls behind
+    // far enough to lose a copy, so every frame must be seen once, in order.
+    auto watch = pktgen({"-i", "netmap:pipeW}1/r", "-f", "rx", "-n", n, "-T", "120", "--slots", "16384", "--json"});
+    ASSERT_TRUE(watch);
+    ASSERT_TRUE(wait_registered(watch->pid())) << watch->read_err();
+    auto tx = pktgen({"-i", "netmap:pipeW{1", "-f", "tx", "-n", n, "-R", "20000", "--json"});
+    ASSERT_TRUE(tx);
+    ASSERT_TRUE(wait_registered(tx->pid())) << tx->read_err();
+    const auto before = find_region(stats(), "pipe:pipeW");
+    ASSERT_TRUE(before);
+
+    restart_daemon();
+    restart_daemon();
+    EXPECT_TRUE(eventually(
+        [&] {
+            const daemon_stats s = stats();
+            return has_registration_of(s, rx->pid()) && has_registration_of(s, tx->pid()) &&
+                   has_registration_of(s, watch->pid());
+        },
+        20s))
+        << "the clients did not re-attach";
+    const auto after = find_region(stats(), "pipe:pipeW");
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->buffers_free, before->buffers_free);
+
+    const child_result t = tx->wait(120s);
+    const child_result r = rx->wait(120s);
+    const child_result w = watch->wait(120s);
+    ASSERT_TRUE(t.exited && t.exit_code == 0) << "tx: " << t.describe();
+    ASSERT_TRUE(r.exited && r.exit_code == 0) << "rx: " << r.describe();
+    ASSERT_TRUE(w.exited && w.exit_code == 0) << "monitor: " << w.describe();
+    EXPECT_EQ(json_number(r.out, "lost"), 0.0) << r.out;
+    EXPECT_EQ(json_number(w.out, "packets"), static_cast<double>(frames)) << w.out;
+    EXPECT_EQ(json_number(w.out, "lost"), 0.0) << w.out;
+    EXPECT_EQ(json_number(w.out, "corrupt"), 0.0) << w.out;
+    EXPECT_EQ(json_number(w.out, "duplicate"), 0.0) << w.out;
 }
 
 class restart_switch : public restart {

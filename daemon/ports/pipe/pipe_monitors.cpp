@@ -3,6 +3,7 @@
 // copying into them.
 #include "pipe_port.hpp"
 
+#include <netring/port_name.hpp>
 #include <rings/bits.hpp>
 
 namespace netring::netringd {
@@ -58,24 +59,77 @@ result<attach_result> pipe_port::attach_monitor(const reg_context &ctx, const po
     if (!a)
         return a.err();
     rec.reg.reg_id = ctx.reg_id;
-    for (size_t j = 0; j < want.size(); j++) {
-        const entry_ref &w = want[j];
+    rec.entries = std::move(want);
+    enter_monitor(rec);
+    monitors_.emplace(ctx.reg_id, std::move(rec));
+    return a;
+}
+
+// Lists the monitor's rings in the tables its entries name, and counts it as a user of the region.
+void pipe_port::enter_monitor(monitor_rec &rec)
+{
+    for (size_t j = 0; j < rec.entries.size(); j++) {
+        const entry_ref &w = rec.entries[j];
         table_rec &t = tables_[w.dir][w.ring];
         nr_mon_entry &en = table(t).entry[w.k];
         const served_ring &r = rec.reg.rings[j];
         en.num_slots = r.num_slots;
         en.ring_ofs = r.ring_off;
         en.sync_ofs = r.sync_off;
-        en.src = src[j].flags;
+        en.src = rec.reg.src[j].flags;
         rings::store_release(en.state, NR_MON_ENTRY_ACTIVE); // partner: the producer's load_acquire
         t.used |= 1u << w.k;
         t.active++;
         publish_count(w.dir, w.ring);
     }
-    rec.entries = std::move(want);
     mem_->add_user(); // partner: drop_user in detach_monitor
-    monitors_.emplace(ctx.reg_id, std::move(rec));
-    return a;
+}
+
+std::vector<kept_monitor> pipe_port::keep_monitors(const std::function<uint32_t(int)> &fd_id) const
+{
+    std::vector<kept_monitor> out;
+    for (const auto &[id, rec] : monitors_) {
+        kept_monitor k = monitor_keep(rec.reg, key_, fd_id);
+        for (const entry_ref &w : rec.entries)
+            k.entries.push_back({static_cast<uint32_t>(w.dir), w.ring, w.k});
+        out.push_back(std::move(k));
+    }
+    return out;
+}
+
+status pipe_port::adopt_monitor(const kept_monitor &k, const std::function<unique_fd(uint32_t)> &take_fd)
+{
+    auto refused = [&](const std::string &why) {
+        return error::from(errc::bad_message, "kept monitor " + k.name + " of " + key_ + ": " + why);
+    };
+    auto name = parse_port_name(k.name);
+    if (!mem_ || !name || !name->is_monitor() || name->monitored().port_key() != key_ || k.reg_id == 0 ||
+        monitors_.count(k.reg_id) || find_end(k.reg_id))
+        return refused("it is not a monitor of this pipe, or its registration is taken");
+    auto reg = monitor_adopt(*mem_, k, take_fd);
+    if (!reg)
+        return reg.err();
+    if (k.entries.size() != reg->rings.size())
+        return refused("it has " + std::to_string(k.entries.size()) + " table entries for " +
+                       std::to_string(reg->rings.size()) + " rings");
+    monitor_rec rec;
+    rec.reg = std::move(*reg);
+    for (size_t j = 0; j < k.entries.size(); j++) {
+        const auto [dir, ring, entry] = k.entries[j];
+        const nr_mon_source &src = rec.reg.src[j];
+        // /t watches an end's tx direction, /r the other: a source's direction follows from its end.
+        const uint32_t want_dir = ((src.flags & NR_MON_SRC_TX) != 0) == (end_of(*name) == 0) ? 0 : 1;
+        if (dir != want_dir || ring >= tables_[dir].size() || ring != src.ringid || entry >= NR_MON_MAX ||
+            ((tables_[dir][ring].used >> entry) & 1))
+            return refused("table entry " + std::to_string(j) + " is not one its source can have");
+        for (const entry_ref &w : rec.entries)
+            if (w.dir == static_cast<int>(dir) && w.ring == ring)
+                return refused("it watches ring " + std::to_string(ring) + " twice");
+        rec.entries.push_back({static_cast<int>(dir), ring, entry});
+    }
+    enter_monitor(rec);
+    monitors_.emplace(k.reg_id, std::move(rec));
+    return ok_status();
 }
 
 void pipe_port::detach_monitor(std::map<uint32_t, monitor_rec>::iterator it)

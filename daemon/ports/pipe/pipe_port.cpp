@@ -295,9 +295,12 @@ result<attach_result> pipe_port::attach(const reg_context &ctx, const port_name 
 
 result<attach_result> pipe_port::answer_of(uint32_t reg_id) const
 {
+    if (const auto m = monitors_.find(reg_id); m != monitors_.end() && mem_)
+        return monitor_answer(*mem_, m->second.reg);
     const end_rec *found = find_end(reg_id);
     if (!found)
-        return error::from(errc::not_registered, "no open end of " + key_ + " is registration " + std::to_string(reg_id));
+        return error::from(errc::not_registered, "no open end or monitor of " + key_ + " is registration " +
+                                                     std::to_string(reg_id));
     const end_rec &me = *found;
     const int e = &me == &ends_[0] ? 0 : 1;
     const end_rec &peer = ends_[1 - e];

@@ -50,16 +50,22 @@ public:
 
     // Restarts (pipe_keep.cpp). The region this pipe lives in ("pipe:NAME" or "nic:IF").
     const std::string &region_name() const { return parent_; }
-    // The pipe's records for a successor process; `fd_id` names each eventfd it keeps. Monitors
-    // are not kept: detach them first (their rings stay taken in the region until it goes).
+    // The pipe's records for a successor process; `fd_id` names each eventfd it keeps. Its
+    // monitors are kept apart (keep_monitors); the rings of monitors already detached but not yet
+    // given back stay taken in the region until it goes.
     kept_pipe keep(const std::function<uint32_t(int)> &fd_id) const;
+    // The pipe's monitors, each with its entries in the monitor tables.
+    std::vector<kept_monitor> keep_monitors(const std::function<uint32_t(int)> &fd_id) const;
     // A pipe a previous process kept, on region `mem` (adopted, its pool and arena restored);
     // `take_fd` gives the eventfd kept under an id (invalid when there is none). Every offset,
     // count and buffer is checked against the region; anything out of place refuses the pipe.
     static result<std::shared_ptr<pipe_port>> adopt(const kept_pipe &k, const config &cfg,
                                                     std::shared_ptr<region> mem,
                                                     const std::function<unique_fd(uint32_t)> &take_fd);
-    // What attach answered for the open end registered as `reg_id` (adopted registrations).
+    // A monitor of this (adopted) pipe a previous process kept: its rings checked (monitor_adopt),
+    // its table entries checked against the pipe's tables and written again from the records.
+    status adopt_monitor(const kept_monitor &k, const std::function<unique_fd(uint32_t)> &take_fd);
+    // What attach or attach_monitor answered for registration `reg_id` (adopted registrations).
     result<attach_result> answer_of(uint32_t reg_id) const;
 
 private:
@@ -124,6 +130,7 @@ private:
     nr_mon_table &table(const table_rec &t) const;
     void publish_count(int dir, uint32_t ring);
     void detach_monitor(std::map<uint32_t, monitor_rec>::iterator it);
+    void enter_monitor(monitor_rec &rec);
     void reclaim_retired(bool all);
 
     const config &cfg_;
