@@ -1,6 +1,5 @@
 #include "monitor_rings.hpp"
 
-#include <rings/arena.hpp>
 #include <rings/region_format.hpp>
 
 #include <sys/eventfd.h>
@@ -136,7 +135,6 @@ result<monitor_reg> monitor_adopt(region &mem, const kept_monitor &k,
     const uint32_t slots = k.rings[0].num_slots;
     if (slots < 2 || slots > (1u << 20) || !rings::is_pow2(slots))
         return refused("rings of " + std::to_string(slots) + " slots");
-    const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
     if (k.if_bytes != nr_if_block_size(n) || !mem.holds_meta(k.if_off, k.if_bytes))
         return refused("its if block lies outside its place in the region");
     if (k.bufs.size() != uint64_t{n} * slots)
@@ -156,8 +154,7 @@ result<monitor_reg> monitor_adopt(region &mem, const kept_monitor &k,
     for (uint32_t i = 0; i < n; i++) {
         const kept_served_ring &kr = k.rings[i];
         const auto [flags, ringid] = k.src[i];
-        if (kr.num_slots != slots || kr.sync_off != kr.ring_off + ring_bytes ||
-            kr.meta_bytes != ring_bytes + sizeof(nr_sync) || !mem.holds_meta(kr.ring_off, kr.meta_bytes))
+        if (kr.num_slots != slots || !ring_in_place(mem, kr.ring_off, kr.sync_off, kr.meta_bytes, slots))
             return refused("ring " + std::to_string(i) + " lies outside its place in the region");
         if ((flags & ~(NR_MON_SRC_TX | NR_MON_SRC_HOST)) != 0)
             return refused("ring " + std::to_string(i) + " watches with unknown flags " + std::to_string(flags));

@@ -57,8 +57,13 @@ result<attach_result> kept_answer(const port *p, uint32_t reg_id, uint32_t *kind
         return a;
     }
     if (const auto *nic = dynamic_cast<const nic_port *>(p)) {
-        *kind = NR_PORT_KIND_DAEMON;
-        return nic->answer_of(reg_id);
+        auto a = nic->answer_of(reg_id);
+        *kind = a && a->port_kind == NR_PORT_KIND_MONITOR ? NR_PORT_KIND_MONITOR : NR_PORT_KIND_DAEMON;
+        return a;
+    }
+    if (const auto *sw = dynamic_cast<const vale_port *>(p)) { // its clients' answers are the switch's
+        *kind = NR_PORT_KIND_MONITOR;
+        return sw->monitor_answer_of(reg_id);
     }
     return error::from(errc::internal, "its port is not of a kind a restart keeps");
 }
@@ -67,13 +72,15 @@ result<attach_result> kept_answer(const port *p, uint32_t reg_id, uint32_t *kind
 // port, and a registration of a NIC port: in a planned handoff, of one in AF_XDP or AF_PACKET mode
 // (host rings included; the daemon's own, for a switch's attachment, too); in the saves made
 // after each change, of one whose queues are all AF_XDP (their worker commits its cursors to the
-// port's journal, as a switch's forwarding thread does, and a save reads those). A monitor of a
-// pipe in a region of its own too: the pipe's clients feed it, in shared memory.
+// port's journal, as a switch's forwarding thread does, and a save reads those). A monitor goes
+// with the port it watches: its rings are in that port's region.
 bool adoptable(const port *owner, const attach_result &a, bool handing_off)
 {
-    return (kept_pipe_of(owner) && (a.port_kind == NR_PORT_KIND_PIPE || a.port_kind == NR_PORT_KIND_MONITOR)) ||
-           ((dynamic_cast<const vale_port *>(owner) || saved_nic_of(owner, handing_off)) &&
-            a.port_kind == NR_PORT_KIND_DAEMON);
+    const auto *sw = dynamic_cast<const vale_port *>(owner);
+    if (a.port_kind == NR_PORT_KIND_MONITOR)
+        return kept_pipe_of(owner) || saved_nic_of(owner, handing_off) || (sw && sw->keeps_monitors());
+    return (kept_pipe_of(owner) && a.port_kind == NR_PORT_KIND_PIPE) ||
+           ((sw || saved_nic_of(owner, handing_off)) && a.port_kind == NR_PORT_KIND_DAEMON);
 }
 
 // Compares without an early exit, so the time taken says nothing about where a guess went wrong.
@@ -205,7 +212,12 @@ kept_state registry::export_state(const std::function<uint32_t(int)> &name_fd) c
             regions.insert(pipe->region_name());
         } else if (const nic_port *nic = saved_nic_of(p.get(), handing_off_)) {
             k.nics.push_back(nic->keep(id_of, !handing_off_));
+            for (kept_monitor &m : nic->keep_monitors(id_of))
+                k.monitors.push_back(std::move(m));
             regions.insert(nic->region_name());
+        } else if (const auto *sw = dynamic_cast<const vale_port *>(p.get())) {
+            for (kept_monitor &m : sw->keep_monitors(id_of)) // its region is the switch port's
+                k.monitors.push_back(std::move(m));
         }
     k.switches = switches_.keep(id_of);
     for (const kept_switch &s : k.switches)
@@ -329,12 +341,22 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
     if (auto s = switches_.adopt(k.switches, region_of, take_fd); !s)
         return fail(s.err().message);
     // Monitors go back into their ports before the registrations are matched with their answers.
+    // A switch port's object is made here when no client registration made it yet.
     for (const kept_monitor &km : k.monitors) {
+        auto watched = parse_port_name(km.name);
+        if (watched && watched->role == port_role::switch_port && watched->port_key() == km.port &&
+            !ports_.count(km.port))
+            ports_.emplace(km.port, std::make_shared<vale_port>(watched->monitored(), switches_));
         const auto p = ports_.find(km.port);
-        auto *pipe = p == ports_.end() ? nullptr : dynamic_cast<pipe_port *>(p->second.get());
-        if (!pipe)
-            return fail("kept monitor " + km.name + ": no kept pipe " + km.port + " to watch");
-        if (auto s = pipe->adopt_monitor(km, take_fd); !s)
+        port *owner = p == ports_.end() ? nullptr : p->second.get();
+        status s = error::from(errc::bad_message, "kept monitor " + km.name + ": no kept port " + km.port + " to watch");
+        if (auto *pipe = dynamic_cast<pipe_port *>(owner))
+            s = pipe->adopt_monitor(km, take_fd);
+        else if (auto *nic = dynamic_cast<nic_port *>(owner))
+            s = nic->adopt_monitor(km, take_fd);
+        else if (auto *sw = dynamic_cast<vale_port *>(owner))
+            s = sw->adopt_monitor(km, take_fd);
+        if (!s)
             return fail(s.err().message);
     }
     // Every kept region belongs to a kept pipe, NIC or switch port (the table holds one reference).
@@ -357,14 +379,16 @@ status registry::adopt_state(const kept_state &k, const std::function<unique_fd(
         if (on_switch != (sw != nullptr) || (on_switch && switch_name->port_key() != kr.key))
             return fail(what + ": its name " + kr.name + " is not one of port " + kr.key);
         uint32_t kind = NR_PORT_KIND_DAEMON;
-        auto a = on_switch ? switches_.answer_of(kr.reg_id, *switch_name) : kept_answer(p->second.get(), kr.reg_id, &kind);
+        const bool switch_client = on_switch && !switch_name->is_monitor();
+        auto a = switch_client ? switches_.answer_of(kr.reg_id, *switch_name)
+                               : kept_answer(p->second.get(), kr.reg_id, &kind);
         if (!a)
             return fail(what + ": " + a.err().message);
         if (a->tx_rings != kr.tx_rings || a->rx_rings != kr.rx_rings || a->tx_slots != kr.tx_slots ||
             a->rx_slots != kr.rx_slots || a->if_offset != kr.if_offset || a->extra_bufs != kr.extra_bufs ||
             a->mem->name() != kr.region || a->mem->mem_id() != kr.mem_id || kr.port_kind != kind)
             return fail(what + " does not match its port");
-        if (sw)
+        if (switch_client)
             sw->adopt(kr.reg_id);
         registration r;
         r.session = waiting_session;

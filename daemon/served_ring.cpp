@@ -10,9 +10,21 @@
 
 namespace netring::netringd {
 
+uint64_t ring_block_bytes(uint32_t slots)
+{
+    return rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
+}
+
+bool ring_in_place(const region &mem, uint64_t ring_off, uint64_t sync_off, uint64_t meta_bytes, uint32_t slots)
+{
+    const uint64_t ring_bytes = ring_block_bytes(slots);
+    return sync_off == ring_off + ring_bytes && meta_bytes == ring_bytes + sizeof(nr_sync) &&
+           mem.holds_meta(ring_off, meta_bytes);
+}
+
 status served_ring_reserve(region &mem, served_ring &r, uint32_t slots, const std::string &region_name)
 {
-    const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
+    const uint64_t ring_bytes = ring_block_bytes(slots);
     const auto off = mem.meta().reserve(ring_bytes + sizeof(nr_sync));
     if (!off)
         return error::from(errc::out_of_buffers, "region " + region_name + " metadata area has " +

@@ -32,6 +32,13 @@ struct served_ring {
     uint32_t reclaim = 0; // NIC tx: first slot whose frame the I/O still holds
 };
 
+// The bytes of a `slots`-slot ring's block as the metadata arena places it (rounded to its
+// alignment); the ring's sync block follows it.
+uint64_t ring_block_bytes(uint32_t slots);
+// Whether a ring a predecessor recorded lies as every ring is laid out (ring block, then its sync
+// block right after it, `meta_bytes` for both) inside the region's metadata area.
+bool ring_in_place(const region &mem, uint64_t ring_off, uint64_t sync_off, uint64_t meta_bytes, uint32_t slots);
+
 // Reserves the ring block and sync block of a `slots`-slot ring in the region's metadata area and
 // makes the ring's eventfds. On failure the caller releases what `r` records (meta_bytes).
 status served_ring_reserve(region &mem, served_ring &r, uint32_t slots, const std::string &region_name);

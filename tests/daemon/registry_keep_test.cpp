@@ -47,6 +47,36 @@ proto::regif request(const char *name)
     return r;
 }
 
+struct damage {
+    const char *what;
+    std::function<void(kept_state &)> apply;
+};
+
+// Each damage, applied alone to `kept`, refuses the whole state with a sentence and leaves an
+// empty registry, in which `cold` (a port the configuration allows uid 1000) can be registered.
+void expect_each_refused(const kept_state &kept, const std::vector<std::pair<uint32_t, int>> &ids,
+                         const std::vector<damage> &cases, const char *cold)
+{
+    const config cfg = small_config();
+    const policy pol{cfg, 0};
+    for (const damage &d : cases) {
+        SCOPED_TRACE(d.what);
+        kept_state k = kept;
+        d.apply(k);
+        passed_fds fds(ids);
+        registry fresh(cfg, pol);
+        const status s = fresh.adopt_state(k, fds.taker(), 0);
+        ASSERT_FALSE(s.ok());
+        EXPECT_FALSE(s.err().message.empty());
+        EXPECT_EQ(fresh.registrations(), 0u);
+        EXPECT_EQ(fresh.ports(), 0u);
+        EXPECT_EQ(fresh.regions(), 0u);
+        EXPECT_TRUE(fresh.switches().empty());
+        auto c = fresh.register_port({1, 1000, 1000, 1}, request(cold));
+        EXPECT_TRUE(c.ok()) << c.err().describe();
+    }
+}
+
 class registry_keep : public ::testing::Test {
 protected:
     void SetUp() override
@@ -55,9 +85,11 @@ protected:
         ASSERT_TRUE(a.ok()) << a.err().describe();
         b = old_reg.register_port({8, 1001, 1001, 222}, request("netmap:kp}1"));
         ASSERT_TRUE(b.ok()) << b.err().describe();
-        // A monitor and a pipe on an interface-named parent would not be kept; a plain pipe is.
+        register_more();
         kept = old_reg.export_state(ids);
     }
+    // What a variant registers besides the pipe's two ends, before the export.
+    virtual void register_more() {}
 
     const config cfg = small_config();
     const policy pol{cfg, 0};
@@ -125,11 +157,7 @@ TEST_F(registry_keep, the_successor_adopts_the_pipe_and_only_owners_with_tokens_
 
 TEST_F(registry_keep, records_that_do_not_fit_the_region_refuse_everything)
 {
-    struct damage {
-        const char *what;
-        std::function<void(kept_state &)> apply;
-    };
-    const damage cases[] = {
+    const std::vector<damage> cases = {
         {"ring outside the metadata", [](kept_state &k) { k.pipes[0].ends[0].tx[0].ring_off = 1ull << 40; }},
         {"buffer outside the pool", [](kept_state &k) { k.pipes[0].bufs[3] = 1u << 30; }},
         {"missing eventfd", [](kept_state &k) { k.pipes[0].ends[1].rx[0].notify_fd_id = 9999; }},
@@ -140,22 +168,7 @@ TEST_F(registry_keep, records_that_do_not_fit_the_region_refuse_everything)
         {"free list past the pool", [](kept_state &k) { k.regions[0].bufs_free.push_back({1u << 30, 1}); }},
         {"region of another size", [](kept_state &k) { k.regions[0].num_buffers *= 2; }},
     };
-    for (const damage &d : cases) {
-        SCOPED_TRACE(d.what);
-        kept_state k = kept;
-        d.apply(k);
-        passed_fds fds(ids);
-        registry fresh(cfg, pol);
-        const status s = fresh.adopt_state(k, fds.taker(), 0);
-        ASSERT_FALSE(s.ok());
-        EXPECT_FALSE(s.err().message.empty());
-        EXPECT_EQ(fresh.registrations(), 0u);
-        EXPECT_EQ(fresh.ports(), 0u);
-        EXPECT_EQ(fresh.regions(), 0u);
-        // The cold registry works.
-        auto c = fresh.register_port({1, 0, 0, 1}, request("netmap:kp{1"));
-        EXPECT_TRUE(c.ok()) << c.err().describe();
-    }
+    expect_each_refused(kept, ids, cases, "netmap:kp{1");
 }
 
 // Ring `i` of registration `r`'s if block, in the mapping of its region.
@@ -172,34 +185,22 @@ rings::ring_ref ring_of(const registered &r, size_t i)
 // rings and eventfds back, the pipe's sender (in shared memory, as libnetring's pipe_txsync does)
 // copies a frame sent after the adoption into the monitor's ring, and the region's free buffers
 // are what they were. Damaged monitor records refuse everything.
-class registry_keep_monitor : public ::testing::Test {
+class registry_keep_monitor : public registry_keep {
 protected:
-    void SetUp() override
+    void register_more() override
     {
-        a = old_reg.register_port({7, 1000, 1000, 111}, request("netmap:km{1"));
-        ASSERT_TRUE(a.ok()) << a.err().describe();
-        b = old_reg.register_port({8, 1001, 1001, 222}, request("netmap:km}1"));
-        ASSERT_TRUE(b.ok()) << b.err().describe();
-        m = old_reg.register_port({9, 1000, 1000, 333}, request("netmap:km{1/t"));
+        m = old_reg.register_port({9, 1000, 1000, 333}, request("netmap:kp{1/t"));
         ASSERT_TRUE(m.ok()) << m.err().describe();
-        kept = old_reg.export_state(ids);
     }
 
-    const config cfg = small_config();
-    const policy pol{cfg, 0};
-    registry old_reg{cfg, pol};
-    result<registered> a = error::from(errc::internal, "");
-    result<registered> b = error::from(errc::internal, "");
     result<registered> m = error::from(errc::internal, "");
-    std::vector<std::pair<uint32_t, int>> ids;
-    kept_state kept;
 };
 
 TEST_F(registry_keep_monitor, the_monitor_comes_back_and_sees_frames_sent_after_the_adoption)
 {
     ASSERT_EQ(kept.monitors.size(), 1u);
     ASSERT_EQ(kept.registrations.size(), 3u);
-    EXPECT_EQ(kept.monitors[0].port, "pipe:km{1}");
+    EXPECT_EQ(kept.monitors[0].port, "pipe:kp{1}");
     EXPECT_EQ(kept.monitors[0].entries.size(), 1u);
 
     // A client scribbles over the pipe's monitor table meanwhile: the successor writes it again
@@ -216,9 +217,9 @@ TEST_F(registry_keep_monitor, the_monitor_comes_back_and_sees_frames_sent_after_
     const status adopted = fresh.adopt_state(kept, fds.taker(), 100);
     ASSERT_TRUE(adopted.ok()) << adopted.err().describe();
     EXPECT_EQ(fresh.waiting(), 3u);
-    auto adopted_mem = fresh.find_region("pipe:km");
+    auto adopted_mem = fresh.find_region("pipe:kp");
     ASSERT_TRUE(adopted_mem);
-    EXPECT_EQ(adopted_mem->pool().available(), old_reg.find_region("pipe:km")->pool().available());
+    EXPECT_EQ(adopted_mem->pool().available(), old_reg.find_region("pipe:kp")->pool().available());
 
     // Only the monitor's owner, with its token.
     EXPECT_FALSE(fresh.reattach({20, 1001, 1001, 444}, m->reg_id, m->token).ok());
@@ -261,11 +262,7 @@ TEST_F(registry_keep_monitor, the_monitor_comes_back_and_sees_frames_sent_after_
 
 TEST_F(registry_keep_monitor, damaged_monitor_records_refuse_everything)
 {
-    struct damage {
-        const char *what;
-        std::function<void(kept_state &)> apply;
-    };
-    const damage cases[] = {
+    const std::vector<damage> cases = {
         {"ring outside the metadata", [](kept_state &k) { k.monitors[0].rings[0].ring_off = 1ull << 40; }},
         {"if block outside the metadata", [](kept_state &k) { k.monitors[0].if_off = 1ull << 40; }},
         {"buffer outside the pool", [](kept_state &k) { k.monitors[0].bufs[1] = 1u << 30; }},
@@ -278,19 +275,7 @@ TEST_F(registry_keep_monitor, damaged_monitor_records_refuse_everything)
         {"name of another pipe", [](kept_state &k) { k.monitors[0].name = "netmap:kz{1/t"; }},
         {"the registration's answer differs", [](kept_state &k) { k.registrations.back().rx_slots = 2; }},
     };
-    for (const damage &d : cases) {
-        SCOPED_TRACE(d.what);
-        kept_state k = kept;
-        d.apply(k);
-        passed_fds fds(ids);
-        registry fresh(cfg, pol);
-        const status s = fresh.adopt_state(k, fds.taker(), 0);
-        ASSERT_FALSE(s.ok());
-        EXPECT_FALSE(s.err().message.empty());
-        EXPECT_EQ(fresh.registrations(), 0u);
-        EXPECT_EQ(fresh.ports(), 0u);
-        EXPECT_EQ(fresh.regions(), 0u);
-    }
+    expect_each_refused(kept, ids, cases, "netmap:kp{1");
 }
 
 // A client's view of a switch port registration: its rings through the first registry's mapping
@@ -438,6 +423,63 @@ TEST_F(switch_keep, the_successor_forwards_a_frame_queued_in_the_gap_where_it_le
     ASSERT_EQ(fresh.switches().list().at(0).ports.size(), 2u);
 }
 
+// A /r monitor of a switch port, kept with the port through a handoff: the successor's forwarding
+// thread copies what it delivers to the port into the monitor's ring; sources a switch port cannot
+// have, or a port that is not kept, refuse everything.
+TEST(switch_keep_monitor, the_successor_feeds_the_monitor_of_a_kept_port)
+{
+    const config cfg = small_config();
+    const policy pol{cfg, 0};
+    registry old_reg{cfg, pol};
+    std::vector<registered> regs;
+    for (const char *name : {"vale2:a", "vale2:b", "vale2:b/r"}) {
+        auto r = old_reg.register_port({7, 1000, 1000, 111}, request(name));
+        ASSERT_TRUE(r.ok()) << r.err().describe();
+        regs.push_back(*r);
+    }
+    old_reg.release_unkept(); // a handoff: the forwarding thread stops
+    std::vector<std::pair<uint32_t, int>> ids;
+    const kept_state kept = old_reg.export_state(ids);
+    ASSERT_EQ(kept.monitors.size(), 1u);
+    EXPECT_EQ(kept.monitors[0].port, "vale2:b");
+
+    const std::vector<damage> cases = {
+        {"a second ring", [](kept_state &k) { k.monitors[0].src[0].second = 1; }},
+        {"a host ring", [](kept_state &k) { k.monitors[0].src[0].first |= NR_MON_SRC_HOST; }},
+        {"a port not kept", [](kept_state &k) {
+             k.monitors[0].port = k.registrations.back().key = "vale2:z";
+             k.monitors[0].name = k.registrations.back().name = "vale2:z/r";
+         }},
+    };
+    expect_each_refused(kept, ids, cases, "vale2:a");
+
+    passed_fds fds(ids);
+    registry fresh(cfg, pol);
+    const status adopted = fresh.adopt_state(kept, fds.taker(), 100);
+    ASSERT_TRUE(adopted.ok()) << adopted.err().describe();
+    EXPECT_EQ(fresh.waiting(), 3u);
+    auto back = fresh.reattach({20, 1000, 1000, 333}, regs[2].reg_id, regs[2].token);
+    ASSERT_TRUE(back.ok()) << back.err().describe();
+    EXPECT_EQ(back->a.port_kind, uint32_t{NR_PORT_KIND_MONITOR});
+    ASSERT_EQ(back->a.fds.size(), regs[2].a.fds.size());
+    for (size_t i = 0; i < back->a.fds.size(); i++)
+        EXPECT_EQ(inode_of(back->a.fds[i]), inode_of(regs[2].a.fds[i])) << "fd " << i;
+
+    // a floods a frame: b gets it, and so does b's monitor, from the successor's thread.
+    port_view a(regs[0]), b(regs[1]);
+    const rings::ring_ref mon = ring_of(regs[2], 0);
+    a.send(broadcast, mac_a, 7);
+    ASSERT_TRUE(eventually([&] { return b.received() == 1; }));
+    ASSERT_TRUE(eventually([&] { return rings::load_acquire(mon.sync->kern.hwtail) == 1; }));
+    const region &mem = *regs[2].a.mem;
+    const uint8_t *copy = mem.base() + mem.geometry().buffers_offset +
+                          uint64_t{mon.ring->slot[0].buf_idx} * mem.geometry().buf_size;
+    uint32_t tag = 0;
+    std::memcpy(&tag, copy + 14, sizeof tag);
+    EXPECT_EQ(tag, 7u);
+    EXPECT_EQ(mon.ring->slot[0].len, 60u);
+}
+
 // The saves made after each change run while forwarding threads run. A switch is saved with the
 // cursors its thread last committed to its journal, and a successor that adopts the save after a
 // crash takes the journal's newer ones: frames forwarded after the save are neither forwarded
@@ -509,11 +551,7 @@ TEST_F(switch_keep, damaged_switch_records_refuse_everything)
                 return r;
         return k.registrations.front();
     };
-    struct damage {
-        const char *what;
-        std::function<void(kept_state &)> apply;
-    };
-    const damage cases[] = {
+    const std::vector<damage> cases = {
         {"ring outside the metadata", [](kept_state &k) { k.switches[0].ports[0].tx.ring_off = 1ull << 40; }},
         // The record's cursors count when the journal no longer carries the port's tag.
         {"ring index past its slots",
@@ -555,23 +593,7 @@ TEST_F(switch_keep, damaged_switch_records_refuse_everything)
          }},
         {"region of no port", [](kept_state &k) { k.switches[0].ports.pop_back(); }},
     };
-    for (const damage &d : cases) {
-        SCOPED_TRACE(d.what);
-        kept_state k = kept;
-        d.apply(k);
-        passed_fds fds(ids);
-        registry fresh(cfg, pol);
-        const status s = fresh.adopt_state(k, fds.taker(), 0);
-        ASSERT_FALSE(s.ok());
-        EXPECT_FALSE(s.err().message.empty());
-        EXPECT_EQ(fresh.registrations(), 0u);
-        EXPECT_EQ(fresh.ports(), 0u);
-        EXPECT_EQ(fresh.regions(), 0u);
-        EXPECT_TRUE(fresh.switches().empty());
-        // The cold registry works.
-        auto c = fresh.register_port({1, 1000, 1000, 1}, request("vale0:a"));
-        EXPECT_TRUE(c.ok()) << c.err().describe();
-    }
+    expect_each_refused(kept, ids, cases, "vale0:a");
 }
 
 } // namespace

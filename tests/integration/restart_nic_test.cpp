@@ -12,6 +12,8 @@
 //    program throughout.
 //  - TX: nic_peer captures on the peer end while netring-pktgen -f tx sends N paced frames through
 //    the NIC and the daemon is replaced twice; the capture sees all N, each once and intact.
+//  - monitor: the RX scenario with a /r monitor of the NIC (netring-pktgen, 8192 slots) as well:
+//    it re-attaches and sees every frame once, in order and intact.
 //  - the same two with `nic_mode afpacket`: the packet socket and its RX ring are kept instead.
 //  - four queues (veth with 4 RX/TX queues): nic_flow_rx on netmap:<veth> (one registration, four
 //    AF_XDP sockets) gets 64 UDP flows of 500 checked frames while the daemon is replaced twice;
@@ -48,7 +50,8 @@ protected:
 
     // Whether the port attaches the XDP program (host rings alone do not).
     virtual bool expects_xdp() const { return true; }
-    void expect_rx_across_restarts();
+    // `watched`: a /r monitor of the NIC must see every frame too.
+    void expect_rx_across_restarts(bool watched = false);
     void expect_tx_across_restarts();
 
     // netring-ctl restart, and its verdict.
@@ -106,13 +109,19 @@ protected:
     uint64_t rate() const override { return 250; }
 };
 
-void restart_nic::expect_rx_across_restarts()
+void restart_nic::expect_rx_across_restarts(bool watched)
 {
     const uint64_t frames = this->frames();
     const std::string n = std::to_string(frames);
     auto rx = pktgen({"-i", nic_port(), "-f", "rx", "-n", n, "-T", "90", "--json"});
     ASSERT_TRUE(rx);
     ASSERT_TRUE(wait_registered(rx->pid(), 20s)) << rx->read_err();
+    std::unique_ptr<child> watch;
+    if (watched) { // 8192 slots hold 1.6 s of the stream: the burst a successor's worker delivers fits
+        watch = pktgen({"-i", nic_port() + "/r", "-f", "rx", "-n", n, "-T", "90", "--slots", "8192", "--json"});
+        ASSERT_TRUE(watch);
+        ASSERT_TRUE(wait_registered(watch->pid(), 20s)) << watch->read_err();
+    }
     const auto before = nic_region(stats());
     ASSERT_TRUE(before);
     auto tx = peer_send({"--count", n, "--len", "60", "--rate", std::to_string(rate())});
@@ -120,10 +129,17 @@ void restart_nic::expect_rx_across_restarts()
     std::this_thread::sleep_for(1s);
 
     replace_twice(*rx);
+    if (watch) {
+        EXPECT_TRUE(eventually([&] { return !watch->running() || has_registration_of(stats(), watch->pid()); }, 20s))
+            << "the monitor did not re-attach\n"
+            << daemon_log();
+    }
     const auto after = nic_region(stats());
     ASSERT_TRUE(after);
     EXPECT_EQ(after->buffers_free, before->buffers_free);
     expect_all_received(*tx, *rx, frames);
+    if (watch)
+        expect_received_whole(watch->wait(120s), frames, daemon_log());
     expect_nic_adopted_twice();
 }
 
@@ -285,6 +301,8 @@ TEST_F(restart_nic_host, frames_through_the_tap_survive_two_restarts)
 }
 
 TEST_F(restart_nic, received_frames_survive_two_restarts) { expect_rx_across_restarts(); }
+
+TEST_F(restart_nic, a_monitor_sees_every_received_frame_across_two_restarts) { expect_rx_across_restarts(true); }
 
 TEST_F(restart_nic, transmitted_frames_survive_two_restarts) { expect_tx_across_restarts(); }
 

@@ -39,9 +39,7 @@ status adopt_ring(const kept_served_ring &k, bool tx, const region &mem, uint32_
     const uint32_t n = k.num_slots;
     if (n < 2 || n > max_slots || !rings::is_pow2(n))
         return error::from(errc::bad_message, "a ring of " + std::to_string(n) + " slots");
-    const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(n), rings::arena::alignment);
-    if (k.sync_off != k.ring_off + ring_bytes || k.meta_bytes != ring_bytes + sizeof(nr_sync) ||
-        !mem.holds_meta(k.ring_off, k.meta_bytes))
+    if (!ring_in_place(mem, k.ring_off, k.sync_off, k.meta_bytes, n))
         return error::from(errc::bad_message, "a ring lies outside its place in the region");
     if (k.hwcur >= n || k.hwtail >= n || k.reclaim >= n ||
         (tx && k.hwtail != rings::prev_index(k.reclaim, n)))
@@ -340,6 +338,34 @@ result<std::shared_ptr<nic_port>> nic_port::adopt(const kept_nic &k, const confi
         mem->add_user(); // partner: drop_user in detach
     p->mem_ = std::move(mem);
     return p;
+}
+
+std::vector<kept_monitor> nic_port::keep_monitors(const std::function<uint32_t(int)> &fd_id) const
+{
+    std::vector<kept_monitor> out;
+    for (const auto &[id, m] : monitors_)
+        out.push_back(monitor_keep(m, key_, fd_id));
+    return out;
+}
+
+status nic_port::adopt_monitor(const kept_monitor &k, const std::function<unique_fd(uint32_t)> &take_fd)
+{
+    auto name = parse_port_name(k.name);
+    if (!mem_ || !name || !name->is_monitor() || name->monitored().port_key() != key_ || k.reg_id == 0 ||
+        monitors_.count(k.reg_id) || find(k.reg_id))
+        return refused(key_, "monitor " + k.name + " is not one of this port, or its registration is taken");
+    auto m = monitor_adopt(*mem_, k, take_fd);
+    if (!m)
+        return m.err();
+    // A source names a NIC ring by its number, the host ring as ring 0 with the host flag
+    // (attach_monitor); wire_monitors skips one whose queue is not bound.
+    for (const nr_mon_source &src : m->src)
+        if ((src.flags & NR_MON_SRC_HOST) ? src.ringid != 0 : src.ringid >= hw_queues_)
+            return refused(key_, "monitor " + k.name + " watches ring " + std::to_string(src.ringid) + ", which " +
+                                     ifname_ + " does not have");
+    mem_->add_user(); // partner: drop_user in detach
+    monitors_.emplace(k.reg_id, std::move(*m));
+    return ok_status();
 }
 
 } // namespace netring::netringd

@@ -146,6 +146,8 @@ result<attach_result> nic_port::attach(const reg_context &ctx, const port_name &
 
 result<attach_result> nic_port::answer_of(uint32_t reg_id) const
 {
+    if (const auto m = monitors_.find(reg_id); m != monitors_.end() && mem_)
+        return monitor_answer(*mem_, m->second);
     const registration *reg = find(reg_id);
     if (!reg)
         return error::from(errc::not_registered,

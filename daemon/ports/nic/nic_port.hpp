@@ -72,7 +72,11 @@ public:
     static result<std::shared_ptr<nic_port>> adopt(const kept_nic &k, const config &cfg,
                                                    std::shared_ptr<region> mem,
                                                    const std::function<unique_fd(uint32_t)> &take_fd);
-    // What attach answered for `reg_id` (attach itself, and adopted registrations).
+    // The port's monitors for a successor, kept with the port (their rings are in its region).
+    std::vector<kept_monitor> keep_monitors(const std::function<uint32_t(int)> &fd_id) const;
+    // A monitor of this (adopted) port a previous process kept; the worker feeds it once resumed.
+    status adopt_monitor(const kept_monitor &k, const std::function<unique_fd(uint32_t)> &take_fd);
+    // What attach or attach_monitor answered for `reg_id` (attach itself, and adopted registrations).
     result<attach_result> answer_of(uint32_t reg_id) const;
 
 private:

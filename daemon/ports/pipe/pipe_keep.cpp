@@ -82,9 +82,7 @@ result<std::shared_ptr<pipe_port>> pipe_port::adopt(const kept_pipe &k, const co
             const uint32_t slots = group == &src.tx ? k.dir_slots[e] : k.dir_slots[1 - e];
             auto &out = group == &src.tx ? dst.tx : dst.rx;
             for (const kept_ring &r : *group) {
-                const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
-                if (r.num_slots != slots || r.sync_off != r.ring_off + ring_bytes ||
-                    r.meta_bytes != ring_bytes + sizeof(nr_sync) || !mem->holds_meta(r.ring_off, r.meta_bytes))
+                if (r.num_slots != slots || !ring_in_place(*mem, r.ring_off, r.sync_off, r.meta_bytes, slots))
                     return refused(k.key, "a ring of " + dst.name + " lies outside its place in the region");
                 ring_rec rec;
                 rec.ring_off = r.ring_off;

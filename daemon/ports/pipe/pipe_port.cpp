@@ -98,7 +98,7 @@ status pipe_port::check_request(const port_name &name, const ring_request &req) 
 
 status pipe_port::reserve_ring(ring_rec &r, uint32_t slots)
 {
-    const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(slots), rings::arena::alignment);
+    const uint64_t ring_bytes = ring_block_bytes(slots);
     const uint64_t bytes = ring_bytes + sizeof(nr_sync);
     const auto off = mem_->meta().reserve(bytes);
     if (!off)

@@ -39,9 +39,7 @@ status adopt_ring(const kept_served_ring &k, bool tx, region &mem, served_ring &
     if (k.num_slots < 2 || k.num_slots > (1u << 20) || !rings::is_pow2(k.num_slots))
         return refused(what,
                        std::string("its ") + dir + " ring has " + std::to_string(k.num_slots) + " slots");
-    const uint64_t ring_bytes = rings::round_up(nr_ring_block_size(k.num_slots), rings::arena::alignment);
-    if (k.sync_off != k.ring_off + ring_bytes || k.meta_bytes != ring_bytes + sizeof(nr_sync) ||
-        !mem.holds_meta(k.ring_off, k.meta_bytes))
+    if (!ring_in_place(mem, k.ring_off, k.sync_off, k.meta_bytes, k.num_slots))
         return refused(what, std::string("its ") + dir + " ring lies outside its place in the region");
     // A tx ring is handed back whole at every release: its tail is one behind its cur.
     if (k.hwcur >= k.num_slots || k.hwtail >= k.num_slots ||

@@ -32,6 +32,50 @@ result<attach_result> vale_port::attach_monitor(const reg_context &ctx, const po
     return a;
 }
 
+std::vector<kept_monitor> vale_port::keep_monitors(const std::function<uint32_t(int)> &fd_id) const
+{
+    std::vector<kept_monitor> out;
+    if (!keeps_monitors())
+        return out;
+    for (const auto &[id, m] : monitors_)
+        out.push_back(monitor_keep(m.reg, name_.port_key(), fd_id));
+    return out;
+}
+
+status vale_port::adopt_monitor(const kept_monitor &k, const std::function<unique_fd(uint32_t)> &take_fd)
+{
+    auto refused = [&](const std::string &why) {
+        return error::from(errc::bad_message, "kept monitor " + k.name + ": " + why);
+    };
+    auto name = parse_port_name(k.name);
+    if (!name || !name->is_monitor() || name->monitored().port_key() != name_.port_key() || k.reg_id == 0 ||
+        monitors_.count(k.reg_id) || std::find(regs_.begin(), regs_.end(), k.reg_id) != regs_.end())
+        return refused("it is not a monitor of " + name_.str() + ", or its registration is taken");
+    auto mem = switches_.monitor_region(*name);
+    if (!mem)
+        return refused(mem.err().message);
+    auto reg = monitor_adopt(**mem, k, take_fd);
+    if (!reg)
+        return reg.err();
+    for (const nr_mon_source &src : reg->src)
+        if (src.ringid != 0 || (src.flags & NR_MON_SRC_HOST))
+            return refused("a switch port has one ring each way and no host rings");
+    monitor m{mem.value(), std::move(*reg)};
+    m.mem->add_user(); // partner: drop_user in detach
+    monitors_.emplace(k.reg_id, std::move(m));
+    wire_monitors(); // the adopted switch is held: its thread starts with them at resume()
+    return ok_status();
+}
+
+result<attach_result> vale_port::monitor_answer_of(uint32_t reg_id) const
+{
+    const auto m = monitors_.find(reg_id);
+    if (m == monitors_.end())
+        return error::from(errc::not_registered, "no monitor of " + name_.str() + " is registration " +
+                                                     std::to_string(reg_id));
+    return monitor_answer(*m->second.mem, m->second.reg);
+}
+
 void vale_port::wire_monitors()
 {
     std::vector<const served_ring *> tx, rx;

@@ -8,6 +8,7 @@
 #include "port.hpp"
 #include "switch_table.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -28,6 +29,16 @@ public:
     void collect_stats(uint32_t reg_id, std::vector<ring_counters> &out) const override;
     // A registration a previous netringd made, adopted by the switch table (registry::adopt_state).
     void adopt(uint32_t reg_id) { regs_.push_back(reg_id); }
+
+    // Restarts. Monitors are kept with the switch port they watch, while it exists (an ephemeral
+    // port gone with its last client leaves monitors that only read what is left).
+    bool keeps_monitors() const { return switches_.has_port(name_); }
+    std::vector<kept_monitor> keep_monitors(const std::function<uint32_t(int)> &fd_id) const;
+    // A monitor of this port a previous process kept, in the (adopted) port's region; the
+    // forwarding thread feeds it once the switch is resumed.
+    status adopt_monitor(const kept_monitor &k, const std::function<unique_fd(uint32_t)> &take_fd);
+    // What attach_monitor answered for monitor `reg_id`.
+    result<attach_result> monitor_answer_of(uint32_t reg_id) const;
 
 private:
     struct monitor {
