@@ -20,7 +20,9 @@
 // (LISTEN_FDS, LISTEN_FDNAMES), let three more chunks pass, stop the traffic; then each port must
 // report control_lost and control_back and never registration_lost, the new daemon's log must say
 // it adopted the state,
-// STATS must match the first, and the store must hold each name once.
+// STATS must match the first, and the store must hold each name once. With a /t monitor of end A
+// (16384 slots) as well: it gets control_lost and control_back too, and after the second kill
+// sees 8000 frames sent, every one in order and intact.
 #include "harness.hpp"
 #include "notify_store.hpp"
 
@@ -123,6 +125,19 @@ void transfer(port &a, port &b, uint32_t first, uint32_t count)
     EXPECT_EQ(bad, 0u);
 }
 
+// Gives back every frame p's rx rings hold.
+void drain(port &p)
+{
+    for (int pass = 0; pass < 2; pass++) { // the rxsync after the first pass brings what came meanwhile
+        EXPECT_FALSE(p.rxsync()) << p.last_error();
+        for (uint32_t i = 0; i < p.rx_rings(); i++) {
+            nr_ring *rx = p.rx_ring(i);
+            rx->head = rx->cur = rx->tail;
+        }
+    }
+    EXPECT_FALSE(p.rxsync()) << p.last_error();
+}
+
 // Waits on p's empty rx ring until it has reported every event of `want`, or about 20 s of 20 ms
 // waits have passed; a failing wait is a test failure. Returns every event seen.
 unsigned wait_for_events(port &p, unsigned want)
@@ -176,7 +191,9 @@ protected:
         restart_survival::SetUp();
     }
 
-    void survive_two_sigkills(port &a, port &b, const std::string &adopted);
+    // `watch`: a /t monitor of a's end, which must come back too and see the frames sent after
+    // the second kill.
+    void survive_two_sigkills(port &a, port &b, const std::string &adopted, port *watch = nullptr);
 
     notify_store store;
 };
@@ -214,16 +231,19 @@ void expect_same_holdings(const daemon_stats &before, const daemon_stats &after)
 // Moves checked frames from a to b while netringd is SIGKILLed twice and replaced from the store;
 // `adopted` is the successor's log line. A pipe (`flows_alone`) must keep moving frames while no
 // daemon runs; a switch pair waits in its rings and must move them once the successor runs.
-void restart_from_store::survive_two_sigkills(port &a, port &b, const std::string &adopted)
+void restart_from_store::survive_two_sigkills(port &a, port &b, const std::string &adopted, port *watch)
 {
     constexpr uint32_t chunk = 20000;
     const bool flows_alone = adopted.find(" 1 pipe,") != std::string::npos;
+    const std::string regs = watch ? "3 registrations," : "2 registrations,";
     transfer(a, b, 0, 1000);
-    ASSERT_TRUE(eventually([&] { return store.status().starts_with("2 registrations,"); }, 10s)) << store.status();
+    ASSERT_TRUE(eventually([&] { return store.status().starts_with(regs); }, 10s)) << store.status();
     const daemon_stats before = stats();
-    ASSERT_EQ(before.registrations.size(), 2u);
+    ASSERT_EQ(before.registrations.size(), watch ? 3u : 2u);
     (void)a.control_events();
     (void)b.control_events();
+    if (watch)
+        (void)watch->control_events();
 
     ::alarm(400); // a hang from here on ends the process, failing the test
     uint32_t next = 1000;
@@ -257,8 +277,13 @@ void restart_from_store::survive_two_sigkills(port &a, port &b, const std::strin
         const unsigned seen_b = wait_for_events(b, control_lost | control_back);
         EXPECT_EQ(seen_a, control_lost | control_back) << a.last_error();
         EXPECT_EQ(seen_b, control_lost | control_back) << b.last_error();
+        if (watch) { // its ring is full of copies: emptied, so that its waits sleep
+            drain(*watch);
+            EXPECT_EQ(wait_for_events(*watch, control_lost | control_back), control_lost | control_back)
+                << watch->last_error();
+        }
         EXPECT_NE(daemon_log().find(adopted), std::string::npos) << daemon_log();
-        ASSERT_TRUE(eventually([&] { return store.status().starts_with("2 registrations, state"); }, 10s))
+        ASSERT_TRUE(eventually([&] { return store.status().starts_with(regs + " state"); }, 10s))
             << store.status();
         expect_same_holdings(before, stats());
         for (const auto &[name, fd] : store.fds())
@@ -268,6 +293,17 @@ void restart_from_store::survive_two_sigkills(port &a, port &b, const std::strin
         EXPECT_EQ(store.problems(), "");
     }
     transfer(a, b, next, chunk);
+    next += chunk;
+    if (watch) { // the monitor sees what is sent from now on, every frame, in order and intact
+        drain(*watch);
+        constexpr uint32_t watched = 8000; // fewer than the monitor's slots: it never drops
+        transfer(a, b, next, watched);
+        std::string err;
+        uint32_t bad = 0;
+        receive_frames(*watch, next, watched, err, bad);
+        EXPECT_EQ(err, "");
+        EXPECT_EQ(bad, 0u);
+    }
     ::alarm(0);
 }
 
@@ -277,6 +313,19 @@ TEST_F(restart_from_store, a_pipe_moves_every_frame_across_two_sigkills_and_its_
     auto b = open_port("netmap:pipeS}1", options());
     ASSERT_TRUE(a && b);
     survive_two_sigkills(*a, *b, "restart: adopted 1 region, 1 pipe, 0 NICs, 0 switches and 2 registrations");
+}
+
+// The same with a /t monitor of end A: kept in the saves with the pipe, it comes back with the
+// same registration and sees every frame sent after the second kill.
+TEST_F(restart_from_store, a_pipe_monitor_comes_back_across_two_sigkills)
+{
+    auto a = open_port("netmap:pipeM{1", options());
+    auto b = open_port("netmap:pipeM}1", options());
+    open_options o = options();
+    o.rx_slots = 16384;
+    auto m = open_port("netmap:pipeM{1/t", o);
+    ASSERT_TRUE(a && b && m);
+    survive_two_sigkills(*a, *b, "restart: adopted 1 region, 1 pipe, 0 NICs, 0 switches and 3 registrations", &*m);
 }
 
 // The same through a switch made on the fly: its forwarding thread commits its cursors to a
